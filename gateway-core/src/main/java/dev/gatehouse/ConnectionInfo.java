@@ -1,0 +1,50 @@
+package dev.gatehouse;
+
+import java.net.InetSocketAddress;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * A snapshot of one bridged connection. Byte counts are payload bytes (UTF-8 for text); "in" is what the
+ * client sent towards the backend, "out" what the backend sent towards the client.
+ *
+ * @param id              the connection's URL-safe id
+ * @param route           the path template of the route it was accepted on
+ * @param remoteAddress   the client's address
+ * @param principalValue  who the client is, {@code null} when anonymous; use {@link #principal()}
+ * @param subprotocolValue the negotiated subprotocol, {@code null} when none; use {@link #subprotocol()}
+ * @param connectedAt     when both legs were connected
+ * @param lastActiveAt    when the last activity (data, ping, unsolicited pong) was seen
+ * @param messagesIn      messages from the client
+ * @param bytesIn         payload bytes from the client
+ * @param messagesOut     messages to the client
+ * @param bytesOut        payload bytes to the client
+ * @param pendingBytes    binary payload bytes the gateway holds right now, received on one leg and not
+ *                        yet accepted by the other
+ * @param peakPendingBytes the largest {@code pendingBytes} seen during the connection's life
+ */
+public record ConnectionInfo(
+        String id,
+        String route,
+        InetSocketAddress remoteAddress,
+        Principal principalValue,
+        String subprotocolValue,
+        Instant connectedAt,
+        Instant lastActiveAt,
+        long messagesIn,
+        long bytesIn,
+        long messagesOut,
+        long bytesOut,
+        long pendingBytes,
+        long peakPendingBytes) {
+
+    /** Who the client is; empty when anonymous. */
+    public Optional<Principal> principal() {
+        return Optional.ofNullable(principalValue);
+    }
+
+    /** The negotiated subprotocol; empty when none. */
+    public Optional<String> subprotocol() {
+        return Optional.ofNullable(subprotocolValue);
+    }
+}

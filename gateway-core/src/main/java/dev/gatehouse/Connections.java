@@ -1,0 +1,35 @@
+package dev.gatehouse;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The registry of a gateway's open connections: list, find and close them. Every method is thread-safe
+ * and returns snapshots.
+ *
+ * <pre>{@code
+ * for (ConnectionInfo c : gateway.connections().list()) {
+ *     log.info("{} on {} since {}", c.id(), c.route(), c.connectedAt());
+ * }
+ * gateway.connections().close(id, CloseStatus.of(4000, "kicked"));
+ * }</pre>
+ */
+public interface Connections {
+
+    /** The open connections (both legs connected), in no particular order. */
+    List<ConnectionInfo> list();
+
+    /** One open connection by id. */
+    Optional<ConnectionInfo> find(String id);
+
+    /** How many connections are open. */
+    int count();
+
+    /**
+     * Closes a connection: the client receives {@code status}, the backend 1001 "going away".
+     *
+     * @return whether a connection with that id was open
+     * @throws IllegalArgumentException if the status may not be sent (1005, 1006, 1015)
+     */
+    boolean close(String id, CloseStatus status);
+}

@@ -1,0 +1,49 @@
+package dev.gatehouse;
+
+/**
+ * The kinds of handshake rejection, each with its default HTTP status and the {@code error} value of the
+ * JSON body that the gateway answers with:
+ * {@code {"error":"<kind>","message":"<human text>","requestId":"<id>"}}.
+ */
+public enum Rejection {
+    /** No route matches the host and path: 404. */
+    ROUTE_NOT_FOUND(404, "route_not_found"),
+    /** The request is not a WebSocket upgrade: 426, with {@code Upgrade: websocket}. */
+    UPGRADE_REQUIRED(426, "upgrade_required"),
+    /** A credential is missing or invalid: 401. */
+    UNAUTHORIZED(401, "unauthorized"),
+    /** Authenticated, but not allowed (origin, address, scope): 403. */
+    FORBIDDEN(403, "forbidden"),
+    /** A handshake rate limit or quota was exceeded: 429. */
+    RATE_LIMITED(429, "rate_limited"),
+    /** A concurrent-connection limit was reached: 429. */
+    TOO_MANY_CONNECTIONS(429, "too_many_connections"),
+    /** The gateway is draining or overloaded: 503. */
+    UNAVAILABLE(503, "service_unavailable"),
+    /** The backend refused the handshake with a 4xx status, which the client receives. */
+    BACKEND_REJECTED(400, "backend_rejected"),
+    /** The backend is unreachable, answered 5xx, or broke the handshake: 502. */
+    BAD_GATEWAY(502, "bad_gateway"),
+    /** The backend did not complete its handshake within the connect timeout: 504. */
+    GATEWAY_TIMEOUT(504, "gateway_timeout"),
+    /** An authenticator, policy or backend resolver failed with an exception: 500. */
+    INTERNAL_ERROR(500, "internal_error");
+
+    private final int status;
+    private final String error;
+
+    Rejection(int status, String error) {
+        this.status = status;
+        this.error = error;
+    }
+
+    /** The default HTTP status of this kind. */
+    public int status() {
+        return status;
+    }
+
+    /** The {@code error} value of the JSON body, e.g. {@code "route_not_found"}. */
+    public String error() {
+        return error;
+    }
+}

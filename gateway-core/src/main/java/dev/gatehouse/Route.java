@@ -1,0 +1,181 @@
+package dev.gatehouse;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+import dev.gatehouse.internal.PathTemplate;
+
+/**
+ * One entry of the gateway's route table: which upgrade requests it takes (path template and optional
+ * host), how they are admitted (authenticator, then policies in order), where they go (backend), and,
+ * optionally, settings that replace the gateway's.
+ *
+ * <pre>{@code
+ * Route chat = Route.builder("/chat/{room}")
+ *         .authenticator(ApiKeyAuthenticator.builder().key(secret, "mobile-app").build())
+ *         .policy(OriginPolicy.allow("https://app.example.com"))
+ *         .backend(Backend.of("ws://chat.internal:9000/rooms/{room}"))
+ *         .build();
+ * }</pre>
+ *
+ * <p>Path templates: literal segments, {@code {name}} parameters matching one segment, and an optional
+ * trailing {@code /*} that matches the rest of the path (also nothing). The most specific route wins:
+ * literal segments beat parameters, which beat the wildcard; a route with a host beats one without.
+ */
+public final class Route {
+
+    private final String path;
+    private final String host; // null: any host
+    private final Authenticator authenticator;
+    private final List<Policy> policies;
+    private final Backend backend;
+    private final Settings settings; // null: the gateway's
+    private final PathTemplate template;
+
+    private Route(Builder b) {
+        this.path = b.path;
+        this.host = b.host;
+        this.authenticator = b.authenticator;
+        this.policies = List.copyOf(b.policies);
+        this.backend = b.backend;
+        this.settings = b.settings;
+        this.template = b.template;
+    }
+
+    /** A route with no authentication and no policies. */
+    public static Route of(String path, Backend backend) {
+        return builder(path).backend(backend).build();
+    }
+
+    /**
+     * Starts a route for a path template.
+     *
+     * @throws IllegalArgumentException if the template is malformed
+     */
+    public static Builder builder(String path) {
+        return new Builder(path);
+    }
+
+    /** Returns a builder holding this route's values. */
+    public Builder toBuilder() {
+        Builder b = new Builder(path);
+        b.host = host;
+        b.authenticator = authenticator;
+        b.policies.addAll(policies);
+        b.backend = backend;
+        b.settings = settings;
+        return b;
+    }
+
+    /** The path template, e.g. {@code /chat/{room}}. */
+    public String path() {
+        return path;
+    }
+
+    /** The host this route is limited to, e.g. {@code api.example.com} or {@code *.example.com}. */
+    public Optional<String> host() {
+        return Optional.ofNullable(host);
+    }
+
+    /** The authenticator; {@link Authenticator#none()} unless set. */
+    public Authenticator authenticator() {
+        return authenticator;
+    }
+
+    /** The pre-handshake policies, in the order they run. */
+    public List<Policy> policies() {
+        return policies;
+    }
+
+    /** The backend. */
+    public Backend backend() {
+        return backend;
+    }
+
+    /** This route's settings, when they replace the gateway's. */
+    public Optional<Settings> settings() {
+        return Optional.ofNullable(settings);
+    }
+
+    PathTemplate template() {
+        return template;
+    }
+
+    @Override
+    public String toString() {
+        return "Route[" + (host == null ? "" : host) + path + "]";
+    }
+
+    /** Builds a {@link Route}. */
+    public static final class Builder {
+        private final String path;
+        private final PathTemplate template;
+        private String host;
+        private Authenticator authenticator = Authenticator.none();
+        private final List<Policy> policies = new ArrayList<>();
+        private Backend backend;
+        private Settings settings;
+
+        private Builder(String path) {
+            this.path = requireNonNull(path, "path");
+            this.template = PathTemplate.parse(path);
+        }
+
+        /**
+         * Limits the route to one host (case-insensitive, port ignored), or to the subdomains of one with
+         * {@code *.example.com}.
+         */
+        public Builder host(String host) {
+            requireNonNull(host, "host");
+            String h = host.toLowerCase(Locale.ROOT);
+            String bare = h.startsWith("*.") ? h.substring(2) : h;
+            if (bare.isEmpty() || bare.contains("*") || bare.contains("/") || bare.contains(":")) {
+                throw new IllegalArgumentException("host: " + host + " (expected: a host name or *.domain)");
+            }
+            this.host = h;
+            return this;
+        }
+
+        /** The authenticator; {@link Authenticator#none()} by default. */
+        public Builder authenticator(Authenticator authenticator) {
+            this.authenticator = requireNonNull(authenticator, "authenticator");
+            return this;
+        }
+
+        /** Adds a policy; policies run in the order added. */
+        public Builder policy(Policy policy) {
+            policies.add(requireNonNull(policy, "policy"));
+            return this;
+        }
+
+        /** The backend; required. */
+        public Builder backend(Backend backend) {
+            this.backend = requireNonNull(backend, "backend");
+            return this;
+        }
+
+        /** Settings that replace the gateway's for this route. */
+        public Builder settings(Settings settings) {
+            this.settings = requireNonNull(settings, "settings");
+            return this;
+        }
+
+        /**
+         * Builds the route.
+         *
+         * @throws IllegalStateException if no backend is set, or the backend template uses a parameter
+         *                               the path does not define
+         */
+        public Route build() {
+            if (backend == null) {
+                throw new IllegalStateException("backend: not set for route " + path);
+            }
+            template.checkBackend(backend, path);
+            return new Route(this);
+        }
+    }
+}

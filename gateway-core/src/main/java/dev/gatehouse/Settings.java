@@ -1,0 +1,222 @@
+package dev.gatehouse;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+
+/**
+ * Connection settings: timeouts, keepalive and limits. A {@link Gateway} has default settings; a
+ * {@link Route} may replace them with its own ({@code gateway.settings().toBuilder()...} keeps the other
+ * values).
+ *
+ * <pre>{@code
+ * Settings settings = Settings.builder()
+ *         .idleTimeout(Duration.ofMinutes(5))
+ *         .pingInterval(Duration.ofSeconds(20))
+ *         .maxMessageSize(1 << 20)
+ *         .build();
+ * }</pre>
+ */
+public final class Settings {
+
+    private static final Settings DEFAULTS = new Builder().build();
+
+    private final Duration idleTimeout;
+    private final Duration pingInterval;
+    private final Duration pongTimeout;
+    private final Duration connectTimeout;
+    private final Duration closeTimeout;
+    private final long maxMessageSize;
+    private final CloseStatus backendLostStatus;
+    private final CloseStatus drainStatus;
+
+    private Settings(Builder b) {
+        this.idleTimeout = b.idleTimeout;
+        this.pingInterval = b.pingInterval;
+        this.pongTimeout = b.pongTimeout;
+        this.connectTimeout = b.connectTimeout;
+        this.closeTimeout = b.closeTimeout;
+        this.maxMessageSize = b.maxMessageSize;
+        this.backendLostStatus = b.backendLostStatus;
+        this.drainStatus = b.drainStatus;
+    }
+
+    /** The defaults: 10 min idle timeout, 30 s pings with a 10 s pong deadline, 10 s connect timeout. */
+    public static Settings defaults() {
+        return DEFAULTS;
+    }
+
+    /** Starts from the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Returns a builder holding these values. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /**
+     * How long a connection may go without activity before both legs are closed with 1001
+     * "idle timeout". Activity is a data frame either way, a ping from either peer, or a pong that does
+     * not answer one of the gateway's keepalive pings. {@link Duration#ZERO} disables it.
+     */
+    public Duration idleTimeout() {
+        return idleTimeout;
+    }
+
+    /** How often the gateway pings each leg; {@link Duration#ZERO} disables keepalive. */
+    public Duration pingInterval() {
+        return pingInterval;
+    }
+
+    /**
+     * How long a leg has to answer a keepalive ping with a pong before both legs are closed with 1001
+     * "keepalive timeout".
+     */
+    public Duration pongTimeout() {
+        return pongTimeout;
+    }
+
+    /** The bound on the backend's TCP connect plus WebSocket handshake; past it the client gets 504. */
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    /** How long a leg has to answer the gateway's CLOSE frame before its connection is dropped. */
+    public Duration closeTimeout() {
+        return closeTimeout;
+    }
+
+    /**
+     * The largest message, in bytes (UTF-8 for text), that either side may send; a larger one closes the
+     * sender with 1009 and the other leg with 1001. {@code 0} means no limit.
+     */
+    public long maxMessageSize() {
+        return maxMessageSize;
+    }
+
+    /** What the client receives when the backend connection is lost without a CLOSE frame: 1014 by default. */
+    public CloseStatus backendLostStatus() {
+        return backendLostStatus;
+    }
+
+    /** What the client receives when the gateway drains: 1012 "service restart" by default. */
+    public CloseStatus drainStatus() {
+        return drainStatus;
+    }
+
+    @Override
+    public String toString() {
+        return "Settings[idleTimeout=" + idleTimeout + ", pingInterval=" + pingInterval + ", pongTimeout="
+                + pongTimeout + ", connectTimeout=" + connectTimeout + ", closeTimeout=" + closeTimeout
+                + ", maxMessageSize=" + maxMessageSize + ", backendLostStatus=" + backendLostStatus
+                + ", drainStatus=" + drainStatus + "]";
+    }
+
+    /** Builds {@link Settings}; each setter validates its argument. */
+    public static final class Builder {
+        private Duration idleTimeout = Duration.ofMinutes(10);
+        private Duration pingInterval = Duration.ofSeconds(30);
+        private Duration pongTimeout = Duration.ofSeconds(10);
+        private Duration connectTimeout = Duration.ofSeconds(10);
+        private Duration closeTimeout = Duration.ofSeconds(5);
+        private long maxMessageSize = 64L << 20;
+        private CloseStatus backendLostStatus = CloseStatus.BACKEND_UNAVAILABLE;
+        private CloseStatus drainStatus = CloseStatus.SERVICE_RESTART;
+
+        private Builder() {
+        }
+
+        private Builder(Settings s) {
+            idleTimeout = s.idleTimeout;
+            pingInterval = s.pingInterval;
+            pongTimeout = s.pongTimeout;
+            connectTimeout = s.connectTimeout;
+            closeTimeout = s.closeTimeout;
+            maxMessageSize = s.maxMessageSize;
+            backendLostStatus = s.backendLostStatus;
+            drainStatus = s.drainStatus;
+        }
+
+        /** See {@link Settings#idleTimeout()}; zero disables. */
+        public Builder idleTimeout(Duration idleTimeout) {
+            this.idleTimeout = notNegative(idleTimeout, "idleTimeout");
+            return this;
+        }
+
+        /** See {@link Settings#pingInterval()}; zero disables. */
+        public Builder pingInterval(Duration pingInterval) {
+            this.pingInterval = notNegative(pingInterval, "pingInterval");
+            return this;
+        }
+
+        /** See {@link Settings#pongTimeout()}. */
+        public Builder pongTimeout(Duration pongTimeout) {
+            this.pongTimeout = positive(pongTimeout, "pongTimeout");
+            return this;
+        }
+
+        /** See {@link Settings#connectTimeout()}. */
+        public Builder connectTimeout(Duration connectTimeout) {
+            this.connectTimeout = positive(connectTimeout, "connectTimeout");
+            return this;
+        }
+
+        /** See {@link Settings#closeTimeout()}. */
+        public Builder closeTimeout(Duration closeTimeout) {
+            this.closeTimeout = positive(closeTimeout, "closeTimeout");
+            return this;
+        }
+
+        /** See {@link Settings#maxMessageSize()}; zero means no limit. */
+        public Builder maxMessageSize(long maxMessageSize) {
+            if (maxMessageSize < 0) {
+                throw new IllegalArgumentException("maxMessageSize: " + maxMessageSize + " (expected: >= 0)");
+            }
+            this.maxMessageSize = maxMessageSize;
+            return this;
+        }
+
+        /** See {@link Settings#backendLostStatus()}; must be transmittable, typically 1014 or 1011. */
+        public Builder backendLostStatus(CloseStatus backendLostStatus) {
+            this.backendLostStatus = transmittable(backendLostStatus, "backendLostStatus");
+            return this;
+        }
+
+        /** See {@link Settings#drainStatus()}; must be transmittable, typically 1012 or 1001. */
+        public Builder drainStatus(CloseStatus drainStatus) {
+            this.drainStatus = transmittable(drainStatus, "drainStatus");
+            return this;
+        }
+
+        /** Builds the settings. */
+        public Settings build() {
+            return new Settings(this);
+        }
+
+        private static Duration notNegative(Duration d, String name) {
+            requireNonNull(d, name);
+            if (d.isNegative()) {
+                throw new IllegalArgumentException(name + ": " + d + " (expected: >= 0)");
+            }
+            return d;
+        }
+
+        private static Duration positive(Duration d, String name) {
+            requireNonNull(d, name);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
+            }
+            return d;
+        }
+
+        private static CloseStatus transmittable(CloseStatus status, String name) {
+            requireNonNull(status, name);
+            if (!status.isTransmittable()) {
+                throw new IllegalArgumentException(name + ": " + status.code() + " (expected: a code that may be sent)");
+            }
+            return status;
+        }
+    }
+}

@@ -1,0 +1,575 @@
+package dev.gatehouse.internal;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.gatehouse.CloseStatus;
+import dev.gatehouse.ConnectionInfo;
+import dev.gatehouse.Handshake;
+import dev.gatehouse.Settings;
+import dev.gatehouse.spi.Channel;
+import dev.gatehouse.spi.ChannelHandler;
+import dev.gatehouse.spi.Completion;
+
+/**
+ * One bridged connection: relays frames between the client leg and the backend leg with demand-driven flow
+ * control, and owns the connection's lifecycle (idle timeout, keepalive, close-code contract, drain).
+ *
+ * <p>Life: created when the handshake is admitted ({@code CONNECTING}); the adapter attaches the backend
+ * channel when the backend answers 101 ({@link #backendConnected}), then the client channel when the
+ * client's leg opens ({@link #clientConnected}), which starts the relay ({@code OPEN}). The first close
+ * event decides the close of the other leg ({@code CLOSING}); once both legs are closed the bridge is
+ * {@code CLOSED}, leaves the registry and writes its access-log line.
+ *
+ * <p>Flow control: a frame read from one leg is sent on the other, and that leg is asked for its next
+ * frame only when the send completes. At most one data frame per direction is in flight, so a slow reader
+ * slows its writer through TCP instead of filling the heap. The per-frame path takes no lock.
+ */
+public final class Bridge {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Bridge.class);
+    private static final CloseStatus IDLE = CloseStatus.of(1001, "idle timeout");
+    private static final CloseStatus KEEPALIVE = CloseStatus.of(1001, "keepalive timeout");
+    private static final CloseStatus CLIENT_GONE = CloseStatus.of(1001, "client gone");
+
+    private enum State { CONNECTING, OPEN, CLOSING, CLOSED }
+
+    private final DefaultGateway gateway;
+    private final Admission admission;
+    private final Settings settings;
+    private final String id;
+    private final Side client = new Side("client");
+    private final Side backend = new Side("backend");
+    private final long idleNanos;
+    private final long pingNanos;
+    private final long pongNanos;
+    private final long closeNanos;
+    private final long maxMessageSize;
+    private final AtomicLong pending = new AtomicLong(); // binary bytes received and not yet forwarded
+    private final AtomicLong peakPending = new AtomicLong(); // max of pending over the bridge's life
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
+
+    private final Object lock = new Object();
+    private State state = State.CONNECTING; // guarded by lock
+    private String cause;                 // why the connection ends; set once, by the first close decision; guarded by lock
+    private String initiator;             // "client", "backend" or "gateway"; guarded by lock
+    private CloseStatus clientClose;      // the status the client leg ended with; guarded by lock
+    private long closeDeadline;           // nanoTime by which both legs must have answered CLOSE; guarded by lock
+    private ScheduledFuture<?> timer;     // the next tick; guarded by lock
+    private long openedNanos;             // nanoTime when OPEN; guarded by lock
+    private Instant connectedAt;          // when OPEN; written once under lock before state becomes OPEN
+    private volatile String subprotocol;  // the negotiated subprotocol, null for none
+    private volatile long lastActivity;   // nanoTime of the last data frame, ping or unsolicited pong
+
+    Bridge(DefaultGateway gateway, Admission admission) {
+        this.gateway = gateway;
+        this.admission = admission;
+        this.settings = admission.settings();
+        this.id = admission.handshake().requestId();
+        this.idleNanos = settings.idleTimeout().toNanos();
+        this.pingNanos = settings.pingInterval().toNanos();
+        this.pongNanos = settings.pongTimeout().toNanos();
+        this.closeNanos = settings.closeTimeout().toNanos();
+        this.maxMessageSize = settings.maxMessageSize();
+        client.peer = backend;
+        backend.peer = client;
+    }
+
+    /** The connection id (the request id of its handshake). */
+    public String id() {
+        return id;
+    }
+
+    /** The handler of the client leg's inbound events. */
+    public ChannelHandler clientHandler() {
+        return client;
+    }
+
+    /** The handler of the backend leg's inbound events. */
+    public ChannelHandler backendHandler() {
+        return backend;
+    }
+
+    /** Completes when both legs are closed and the bridge has left the registry. */
+    public CompletableFuture<Void> closed() {
+        return closed;
+    }
+
+    /**
+     * The backend answered 101. Attaches its channel; the backend is not read until the client leg opens.
+     *
+     * @param subprotocol the backend's chosen subprotocol, or {@code null}
+     * @return {@code false} if the bridge ended meanwhile (drain, registry close, backend lost): the adapter
+     *         must not upgrade the client, and reject it with 503
+     */
+    public boolean backendConnected(Channel channel, String subprotocol) {
+        List<Runnable> actions = new ArrayList<>(1);
+        boolean proceed;
+        synchronized (lock) {
+            backend.channel = channel;
+            this.subprotocol = subprotocol;
+            proceed = cause == null;
+            if (!proceed) {
+                backend.sendPendingClose(actions);
+            }
+        }
+        run(actions);
+        return proceed;
+    }
+
+    /**
+     * The backend could not be dialled, or the client's upgrade failed: ends the bridge. The backend leg,
+     * if connected, is closed with 1001.
+     */
+    public void abandon(String why) {
+        List<Runnable> actions = new ArrayList<>(2);
+        synchronized (lock) {
+            if (state == State.CLOSED) {
+                return;
+            }
+            client.finished = true;
+            if (cause == null) {
+                decide(why, "gateway", CloseStatus.ABNORMAL);
+            }
+            beginClose(backend, CloseStatus.GOING_AWAY, actions);
+            if (backend.channel == null) {
+                backend.finished = true;
+            }
+            finishIfDone(actions);
+        }
+        run(actions);
+    }
+
+    /** The client's leg is open: starts the relay, or closes the client if the bridge already ended. */
+    public void clientConnected(Channel channel) {
+        List<Runnable> actions = new ArrayList<>(2);
+        boolean open = false;
+        synchronized (lock) {
+            client.channel = channel;
+            if (client.finished) {
+                // The bridge gave up on this leg before it opened (close timeout): drop it.
+                actions.add(channel::abort);
+            } else if (cause == null && gateway.isDraining()) {
+                closeBoth(settings.drainStatus(), CloseStatus.GOING_AWAY, "drain", actions);
+            }
+            if (cause != null) {
+                client.sendPendingClose(actions);
+            } else {
+                state = State.OPEN;
+                open = true;
+                openedNanos = System.nanoTime();
+                connectedAt = Instant.now();
+                lastActivity = openedNanos;
+                client.lastPingAt = openedNanos;
+                backend.lastPingAt = openedNanos;
+                scheduleTick(openedNanos);
+            }
+        }
+        run(actions);
+        if (open) {
+            client.channel.demand();
+            backend.channel.demand();
+        }
+    }
+
+    /** Closes both legs: the client with {@code toClient}, the backend with {@code toBackend}. */
+    boolean close(CloseStatus toClient, CloseStatus toBackend, String why) {
+        List<Runnable> actions = new ArrayList<>(2);
+        boolean decided;
+        synchronized (lock) {
+            decided = closeBoth(toClient, toBackend, why, actions);
+        }
+        run(actions);
+        return decided;
+    }
+
+    void drain() {
+        close(settings.drainStatus(), CloseStatus.GOING_AWAY, "drain");
+    }
+
+    boolean isOpen() {
+        synchronized (lock) {
+            return state == State.OPEN;
+        }
+    }
+
+    /** A snapshot, or {@code null} unless the relay has started and not ended. */
+    ConnectionInfo info() {
+        Instant since;
+        long opened;
+        synchronized (lock) {
+            if (state != State.OPEN) {
+                return null;
+            }
+            since = connectedAt;
+            opened = openedNanos;
+        }
+        Handshake h = admission.handshake();
+        Instant lastActive = since.plusNanos(Math.max(0, lastActivity - opened));
+        return new ConnectionInfo(id, admission.route().map(r -> r.path()).orElse(""), h.remoteAddress(),
+                h.principal().orElse(null), subprotocol, since, lastActive, client.messages, client.bytes,
+                backend.messages, backend.bytes, pending.get(), peakPending.get());
+    }
+
+    // ---- close decisions; all of these run under lock and collect channel calls to run after it ----
+
+    private void decide(String why, String who, CloseStatus clientStatus) {
+        cause = why;
+        initiator = who;
+        clientClose = clientStatus;
+        if (state == State.OPEN || state == State.CONNECTING) {
+            state = State.CLOSING;
+        }
+    }
+
+    private boolean closeBoth(CloseStatus toClient, CloseStatus toBackend, String why, List<Runnable> actions) {
+        if (cause != null) {
+            return false;
+        }
+        decide(why, "gateway", toClient);
+        beginClose(client, toClient, actions);
+        beginClose(backend, toBackend, actions);
+        return true;
+    }
+
+    /** Sends CLOSE on a leg once, now if its channel is attached, else when it attaches. */
+    private void beginClose(Side side, CloseStatus status, List<Runnable> actions) {
+        if (side.finished || side.closeToSend != null) {
+            return;
+        }
+        side.closeToSend = status;
+        closeDeadline = System.nanoTime() + closeNanos;
+        scheduleTick(System.nanoTime());
+        side.sendPendingClose(actions);
+    }
+
+    private void finishIfDone(List<Runnable> actions) {
+        if (state == State.CLOSED || !client.finished || !backend.finished) {
+            return;
+        }
+        state = State.CLOSED;
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+        actions.add(this::finished);
+    }
+
+    private void finished() {
+        gateway.registry().remove(this);
+        if (connectedAt != null) {
+            Handshake h = admission.handshake();
+            long millis = Duration.between(connectedAt, Instant.now()).toMillis();
+            InetSocketAddress remote = h.remoteAddress();
+            DefaultGateway.ACCESS.info(
+                    "id={} route={} principal={} remote={} status=101 durationMs={} messagesIn={} bytesIn={} "
+                            + "messagesOut={} bytesOut={} close={} cause=\"{}\" initiator={}",
+                    id, admission.route().map(r -> r.path()).orElse("-"), h.principal().map(Object::toString).orElse("-"),
+                    remote, millis, client.messages, client.bytes, backend.messages, backend.bytes,
+                    clientClose == null ? "-" : clientClose.code(), cause, initiator);
+        }
+        closed.complete(null);
+    }
+
+    // ---- timers ----
+
+    private void scheduleTick(long now) {
+        long next = Long.MAX_VALUE;
+        if (state == State.CLOSING) {
+            next = closeDeadline;
+        } else if (state == State.OPEN) {
+            if (idleNanos > 0) {
+                next = lastActivity + idleNanos;
+            }
+            if (pingNanos > 0) {
+                next = Math.min(next, client.keepaliveDeadline());
+                next = Math.min(next, backend.keepaliveDeadline());
+            }
+        }
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+        if (next != Long.MAX_VALUE) {
+            timer = gateway.scheduler().schedule(this::tick, Math.max(0, next - now), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void tick() {
+        List<Runnable> actions = new ArrayList<>(2);
+        synchronized (lock) {
+            timer = null;
+            long now = System.nanoTime();
+            if (state == State.CLOSING && now - closeDeadline >= 0) {
+                client.abortIfOpen(actions);
+                backend.abortIfOpen(actions);
+                finishIfDone(actions);
+            } else if (state == State.OPEN) {
+                if (idleNanos > 0 && now - lastActivity >= idleNanos) {
+                    closeBoth(IDLE, IDLE, "idle timeout", actions);
+                } else if (pingNanos > 0 && (client.pongOverdue(now) || backend.pongOverdue(now))) {
+                    closeBoth(KEEPALIVE, KEEPALIVE, "keepalive timeout: " + (client.pongOverdue(now) ? "client" : "backend")
+                            + " did not answer a ping", actions);
+                } else if (pingNanos > 0) {
+                    client.pingIfDue(now, actions);
+                    backend.pingIfDue(now, actions);
+                }
+            }
+            if (state != State.CLOSED) {
+                scheduleTick(now);
+            }
+        }
+        run(actions);
+    }
+
+    private static void run(List<Runnable> actions) {
+        for (Runnable action : actions) {
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                LOG.debug("Channel operation failed", e);
+            }
+        }
+    }
+
+    private static int utf8Length(String s) {
+        int n = s.length();
+        int bytes = n;
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x80) {
+                if (c < 0x800) {
+                    bytes += 1;
+                } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    bytes += 2;
+                    i++;
+                } else {
+                    bytes += 2;
+                }
+            }
+        }
+        return bytes;
+    }
+
+    /**
+     * One leg: the handler of its inbound frames and the completion of their forwards to the peer leg.
+     * Inbound events of a leg are serial, so the inbound counters have a single writer.
+     */
+    private final class Side implements ChannelHandler, Completion {
+        private final String name;
+        private Side peer;                  // set once in the constructor of Bridge
+        private volatile Channel channel;   // null until the leg is connected
+        private volatile long messages;     // complete messages received on this leg; single writer
+        private volatile long bytes;        // payload bytes received on this leg; single writer
+        private long messageBytes;          // bytes of the message being received; single writer
+        private Completion release;         // the inbound binary frame being forwarded, or null
+        private int releaseBytes;           // its size
+        private CloseStatus closeToSend;    // the CLOSE decided for this leg; guarded by lock
+        private boolean closeSent;          // whether it went to the channel; guarded by lock
+        private boolean finished;           // this leg is closed (reply received, lost or aborted); guarded by lock
+        private long lastPingAt;            // nanoTime of the last keepalive ping; guarded by lock
+        private long pingPayload;           // payload of the outstanding keepalive ping; guarded by lock
+        private boolean awaitingPong;       // whether that ping is unanswered; guarded by lock
+
+        Side(String name) {
+            this.name = name;
+        }
+
+        private boolean relaying() {
+            // Unsynchronized read is fine: a stale OPEN only forwards one more frame during a close.
+            return state == State.OPEN;
+        }
+
+        @Override
+        public void onText(String fragment, boolean last) {
+            if (!relaying()) {
+                channel.demand();
+                return;
+            }
+            if (exceedsLimit(utf8Length(fragment), last)) {
+                channel.demand();
+                return;
+            }
+            release = null;
+            peer.channel.sendText(fragment, last, this);
+        }
+
+        @Override
+        public void onBinary(ByteBuffer fragment, boolean last, Completion done) {
+            if (!relaying()) {
+                done.succeeded();
+                channel.demand();
+                return;
+            }
+            int n = fragment.remaining();
+            if (exceedsLimit(n, last)) {
+                done.succeeded();
+                channel.demand();
+                return;
+            }
+            release = done;
+            releaseBytes = n;
+            long now = pending.addAndGet(n);
+            if (now > peakPending.get()) {
+                peakPending.accumulateAndGet(now, Math::max);
+            }
+            peer.channel.sendBinary(fragment, last, this);
+        }
+
+        /** Counts the fragment; on a too-big message closes the bridge and returns true. */
+        private boolean exceedsLimit(int n, boolean last) {
+            lastActivity = System.nanoTime();
+            bytes += n;
+            messageBytes += n;
+            if (maxMessageSize > 0 && messageBytes > maxMessageSize) {
+                boolean fromClient = this == client;
+                close(fromClient ? CloseStatus.MESSAGE_TOO_BIG : CloseStatus.GOING_AWAY,
+                        fromClient ? CloseStatus.GOING_AWAY : CloseStatus.MESSAGE_TOO_BIG,
+                        "message too big from " + name);
+                return true;
+            }
+            if (last) {
+                messages++;
+                messageBytes = 0;
+            }
+            return false;
+        }
+
+        /** The forward of the frame received on this leg completed: release it and read the next. */
+        @Override
+        public void succeeded() {
+            releaseFrame();
+            channel.demand();
+        }
+
+        @Override
+        public void failed(Throwable x) {
+            releaseFrame();
+            LOG.debug("Connection {}: send to {} failed", id, peer.name, x);
+            peer.lost(x);
+            channel.demand();
+        }
+
+        private void releaseFrame() {
+            Completion r = release;
+            if (r != null) {
+                release = null;
+                pending.addAndGet(-releaseBytes);
+                r.succeeded();
+            }
+        }
+
+        @Override
+        public void onPing(ByteBuffer payload) {
+            lastActivity = System.nanoTime();
+            channel.sendPong(payload);
+            channel.demand();
+        }
+
+        @Override
+        public void onPong(ByteBuffer payload) {
+            boolean solicited = false;
+            if (payload.remaining() == Long.BYTES) {
+                long value = payload.getLong(payload.position());
+                synchronized (lock) {
+                    if (awaitingPong && value == pingPayload) {
+                        awaitingPong = false;
+                        solicited = true;
+                    }
+                }
+            }
+            if (!solicited) {
+                lastActivity = System.nanoTime();
+            }
+            channel.demand();
+        }
+
+        @Override
+        public void onClose(CloseStatus status) {
+            List<Runnable> actions = new ArrayList<>(2);
+            synchronized (lock) {
+                if (finished) {
+                    return;
+                }
+                finished = true;
+                if (cause == null) {
+                    CloseStatus toPeer;
+                    String why;
+                    if (status.code() == CloseStatus.ABNORMAL.code()) {
+                        toPeer = this == backend ? settings.backendLostStatus() : CLIENT_GONE;
+                        why = name + " connection lost";
+                    } else {
+                        toPeer = status.isTransmittable() || status.code() == CloseStatus.NO_STATUS.code()
+                                ? status : CloseStatus.INTERNAL_ERROR;
+                        why = name + " closed";
+                    }
+                    decide(why, name, this == client ? status : toPeer);
+                    beginClose(peer, toPeer, actions);
+                }
+                finishIfDone(actions);
+            }
+            run(actions);
+        }
+
+        @Override
+        public void onError(Throwable cause) {
+            LOG.debug("Connection {}: {} leg failed", id, name, cause);
+            lost(cause);
+        }
+
+        private void lost(Throwable x) {
+            onClose(CloseStatus.ABNORMAL);
+        }
+
+        // ---- under lock ----
+
+        private void sendPendingClose(List<Runnable> actions) {
+            Channel ch = channel;
+            CloseStatus status = closeToSend;
+            if (ch != null && status != null && !closeSent && !finished) {
+                closeSent = true;
+                actions.add(() -> ch.close(status));
+            }
+        }
+
+        private void abortIfOpen(List<Runnable> actions) {
+            if (!finished) {
+                finished = true;
+                Channel ch = channel;
+                if (ch != null) {
+                    actions.add(ch::abort);
+                }
+            }
+        }
+
+        private long keepaliveDeadline() {
+            return awaitingPong ? lastPingAt + pongNanos : lastPingAt + pingNanos;
+        }
+
+        private boolean pongOverdue(long now) {
+            return awaitingPong && now - lastPingAt >= pongNanos;
+        }
+
+        private void pingIfDue(long now, List<Runnable> actions) {
+            if (!awaitingPong && now - lastPingAt >= pingNanos) {
+                awaitingPong = true;
+                lastPingAt = now;
+                pingPayload = now;
+                Channel ch = channel;
+                ByteBuffer payload = ByteBuffer.allocate(Long.BYTES).putLong(0, now);
+                actions.add(() -> ch.sendPing(payload));
+            }
+        }
+    }
+}

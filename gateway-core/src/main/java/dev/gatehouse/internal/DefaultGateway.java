@@ -1,0 +1,244 @@
+package dev.gatehouse.internal;
+
+import static java.util.Objects.requireNonNull;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.gatehouse.Connections;
+import dev.gatehouse.Gateway;
+import dev.gatehouse.Handshake;
+import dev.gatehouse.Policy;
+import dev.gatehouse.Rejection;
+import dev.gatehouse.Route;
+import dev.gatehouse.Settings;
+import dev.gatehouse.Verdict;
+
+/** The {@link Gateway} implementation: route table, handshake pipeline, registry and timers. */
+public final class DefaultGateway implements Gateway {
+
+    static final Logger ACCESS = LoggerFactory.getLogger("dev.gatehouse.access");
+    private static final Logger LOG = LoggerFactory.getLogger(DefaultGateway.class);
+
+    /** Seconds a client is told to wait before retrying a drained gateway. */
+    private static final String DRAIN_RETRY_AFTER = "5";
+
+    private final List<Route> routes;
+    private final Settings settings;
+    private final RouteTable table;
+    private final Registry registry = new Registry();
+    private final ScheduledThreadPoolExecutor scheduler;
+    private CompletableFuture<Void> drained; // null until drain() is called; guarded by this
+    private volatile boolean draining;
+
+    /** Validates the routes and builds the table; see {@link Gateway.Builder#build()}. */
+    public DefaultGateway(List<Route> routes, Settings settings) {
+        this.routes = List.copyOf(routes);
+        this.settings = requireNonNull(settings, "settings");
+        this.table = new RouteTable(this.routes, settings);
+        this.scheduler = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "gatehouse-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        scheduler.setRemoveOnCancelPolicy(true);
+        scheduler.setKeepAliveTime(30, TimeUnit.SECONDS);
+        scheduler.allowCoreThreadTimeOut(true);
+    }
+
+    /**
+     * The implementation behind a {@link Gateway}.
+     *
+     * @throws IllegalArgumentException if the gateway was not built by {@link Gateway#builder()}
+     */
+    public static DefaultGateway of(Gateway gateway) {
+        requireNonNull(gateway, "gateway");
+        if (gateway instanceof DefaultGateway) {
+            return (DefaultGateway) gateway;
+        }
+        throw new IllegalArgumentException("gateway: " + gateway.getClass().getName()
+                + " (expected: a gateway built by Gateway.builder())");
+    }
+
+    @Override
+    public List<Route> routes() {
+        return routes;
+    }
+
+    @Override
+    public Settings settings() {
+        return settings;
+    }
+
+    @Override
+    public Connections connections() {
+        return registry;
+    }
+
+    Registry registry() {
+        return registry;
+    }
+
+    ScheduledThreadPoolExecutor scheduler() {
+        return scheduler;
+    }
+
+    @Override
+    public boolean isDraining() {
+        return draining;
+    }
+
+    @Override
+    public synchronized CompletableFuture<Void> drain(Duration window) {
+        requireNonNull(window, "window");
+        if (window.isNegative()) {
+            throw new IllegalArgumentException("window: " + window + " (expected: >= 0)");
+        }
+        if (drained != null) {
+            return drained;
+        }
+        draining = true;
+        drained = registry.whenEmpty();
+        List<Bridge> bridges = registry.all();
+        long step = bridges.isEmpty() ? 0 : window.toNanos() / bridges.size();
+        for (int i = 0; i < bridges.size(); i++) {
+            Bridge bridge = bridges.get(i);
+            if (i == 0 || step == 0) {
+                bridge.drain();
+            } else {
+                scheduler.schedule(bridge::drain, step * i, TimeUnit.NANOSECONDS);
+            }
+        }
+        LOG.info("Draining {} connection(s) over {}", bridges.size(), window);
+        return drained;
+    }
+
+    /**
+     * Runs the handshake pipeline: route match, upgrade check, drain check, authenticator, policies and
+     * the backend's target. Logs one access line for a rejection.
+     */
+    public Admission admit(Handshake request) {
+        RouteTable.Match match = table.match(request.hostName(), request.path());
+        if (match == null) {
+            return rejected(request, null, settings,
+                    Verdict.reject(Rejection.ROUTE_NOT_FOUND, "no route for " + request.path()));
+        }
+        Route route = match.route();
+        Settings routeSettings = match.settings();
+        if (!request.isWebSocketUpgrade()) {
+            return rejected(request, route, routeSettings,
+                    Verdict.reject(Rejection.UPGRADE_REQUIRED, "this path accepts WebSocket upgrades only")
+                            .withHeader("Upgrade", "websocket"));
+        }
+        if (draining) {
+            return rejected(request, route, routeSettings,
+                    Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down")
+                            .withHeader("Retry-After", DRAIN_RETRY_AFTER));
+        }
+        Handshake handshake = request.toBuilder().pathParameters(match.parameters()).build();
+        Verdict verdict = authenticate(route, handshake);
+        if (verdict instanceof Verdict.Allow) {
+            verdict = new Links(route.policies(), 0).proceed(((Verdict.Allow) verdict).handshake());
+        }
+        if (verdict instanceof Verdict.Reject) {
+            return rejected(request, route, routeSettings, (Verdict.Reject) verdict);
+        }
+        Handshake admitted = ((Verdict.Allow) verdict).handshake();
+        URI target;
+        try {
+            target = requireNonNull(route.backend().target(admitted), "backend returned null");
+            String scheme = target.getScheme() == null ? "" : target.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("ws") && !scheme.equals("wss")) {
+                throw new GatewayStateException("backend target " + target.getScheme() + "://… is not ws:// or wss://");
+            }
+            if (!admitted.query().isEmpty()) {
+                String uri = target.toString();
+                target = URI.create(uri + (target.getRawQuery() == null ? "?" : "&") + admitted.query());
+            }
+        } catch (RuntimeException e) {
+            LOG.error("Backend of {} failed to resolve a target for request {}", route, request.requestId(), e);
+            return rejected(request, route, routeSettings,
+                    Verdict.reject(Rejection.INTERNAL_ERROR, "the route's backend could not be resolved"));
+        }
+        return Admission.admitted(route, routeSettings, admitted, target,
+                ForwardedHeaders.of(admitted, request.requestId()));
+    }
+
+    /** Creates the bridge of an admitted request and registers it; the adapter then dials the backend. */
+    public Bridge newBridge(Admission admission) {
+        if (admission.rejection().isPresent()) {
+            throw new IllegalArgumentException("admission: rejected");
+        }
+        Bridge bridge = new Bridge(this, admission);
+        registry.add(bridge);
+        return bridge;
+    }
+
+    /** Logs a rejection that happened after admission, e.g. a backend refusal. */
+    public void logRejection(Handshake request, Route route, Verdict.Reject reject) {
+        ACCESS.info("id={} route={} path={} remote={} status={} error={} message=\"{}\"", request.requestId(),
+                route == null ? "-" : route.path(), request.path(), request.remoteAddress(), reject.status(),
+                reject.kind().error(), reject.message());
+    }
+
+    private Admission rejected(Handshake request, Route route, Settings s, Verdict.Reject reject) {
+        logRejection(request, route, reject);
+        return Admission.rejected(reject, route, s, request);
+    }
+
+    private static Verdict authenticate(Route route, Handshake handshake) {
+        try {
+            Verdict v = route.authenticator().authenticate(handshake);
+            if (v == null) {
+                throw new GatewayStateException("authenticator " + route.authenticator() + " returned null");
+            }
+            return v;
+        } catch (RuntimeException e) {
+            LOG.error("Authenticator of {} failed on request {}", route, handshake.requestId(), e);
+            return Verdict.reject(Rejection.INTERNAL_ERROR, "authentication failed");
+        }
+    }
+
+    /** One link of the policy chain; enforces that each policy proceeds at most once. */
+    private static final class Links implements Policy.Chain {
+        private final List<Policy> policies;
+        private final int index;
+        private boolean proceeded; // a policy may call proceed() once
+
+        Links(List<Policy> policies, int index) {
+            this.policies = policies;
+            this.index = index;
+        }
+
+        @Override
+        public Verdict proceed(Handshake handshake) {
+            requireNonNull(handshake, "handshake");
+            if (proceeded) {
+                throw new GatewayStateException("policy " + policies.get(index - 1) + " must call proceed() at most once");
+            }
+            proceeded = true;
+            if (index == policies.size()) {
+                return Verdict.allow(handshake);
+            }
+            Policy policy = policies.get(index);
+            try {
+                Verdict v = policy.evaluate(handshake, new Links(policies, index + 1));
+                if (v == null) {
+                    throw new GatewayStateException("policy " + policy + " returned null");
+                }
+                return v;
+            } catch (RuntimeException e) {
+                LOG.error("Policy {} failed on request {}", policy, handshake.requestId(), e);
+                return Verdict.reject(Rejection.INTERNAL_ERROR, "a policy failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package dev.gatehouse.internal;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.gatehouse.Route;
+import dev.gatehouse.Settings;
+
+/** The routes ordered from most to least specific, matched by host and path. Immutable. */
+final class RouteTable {
+
+    /** A matched route with its effective settings and path parameters. */
+    record Match(Route route, Settings settings, Map<String, String> parameters) {
+    }
+
+    private record Entry(Route route, PathTemplate template, String host, Settings settings) {
+        int hostRank() {
+            return host == null ? 2 : host.startsWith("*.") ? 1 : 0;
+        }
+
+        boolean matchesHost(String hostName) {
+            if (host == null) {
+                return true;
+            }
+            if (host.startsWith("*.")) {
+                return hostName.endsWith(host.substring(1)) && hostName.length() > host.length() - 1;
+            }
+            return host.equals(hostName);
+        }
+    }
+
+    private final Entry[] entries;
+
+    RouteTable(List<Route> routes, Settings defaults) {
+        if (routes.isEmpty()) {
+            throw new IllegalStateException("routes: none (expected: at least one route)");
+        }
+        List<Entry> list = new ArrayList<>();
+        Map<String, Route> shapes = new HashMap<>();
+        for (Route route : routes) {
+            PathTemplate template = PathTemplate.parse(route.path());
+            String host = route.host().orElse(null);
+            String key = (host == null ? "" : host) + template.shape();
+            Route clash = shapes.putIfAbsent(key, route);
+            if (clash != null) {
+                throw new IllegalStateException("routes: " + clash + " and " + route + " match the same requests");
+            }
+            list.add(new Entry(route, template, host, route.settings().orElse(defaults)));
+        }
+        list.sort(Comparator.comparingInt(Entry::hostRank)
+                .thenComparing((a, b) -> a.template().compareSpecificity(b.template())));
+        this.entries = list.toArray(new Entry[0]);
+    }
+
+    /** The most specific route for a host name (lower case, no port) and a raw path; {@code null} if none. */
+    Match match(String hostName, String path) {
+        String[] segments = path.substring(1).split("/", -1);
+        for (Entry e : entries) {
+            if (e.matchesHost(hostName)) {
+                Map<String, String> params = e.template().match(segments);
+                if (params != null) {
+                    return new Match(e.route(), e.settings(), params);
+                }
+            }
+        }
+        return null;
+    }
+}

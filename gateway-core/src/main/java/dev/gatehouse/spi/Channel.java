@@ -1,0 +1,51 @@
+package dev.gatehouse.spi;
+
+import java.nio.ByteBuffer;
+
+import dev.gatehouse.CloseStatus;
+
+/**
+ * The outbound side of one WebSocket leg (client or backend), implemented by an adapter over its
+ * transport. The engine calls it from any thread, but never issues two data sends on one channel
+ * concurrently: it sends the next data fragment only after the previous send's {@link Completion} ran.
+ * Control frames ({@link #sendPing}, {@link #sendPong}, {@link #close}) may interleave with data.
+ *
+ * <p>Flow control is demand-driven: the adapter delivers one inbound frame to its
+ * {@link ChannelHandler} per {@link #demand()} call, and no frames before the first one.
+ */
+public interface Channel {
+
+    /**
+     * Sends a text fragment.
+     *
+     * @param fragment   the text; a message may be split across fragments at any character boundary
+     * @param last       whether this fragment ends the message
+     * @param completion called once the fragment is written to the transport, or failed
+     */
+    void sendText(String fragment, boolean last, Completion completion);
+
+    /**
+     * Sends a binary fragment. The buffer is owned by the caller and must not be used by the channel after
+     * {@code completion} runs.
+     */
+    void sendBinary(ByteBuffer fragment, boolean last, Completion completion);
+
+    /** Sends a PING frame with the payload (at most 125 bytes). Failures surface as a lost connection. */
+    void sendPing(ByteBuffer payload);
+
+    /** Sends a PONG frame with the payload (at most 125 bytes). */
+    void sendPong(ByteBuffer payload);
+
+    /**
+     * Starts the close handshake. {@link dev.gatehouse.CloseStatus#NO_STATUS} sends a CLOSE frame without
+     * status; other codes must be transmittable. The peer's reply arrives as
+     * {@link ChannelHandler#onClose(CloseStatus)}.
+     */
+    void close(CloseStatus status);
+
+    /** Drops the connection without a close handshake; the handler then sees a 1006 close. */
+    void abort();
+
+    /** Asks for one more inbound frame or event. */
+    void demand();
+}

@@ -1,0 +1,41 @@
+package dev.gatehouse.spi;
+
+import java.nio.ByteBuffer;
+
+import dev.gatehouse.CloseStatus;
+
+/**
+ * Receives the inbound events of one leg, implemented by the engine. The adapter calls it serially for a
+ * leg (never two calls at once), and delivers data, ping and pong frames only as demanded through
+ * {@link Channel#demand()}. {@link #onClose} and {@link #onError} may arrive without demand.
+ */
+public interface ChannelHandler {
+
+    /**
+     * A text fragment; the engine calls {@link Channel#demand()} when it wants the next frame.
+     *
+     * @param last whether it ends the message
+     */
+    void onText(String fragment, boolean last);
+
+    /**
+     * A binary fragment. The buffer belongs to the adapter until {@code release} is completed; the
+     * engine completes it once the fragment has been forwarded, then demands.
+     */
+    void onBinary(ByteBuffer fragment, boolean last, Completion release);
+
+    /** A PING frame; the engine answers it and demands. */
+    void onPing(ByteBuffer payload);
+
+    /** A PONG frame; the engine demands. */
+    void onPong(ByteBuffer payload);
+
+    /**
+     * The leg is closed: the peer's CLOSE frame ({@link dev.gatehouse.CloseStatus#NO_STATUS} when it had no
+     * status), or {@link dev.gatehouse.CloseStatus#ABNORMAL} when the connection was lost. Called once.
+     */
+    void onClose(CloseStatus status);
+
+    /** The leg failed (I/O error, protocol error); a close event may or may not follow. */
+    void onError(Throwable cause);
+}
