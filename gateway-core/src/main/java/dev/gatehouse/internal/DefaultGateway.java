@@ -121,6 +121,11 @@ public final class DefaultGateway implements Gateway {
         return drained;
     }
 
+    /** Whether a route matches the request's host and path. */
+    public boolean hasRoute(Handshake request) {
+        return table.match(request.hostName(), request.path()) != null;
+    }
+
     /**
      * Runs the handshake pipeline: route match, upgrade check, drain check, authenticator, policies and
      * the backend's target. Logs one access line for a rejection.

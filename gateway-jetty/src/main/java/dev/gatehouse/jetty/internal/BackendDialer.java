@@ -1,0 +1,205 @@
+package dev.gatehouse.jetty.internal;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.api.exceptions.UpgradeException;
+import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
+import org.eclipse.jetty.websocket.client.JettyUpgradeListener;
+import org.eclipse.jetty.websocket.client.WebSocketClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.gatehouse.Handshake;
+import dev.gatehouse.Rejection;
+import dev.gatehouse.Settings;
+import dev.gatehouse.Verdict;
+import dev.gatehouse.internal.Admission;
+import dev.gatehouse.internal.Bridge;
+import dev.gatehouse.internal.DefaultGateway;
+
+/**
+ * Runs the part of an upgrade that both mounts share: admit the request, create the bridge, dial the
+ * backend first, and classify a backend failure as the client's HTTP error.
+ */
+public final class BackendDialer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BackendDialer.class);
+
+    /** The backend's 101 response headers that the client's 101 carries too. */
+    static final List<String> RELAYED_UPGRADE_HEADERS = List.of("Set-Cookie");
+    /** The backend's rejection headers that the client's error response carries too. */
+    private static final List<String> RELAYED_REJECTION_HEADERS = List.of("WWW-Authenticate", "Retry-After");
+    /** The most of a backend's rejection body that is relayed. */
+    private static final int MAX_BODY = 8 * 1024;
+
+    private final DefaultGateway gateway;
+    private final WebSocketClient client;
+
+    public BackendDialer(DefaultGateway gateway, WebSocketClient client) {
+        this.gateway = gateway;
+        this.client = client;
+    }
+
+    DefaultGateway gateway() {
+        return gateway;
+    }
+
+    /** The outcome of a dial: a connected backend ({@code refusal == null}) or a refusal for the client. */
+    record Dialed(Bridge bridge, JettyLeg backendLeg, Session backend, Refusal refusal) {
+        String subprotocol() {
+            String p = backend.getUpgradeResponse().getAcceptedSubProtocol();
+            return p == null || p.isEmpty() ? null : p;
+        }
+    }
+
+    /** Jetty's idle timeout for a leg: a safety net behind the engine's own idle and keepalive timers. */
+    static Duration safetyIdleTimeout(Settings s) {
+        long idle = s.idleTimeout().toMillis();
+        long keepalive = s.pingInterval().isZero() ? 0 : s.pingInterval().plus(s.pongTimeout()).toMillis();
+        if (idle == 0 && keepalive == 0) {
+            return Duration.ZERO;
+        }
+        return Duration.ofMillis(Math.max(idle, keepalive) + s.closeTimeout().toMillis() + 1000);
+    }
+
+    /**
+     * Creates the bridge of an admitted request and dials its backend. The future always completes
+     * normally, at the latest shortly after the route's connect timeout; on a refusal the bridge is
+     * already abandoned.
+     */
+    CompletableFuture<Dialed> dial(Admission admission) {
+        Handshake h = admission.handshake();
+        Settings settings = admission.settings();
+        Bridge bridge = gateway.newBridge(admission);
+        JettyLeg leg = new JettyLeg(bridge.backendHandler(), l -> { }, safetyIdleTimeout(settings));
+        ClientUpgradeRequest upgrade = new ClientUpgradeRequest(admission.backendUri());
+        upgrade.setSubProtocols(admission.subprotocols());
+        admission.backendHeaders().forEach(upgrade::setHeader);
+        long timeoutMillis = settings.connectTimeout().toMillis();
+        upgrade.setTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
+        Capture capture = new Capture();
+        CompletableFuture<Session> connect;
+        try {
+            connect = client.connect(leg, upgrade, capture);
+        } catch (IOException | RuntimeException e) {
+            connect = CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<Session> bounded = connect.orTimeout(timeoutMillis + 1000, TimeUnit.MILLISECONDS);
+        CompletableFuture<Session> attempt = connect;
+        return bounded.handle((session, failure) -> {
+            if (failure == null) {
+                return new Dialed(bridge, leg, session, null);
+            }
+            attempt.cancel(true);
+            attempt.thenAccept(late -> late.close(1001, "gateway gave up", Callback.NOOP));
+            Refusal refusal = classify(failure, capture, h, settings);
+            bridge.abandon("backend dial failed: " + refusal.reject().message());
+            gateway.logRejection(h, admission.route().orElse(null), refusal.reject());
+            return new Dialed(bridge, leg, null, refusal);
+        });
+    }
+
+    private static Refusal classify(Throwable failure, Capture capture, Handshake h, Settings settings) {
+        Throwable cause = unwrap(failure);
+        int status = capture.status;
+        if (cause instanceof UpgradeException && ((UpgradeException) cause).getResponseStatusCode() > 0) {
+            status = ((UpgradeException) cause).getResponseStatusCode();
+        }
+        LOG.debug("Backend dial for request {} failed (status {})", h.requestId(), status, cause);
+        if (status >= 400 && status <= 499) {
+            Verdict.Reject reject = Verdict.reject(Rejection.BACKEND_REJECTED,
+                    "the backend refused the upgrade with status " + status).withStatus(status);
+            for (String name : RELAYED_REJECTION_HEADERS) {
+                String value = capture.headers.get(name);
+                if (value != null) {
+                    reject = reject.withHeader(name, value);
+                }
+            }
+            if (capture.body.size() > 0) {
+                String type = capture.contentType == null ? "application/octet-stream" : capture.contentType;
+                return new Refusal(reject, capture.body.toByteArray(), type);
+            }
+            return Refusal.of(reject, h.requestId());
+        }
+        if (isTimeout(cause)) {
+            return Refusal.of(Verdict.reject(Rejection.GATEWAY_TIMEOUT,
+                    "the backend did not complete its handshake within " + settings.connectTimeout().toMillis() + " ms"),
+                    h.requestId());
+        }
+        if (status > 0 && status != 101) {
+            return Refusal.of(Verdict.reject(Rejection.BAD_GATEWAY, "the backend answered the upgrade with status " + status),
+                    h.requestId());
+        }
+        if (status == 101) {
+            return Refusal.of(Verdict.reject(Rejection.BAD_GATEWAY, "the backend's handshake response was invalid"),
+                    h.requestId());
+        }
+        return Refusal.of(Verdict.reject(Rejection.BAD_GATEWAY, "the backend is unreachable"), h.requestId());
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    private static boolean isTimeout(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof TimeoutException || c instanceof SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Records the backend's handshake response: status, a few headers, and up to 8 KiB of body. */
+    private static final class Capture implements JettyUpgradeListener {
+        private volatile int status = -1;
+        private volatile String contentType;
+        private final java.util.Map<String, String> headers = new java.util.concurrent.ConcurrentHashMap<>();
+        private final ByteArrayOutputStream body = new ByteArrayOutputStream(); // guarded by itself
+
+        @Override
+        public void onHandshakeRequest(Request request) {
+            request.onResponseContent((response, content) -> append(content));
+        }
+
+        @Override
+        public void onHandshakeResponse(Request request, Response response) {
+            status = response.getStatus();
+            contentType = response.getHeaders().get(HttpHeader.CONTENT_TYPE);
+            for (String name : RELAYED_REJECTION_HEADERS) {
+                String value = response.getHeaders().get(name);
+                if (value != null) {
+                    headers.put(name, value);
+                }
+            }
+        }
+
+        private void append(ByteBuffer content) {
+            synchronized (body) {
+                int room = MAX_BODY - body.size();
+                int n = Math.min(room, content.remaining());
+                for (int i = 0; i < n; i++) {
+                    body.write(content.get(content.position() + i));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package dev.gatehouse.jetty.internal;
+
+import java.util.List;
+
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.gatehouse.Handshake;
+import dev.gatehouse.Rejection;
+import dev.gatehouse.Verdict;
+import dev.gatehouse.internal.Admission;
+import dev.gatehouse.internal.Bridge;
+
+/**
+ * The core-Handler mount: takes requests that match a route, runs the handshake pipeline, dials the
+ * backend asynchronously (no thread waits) and upgrades once the backend answered 101. Requests that
+ * match no route go to the wrapped handler, or get 404 when there is none.
+ */
+public final class GatewayHandler extends Handler.Wrapper {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayHandler.class);
+
+    private final BackendDialer dialer;
+    private final ServerWebSocketContainer container;
+
+    public GatewayHandler(BackendDialer dialer, ServerWebSocketContainer container, Handler next) {
+        super(next);
+        this.dialer = dialer;
+        this.container = container;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        Handshake h = Requests.from(request);
+        Handler next = getHandler();
+        if (next != null && !dialer.gateway().hasRoute(h)) {
+            return next.handle(request, response, callback);
+        }
+        Admission admission = dialer.gateway().admit(h);
+        if (admission.rejection().isPresent()) {
+            Refusal.of(admission.rejection().get(), h.requestId()).write(response, callback);
+            return true;
+        }
+        dialer.dial(admission).thenAccept(dialed -> upgrade(dialed, h, admission, request, response, callback));
+        return true;
+    }
+
+    private void upgrade(BackendDialer.Dialed dialed, Handshake h, Admission admission, Request request,
+            Response response, Callback callback) {
+        if (dialed.refusal() != null) {
+            dialed.refusal().write(response, callback);
+            return;
+        }
+        Bridge bridge = dialed.bridge();
+        String subprotocol = dialed.subprotocol();
+        if (!bridge.backendConnected(dialed.backendLeg(), subprotocol)) {
+            bridge.abandon("closed before the client upgrade");
+            Refusal.of(Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down")
+                    .withHeader("Retry-After", "5"), h.requestId()).write(response, callback);
+            return;
+        }
+        JettyLeg clientLeg = new JettyLeg(bridge.clientHandler(), bridge::clientConnected,
+                BackendDialer.safetyIdleTimeout(admission.settings()));
+        boolean upgraded;
+        try {
+            upgraded = container.upgrade((upgradeRequest, upgradeResponse, upgradeCallback) -> {
+                if (subprotocol != null) {
+                    upgradeResponse.setAcceptedSubProtocol(subprotocol);
+                }
+                for (String name : BackendDialer.RELAYED_UPGRADE_HEADERS) {
+                    List<String> values = dialed.backend().getUpgradeResponse().getHeaders(name);
+                    if (values != null) {
+                        values.forEach(v -> upgradeResponse.getHeaders().add(name, v));
+                    }
+                }
+                return clientLeg;
+            }, request, response, callback);
+        } catch (Throwable x) {
+            LOG.debug("Client upgrade of request {} failed", h.requestId(), x);
+            bridge.abandon("client upgrade failed");
+            callback.failed(x);
+            return;
+        }
+        if (!upgraded) {
+            bridge.abandon("client upgrade refused");
+            Refusal.of(Verdict.reject(Rejection.UPGRADE_REQUIRED, "not a valid WebSocket upgrade request")
+                    .withHeader("Upgrade", "websocket").withHeader("Sec-WebSocket-Version", "13"),
+                    h.requestId()).write(response, callback);
+        }
+    }
+}

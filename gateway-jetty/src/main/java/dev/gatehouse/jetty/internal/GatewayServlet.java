@@ -1,0 +1,100 @@
+package dev.gatehouse.jetty.internal;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.eclipse.jetty.ee10.websocket.server.JettyWebSocketServerContainer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.gatehouse.Handshake;
+import dev.gatehouse.Rejection;
+import dev.gatehouse.Verdict;
+import dev.gatehouse.internal.Admission;
+import dev.gatehouse.internal.Bridge;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+/**
+ * The ee10 upgrade servlet: runs the handshake pipeline and dials the backend before it upgrades, so that
+ * every refusal is a plain HTTP response with the gateway's JSON body. The request thread waits for the
+ * backend's handshake, bounded by the route's connect timeout.
+ */
+public final class GatewayServlet extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayServlet.class);
+
+    private final transient BackendDialer dialer;
+
+    public GatewayServlet(BackendDialer dialer) {
+        this.dialer = dialer;
+    }
+
+    @Override
+    protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        Handshake request = Requests.from(req);
+        Admission admission = dialer.gateway().admit(request);
+        if (admission.rejection().isPresent()) {
+            Refusal.of(admission.rejection().get(), request.requestId()).write(resp);
+            return;
+        }
+        BackendDialer.Dialed dialed;
+        try {
+            long bound = admission.settings().connectTimeout().toMillis() + 5000;
+            dialed = dialer.dial(admission).get(bound, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            Refusal.of(Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down"), request.requestId()).write(resp);
+            return;
+        } catch (ExecutionException | TimeoutException e) {
+            // dial() completes normally within its own bound; this is a broken invariant.
+            LOG.error("Backend dial for request {} did not complete", request.requestId(), e);
+            Refusal.of(Verdict.reject(Rejection.INTERNAL_ERROR, "the backend dial failed"), request.requestId()).write(resp);
+            return;
+        }
+        if (dialed.refusal() != null) {
+            dialed.refusal().write(resp);
+            return;
+        }
+        Bridge bridge = dialed.bridge();
+        String subprotocol = dialed.subprotocol();
+        if (!bridge.backendConnected(dialed.backendLeg(), subprotocol)) {
+            bridge.abandon("closed before the client upgrade");
+            Refusal.of(Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down")
+                    .withHeader("Retry-After", "5"), request.requestId()).write(resp);
+            return;
+        }
+        JettyLeg clientLeg = new JettyLeg(bridge.clientHandler(), bridge::clientConnected,
+                BackendDialer.safetyIdleTimeout(admission.settings()));
+        boolean upgraded;
+        try {
+            JettyWebSocketServerContainer container = JettyWebSocketServerContainer.getContainer(getServletContext());
+            upgraded = container.upgrade((upgradeRequest, upgradeResponse) -> {
+                if (subprotocol != null) {
+                    upgradeResponse.setAcceptedSubProtocol(subprotocol);
+                }
+                for (String name : BackendDialer.RELAYED_UPGRADE_HEADERS) {
+                    List<String> values = dialed.backend().getUpgradeResponse().getHeaders(name);
+                    if (values != null && !values.isEmpty()) {
+                        upgradeResponse.setHeader(name, values);
+                    }
+                }
+                return clientLeg;
+            }, req, resp);
+        } catch (IOException | RuntimeException e) {
+            bridge.abandon("client upgrade failed");
+            throw e;
+        }
+        if (!upgraded) {
+            bridge.abandon("client upgrade refused");
+            Refusal.of(Verdict.reject(Rejection.UPGRADE_REQUIRED, "not a valid WebSocket upgrade request")
+                    .withHeader("Upgrade", "websocket").withHeader("Sec-WebSocket-Version", "13"),
+                    request.requestId()).write(resp);
+        }
+    }
+}

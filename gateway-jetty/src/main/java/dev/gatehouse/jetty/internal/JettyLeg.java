@@ -1,0 +1,145 @@
+package dev.gatehouse.jetty.internal;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.function.Consumer;
+
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.gatehouse.CloseStatus;
+import dev.gatehouse.spi.Channel;
+import dev.gatehouse.spi.ChannelHandler;
+import dev.gatehouse.spi.Completion;
+
+/**
+ * One WebSocket leg on Jetty's {@link Session} API: a listener that forwards inbound events to the engine's
+ * {@link ChannelHandler}, and the {@link Channel} the engine sends through. It does not auto-demand, and
+ * overrides {@link #onWebSocketOpen}, so Jetty reads nothing until the engine demands. Public because
+ * Jetty's client requires a public endpoint class.
+ */
+public final class JettyLeg implements Session.Listener, Channel {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JettyLeg.class);
+
+    private final ChannelHandler handler;
+    private final Consumer<JettyLeg> onOpen;
+    private final Duration idleTimeout;
+    private volatile Session session; // set once, when the leg opens
+
+    /**
+     * @param handler     the engine's handler of this leg's events
+     * @param onOpen      called once the leg is open
+     * @param idleTimeout Jetty's own idle timeout for the leg, a safety net behind the engine's timers;
+     *                    zero for none
+     */
+    public JettyLeg(ChannelHandler handler, Consumer<JettyLeg> onOpen, Duration idleTimeout) {
+        this.handler = handler;
+        this.onOpen = onOpen;
+        this.idleTimeout = idleTimeout;
+    }
+
+    @Override
+    public void onWebSocketOpen(Session session) {
+        this.session = session;
+        session.setIdleTimeout(idleTimeout);
+        session.setMaxTextMessageSize(Long.MAX_VALUE);
+        session.setMaxBinaryMessageSize(Long.MAX_VALUE);
+        onOpen.accept(this);
+    }
+
+    @Override
+    public void onWebSocketPartialText(String payload, boolean fin) {
+        handler.onText(payload, fin);
+    }
+
+    @Override
+    public void onWebSocketPartialBinary(ByteBuffer payload, boolean fin, Callback callback) {
+        handler.onBinary(payload, fin, new Completion() {
+            @Override
+            public void succeeded() {
+                callback.succeed();
+            }
+
+            @Override
+            public void failed(Throwable cause) {
+                callback.fail(cause);
+            }
+        });
+    }
+
+    @Override
+    public void onWebSocketPing(ByteBuffer payload) {
+        handler.onPing(payload);
+    }
+
+    @Override
+    public void onWebSocketPong(ByteBuffer payload) {
+        handler.onPong(payload);
+    }
+
+    @Override
+    public void onWebSocketClose(int statusCode, String reason, Callback callback) {
+        callback.succeed();
+        CloseStatus status = statusCode >= 1000 && statusCode <= 4999
+                ? CloseStatus.of(statusCode, reason == null ? "" : reason)
+                : CloseStatus.ABNORMAL;
+        handler.onClose(status);
+    }
+
+    @Override
+    public void onWebSocketError(Throwable cause) {
+        handler.onError(cause);
+    }
+
+    @Override
+    public void sendText(String fragment, boolean last, Completion completion) {
+        session.sendPartialText(fragment, last, callback(completion));
+    }
+
+    @Override
+    public void sendBinary(ByteBuffer fragment, boolean last, Completion completion) {
+        session.sendPartialBinary(fragment, last, callback(completion));
+    }
+
+    @Override
+    public void sendPing(ByteBuffer payload) {
+        session.sendPing(payload, Callback.NOOP);
+    }
+
+    @Override
+    public void sendPong(ByteBuffer payload) {
+        session.sendPong(payload, Callback.NOOP);
+    }
+
+    @Override
+    public void close(CloseStatus status) {
+        session.close(status.code(), status.reason(), Callback.NOOP);
+    }
+
+    @Override
+    public void abort() {
+        Session s = session;
+        if (s != null) {
+            s.disconnect();
+        }
+    }
+
+    @Override
+    public void demand() {
+        Session s = session;
+        try {
+            if (s != null) {
+                s.demand();
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("Demand on a closing session ignored", e);
+        }
+    }
+
+    private static Callback callback(Completion completion) {
+        return Callback.from(completion::succeeded, completion::failed);
+    }
+}
