@@ -1,0 +1,57 @@
+package dev.gatehouse.jetty;
+
+import java.net.URI;
+
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+
+import dev.gatehouse.Gateway;
+
+/** A Jetty server on 127.0.0.1, port 0, with a gateway mounted as a servlet or as a core handler. */
+final class GatewayServer implements AutoCloseable {
+
+    enum Mount { SERVLET, HANDLER }
+
+    final Server server;
+    final Gateway gateway;
+    private final ServerConnector connector;
+
+    private GatewayServer(Gateway gateway, Mount mount) throws Exception {
+        this.gateway = gateway;
+        server = new Server();
+        connector = new ServerConnector(server);
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        server.addConnector(connector);
+        if (mount == Mount.SERVLET) {
+            ServletContextHandler context = new ServletContextHandler("/");
+            JettyGateway.install(gateway, context, "/*");
+            server.setHandler(context);
+        } else {
+            server.setHandler(JettyGateway.handler(gateway, server));
+        }
+        server.start();
+    }
+
+    static GatewayServer start(Gateway gateway) throws Exception {
+        return new GatewayServer(gateway, Mount.SERVLET);
+    }
+
+    static GatewayServer start(Gateway gateway, Mount mount) throws Exception {
+        return new GatewayServer(gateway, mount);
+    }
+
+    URI uri(String path) {
+        return URI.create("ws://127.0.0.1:" + connector.getLocalPort() + path);
+    }
+
+    URI httpUri(String path) {
+        return URI.create("http://127.0.0.1:" + connector.getLocalPort() + path);
+    }
+
+    @Override
+    public void close() throws Exception {
+        server.stop();
+    }
+}

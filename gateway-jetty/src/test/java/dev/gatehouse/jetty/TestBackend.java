@@ -1,0 +1,228 @@
+package dev.gatehouse.jetty;
+
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.server.ServerUpgradeRequest;
+import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
+
+/**
+ * A real Jetty WebSocket backend on 127.0.0.1, port 0, with endpoints the tests drive:
+ * <ul>
+ * <li>{@code /echo}: echoes every message; records each handshake and each close it receives;</li>
+ * <li>{@code /proto}: like echo, and selects the first subprotocol the client offers;</li>
+ * <li>{@code /close}: on the first message, closes with the code and reason of the query
+ *     ({@code ?code=4000&reason=bye});</li>
+ * <li>{@code /reject}: refuses the upgrade with 403 and a JSON body;</li>
+ * <li>{@code /flood}: sends {@code count} binary messages of {@code size} bytes, each after the previous
+ *     send completed, counting completed sends.</li>
+ * </ul>
+ */
+final class TestBackend implements AutoCloseable {
+
+    /** What the backend saw of one upgrade request. */
+    record Upgrade(String path, String query, Map<String, List<String>> headers, List<String> subprotocols) {
+        String header(String name) {
+            for (Map.Entry<String, List<String>> e : headers.entrySet()) {
+                if (e.getKey().equalsIgnoreCase(name)) {
+                    return e.getValue().get(0);
+                }
+            }
+            return null;
+        }
+    }
+
+    /** A close the backend received. */
+    record Closed(int code, String reason) {
+    }
+
+    final BlockingQueue<Upgrade> upgrades = new LinkedBlockingQueue<>();
+    final BlockingQueue<Closed> closes = new LinkedBlockingQueue<>();
+    final BlockingQueue<Session> sessions = new LinkedBlockingQueue<>();
+    final AtomicInteger floodSent = new AtomicInteger();
+    private final Server server;
+    private final ServerConnector connector;
+
+    TestBackend() throws Exception {
+        server = new Server();
+        connector = new ServerConnector(server);
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        server.addConnector(connector);
+        WebSocketUpgradeHandler ws = WebSocketUpgradeHandler.from(server, container -> {
+            container.setMaxTextMessageSize(128L << 20);
+            container.setMaxBinaryMessageSize(128L << 20);
+            container.setIdleTimeout(Duration.ofMinutes(5));
+            container.addMapping("/echo", (rq, rs, cb) -> {
+                record(rq);
+                return new Echo(null);
+            });
+            container.addMapping("/proto", (rq, rs, cb) -> {
+                record(rq);
+                if (!rq.getSubProtocols().isEmpty()) {
+                    rs.setAcceptedSubProtocol(rq.getSubProtocols().get(0));
+                }
+                rs.getHeaders().put(HttpHeader.SET_COOKIE, "backend=1; Path=/");
+                return new Echo(null);
+            });
+            container.addMapping("/close", (rq, rs, cb) -> {
+                record(rq);
+                Map<String, List<String>> q = Request.extractQueryParameters(rq).toStringArrayMap().entrySet().stream()
+                        .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> List.of(e.getValue())));
+                int code = Integer.parseInt(q.get("code").get(0));
+                String reason = q.containsKey("reason") ? q.get("reason").get(0) : "";
+                return new Echo(new Closed(code, reason));
+            });
+            container.addMapping("/reject", (rq, rs, cb) -> {
+                record(rq);
+                rs.setStatus(403);
+                rs.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+                Content.Sink.write(rs, true, "{\"backend\":\"says no\"}", cb);
+                return null;
+            });
+            container.addMapping("/flood", (rq, rs, cb) -> {
+                record(rq);
+                Map<String, String[]> q = Request.extractQueryParameters(rq).toStringArrayMap();
+                return new Flood(Integer.parseInt(q.get("count")[0]), Integer.parseInt(q.get("size")[0]));
+            });
+        });
+        server.setHandler(ws);
+        server.start();
+    }
+
+    private void record(ServerUpgradeRequest rq) {
+        Map<String, List<String>> headers = new java.util.LinkedHashMap<>();
+        rq.getHeaders().forEach(f -> headers.computeIfAbsent(f.getName(), k -> new java.util.ArrayList<>()).add(f.getValue()));
+        upgrades.add(new Upgrade(rq.getHttpURI().getPath(), rq.getHttpURI().getQuery(), headers, rq.getSubProtocols()));
+    }
+
+    URI uri(String path) {
+        return URI.create("ws://127.0.0.1:" + connector.getLocalPort() + path);
+    }
+
+    int port() {
+        return connector.getLocalPort();
+    }
+
+    Upgrade nextUpgrade() throws InterruptedException {
+        Upgrade u = upgrades.poll(10, TimeUnit.SECONDS);
+        if (u == null) {
+            throw new AssertionError("the backend saw no upgrade within 10 s");
+        }
+        return u;
+    }
+
+    Closed nextClose() throws InterruptedException {
+        Closed c = closes.poll(10, TimeUnit.SECONDS);
+        if (c == null) {
+            throw new AssertionError("the backend saw no close within 10 s");
+        }
+        return c;
+    }
+
+    Session nextSession() throws InterruptedException {
+        Session s = sessions.poll(10, TimeUnit.SECONDS);
+        if (s == null) {
+            throw new AssertionError("no backend session within 10 s");
+        }
+        return s;
+    }
+
+    @Override
+    public void close() throws Exception {
+        server.stop();
+    }
+
+    /** Echoes messages; optionally closes with a status on the first message. */
+    public final class Echo extends Session.Listener.AbstractAutoDemanding {
+        private final Closed closeWith;
+
+        Echo(Closed closeWith) {
+            this.closeWith = closeWith;
+        }
+
+        @Override
+        public void onWebSocketOpen(Session session) {
+            super.onWebSocketOpen(session);
+            sessions.add(session);
+        }
+
+        @Override
+        public void onWebSocketText(String message) {
+            if (closeWith != null) {
+                getSession().close(closeWith.code(), closeWith.reason(), Callback.NOOP);
+            } else {
+                getSession().sendText(message, Callback.NOOP);
+            }
+        }
+
+        @Override
+        public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
+            ByteBuffer copy = ByteBuffer.allocate(payload.remaining()).put(payload).flip();
+            callback.succeed();
+            getSession().sendBinary(copy, Callback.NOOP);
+        }
+
+        @Override
+        public void onWebSocketClose(int statusCode, String reason, Callback callback) {
+            closes.add(new Closed(statusCode, reason));
+            callback.succeed();
+        }
+    }
+
+    /** Sends count × size bytes, one send at a time. */
+    public final class Flood extends Session.Listener.AbstractAutoDemanding {
+        private final int count;
+        private final byte[] payload;
+
+        Flood(int count, int size) {
+            this.count = count;
+            this.payload = new byte[size];
+            java.util.Arrays.fill(payload, (byte) 'x');
+        }
+
+        @Override
+        public void onWebSocketOpen(Session session) {
+            super.onWebSocketOpen(session);
+            sessions.add(session);
+            sendNext(session, 0);
+        }
+
+        private void sendNext(Session session, int i) {
+            if (i == count) {
+                return;
+            }
+            ByteBuffer buf = ByteBuffer.wrap(payload.clone());
+            buf.put(0, (byte) (i & 0x7F));
+            session.sendBinary(buf, Callback.from(() -> {
+                floodSent.incrementAndGet();
+                sendNext(session, i + 1);
+            }, x -> { }));
+        }
+
+        @Override
+        public void onWebSocketClose(int statusCode, String reason, Callback callback) {
+            closes.add(new Closed(statusCode, reason));
+            callback.succeed();
+        }
+    }
+
+    static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}
