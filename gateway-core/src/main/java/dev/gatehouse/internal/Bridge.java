@@ -61,7 +61,7 @@ public final class Bridge {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
     private final Object lock = new Object();
-    private State state = State.CONNECTING; // guarded by lock
+    private volatile State state = State.CONNECTING; // written under lock
     private String cause;                 // why the connection ends; set once, by the first close decision; guarded by lock
     private String initiator;             // "client", "backend" or "gateway"; guarded by lock
     private CloseStatus clientClose;      // the status the client leg ended with; guarded by lock
@@ -312,8 +312,8 @@ public final class Bridge {
             timer = null;
             long now = System.nanoTime();
             if (state == State.CLOSING && now - closeDeadline >= 0) {
-                client.abortIfOpen(actions);
-                backend.abortIfOpen(actions);
+                client.giveUp(actions);
+                backend.giveUp(actions);
                 finishIfDone(actions);
             } else if (state == State.OPEN) {
                 if (idleNanos > 0 && now - lastActivity >= idleNanos) {
@@ -375,9 +375,10 @@ public final class Bridge {
         private long messageBytes;          // bytes of the message being received; single writer
         private Completion release;         // the inbound binary frame being forwarded, or null
         private int releaseBytes;           // its size
-        private CloseStatus closeToSend;    // the CLOSE decided for this leg; guarded by lock
-        private boolean closeSent;          // whether it went to the channel; guarded by lock
-        private boolean finished;           // this leg is closed (reply received, lost or aborted); guarded by lock
+        private volatile CloseStatus closeToSend; // the CLOSE decided for this leg, null while it may receive data; written under lock
+        private boolean closeSent;          // whether closeToSend went to the channel; guarded by lock
+        private CloseStatus awaiting;       // the peer's CLOSE that awaits our reply, or null; guarded by lock
+        private volatile boolean finished;  // this leg is closed (handshake done, lost or aborted); written under lock
         private long lastPingAt;            // nanoTime of the last keepalive ping; guarded by lock
         private long pingPayload;           // payload of the outstanding keepalive ping; guarded by lock
         private boolean awaitingPong;       // whether that ping is unanswered; guarded by lock
@@ -386,9 +387,13 @@ public final class Bridge {
             this.name = name;
         }
 
+        /**
+         * Whether a frame received on this leg goes to the peer leg: not once the peer leg is closing. A
+         * leg whose peer started the close still receives data until its own CLOSE is sent. Racy reads are
+         * fine: a stale answer forwards one more frame to a leg that is closing, which fails harmlessly.
+         */
         private boolean relaying() {
-            // Unsynchronized read is fine: a stale OPEN only forwards one more frame during a close.
-            return state == State.OPEN;
+            return state != State.CLOSED && peer.closeToSend == null && !peer.finished && awaiting == null;
         }
 
         @Override
@@ -502,20 +507,33 @@ public final class Bridge {
                 if (finished) {
                     return;
                 }
-                finished = true;
-                if (cause == null) {
-                    CloseStatus toPeer;
-                    String why;
-                    if (status.code() == CloseStatus.ABNORMAL.code()) {
-                        toPeer = this == backend ? settings.backendLostStatus() : CLIENT_GONE;
-                        why = name + " connection lost";
-                    } else {
-                        toPeer = status.isTransmittable() || status.code() == CloseStatus.NO_STATUS.code()
-                                ? status : CloseStatus.INTERNAL_ERROR;
-                        why = name + " closed";
+                if (status.code() == CloseStatus.ABNORMAL.code()) {
+                    finished = true;
+                    CloseStatus toPeer = this == backend ? settings.backendLostStatus() : CLIENT_GONE;
+                    if (cause == null) {
+                        decide(name + " connection lost", name, this == client ? status : toPeer);
+                        beginClose(peer, toPeer, actions);
+                    } else if (peer.awaiting != null) {
+                        peer.reply(toPeer, actions);
                     }
-                    decide(why, name, this == client ? status : toPeer);
-                    beginClose(peer, toPeer, actions);
+                } else if (closeToSend != null) {
+                    // The answer to our CLOSE (or a CLOSE that crossed it): this leg is done, and a peer that
+                    // started the close gets this answer as its reply.
+                    finished = true;
+                    if (peer.awaiting != null) {
+                        peer.reply(status, actions);
+                    }
+                } else {
+                    // The peer of this leg starts the close: pass it on, and answer once the other leg has.
+                    awaiting = status;
+                    if (cause == null) {
+                        CloseStatus toPeer = status.isTransmittable() || status.code() == CloseStatus.NO_STATUS.code()
+                                ? status : CloseStatus.INTERNAL_ERROR;
+                        decide(name + " closed", name, this == client ? status : toPeer);
+                        beginClose(peer, toPeer, actions);
+                    } else if (peer.finished) {
+                        reply(status, actions);
+                    }
                 }
                 finishIfDone(actions);
             }
@@ -543,13 +561,30 @@ public final class Bridge {
             }
         }
 
-        private void abortIfOpen(List<Runnable> actions) {
-            if (!finished) {
-                finished = true;
-                Channel ch = channel;
-                if (ch != null) {
-                    actions.add(ch::abort);
-                }
+        /** Answers the peer's CLOSE that started the close handshake; the leg is then done. */
+        private void reply(CloseStatus status, List<Runnable> actions) {
+            closeToSend = status;
+            Channel ch = channel;
+            if (ch != null && !closeSent) {
+                closeSent = true;
+                actions.add(() -> ch.close(status));
+            }
+            finished = true;
+        }
+
+        /** The close timeout passed: answer a waiting peer with its own status, drop any other open leg. */
+        private void giveUp(List<Runnable> actions) {
+            if (finished) {
+                return;
+            }
+            if (awaiting != null) {
+                reply(awaiting, actions);
+                return;
+            }
+            finished = true;
+            Channel ch = channel;
+            if (ch != null) {
+                actions.add(ch::abort);
             }
         }
 

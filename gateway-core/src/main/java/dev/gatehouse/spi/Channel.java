@@ -37,9 +37,9 @@ public interface Channel {
     void sendPong(ByteBuffer payload);
 
     /**
-     * Starts the close handshake. {@link dev.gatehouse.CloseStatus#NO_STATUS} sends a CLOSE frame without
-     * status; other codes must be transmittable. The peer's reply arrives as
-     * {@link ChannelHandler#onClose(CloseStatus)}.
+     * Starts the close handshake, or answers the peer's CLOSE. {@link dev.gatehouse.CloseStatus#NO_STATUS}
+     * sends a CLOSE frame without status; other codes must be transmittable. When this starts the
+     * handshake, the peer's reply arrives as {@link ChannelHandler#onClose(CloseStatus)}.
      */
     void close(CloseStatus status);
 

@@ -31,8 +31,13 @@ public interface ChannelHandler {
     void onPong(ByteBuffer payload);
 
     /**
-     * The leg is closed: the peer's CLOSE frame ({@link dev.gatehouse.CloseStatus#NO_STATUS} when it had no
-     * status), or {@link dev.gatehouse.CloseStatus#ABNORMAL} when the connection was lost. Called once.
+     * The peer's CLOSE frame ({@link dev.gatehouse.CloseStatus#NO_STATUS} when it had no status), or
+     * {@link dev.gatehouse.CloseStatus#ABNORMAL} when the connection was lost. Called once.
+     *
+     * <p>When the peer started the close (the engine had not called {@link Channel#close} on this
+     * channel), the adapter does not answer it by itself: the peer waits until the engine calls
+     * {@link Channel#close} with the status of the reply, and data may still be sent to it meanwhile. This
+     * lets the engine complete the close handshake end to end.
      */
     void onClose(CloseStatus status);
 

@@ -28,6 +28,8 @@ public final class JettyLeg implements Session.Listener, Channel {
     private final Consumer<JettyLeg> onOpen;
     private final Duration idleTimeout;
     private volatile Session session; // set once, when the leg opens
+    private boolean closeCalled;      // whether the engine called close(); guarded by this
+    private Callback heldCloseReply;  // the peer's CLOSE, answered when the engine calls close(); guarded by this
 
     /**
      * @param handler     the engine's handler of this leg's events
@@ -82,10 +84,21 @@ public final class JettyLeg implements Session.Listener, Channel {
 
     @Override
     public void onWebSocketClose(int statusCode, String reason, Callback callback) {
-        callback.succeed();
         CloseStatus status = statusCode >= 1000 && statusCode <= 4999
                 ? CloseStatus.of(statusCode, reason == null ? "" : reason)
                 : CloseStatus.ABNORMAL;
+        boolean answerNow;
+        synchronized (this) {
+            // A close the engine did not start is answered only when the engine calls close(): Jetty sends
+            // its CLOSE reply when the callback completes, unless the session was closed first.
+            answerNow = closeCalled || status.code() == CloseStatus.ABNORMAL.code();
+            if (!answerNow) {
+                heldCloseReply = callback;
+            }
+        }
+        if (answerNow) {
+            callback.succeed();
+        }
         handler.onClose(status);
     }
 
@@ -116,14 +129,32 @@ public final class JettyLeg implements Session.Listener, Channel {
 
     @Override
     public void close(CloseStatus status) {
+        Callback reply;
+        synchronized (this) {
+            closeCalled = true;
+            reply = heldCloseReply;
+            heldCloseReply = null;
+        }
         session.close(status.code(), status.reason(), Callback.NOOP);
+        if (reply != null) {
+            reply.succeed();
+        }
     }
 
     @Override
     public void abort() {
+        Callback reply;
+        synchronized (this) {
+            closeCalled = true;
+            reply = heldCloseReply;
+            heldCloseReply = null;
+        }
         Session s = session;
         if (s != null) {
             s.disconnect();
+        }
+        if (reply != null) {
+            reply.succeed();
         }
     }
 
