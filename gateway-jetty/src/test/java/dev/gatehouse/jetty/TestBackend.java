@@ -25,6 +25,7 @@ import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
  * A real Jetty WebSocket backend on 127.0.0.1, port 0, with endpoints the tests drive:
  * <ul>
  * <li>{@code /echo}: echoes every message; records each handshake and each close it receives;</li>
+ * <li>{@code /any/*}: like echo, for any path below {@code /any};</li>
  * <li>{@code /proto}: like echo, and selects the first subprotocol the client offers;</li>
  * <li>{@code /close}: on the first message, closes with the code and reason of the query
  *     ({@code ?code=4000&reason=bye});</li>
@@ -69,6 +70,10 @@ final class TestBackend implements AutoCloseable {
             container.setMaxBinaryMessageSize(128L << 20);
             container.setIdleTimeout(Duration.ofMinutes(5));
             container.addMapping("/echo", (rq, rs, cb) -> {
+                record(rq);
+                return new Echo(null);
+            });
+            container.addMapping("/any/*", (rq, rs, cb) -> {
                 record(rq);
                 return new Echo(null);
             });
