@@ -53,12 +53,33 @@ public interface Gateway {
     /** Whether {@link #drain(Duration)} was called. */
     boolean isDraining();
 
+    /**
+     * The window over which an adapter spreads the closes when its server stops; zero (all at once) unless
+     * set with {@link Builder#drainWindow(Duration)}.
+     */
+    Duration drainWindow();
+
     /** Builds a {@link Gateway}. */
     final class Builder {
         private final List<Route> routes = new ArrayList<>();
         private Settings settings = Settings.defaults();
+        private Duration drainWindow = Duration.ZERO;
 
         private Builder() {
+        }
+
+        /**
+         * The window over which stopping the server spreads the connections' closes (see
+         * {@link Gateway#drain(Duration)}); zero by default. Stopping waits for the drain up to this window
+         * plus the close timeout.
+         */
+        public Builder drainWindow(Duration drainWindow) {
+            requireNonNull(drainWindow, "drainWindow");
+            if (drainWindow.isNegative()) {
+                throw new IllegalArgumentException("drainWindow: " + drainWindow + " (expected: >= 0)");
+            }
+            this.drainWindow = drainWindow;
+            return this;
         }
 
         /** Adds a route. */
@@ -79,7 +100,7 @@ public interface Gateway {
          * @throws IllegalStateException if there is no route, or two routes match the same requests
          */
         public Gateway build() {
-            return new DefaultGateway(routes, settings);
+            return new DefaultGateway(routes, settings, drainWindow);
         }
     }
 }

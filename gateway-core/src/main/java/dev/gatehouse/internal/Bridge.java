@@ -491,6 +491,9 @@ public final class Bridge {
                     if (awaitingPong && value == pingPayload) {
                         awaitingPong = false;
                         solicited = true;
+                        if (state == State.OPEN) {
+                            scheduleTick(System.nanoTime()); // the next ping is due earlier than the pong deadline
+                        }
                     }
                 }
             }

@@ -33,6 +33,7 @@ public final class DefaultGateway implements Gateway {
 
     private final List<Route> routes;
     private final Settings settings;
+    private final Duration drainWindow;
     private final RouteTable table;
     private final Registry registry = new Registry();
     private final ScheduledThreadPoolExecutor scheduler;
@@ -40,9 +41,10 @@ public final class DefaultGateway implements Gateway {
     private volatile boolean draining;
 
     /** Validates the routes and builds the table; see {@link Gateway.Builder#build()}. */
-    public DefaultGateway(List<Route> routes, Settings settings) {
+    public DefaultGateway(List<Route> routes, Settings settings, Duration drainWindow) {
         this.routes = List.copyOf(routes);
         this.settings = requireNonNull(settings, "settings");
+        this.drainWindow = requireNonNull(drainWindow, "drainWindow");
         this.table = new RouteTable(this.routes, settings);
         this.scheduler = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "gatehouse-timer");
@@ -89,6 +91,11 @@ public final class DefaultGateway implements Gateway {
 
     ScheduledThreadPoolExecutor scheduler() {
         return scheduler;
+    }
+
+    @Override
+    public Duration drainWindow() {
+        return drainWindow;
     }
 
     @Override

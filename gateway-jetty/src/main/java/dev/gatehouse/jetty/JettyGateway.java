@@ -2,9 +2,11 @@ package dev.gatehouse.jetty;
 
 import static java.util.Objects.requireNonNull;
 
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
@@ -13,7 +15,7 @@ import org.eclipse.jetty.ee10.websocket.server.config.JettyWebSocketServletConta
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.component.ContainerLifeCycle;
-import org.eclipse.jetty.util.component.Graceful;
+import org.eclipse.jetty.util.component.LifeCycle;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.websocket.client.WebSocketClient;
 import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
@@ -39,22 +41,28 @@ import dev.gatehouse.internal.DefaultGateway;
  *
  * <p>Routes match the request path inside the context (servlet: context path removed). The mount owns
  * one Jetty {@link WebSocketClient} for all backend legs, started and stopped with the context or
- * handler. It is {@link Graceful}: with {@code server.setStopTimeout(ms)}, {@code server.stop()} first
- * drains the gateway (new upgrades get 503, open connections are closed with 1012) and waits for the
- * connections to close. Without a stop timeout, stopping still drains, bounded by the drain window plus
- * the close timeout.
+ * handler. When the server stops, the gateway drains before Jetty closes anything: new upgrades get 503,
+ * open connections are closed with 1012 over the gateway's {@link Gateway#drainWindow()}, and the stop
+ * waits for them up to that window plus the close timeout.
  */
-public final class JettyGateway extends ContainerLifeCycle implements Graceful {
+public final class JettyGateway extends ContainerLifeCycle {
 
     private static final Logger LOG = LoggerFactory.getLogger(JettyGateway.class);
 
     private final DefaultGateway gateway;
     private final BackendDialer dialer;
-    private final Duration drainWindow;
+    private final Supplier<Server> server;
+    private final LifeCycle.Listener drainOnStop = new LifeCycle.Listener() {
+        @Override
+        public void lifeCycleStopping(LifeCycle event) {
+            drainAndWait();
+        }
+    };
+    private Server listening; // the server whose stop drains the gateway; guarded by this
 
-    private JettyGateway(Gateway gateway, Duration drainWindow) {
+    private JettyGateway(Gateway gateway, Supplier<Server> server) {
         this.gateway = DefaultGateway.of(gateway);
-        this.drainWindow = requireNonNull(drainWindow, "drainWindow");
+        this.server = server;
         HttpClient http = new HttpClient();
         http.setSslContextFactory(new SslContextFactory.Client());
         http.setConnectTimeout(this.gateway.settings().connectTimeout().toMillis());
@@ -75,7 +83,7 @@ public final class JettyGateway extends ContainerLifeCycle implements Graceful {
     public static JettyGateway install(Gateway gateway, ServletContextHandler context, String pathSpec) {
         requireNonNull(context, "context");
         requireNonNull(pathSpec, "pathSpec");
-        JettyGateway mount = new JettyGateway(gateway, Duration.ZERO);
+        JettyGateway mount = new JettyGateway(gateway, context::getServer);
         JettyWebSocketServletContainerInitializer.configure(context, null);
         context.addBean(mount, true);
         context.addServlet(new ServletHolder("gatehouse", new GatewayServlet(mount.dialer)), pathSpec);
@@ -98,7 +106,7 @@ public final class JettyGateway extends ContainerLifeCycle implements Graceful {
 
     private static Handler newHandler(Gateway gateway, Server server, Handler next) {
         requireNonNull(server, "server");
-        JettyGateway mount = new JettyGateway(gateway, Duration.ZERO);
+        JettyGateway mount = new JettyGateway(gateway, () -> server);
         ServerWebSocketContainer container = ServerWebSocketContainer.ensure(server);
         GatewayHandler handler = new GatewayHandler(mount.dialer, container, next);
         handler.addBean(mount, true);
@@ -110,27 +118,45 @@ public final class JettyGateway extends ContainerLifeCycle implements Graceful {
         return gateway;
     }
 
-    /** Drains the gateway; see {@link Gateway#drain(Duration)}. */
     @Override
-    public CompletableFuture<Void> shutdown() {
-        return gateway.drain(drainWindow);
-    }
-
-    @Override
-    public boolean isShutdown() {
-        return gateway.isDraining() && gateway.connections().count() == 0;
+    protected void doStart() throws Exception {
+        Server s = server.get();
+        if (s != null) {
+            synchronized (this) {
+                listening = s;
+            }
+            s.addEventListener(drainOnStop);
+        }
+        super.doStart();
     }
 
     @Override
     protected void doStop() throws Exception {
-        CompletableFuture<Void> drained = gateway.drain(drainWindow);
-        long bound = drainWindow.plus(gateway.settings().closeTimeout()).toMillis() + 1000;
-        try {
-            drained.get(bound, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            LOG.warn("{} connection(s) still open after {} ms of drain; dropping them",
-                    gateway.connections().count(), bound);
+        drainAndWait();
+        Server s;
+        synchronized (this) {
+            s = listening;
+            listening = null;
+        }
+        if (s != null) {
+            s.removeEventListener(drainOnStop);
         }
         super.doStop();
+    }
+
+    /** Drains, and waits for the connections to close up to the drain window plus the close timeout. */
+    private void drainAndWait() {
+        CompletableFuture<Void> drained = gateway.drain(gateway.drainWindow());
+        long bound = gateway.drainWindow().plus(gateway.settings().closeTimeout()).toMillis() + 1000;
+        try {
+            drained.get(bound, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("{} connection(s) still open after {} ms of drain; dropping them",
+                    gateway.connections().count(), bound);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            LOG.warn("Drain failed", e);
+        }
     }
 }

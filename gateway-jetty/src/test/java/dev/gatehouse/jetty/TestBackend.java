@@ -185,7 +185,7 @@ final class TestBackend implements AutoCloseable {
 
         @Override
         public void onWebSocketClose(int statusCode, String reason, Callback callback) {
-            closes.add(new Closed(statusCode, reason));
+            closes.add(new Closed(statusCode, reason == null ? "" : reason));
             callback.succeed();
         }
     }
@@ -222,7 +222,7 @@ final class TestBackend implements AutoCloseable {
 
         @Override
         public void onWebSocketClose(int statusCode, String reason, Callback callback) {
-            closes.add(new Closed(statusCode, reason));
+            closes.add(new Closed(statusCode, reason == null ? "" : reason));
             callback.succeed();
         }
     }

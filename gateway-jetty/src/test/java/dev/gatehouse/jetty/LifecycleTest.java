@@ -1,0 +1,288 @@
+package dev.gatehouse.jetty;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import dev.gatehouse.Backend;
+import dev.gatehouse.CloseStatus;
+import dev.gatehouse.ConnectionInfo;
+import dev.gatehouse.Gateway;
+import dev.gatehouse.Route;
+import dev.gatehouse.Settings;
+import dev.gatehouse.jetty.GatewayServer.Mount;
+
+/** After the 101: the close-code contract, timeouts, keepalive, limits, flow control, registry and drain. */
+class LifecycleTest {
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private TestBackend backend;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @BeforeEach
+    void startBackend() throws Exception {
+        backend = new TestBackend();
+    }
+
+    @AfterEach
+    void stopAll() throws Exception {
+        for (AutoCloseable c : closeables) {
+            c.close();
+        }
+        backend.close();
+    }
+
+    private GatewayServer start(Mount mount, Settings settings) throws Exception {
+        Gateway gateway = Gateway.builder()
+                .settings(settings)
+                .route(Route.of("/echo", Backend.of(backend.uri("/echo"))))
+                .route(Route.of("/close", Backend.of(backend.uri("/close"))))
+                .route(Route.of("/flood", Backend.of(backend.uri("/flood"))))
+                .build();
+        GatewayServer gw = GatewayServer.start(gateway, mount);
+        closeables.add(gw);
+        return gw;
+    }
+
+    private GatewayServer start(Mount mount) throws Exception {
+        return start(mount, Settings.defaults());
+    }
+
+    private static WebSocket connect(URI uri, RecordingListener events) throws Exception {
+        return HTTP.newWebSocketBuilder().buildAsync(uri, events).get(10, TimeUnit.SECONDS);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void backendCloseCodeAndReasonReachTheClientExactly(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
+        RecordingListener events = new RecordingListener();
+        WebSocket ws = connect(URI.create(gw.uri("/close") + "?code=4321&reason=shift%20over"), events);
+        ws.sendText("go", true);
+        events.assertClose(4321, "shift over");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void clientCloseCodeAndReasonReachTheBackendExactly(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
+        RecordingListener events = new RecordingListener();
+        WebSocket ws = connect(gw.uri("/echo"), events);
+        ws.sendClose(4001, "bye now").get(5, TimeUnit.SECONDS);
+        assertEquals(new TestBackend.Closed(4001, "bye now"), backend.nextClose());
+        events.assertClose(4001, "bye now");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void aCloseWithoutStatusIsRelayedWithoutStatus(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
+        RecordingListener events = new RecordingListener();
+        connect(gw.uri("/echo"), events);
+        Session session = backend.nextSession();
+        session.close(CloseStatus.NO_STATUS.code(), null, Callback.NOOP);
+        events.assertClose(1005, "");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void aBackendKilledAbruptlyGivesTheClient1014(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
+        RecordingListener events = new RecordingListener();
+        connect(gw.uri("/echo"), events);
+        backend.nextSession().disconnect();
+        events.assertClose(1014, "backend unavailable");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void aClientKilledAbruptlyGivesTheBackend1001(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
+        WebSocket ws = connect(gw.uri("/echo"), new RecordingListener());
+        backend.nextSession();
+        ws.abort();
+        assertEquals(new TestBackend.Closed(1001, "client gone"), backend.nextClose());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void closesAnIdleConnectionWhileOneThatPingsStaysOpen(Mount mount) throws Exception {
+        GatewayServer gw = start(mount, Settings.builder().idleTimeout(Duration.ofMillis(600))
+                .pingInterval(Duration.ZERO).build());
+        RecordingListener idle = new RecordingListener();
+        RecordingListener busy = new RecordingListener();
+        connect(gw.uri("/echo"), idle);
+        WebSocket pinging = connect(gw.uri("/echo"), busy);
+        ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor();
+        try {
+            pinger.scheduleAtFixedRate(() -> pinging.sendPing(ByteBuffer.wrap(new byte[] {1})), 0, 100,
+                    TimeUnit.MILLISECONDS);
+            idle.assertClose(1001, "idle timeout");
+            assertEquals(new TestBackend.Closed(1001, "idle timeout"), backend.nextClose());
+            busy.assertNoMoreEvents();
+            pinging.sendText("still here", true);
+            busy.assertText("still here");
+        } finally {
+            pinger.shutdownNow();
+        }
+        pinging.sendClose(1000, "").get(5, TimeUnit.SECONDS);
+        busy.assertClose(1000, "");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void theClientSeesTheGatewaysKeepalivePings(Mount mount) throws Exception {
+        GatewayServer gw = start(mount, Settings.builder().pingInterval(Duration.ofMillis(200)).build());
+        RecordingListener events = new RecordingListener();
+        WebSocket ws = connect(gw.uri("/echo"), events);
+        assertEquals(8, events.assertPing().payload().length);
+        assertEquals(8, events.assertPing().payload().length);
+        ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
+        events.assertClose(1000, "");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void closesWith1009OnAnOversizeMessage(Mount mount) throws Exception {
+        GatewayServer gw = start(mount, Settings.builder().maxMessageSize(1024).build());
+        RecordingListener events = new RecordingListener();
+        WebSocket ws = connect(gw.uri("/echo"), events);
+        ws.sendBinary(ByteBuffer.allocate(1024), true).get(5, TimeUnit.SECONDS);
+        events.assertBinary(new byte[1024]);
+        ws.sendBinary(ByteBuffer.allocate(1025), true).get(5, TimeUnit.SECONDS);
+        events.assertClose(1009, "message too big");
+        assertEquals(new TestBackend.Closed(1001, ""), backend.nextClose());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void aFloodingBackendIsSlowedDownByAClientThatDoesNotRead(Mount mount) throws Exception {
+        int count = 1000;
+        int size = 64 * 1024;
+        GatewayServer gw = start(mount);
+        RecordingListener reader = new RecordingListener(false);
+        connect(URI.create(gw.uri("/flood") + "?count=" + count + "&size=" + size), reader);
+        Await.until("the gateway holds a frame the client does not take",
+                () -> gw.gateway.connections().list().stream().anyMatch(c -> c.pendingBytes() > 0)
+                        && backend.floodSent.get() > 0);
+        // TCP buffers on both sides hold some megabytes; the 64 MB flood cannot all have been sent.
+        assertTrue(backend.floodSent.get() < count, "sent " + backend.floodSent.get());
+        ConnectionInfo info = gw.gateway.connections().list().get(0);
+        assertTrue(info.peakPendingBytes() <= 2L * size, "held " + info.peakPendingBytes() + " bytes");
+
+        reader.webSocket.request(Long.MAX_VALUE);
+        for (int i = 0; i < count; i++) {
+            RecordingListener.Event e = reader.nextData();
+            RecordingListener.Binary b = assertInstanceOf(RecordingListener.Binary.class, e);
+            assertEquals(size, b.bytes().length);
+            assertEquals((byte) (i & 0x7F), b.bytes()[0], "message " + i + " out of order");
+        }
+        assertEquals(count, backend.floodSent.get());
+        assertTrue(gw.gateway.connections().list().get(0).peakPendingBytes() <= 2L * size);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void stoppingTheServerClosesClientsWith1012AndBackendsWith1001(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
+        List<RecordingListener> clients = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            RecordingListener events = new RecordingListener();
+            connect(gw.uri("/echo"), events);
+            clients.add(events);
+        }
+        Await.until("three connections are registered", () -> gw.gateway.connections().count() == 3);
+        CompletableFuture<Void> stopped = CompletableFuture.runAsync(() -> {
+            try {
+                gw.server.stop();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        for (RecordingListener events : clients) {
+            events.assertClose(1012, "service restart");
+        }
+        for (int i = 0; i < 3; i++) {
+            assertEquals(new TestBackend.Closed(1001, ""), backend.nextClose());
+        }
+        stopped.get(15, TimeUnit.SECONDS);
+        assertEquals(0, gw.gateway.connections().count());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void aDrainingGatewayRefusesNewUpgradesWith503(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
+        RecordingListener open = new RecordingListener();
+        connect(gw.uri("/echo"), open);
+        CompletableFuture<Void> drained = gw.gateway.drain(Duration.ZERO);
+        open.assertClose(1012, "service restart");
+        drained.get(10, TimeUnit.SECONDS);
+        RawHttp.Response r = RawHttp.upgrade(gw.httpUri("/echo"));
+        assertEquals(503, r.status());
+        assertEquals("5", r.header("retry-after"));
+        assertTrue(r.body().contains("\"error\":\"service_unavailable\""), r.body());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void theRegistryListsAndClosesConnections(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
+        RecordingListener events = new RecordingListener();
+        WebSocket ws = HTTP.newWebSocketBuilder().subprotocols("x").buildAsync(gw.uri("/echo"), events)
+                .get(10, TimeUnit.SECONDS);
+        ws.sendText("count me", true);
+        events.assertText("count me");
+        TestBackend.Upgrade up = backend.nextUpgrade();
+        String id = up.header("X-Gatehouse-Connection-Id");
+        ConnectionInfo info = gw.gateway.connections().find(id).orElseThrow();
+        assertEquals("/echo", info.route());
+        assertEquals("127.0.0.1", info.remoteAddress().getAddress().getHostAddress());
+        assertEquals(1, info.messagesIn());
+        assertEquals(8, info.bytesIn());
+        assertEquals(1, info.messagesOut());
+        assertTrue(info.principal().isEmpty());
+        assertTrue(info.subprotocol().isEmpty());
+        assertTrue(id.matches("[A-Za-z0-9_-]{22}"), id);
+        assertEquals(List.of(id), gw.gateway.connections().list().stream().map(ConnectionInfo::id).toList());
+
+        assertTrue(gw.gateway.connections().close(id, CloseStatus.of(4403, "kicked")));
+        events.assertClose(4403, "kicked");
+        assertEquals(new TestBackend.Closed(1001, ""), backend.nextClose());
+        Await.until("the connection leaves the registry", () -> gw.gateway.connections().count() == 0);
+        assertTrue(gw.gateway.connections().find(id).isEmpty());
+    }
+
+    @Test
+    void aRejectedUpgradeDuringDrainIsA503ForTheJdkClient() throws Exception {
+        GatewayServer gw = start(Mount.HANDLER);
+        gw.gateway.drain(Duration.ZERO).get(5, TimeUnit.SECONDS);
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> HTTP.newWebSocketBuilder().buildAsync(gw.uri("/echo"), new RecordingListener())
+                        .get(10, TimeUnit.SECONDS));
+        assertEquals(503, assertInstanceOf(WebSocketHandshakeException.class, e.getCause()).getResponse().statusCode());
+    }
+}
