@@ -112,6 +112,16 @@ class HandshakeTest {
 
     @ParameterizedTest
     @EnumSource(Mount.class)
+    void relaysTheBackendsSetCookieInTheClients101(Mount mount) throws Exception {
+        GatewayServer gw = start(mount, Route.of("/proto", Backend.of(backend.uri("/proto"))));
+        RawHttp.Response r = RawHttp.upgrade(gw.httpUri("/proto"), "Sec-WebSocket-Protocol: mqtt");
+        assertEquals(101, r.status());
+        assertEquals("backend=1; Path=/", r.header("set-cookie"));
+        assertEquals("mqtt", r.header("sec-websocket-protocol"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
     void choosesNoSubprotocolWhenTheBackendChoseNone(Mount mount) throws Exception {
         GatewayServer gw = start(mount, Route.of("/echo", Backend.of(backend.uri("/echo"))));
         WebSocket ws = HTTP.newWebSocketBuilder().subprotocols("chat.v1")
