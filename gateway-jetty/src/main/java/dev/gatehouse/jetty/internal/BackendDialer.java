@@ -50,6 +50,7 @@ public final class BackendDialer {
     private final DefaultGateway gateway;
     private final WebSocketClient client;
 
+    /** A dialler for the gateway's backends through a started-with-the-mount client. */
     public BackendDialer(DefaultGateway gateway, WebSocketClient client) {
         this.gateway = gateway;
         this.client = client;

@@ -28,6 +28,7 @@ public final class GatewayHandler extends Handler.Wrapper {
     private final BackendDialer dialer;
     private final ServerWebSocketContainer container;
 
+    /** A handler upgrading through {@code container}, passing unrouted requests to {@code next} (may be null). */
     public GatewayHandler(BackendDialer dialer, ServerWebSocketContainer container, Handler next) {
         super(next);
         this.dialer = dialer;

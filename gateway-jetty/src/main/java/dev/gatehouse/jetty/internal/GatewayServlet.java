@@ -31,6 +31,7 @@ public final class GatewayServlet extends HttpServlet {
 
     private final transient BackendDialer dialer;
 
+    /** A servlet that admits, dials and upgrades through {@code dialer}. */
     public GatewayServlet(BackendDialer dialer) {
         this.dialer = dialer;
     }
