@@ -130,7 +130,7 @@ class LifecycleTest {
     @ParameterizedTest
     @EnumSource(Mount.class)
     void closesAnIdleConnectionWhileOneThatPingsStaysOpen(Mount mount) throws Exception {
-        GatewayServer gw = start(mount, Settings.builder().idleTimeout(Duration.ofMillis(600))
+        GatewayServer gw = start(mount, Settings.builder().idleTimeout(Duration.ofMillis(1500))
                 .pingInterval(Duration.ZERO).build());
         RecordingListener idle = new RecordingListener();
         RecordingListener busy = new RecordingListener();
