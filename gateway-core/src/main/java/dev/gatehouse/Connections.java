@@ -26,7 +26,7 @@ public interface Connections {
     int count();
 
     /**
-     * Closes a connection: the client receives {@code status}, the backend 1001 "going away".
+     * Closes a connection: the client receives {@code status}, the backend 1001.
      *
      * @return whether a connection with that id was open
      * @throws IllegalArgumentException if the status may not be sent (1005, 1006, 1015)

@@ -68,7 +68,8 @@ public final class Handshake {
         b.secure = secure;
         b.host = host;
         b.query = query;
-        b.headers = copyHeaders(headers);
+        b.headers = new LinkedHashMap<>();
+        headers.forEach((name, values) -> b.headers.put(name, new ArrayList<>(values)));
         b.remoteAddress = remoteAddress;
         b.subprotocols = new ArrayList<>(subprotocols);
         b.pathParameters = new LinkedHashMap<>(pathParameters);
@@ -296,6 +297,12 @@ public final class Handshake {
             List<String> values = new ArrayList<>();
             values.add(requireNonNull(value, "value"));
             headers.put(name.toLowerCase(Locale.ROOT), values);
+            return this;
+        }
+
+        /** Removes a header. */
+        public Builder removeHeader(String name) {
+            headers.remove(name.toLowerCase(Locale.ROOT));
             return this;
         }
 

@@ -120,7 +120,9 @@ public final class Bridge {
             backend.channel = channel;
             this.subprotocol = subprotocol;
             proceed = cause == null;
-            if (!proceed) {
+            if (!proceed && backend.finished) {
+                actions.add(channel::abort); // the bridge gave up on this leg while it was being dialled
+            } else if (!proceed) {
                 backend.sendPendingClose(actions);
             }
         }
@@ -142,7 +144,11 @@ public final class Bridge {
             if (cause == null) {
                 decide(why, "gateway", CloseStatus.ABNORMAL);
             }
-            beginClose(backend, CloseStatus.GOING_AWAY, actions);
+            if (backend.awaiting != null) {
+                backend.reply(CloseStatus.GOING_AWAY, actions); // its CLOSE came first: answering ends the leg
+            } else {
+                beginClose(backend, CloseStatus.GOING_AWAY, actions);
+            }
             if (backend.channel == null) {
                 backend.finished = true;
             }
@@ -343,6 +349,11 @@ public final class Bridge {
         }
     }
 
+    /** The status as it may go on the wire: 1005 as a CLOSE without status, other reserved codes as 1011. */
+    private static CloseStatus sendable(CloseStatus s) {
+        return s.isTransmittable() || s.code() == CloseStatus.NO_STATUS.code() ? s : CloseStatus.INTERNAL_ERROR;
+    }
+
     private static int utf8Length(String s) {
         int n = s.length();
         int bytes = n;
@@ -512,6 +523,10 @@ public final class Bridge {
                 }
                 if (status.code() == CloseStatus.ABNORMAL.code()) {
                     finished = true;
+                    Channel lostChannel = channel;
+                    if (lostChannel != null) {
+                        actions.add(lostChannel::abort); // a transport left open after an error must not leak
+                    }
                     CloseStatus toPeer = this == backend ? settings.backendLostStatus() : CLIENT_GONE;
                     if (cause == null) {
                         decide(name + " connection lost", name, this == client ? status : toPeer);
@@ -530,8 +545,7 @@ public final class Bridge {
                     // The peer of this leg starts the close: pass it on, and answer once the other leg has.
                     awaiting = status;
                     if (cause == null) {
-                        CloseStatus toPeer = status.isTransmittable() || status.code() == CloseStatus.NO_STATUS.code()
-                                ? status : CloseStatus.INTERNAL_ERROR;
+                        CloseStatus toPeer = sendable(status);
                         decide(name + " closed", name, this == client ? status : toPeer);
                         beginClose(peer, toPeer, actions);
                     } else if (peer.finished) {
@@ -566,11 +580,15 @@ public final class Bridge {
 
         /** Answers the peer's CLOSE that started the close handshake; the leg is then done. */
         private void reply(CloseStatus status, List<Runnable> actions) {
-            closeToSend = status;
+            if (finished) {
+                return; // lost or aborted: nothing more is sent on this leg
+            }
+            CloseStatus answer = sendable(status);
+            closeToSend = answer;
             Channel ch = channel;
             if (ch != null && !closeSent) {
                 closeSent = true;
-                actions.add(() -> ch.close(status));
+                actions.add(() -> ch.close(answer));
             }
             finished = true;
         }

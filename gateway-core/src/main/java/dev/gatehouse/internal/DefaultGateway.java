@@ -28,6 +28,9 @@ public final class DefaultGateway implements Gateway {
     static final Logger ACCESS = LoggerFactory.getLogger("dev.gatehouse.access");
     private static final Logger LOG = LoggerFactory.getLogger(DefaultGateway.class);
 
+    /** The prefix of the headers the gateway sets for the backend, which a client may not send. */
+    static final String IDENTITY_PREFIX = "x-gatehouse-";
+
     /** Seconds a client is told to wait before retrying a drained gateway. */
     private static final String DRAIN_RETRY_AFTER = "5";
 
@@ -155,7 +158,10 @@ public final class DefaultGateway implements Gateway {
                     Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down")
                             .withHeader("Retry-After", DRAIN_RETRY_AFTER));
         }
-        Handshake handshake = request.toBuilder().pathParameters(match.parameters()).build();
+        Handshake.Builder clean = request.toBuilder().pathParameters(match.parameters());
+        // Identity headers come from the gateway only: drop any a client sent before anyone reads them.
+        request.headers().keySet().stream().filter(name -> name.startsWith(IDENTITY_PREFIX)).forEach(clean::removeHeader);
+        Handshake handshake = clean.build();
         Verdict verdict = authenticate(route, handshake);
         if (verdict instanceof Verdict.Allow) {
             verdict = new Links(route.policies(), 0).proceed(((Verdict.Allow) verdict).handshake());
@@ -173,7 +179,8 @@ public final class DefaultGateway implements Gateway {
             }
             if (!admitted.query().isEmpty()) {
                 String uri = target.toString();
-                target = URI.create(uri + (target.getRawQuery() == null ? "?" : "&") + admitted.query());
+                target = URI.create(uri + (target.getRawQuery() == null ? "?" : "&")
+                        + PercentCodec.encodeIllegalQueryCharacters(admitted.query()));
             }
         } catch (RuntimeException e) {
             LOG.error("Backend of {} failed to resolve a target for request {}", route, request.requestId(), e);

@@ -3,19 +3,20 @@ package dev.gatehouse.internal;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Principal;
 
 /**
- * The headers the backend receives: the client's end-to-end headers, minus hop-by-hop, WebSocket
- * handshake, credential and spoofable gateway headers, plus {@code X-Forwarded-*}, {@code Forwarded} and
- * the identity headers.
+ * The headers the backend receives: the handshake's end-to-end headers (the client's, without the
+ * {@code X-Gatehouse-*} ones it may have sent, as changed by authenticators and policies), minus
+ * hop-by-hop, WebSocket handshake and credential headers, plus {@code X-Forwarded-*}, {@code Forwarded}
+ * and the identity headers, which replace any of the same name.
  */
 final class ForwardedHeaders {
 
@@ -30,7 +31,7 @@ final class ForwardedHeaders {
     }
 
     static Map<String, List<String>> of(Handshake h, String connectionId) {
-        Map<String, List<String>> out = new LinkedHashMap<>();
+        Map<String, List<String>> out = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         List<String> connectionTokens = new ArrayList<>();
         for (String value : h.headers().getOrDefault("connection", List.of())) {
             for (String token : value.split(",")) {
@@ -38,15 +39,15 @@ final class ForwardedHeaders {
             }
         }
         h.headers().forEach((name, values) -> {
-            if (!DROPPED.contains(name) && !name.startsWith("sec-websocket-") && !name.startsWith("x-gatehouse-")
+            if (!DROPPED.contains(name) && !name.startsWith("sec-websocket-")
                     && !connectionTokens.contains(name)) {
                 out.put(name, values);
             }
         });
         String ip = address(h.remoteAddress());
         String proto = h.secure() ? "https" : "http";
-        out.put("X-Forwarded-For", List.of(ip));
-        out.put("X-Forwarded-Proto", List.of(proto));
+        set(out, "X-Forwarded-For", List.of(ip));
+        set(out, "X-Forwarded-Proto", List.of(proto));
         StringBuilder forwarded = new StringBuilder("for=");
         if (ip.contains(":")) {
             forwarded.append("\"[").append(ip).append("]\"");
@@ -55,17 +56,23 @@ final class ForwardedHeaders {
         }
         forwarded.append(";proto=").append(proto);
         if (!h.host().isEmpty()) {
-            out.put("X-Forwarded-Host", List.of(h.host()));
+            set(out, "X-Forwarded-Host", List.of(h.host()));
             forwarded.append(";host=\"").append(h.host().replace("\"", "")).append('"');
         }
-        out.put("Forwarded", List.of(forwarded.toString()));
-        out.put("X-Gatehouse-Connection-Id", List.of(connectionId));
+        set(out, "Forwarded", List.of(forwarded.toString()));
+        set(out, "X-Gatehouse-Connection-Id", List.of(connectionId));
         if (h.principal().isPresent()) {
             Principal p = h.principal().get();
-            out.put("X-Gatehouse-Subject", List.of(p.subject()));
-            p.consumer().ifPresent(c -> out.put("X-Gatehouse-Consumer", List.of(c)));
+            set(out, "X-Gatehouse-Subject", List.of(p.subject()));
+            p.consumer().ifPresent(c -> set(out, "X-Gatehouse-Consumer", List.of(c)));
         }
         return out;
+    }
+
+    /** Sets a gateway header, replacing any spelling of it that came from the handshake. */
+    private static void set(Map<String, List<String>> out, String name, List<String> values) {
+        out.remove(name);
+        out.put(name, values);
     }
 
     private static String address(InetSocketAddress a) {

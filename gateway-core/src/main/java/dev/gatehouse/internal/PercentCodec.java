@@ -45,6 +45,34 @@ final class PercentCodec {
         return sb.toString();
     }
 
+    /**
+     * Escapes the characters a URI query may not contain (space, {@code "<>\\^`{|}}, controls and
+     * non-ASCII) and keeps everything else, existing escapes included.
+     */
+    static String encodeIllegalQueryCharacters(String query) {
+        StringBuilder sb = null;
+        for (int i = 0; i < query.length(); i++) {
+            char c = query.charAt(i);
+            boolean legal = c > 0x20 && c < 0x7F && "\"<>\\^`{|}".indexOf(c) < 0
+                    && (c != '%' || (i + 2 < query.length() && hex(query.charAt(i + 1)) >= 0 && hex(query.charAt(i + 2)) >= 0));
+            if (legal) {
+                if (sb != null) {
+                    sb.append(c);
+                }
+                continue;
+            }
+            if (sb == null) {
+                sb = new StringBuilder(query.length() + 16).append(query, 0, i);
+            }
+            int end = Character.isHighSurrogate(c) && i + 1 < query.length() ? i + 2 : i + 1;
+            for (byte b : query.substring(i, end).getBytes(StandardCharsets.UTF_8)) {
+                sb.append('%').append(HEX.charAt((b >> 4) & 0xF)).append(HEX.charAt(b & 0xF));
+            }
+            i = end - 1;
+        }
+        return sb == null ? query : sb.toString();
+    }
+
     private static int hex(char c) {
         if (c >= '0' && c <= '9') {
             return c - '0';

@@ -71,7 +71,9 @@ public final class UriTemplateBackend implements Backend {
         }
         int authorityEnd = template.indexOf('/', scheme.length() + 3);
         int placeholder = template.indexOf('{');
-        if (placeholder >= 0 && (authorityEnd < 0 || placeholder < authorityEnd)) {
+        int queryStart = template.indexOf('?');
+        if (placeholder >= 0 && (authorityEnd < 0 || placeholder < authorityEnd
+                || (queryStart >= 0 && template.indexOf('{', queryStart) >= 0))) {
             throw new IllegalArgumentException("backend: " + template + " (parameters are allowed in the path only)");
         }
         return new UriTemplateBackend(template);
