@@ -36,6 +36,7 @@ public final class Handshake {
     private final List<String> subprotocols;
     private final Map<String, String> pathParameters;
     private final Principal principal; // null when anonymous
+    private final String subprotocolFallback; // null: no subprotocol when the backend chooses none
 
     private Handshake(Builder b) {
         this.requestId = b.requestId;
@@ -49,6 +50,7 @@ public final class Handshake {
         this.subprotocols = List.copyOf(b.subprotocols);
         this.pathParameters = Collections.unmodifiableMap(new LinkedHashMap<>(b.pathParameters));
         this.principal = b.principal;
+        this.subprotocolFallback = b.subprotocolFallback;
     }
 
     /**
@@ -74,6 +76,7 @@ public final class Handshake {
         b.subprotocols = new ArrayList<>(subprotocols);
         b.pathParameters = new LinkedHashMap<>(pathParameters);
         b.principal = principal;
+        b.subprotocolFallback = subprotocolFallback;
         return b;
     }
 
@@ -165,6 +168,14 @@ public final class Handshake {
         return Optional.ofNullable(pathParameters.get(name));
     }
 
+    /**
+     * The subprotocol the client is answered with when the backend chooses none, e.g. {@code bearer} for
+     * the browser subprotocol pair; it must be one the client offered.
+     */
+    public Optional<String> subprotocolFallback() {
+        return Optional.ofNullable(subprotocolFallback);
+    }
+
     /** Who the client is; empty until an authenticator identifies it, and for anonymous routes. */
     public Optional<Principal> principal() {
         return Optional.ofNullable(principal);
@@ -253,6 +264,7 @@ public final class Handshake {
         private List<String> subprotocols = new ArrayList<>();
         private Map<String, String> pathParameters = new LinkedHashMap<>();
         private Principal principal;
+        private String subprotocolFallback;
 
         private Builder(String requestId, String path) {
             this.requestId = requireNonNull(requestId, "requestId");
@@ -321,6 +333,12 @@ public final class Handshake {
         /** The matched route's path parameters. */
         public Builder pathParameters(Map<String, String> pathParameters) {
             this.pathParameters = new LinkedHashMap<>(requireNonNull(pathParameters, "pathParameters"));
+            return this;
+        }
+
+        /** See {@link Handshake#subprotocolFallback()}. */
+        public Builder subprotocolFallback(String subprotocol) {
+            this.subprotocolFallback = requireNonNull(subprotocol, "subprotocol");
             return this;
         }
 

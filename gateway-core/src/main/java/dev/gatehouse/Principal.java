@@ -3,6 +3,7 @@ package dev.gatehouse;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Instant;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -24,7 +25,7 @@ public final class Principal {
     private Principal(Builder b) {
         this.subject = b.subject;
         this.consumer = b.consumer;
-        this.claims = Map.copyOf(b.claims);
+        this.claims = Collections.unmodifiableMap(new LinkedHashMap<>(b.claims));
         this.scopes = Set.copyOf(b.scopes);
         this.expiresAt = b.expiresAt;
     }
@@ -89,7 +90,13 @@ public final class Principal {
 
         /** The verified claims. */
         public Builder claims(Map<String, Object> claims) {
-            this.claims = new LinkedHashMap<>(requireNonNull(claims, "claims"));
+            Map<String, Object> copy = new LinkedHashMap<>();
+            requireNonNull(claims, "claims").forEach((k, v) -> {
+                if (k != null && v != null) {
+                    copy.put(k, v); // JSON nulls carry nothing
+                }
+            });
+            this.claims = copy;
             return this;
         }
 

@@ -29,6 +29,7 @@ public final class Settings {
     private final long maxMessageSize;
     private final CloseStatus backendLostStatus;
     private final CloseStatus drainStatus;
+    private final Duration credentialGrace;
 
     private Settings(Builder b) {
         this.idleTimeout = b.idleTimeout;
@@ -39,6 +40,7 @@ public final class Settings {
         this.maxMessageSize = b.maxMessageSize;
         this.backendLostStatus = b.backendLostStatus;
         this.drainStatus = b.drainStatus;
+        this.credentialGrace = b.credentialGrace;
     }
 
     /** The defaults: 10 min idle timeout, 30 s pings with a 10 s pong deadline, 10 s connect timeout. */
@@ -106,12 +108,20 @@ public final class Settings {
         return drainStatus;
     }
 
+    /**
+     * How long past its credential's expiry a connection stays open before the client is closed with 1008
+     * "credential expired" (the backend with 1001); zero by default.
+     */
+    public Duration credentialGrace() {
+        return credentialGrace;
+    }
+
     @Override
     public String toString() {
         return "Settings[idleTimeout=" + idleTimeout + ", pingInterval=" + pingInterval + ", pongTimeout="
                 + pongTimeout + ", connectTimeout=" + connectTimeout + ", closeTimeout=" + closeTimeout
                 + ", maxMessageSize=" + maxMessageSize + ", backendLostStatus=" + backendLostStatus
-                + ", drainStatus=" + drainStatus + "]";
+                + ", drainStatus=" + drainStatus + ", credentialGrace=" + credentialGrace + "]";
     }
 
     /** Builds {@link Settings}; each setter validates its argument. */
@@ -124,6 +134,7 @@ public final class Settings {
         private long maxMessageSize = 64L << 20;
         private CloseStatus backendLostStatus = CloseStatus.BACKEND_UNAVAILABLE;
         private CloseStatus drainStatus = CloseStatus.SERVICE_RESTART;
+        private Duration credentialGrace = Duration.ZERO;
 
         private Builder() {
         }
@@ -137,6 +148,7 @@ public final class Settings {
             maxMessageSize = s.maxMessageSize;
             backendLostStatus = s.backendLostStatus;
             drainStatus = s.drainStatus;
+            credentialGrace = s.credentialGrace;
         }
 
         /** See {@link Settings#idleTimeout()}; zero disables. */
@@ -187,6 +199,12 @@ public final class Settings {
         /** See {@link Settings#drainStatus()}; must be transmittable, typically 1012 or 1001. */
         public Builder drainStatus(CloseStatus drainStatus) {
             this.drainStatus = transmittable(drainStatus, "drainStatus");
+            return this;
+        }
+
+        /** See {@link Settings#credentialGrace()}. */
+        public Builder credentialGrace(Duration credentialGrace) {
+            this.credentialGrace = notNegative(credentialGrace, "credentialGrace");
             return this;
         }
 

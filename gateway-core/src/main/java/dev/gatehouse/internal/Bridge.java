@@ -42,6 +42,7 @@ public final class Bridge {
     private static final CloseStatus IDLE = CloseStatus.of(1001, "idle timeout");
     private static final CloseStatus KEEPALIVE = CloseStatus.of(1001, "keepalive timeout");
     private static final CloseStatus CLIENT_GONE = CloseStatus.of(1001, "client gone");
+    private static final CloseStatus EXPIRED = CloseStatus.of(1008, "credential expired");
 
     private enum State { CONNECTING, OPEN, CLOSING, CLOSED }
 
@@ -68,6 +69,8 @@ public final class Bridge {
     private long closeDeadline;           // nanoTime by which both legs must have answered CLOSE; guarded by lock
     private ScheduledFuture<?> timer;     // the next tick; guarded by lock
     private long openedNanos;             // nanoTime when OPEN; guarded by lock
+    private long expiresNanos;            // nanoTime when the credential (plus grace) expires; guarded by lock
+    private boolean expires;              // whether the credential expires at all; guarded by lock
     private Instant connectedAt;          // when OPEN; written once under lock before state becomes OPEN
     private volatile String subprotocol;  // the negotiated subprotocol, null for none
     private volatile long lastActivity;   // nanoTime of the last data frame, ping or unsolicited pong
@@ -179,6 +182,11 @@ public final class Bridge {
                 lastActivity = openedNanos;
                 client.lastPingAt = openedNanos;
                 backend.lastPingAt = openedNanos;
+                admission.handshake().principal().flatMap(p -> p.expiresAt()).ifPresent(at -> {
+                    Duration left = Duration.between(connectedAt, at).plus(settings.credentialGrace());
+                    expires = true;
+                    expiresNanos = openedNanos + Math.max(0, left.toNanos());
+                });
                 scheduleTick(openedNanos);
             }
         }
@@ -302,6 +310,9 @@ public final class Bridge {
                 next = Math.min(next, client.keepaliveDeadline());
                 next = Math.min(next, backend.keepaliveDeadline());
             }
+            if (expires) {
+                next = Math.min(next, expiresNanos);
+            }
         }
         if (timer != null) {
             timer.cancel(false);
@@ -322,7 +333,9 @@ public final class Bridge {
                 backend.giveUp(actions);
                 finishIfDone(actions);
             } else if (state == State.OPEN) {
-                if (idleNanos > 0 && now - lastActivity >= idleNanos) {
+                if (expires && now - expiresNanos >= 0) {
+                    closeBoth(EXPIRED, CloseStatus.GOING_AWAY, "credential expired", actions);
+                } else if (idleNanos > 0 && now - lastActivity >= idleNanos) {
                     closeBoth(IDLE, IDLE, "idle timeout", actions);
                 } else if (pingNanos > 0 && (client.pongOverdue(now) || backend.pongOverdue(now))) {
                     closeBoth(KEEPALIVE, KEEPALIVE, "keepalive timeout: " + (client.pongOverdue(now) ? "client" : "backend")

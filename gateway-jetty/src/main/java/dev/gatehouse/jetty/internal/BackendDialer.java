@@ -60,11 +60,16 @@ public final class BackendDialer {
         return gateway;
     }
 
-    /** The outcome of a dial: a connected backend ({@code refusal == null}) or a refusal for the client. */
-    record Dialed(Bridge bridge, JettyLeg backendLeg, Session backend, Refusal refusal) {
+    /**
+     * The outcome of a dial: a connected backend ({@code refusal == null}) or a refusal for the client.
+     *
+     * @param fallback the subprotocol to answer the client with when the backend chose none, or null
+     */
+    record Dialed(Bridge bridge, JettyLeg backendLeg, Session backend, Refusal refusal, String fallback) {
+        /** The subprotocol the client is answered with: the backend's choice, else the fallback, else null. */
         String subprotocol() {
             String p = backend.getUpgradeResponse().getAcceptedSubProtocol();
-            return p == null || p.isEmpty() ? null : p;
+            return p == null || p.isEmpty() ? fallback : p;
         }
     }
 
@@ -104,14 +109,14 @@ public final class BackendDialer {
         CompletableFuture<Session> attempt = connect;
         return bounded.handle((session, failure) -> {
             if (failure == null) {
-                return new Dialed(bridge, leg, session, null);
+                return new Dialed(bridge, leg, session, null, h.subprotocolFallback().orElse(null));
             }
             attempt.cancel(true);
             attempt.thenAccept(late -> late.close(1001, "gateway gave up", Callback.NOOP));
             Refusal refusal = classify(failure, capture, h, settings);
             bridge.abandon("backend dial failed: " + refusal.reject().message());
             gateway.logRejection(h, admission.route().orElse(null), refusal.reject());
-            return new Dialed(bridge, leg, null, refusal);
+            return new Dialed(bridge, leg, null, refusal, null);
         });
     }
 
