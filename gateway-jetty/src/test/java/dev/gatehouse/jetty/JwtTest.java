@@ -1,0 +1,143 @@
+package dev.gatehouse.jetty;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+
+import dev.gatehouse.Backend;
+import dev.gatehouse.Gateway;
+import dev.gatehouse.JwtAuthenticator;
+import dev.gatehouse.Route;
+import dev.gatehouse.jetty.GatewayServer.Mount;
+
+/** JWT authentication through a real gateway: credential sources, identity headers, expiry. */
+class JwtTest {
+
+    private static final byte[] SECRET = "a-256-bit-secret-for-the-tests!!".getBytes(StandardCharsets.UTF_8);
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private TestBackend backend;
+    private GatewayServer gateway;
+
+    @BeforeEach
+    void start() throws Exception {
+        backend = new TestBackend();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (gateway != null) {
+            gateway.close();
+        }
+        backend.close();
+    }
+
+    private GatewayServer start(Mount mount) throws Exception {
+        JwtAuthenticator jwt = JwtAuthenticator.builder().secret(SECRET).algorithms("HS256").build();
+        gateway = GatewayServer.start(Gateway.builder()
+                .route(Route.builder("/echo").authenticator(jwt).backend(Backend.of(backend.uri("/echo"))).build())
+                .route(Route.builder("/proto").authenticator(jwt).backend(Backend.of(backend.uri("/proto"))).build())
+                .build(), mount);
+        return gateway;
+    }
+
+    private static String token(String subject, Instant expiry) throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256),
+                new JWTClaimsSet.Builder().subject(subject).expirationTime(Date.from(expiry)).build());
+        jwt.sign(new MACSigner(SECRET));
+        return jwt.serialize();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void admitsABearerTokenAndForwardsTheSubjectNotTheToken(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
+        WebSocket ws = HTTP.newWebSocketBuilder().header("Authorization", "Bearer " + token("alice", Instant.now().plusSeconds(60)))
+                .buildAsync(gw.uri("/echo"), new RecordingListener()).get(10, TimeUnit.SECONDS);
+        TestBackend.Upgrade up = backend.nextUpgrade();
+        assertEquals("alice", up.header("X-Gatehouse-Subject"));
+        assertNull(up.header("Authorization"));
+        ws.abort();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void admitsTheAccessTokenQueryParameterWithoutForwardingIt(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
+        String token = token("bob", Instant.now().plusSeconds(60));
+        WebSocket ws = HTTP.newWebSocketBuilder()
+                .buildAsync(URI.create(gw.uri("/echo") + "?room=7&access_token=" + token), new RecordingListener())
+                .get(10, TimeUnit.SECONDS);
+        assertEquals("room=7", backend.nextUpgrade().query());
+        ws.abort();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void answersTheBrowserSubprotocolPairWithBearerWhenTheBackendChoosesNone(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
+        String token = token("carol", Instant.now().plusSeconds(60));
+        RecordingListener events = new RecordingListener();
+        WebSocket ws = HTTP.newWebSocketBuilder().subprotocols("bearer", "bearer." + token)
+                .buildAsync(gw.uri("/echo"), events).get(10, TimeUnit.SECONDS);
+        assertEquals("bearer", ws.getSubprotocol());
+        assertEquals(List.of(), backend.nextUpgrade().subprotocols());
+        ws.sendText("hi", true);
+        events.assertText("hi");
+        ws.abort();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void answersTheBrowserSubprotocolPairWithTheBackendsRealChoice(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
+        String token = token("dave", Instant.now().plusSeconds(60));
+        WebSocket ws = HTTP.newWebSocketBuilder().subprotocols("mqtt", "bearer", "bearer." + token)
+                .buildAsync(gw.uri("/proto"), new RecordingListener()).get(10, TimeUnit.SECONDS);
+        assertEquals("mqtt", ws.getSubprotocol());
+        assertEquals(List.of("mqtt"), backend.nextUpgrade().subprotocols());
+        ws.abort();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void rejectsAnExpiredTokenWith401AndAChallenge(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
+        RawHttp.Response r = RawHttp.upgrade(gw.httpUri("/echo"),
+                "Authorization: Bearer " + token("eve", Instant.now().minusSeconds(3600)));
+        assertEquals(401, r.status());
+        assertEquals("Bearer error=\"invalid_token\"", r.header("www-authenticate"));
+        assertTrue(r.body().contains("\"message\":\"the token has expired\""), r.body());
+        assertTrue(backend.upgrades.isEmpty());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void closesTheConnectionWith1008WhenTheTokenExpires(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
+        RecordingListener events = new RecordingListener();
+        HTTP.newWebSocketBuilder().header("Authorization", "Bearer " + token("frank", Instant.now().plusSeconds(2)))
+                .buildAsync(gw.uri("/echo"), events).get(10, TimeUnit.SECONDS);
+        events.assertClose(1008, "credential expired");
+        assertEquals(new TestBackend.Closed(1001, ""), backend.nextClose());
+    }
+}
