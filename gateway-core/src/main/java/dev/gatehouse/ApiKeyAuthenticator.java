@@ -64,7 +64,7 @@ public final class ApiKeyAuthenticator implements Authenticator {
             presented = handshake.queryParameter(queryParameter);
         }
         if (presented.isEmpty() || presented.get().isEmpty()) {
-            return Verdict.reject(Rejection.UNAUTHORIZED,
+            return Verdict.reject(Rejection.CREDENTIAL_MISSING,
                     "an API key is required in header " + header + " or query parameter " + queryParameter);
         }
         byte[] hash = sha256(presented.get());

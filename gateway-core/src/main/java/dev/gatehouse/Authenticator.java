@@ -1,5 +1,7 @@
 package dev.gatehouse;
 
+import java.util.List;
+
 /**
  * Establishes who a client is before the upgrade. It returns {@link Verdict#allow(Handshake)} with the
  * handshake carrying the {@link Principal} (and without the credential, so that it is not forwarded), or a
@@ -28,5 +30,64 @@ public interface Authenticator {
     /** Lets every client in anonymously. */
     static Authenticator none() {
         return Verdict::allow;
+    }
+
+    /**
+     * A chain: the first authenticator that finds its kind of credential decides. An authenticator that
+     * reports {@link Rejection#CREDENTIAL_MISSING} passes the request to the next; when all do, the
+     * request is rejected with 401 (the first one's challenge headers included).
+     *
+     * <pre>{@code
+     * Authenticator.firstOf(JwtAuthenticator.hmacSha256(secret), ApiKeyAuthenticator.of(key, "ops"))
+     * }</pre>
+     */
+    static Authenticator firstOf(Authenticator... authenticators) {
+        List<Authenticator> chain = List.of(authenticators);
+        if (chain.isEmpty()) {
+            throw new IllegalArgumentException("authenticators: none (expected: at least one)");
+        }
+        return new Chain(chain);
+    }
+
+    /**
+     * This authenticator, letting clients that present no credential in anonymously; a credential that is
+     * present must still be valid.
+     */
+    default Authenticator orAnonymous() {
+        Authenticator self = this;
+        return handshake -> {
+            Verdict v = self.authenticate(handshake);
+            return v instanceof Verdict.Reject && ((Verdict.Reject) v).kind() == Rejection.CREDENTIAL_MISSING
+                    ? Verdict.allow(handshake) : v;
+        };
+    }
+
+    /** The chain behind {@link #firstOf(Authenticator...)}. */
+    final class Chain implements Authenticator {
+        private final List<Authenticator> authenticators;
+
+        private Chain(List<Authenticator> authenticators) {
+            this.authenticators = authenticators;
+        }
+
+        @Override
+        public Verdict authenticate(Handshake handshake) {
+            Verdict.Reject firstMissing = null;
+            for (Authenticator a : authenticators) {
+                Verdict v = a.authenticate(handshake);
+                if (!(v instanceof Verdict.Reject) || ((Verdict.Reject) v).kind() != Rejection.CREDENTIAL_MISSING) {
+                    return v;
+                }
+                if (firstMissing == null) {
+                    firstMissing = (Verdict.Reject) v;
+                }
+            }
+            return new Verdict.Reject(Rejection.CREDENTIAL_MISSING, 401, "a credential is required", firstMissing.headers());
+        }
+
+        @Override
+        public String toString() {
+            return "Authenticator.firstOf" + authenticators;
+        }
     }
 }

@@ -121,7 +121,8 @@ public final class JwtAuthenticator implements Authenticator {
             }
         }
         if (credential == null) {
-            return unauthorized("a bearer token is required", null);
+            return Verdict.reject(Rejection.CREDENTIAL_MISSING, "a bearer token is required")
+                    .withHeader("WWW-Authenticate", "Bearer");
         }
         JWTClaimsSet claims;
         try {

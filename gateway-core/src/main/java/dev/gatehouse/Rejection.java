@@ -10,7 +10,12 @@ public enum Rejection {
     ROUTE_NOT_FOUND(404, "route_not_found"),
     /** The request is not a WebSocket upgrade: 426, with {@code Upgrade: websocket}. */
     UPGRADE_REQUIRED(426, "upgrade_required"),
-    /** A credential is missing or invalid: 401. */
+    /**
+     * No credential of the kind an authenticator reads: 401. Authenticator chains try the next
+     * authenticator on this kind, and {@link Authenticator#orAnonymous()} lets the client in.
+     */
+    CREDENTIAL_MISSING(401, "unauthorized"),
+    /** A credential is invalid: 401. */
     UNAUTHORIZED(401, "unauthorized"),
     /** Authenticated, but not allowed (origin, address, scope): 403. */
     FORBIDDEN(403, "forbidden"),

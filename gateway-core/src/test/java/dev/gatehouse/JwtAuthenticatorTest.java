@@ -179,8 +179,12 @@ class JwtAuthenticatorTest {
     // ---- rejections and attacks ----
 
     @Test
-    void rejectsAMissingToken() {
-        assertInvalidToken(hs256Authenticator().authenticate(request().build()), "a bearer token is required");
+    void rejectsAMissingTokenAsAMissingCredentialWithABearerChallenge() {
+        Verdict.Reject r = rejected(hs256Authenticator().authenticate(request().build()));
+
+        assertEquals(401, r.status());
+        assertEquals(Rejection.CREDENTIAL_MISSING, r.kind());
+        assertEquals("Bearer", r.headers().get("WWW-Authenticate"));
     }
 
     @Test
