@@ -1,0 +1,123 @@
+package dev.gatehouse.examples;
+
+import java.io.PrintStream;
+import java.util.List;
+
+import dev.gatehouse.Route;
+
+/**
+ * The standalone runner: a WebSocket gateway configured from the command line, no code needed.
+ *
+ * <pre>{@code
+ * java -jar gatehouse-standalone.jar                         # the demo: echo and chat, page at /
+ * java -jar gatehouse-standalone.jar --port 9000 \
+ *      --route /chat/{room}=ws://localhost:7000/rooms/{room} --api-key s3cret --idle-timeout 5m
+ * }</pre>
+ *
+ * <p>Once started it prints {@code listening on ws://HOST:PORT} with the real port. A bad flag prints one
+ * line, {@code error: --flag: problem}, and exits with status 2; a server that cannot start exits with 1;
+ * {@code --help} lists the flags and exits with 0. Ctrl-C drains the gateway and stops.
+ */
+public final class Standalone {
+
+    /** Exit status for a command-line mistake. */
+    static final int EXIT_USAGE = 2;
+    /** Exit status for servers that could not start. */
+    static final int EXIT_STARTUP = 1;
+
+    private Standalone() {
+    }
+
+    /** What {@link #launch} led to: an exit status, or servers that are running. */
+    sealed interface Launch permits Exit, Started {
+    }
+
+    /** Nothing is running; the process should exit with this status. */
+    record Exit(int status) implements Launch {
+    }
+
+    /** The servers are running; the caller owns them. */
+    record Started(StandaloneServer server) implements Launch {
+    }
+
+    /**
+     * Runs the gateway until the process is stopped (Ctrl-C or SIGTERM drains it).
+     *
+     * @param args the flags; see {@code --help}
+     * @throws InterruptedException if the main thread is interrupted while the gateway runs
+     */
+    public static void main(String[] args) throws InterruptedException {
+        Launch launch = launch(List.of(args), System.out, System.err);
+        if (launch instanceof Exit exit) {
+            System.exit(exit.status());
+            return;
+        }
+        StandaloneServer server = ((Started) launch).server();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("stopping: draining connections");
+            server.close();
+        }, "gatehouse-shutdown"));
+        server.join();
+    }
+
+    /**
+     * Parses the flags and starts the servers, without ever exiting the JVM: {@link #main} does that.
+     *
+     * @param out where the listening line, the demo's instructions and {@code --help} go
+     * @param err where a one-line error goes
+     */
+    static Launch launch(List<String> args, PrintStream out, PrintStream err) {
+        try {
+            RunnerOptions options = RunnerOptions.parse(args);
+            if (options.help()) {
+                out.print(RunnerOptions.helpText());
+                out.flush();
+                return new Exit(0);
+            }
+            StandaloneServer server = StandaloneServer.start(options);
+            options.warnings().forEach(w -> err.println("warning: " + w));
+            printBanner(out, options, server);
+            return new Started(server);
+        } catch (UsageException e) {
+            err.println("error: " + e.getMessage());
+            err.flush();
+            return new Exit(EXIT_USAGE);
+        } catch (StandaloneServer.StartupException e) {
+            err.println("error: " + oneLine(e.getMessage()));
+            err.flush();
+            return new Exit(EXIT_STARTUP);
+        }
+    }
+
+    private static void printBanner(PrintStream out, RunnerOptions options, StandaloneServer server) {
+        String host = options.host().map(Standalone::uriHost).orElse("127.0.0.1");
+        String hostPort = host + ":" + server.port();
+        out.println("listening on ws://" + hostPort);
+        if (server.isDemo()) {
+            String page = options.host().isEmpty() ? "localhost:" + server.port() : hostPort;
+            String key = options.apiKeyRequired() ? "?api_key=YOUR_KEY"
+                    : options.jwtRequired() ? "?access_token=YOUR_JWT" : "";
+            out.println("demo: open http://" + page + "/" + key + " in two browser tabs and join the same room");
+            out.println("demo: or from a terminal: websocat ws://" + hostPort + "/chat/lobby" + key
+                    + "  (or: wscat -c ws://" + hostPort + "/echo" + key + ")");
+        } else {
+            for (Route route : server.routes()) {
+                out.println("route " + route.path() + " -> " + route.backend());
+            }
+        }
+        out.println("press Ctrl-C to stop");
+        out.flush();
+    }
+
+    /** A host as it appears in a URI: IPv6 literals in brackets, the wildcard as the loopback address. */
+    private static String uriHost(String host) {
+        if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+            return "127.0.0.1";
+        }
+        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+    }
+
+    private static String oneLine(String s) {
+        return s.replaceAll("\\s*[\\r\\n]+\\s*", " ").strip();
+    }
+}

@@ -1,0 +1,178 @@
+package dev.gatehouse.examples;
+
+import java.nio.channels.UnresolvedAddressException;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.gatehouse.Backend;
+import dev.gatehouse.Gateway;
+import dev.gatehouse.Route;
+import dev.gatehouse.Settings;
+import dev.gatehouse.jetty.JettyGateway;
+
+/**
+ * The servers of one standalone run: a Jetty server with the gateway mounted as a core handler and, in
+ * demo mode, the {@link DemoBackend} and the {@link DemoPage}. {@link #close()} drains the gateway (clients
+ * get 1012, backends 1001), then stops the demo backend.
+ */
+final class StandaloneServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StandaloneServer.class);
+    /** The demo backend's message size limit when the gateway has none. */
+    private static final long DEMO_BACKEND_MAX_MESSAGE = 64L << 20;
+
+    private final Server server;
+    private final ServerConnector connector;
+    private final DemoBackend demo; // null unless in demo mode
+    private final List<Route> routes;
+
+    private StandaloneServer(Server server, ServerConnector connector, DemoBackend demo, List<Route> routes) {
+        this.server = server;
+        this.connector = connector;
+        this.demo = demo;
+        this.routes = routes;
+    }
+
+    /**
+     * Starts the servers the options describe.
+     *
+     * @throws UsageException   if the routes conflict
+     * @throws StartupException if a server cannot start, e.g. because the port is taken
+     */
+    static StandaloneServer start(RunnerOptions options) {
+        DemoBackend demo = null;
+        Server server = null;
+        try {
+            List<Route> routes = options.routes();
+            if (routes.isEmpty()) {
+                long max = options.settings().maxMessageSize();
+                demo = DemoBackend.start(max == 0 ? DEMO_BACKEND_MAX_MESSAGE : max);
+                routes = List.of(
+                        Route.of("/echo", Backend.of(demo.url() + "/echo")),
+                        Route.of("/chat/{room}", Backend.of(demo.url() + "/chat/{room}")));
+            }
+            routes = secured(routes, options);
+            Gateway gateway = gateway(routes, options.settings());
+
+            server = new Server();
+            ServerConnector connector = new ServerConnector(server);
+            connector.setHost(options.host().orElse(null));
+            connector.setPort(options.port());
+            server.addConnector(connector);
+            Handler handler = demo == null
+                    ? JettyGateway.handler(gateway, server)
+                    : JettyGateway.handler(gateway, server, new DemoPage());
+            server.setHandler(handler);
+            // With a stop timeout, server.stop() drains the gateway and waits for its connections to close.
+            server.setStopTimeout(options.settings().closeTimeout().toMillis() + 1000);
+            try {
+                server.start();
+            } catch (Exception e) {
+                String where = options.host().orElse("0.0.0.0") + ":" + options.port();
+                throw new StartupException("cannot listen on " + where + ": " + reason(e), e);
+            }
+            return new StandaloneServer(server, connector, demo, routes);
+        } catch (UsageException | StartupException e) {
+            stopQuietly(server, demo);
+            throw e;
+        } catch (Exception e) {
+            stopQuietly(server, demo);
+            throw new StartupException("cannot start: " + e, e);
+        }
+    }
+
+    /** The port the gateway listens on. */
+    int port() {
+        return connector.getLocalPort();
+    }
+
+    /** Whether this is the demo: built-in backends and the chat page. */
+    boolean isDemo() {
+        return demo != null;
+    }
+
+    /** The gateway's routes as configured, with authenticator and policies. */
+    List<Route> routes() {
+        return routes;
+    }
+
+    /** Waits until the server has stopped. */
+    void join() throws InterruptedException {
+        server.join();
+    }
+
+    /** Drains and stops the gateway, then the demo backend; safe to call more than once. */
+    @Override
+    public void close() {
+        stopQuietly(server, demo);
+    }
+
+    private static List<Route> secured(List<Route> routes, RunnerOptions options) {
+        if (options.authenticator().isEmpty() && options.origins().isEmpty()) {
+            return routes;
+        }
+        List<Route> result = new ArrayList<>();
+        for (Route route : routes) {
+            Route.Builder b = route.toBuilder();
+            options.authenticator().ifPresent(b::authenticator);
+            options.origins().ifPresent(b::policy);
+            result.add(b.build());
+        }
+        return List.copyOf(result);
+    }
+
+    private static Gateway gateway(List<Route> routes, Settings settings) {
+        Gateway.Builder b = Gateway.builder().settings(settings);
+        routes.forEach(b::route);
+        try {
+            return b.build();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            // Only routes can conflict: "routes: Route[/a] and Route[/a] match the same requests".
+            throw UsageException.of(RunnerOptions.Flag.ROUTE.flag, e);
+        }
+    }
+
+    /** Why the server did not start, in a few words: the innermost cause's message. */
+    private static String reason(Throwable e) {
+        Throwable cause = e;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof UnresolvedAddressException) {
+            return "unknown host";
+        }
+        return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    }
+
+    private static void stopQuietly(Server server, DemoBackend demo) {
+        try {
+            if (server != null) {
+                server.stop();
+            }
+        } catch (Exception e) {
+            LOG.warn("Stopping the gateway failed", e);
+        }
+        try {
+            if (demo != null) {
+                demo.close();
+            }
+        } catch (Exception e) {
+            LOG.warn("Stopping the demo backend failed", e);
+        }
+    }
+
+    /** The servers could not start; the message is one line for the user. */
+    static final class StartupException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        StartupException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

@@ -1,0 +1,315 @@
+package dev.gatehouse.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+class StandaloneTest {
+
+    private static final String SECRET = "a-256-bit-secret-for-the-tests!!";
+
+    @Test
+    void printsTheListeningLineWithTheRealPortThenHowToConnect() {
+        try (Runner r = Runner.started()) {
+            List<String> lines = r.out.lines().toList();
+            assertEquals("listening on ws://127.0.0.1:" + r.port(), lines.get(0));
+            assertTrue(r.port() > 0);
+            assertTrue(r.out.contains("open http://127.0.0.1:" + r.port() + "/ in two browser tabs"), r.out);
+            assertTrue(r.out.contains("websocat ws://127.0.0.1:" + r.port() + "/chat/lobby"), r.out);
+            assertEquals("", r.err);
+        }
+    }
+
+    @Test
+    void demoEchoesTextAndBinaryThroughTheGateway() throws Exception {
+        try (Runner r = Runner.started()) {
+            Recorder events = new Recorder();
+            WebSocket ws = r.connect("/echo", events);
+            ws.sendText("hello", true).get();
+            events.assertText("hello");
+            ws.sendBinary(ByteBuffer.wrap(new byte[] {1, 2, 3}), true).get();
+            events.assertBinary(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+            ws.sendClose(1000, "bye").get();
+            events.assertClose(1000, "bye");
+        }
+    }
+
+    @Test
+    void demoChatReachesEveryMemberOfTheRoomAndNoOneElse() throws Exception {
+        try (Runner r = Runner.started()) {
+            Recorder alice = new Recorder();
+            Recorder bob = new Recorder();
+            Recorder carol = new Recorder();
+            WebSocket a = r.connect("/chat/room1", alice);
+            WebSocket b = r.connect("/chat/room1", bob);
+            WebSocket c = r.connect("/chat/room2", carol);
+
+            a.sendText("alice: hi", true).get();
+            alice.assertText("alice: hi");
+            bob.assertText("alice: hi");
+
+            b.sendText("bob: hello", true).get();
+            bob.assertText("bob: hello");
+            alice.assertText("bob: hello");
+
+            // Carol's room is separate: the first message she gets is her own.
+            c.sendText("carol: anyone?", true).get();
+            carol.assertText("carol: anyone?");
+            carol.assertNoMessages();
+
+            // ...and it did not reach room1: the next message there is the one sent after it.
+            a.sendText("alice: bye", true).get();
+            alice.assertText("alice: bye");
+            bob.assertText("alice: bye");
+        }
+    }
+
+    @Test
+    void demoKeepsChatRoomsWorkingAfterMembersLeave() throws Exception {
+        try (Runner r = Runner.started()) {
+            Recorder first = new Recorder();
+            WebSocket gone = r.connect("/chat/room%201", first);
+            gone.sendClose(1000, "").get();
+            first.assertClose(1000, "");
+
+            Recorder second = new Recorder();
+            Recorder third = new Recorder();
+            WebSocket ws = r.connect("/chat/room%201", second);
+            r.connect("/chat/room%201", third);
+            ws.sendText("still here", true).get();
+            second.assertText("still here");
+            third.assertText("still here");
+        }
+    }
+
+    @Test
+    void demoServesTheChatPageAtTheRoot() throws Exception {
+        try (Runner r = Runner.started()) {
+            for (String path : List.of("/", "/index.html")) {
+                HttpResponse<String> page = r.get(path);
+                assertEquals(200, page.statusCode());
+                assertTrue(page.headers().firstValue("Content-Type").orElseThrow().startsWith("text/html"));
+                assertTrue(page.body().contains("<title>Gatehouse chat demo</title>"), page.body());
+                assertTrue(page.body().contains("'/chat/'"), page.body());
+            }
+            assertEquals(404, r.get("/nothing-here").statusCode());
+        }
+    }
+
+    @Test
+    void demoAppliesTheIdleTimeout() throws Exception {
+        try (Runner r = Runner.started("--idle-timeout", "200ms", "--ping-interval", "0")) {
+            Recorder events = new Recorder();
+            r.connect("/echo", events);
+            events.assertClose(1001, "idle timeout");
+        }
+    }
+
+    @Test
+    void demoAppliesThePingInterval() throws Exception {
+        try (Runner r = Runner.started("--ping-interval", "100ms")) {
+            Recorder events = new Recorder();
+            r.connect("/echo", events);
+            events.assertPing();
+        }
+    }
+
+    @Test
+    void demoAppliesTheMessageSizeLimit() throws Exception {
+        try (Runner r = Runner.started("--max-message-size", "8")) {
+            Recorder events = new Recorder();
+            WebSocket ws = r.connect("/echo", events);
+            ws.sendText("12345678", true).get();
+            events.assertText("12345678");
+            ws.sendText("123456789", true).get();
+            Recorder.Event e = events.nextData();
+            assertEquals(1009, ((Recorder.Close) e).code(), e::toString);
+        }
+    }
+
+    @Test
+    void routesToTheBackendOfEachRouteWithTemplateParameters() throws Exception {
+        try (PathEchoBackend backend = new PathEchoBackend();
+                Runner r = Runner.started("--route", "/rooms/{room}=" + backend.url("/chat/{room}"),
+                        "--route=/api/*=" + backend.url("/v1"))) {
+            assertTrue(r.out.contains("route /rooms/{room} -> " + backend.url("/chat/{room}")), r.out);
+
+            Recorder room = new Recorder();
+            WebSocket ws = r.connect("/rooms/blue?x=1", room);
+            room.assertText("/chat/blue?x=1 consumer=-");
+            ws.sendText("ping", true).get();
+            room.assertText("ping");
+
+            Recorder api = new Recorder();
+            r.connect("/api/orders/42", api);
+            api.assertText("/v1/orders/42 consumer=-");
+
+            assertEquals(404, r.refusal("/elsewhere", Map.of()));
+            assertEquals(404, r.get("/").statusCode());
+        }
+    }
+
+    @Test
+    void answers504WhenTheBackendDoesNotAnswerWithinTheConnectTimeout() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                Runner r = Runner.started("--connect-timeout", "200ms",
+                        "--route", "/slow=ws://127.0.0.1:" + silent.getLocalPort() + "/")) {
+            assertEquals(504, r.refusal("/slow", Map.of()));
+        }
+    }
+
+    @Test
+    void requiresAnApiKeyInTheHeaderOrQueryWhenKeysAreGiven() throws Exception {
+        try (PathEchoBackend backend = new PathEchoBackend();
+                Runner r = Runner.started("--route", "/echo=" + backend.url("/echo"),
+                        "--api-key", "first-key", "--api-key", "second-key")) {
+            assertEquals(401, r.refusal("/echo", Map.of()));
+            assertEquals(401, r.refusal("/echo", Map.of("X-API-Key", "wrong")));
+
+            Recorder byHeader = new Recorder();
+            r.connect("/echo", byHeader, Map.of("X-API-Key", "second-key"));
+            byHeader.assertText("/echo consumer=key-2");
+
+            Recorder byQuery = new Recorder();
+            r.connect("/echo?api_key=first-key", byQuery);
+            byQuery.assertText("/echo consumer=key-1");
+        }
+    }
+
+    @Test
+    void demoRequiresTheApiKeyOnEveryRoute() throws Exception {
+        try (Runner r = Runner.started("--api-key", "k")) {
+            assertEquals(401, r.refusal("/echo", Map.of()));
+            assertEquals(401, r.refusal("/chat/lobby", Map.of()));
+            Recorder events = new Recorder();
+            WebSocket ws = r.connect("/chat/lobby?api_key=k", events);
+            ws.sendText("hi", true).get();
+            events.assertText("hi");
+            assertTrue(r.out.contains("/?api_key=YOUR_KEY in two browser tabs"), r.out);
+        }
+    }
+
+    @Test
+    void admitsOnlyAllowedOrigins() throws Exception {
+        try (Runner r = Runner.started("--allow-origin", "https://app.example.com",
+                "--allow-origin", "http://localhost:3000")) {
+            assertEquals(403, r.refusal("/echo", Map.of("Origin", "https://evil.example.com")));
+            assertEquals(403, r.refusal("/chat/lobby", Map.of("Origin", "http://localhost:3001")));
+            assertEquals(403, r.refusal("/echo", Map.of()));
+            Recorder events = new Recorder();
+            WebSocket ws = r.connect("/echo", events, Map.of("Origin", "https://app.example.com"));
+            ws.sendText("hi", true).get();
+            events.assertText("hi");
+        }
+    }
+
+    @Test
+    void requiresAJwtSignedWithTheSecretFromAnyCredentialSource() throws Exception {
+        try (PathEchoBackend backend = new PathEchoBackend();
+                Runner r = Runner.started("--route", "/echo=" + backend.url("/echo"), "--jwt-hs256-secret", SECRET,
+                        "--jwt-issuer", "https://login.example.com", "--jwt-audience", "chat")) {
+            Instant later = Instant.now().plusSeconds(600);
+            String token = Jwts.hs256(SECRET, "alice", "https://login.example.com", "chat", later);
+            assertEquals("", r.err);
+            assertEquals(401, r.refusal("/echo", Map.of()));
+            assertEquals(401, r.refusal("/echo", Map.of("Authorization", "Bearer "
+                    + Jwts.hs256("another secret, just as long as it", "alice", "https://login.example.com", "chat", later))));
+            assertEquals(401, r.refusal("/echo", Map.of("Authorization", "Bearer "
+                    + Jwts.hs256(SECRET, "alice", "https://evil.example.com", "chat", later))));
+            assertEquals(401, r.refusal("/echo", Map.of("Authorization", "Bearer "
+                    + Jwts.hs256(SECRET, "alice", "https://login.example.com", "other", later))));
+
+            Recorder byHeader = new Recorder();
+            r.connect("/echo", byHeader, Map.of("Authorization", "Bearer " + token));
+            byHeader.assertText("/echo consumer=-");
+
+            Recorder byQuery = new Recorder();
+            r.connect("/echo?access_token=" + token + "&x=1", byQuery);
+            byQuery.assertText("/echo?x=1 consumer=-");
+
+            Recorder bySubprotocol = new Recorder();
+            WebSocket ws = Runner.HTTP.newWebSocketBuilder().subprotocols("bearer", "bearer." + token)
+                    .buildAsync(r.ws("/echo"), bySubprotocol).get(10, TimeUnit.SECONDS);
+            try {
+                assertEquals("bearer", ws.getSubprotocol());
+                bySubprotocol.assertText("/echo consumer=-");
+            } finally {
+                ws.abort();
+            }
+        }
+    }
+
+    @Test
+    void closesWith1008WhenTheJwtExpires() throws Exception {
+        try (Runner r = Runner.started("--jwt-hs256-secret", SECRET)) {
+            String token = Jwts.hs256(SECRET, "bob", "any", "any", Instant.now().plusSeconds(2));
+            Recorder events = new Recorder();
+            r.connect("/chat/lobby?access_token=" + token, events);
+            assertTrue(r.out.contains("/?access_token=YOUR_JWT in two browser tabs"), r.out);
+            events.assertClose(1008, "credential expired");
+        }
+    }
+
+    @Test
+    void acceptsEitherAnApiKeyOrAJwtWhenBothAreRequired() throws Exception {
+        try (PathEchoBackend backend = new PathEchoBackend();
+                Runner r = Runner.started("--route", "/echo=" + backend.url("/echo"), "--api-key", "k1",
+                        "--jwt-hs256-secret", SECRET)) {
+            assertEquals(401, r.refusal("/echo", Map.of()));
+            assertEquals(401, r.refusal("/echo", Map.of("X-API-Key", "wrong")));
+            Recorder byKey = new Recorder();
+            r.connect("/echo", byKey, Map.of("X-API-Key", "k1"));
+            byKey.assertText("/echo consumer=key-1");
+            Recorder byToken = new Recorder();
+            r.connect("/echo", byToken, Map.of("Authorization",
+                    "Bearer " + Jwts.hs256(SECRET, "carol", "any", "any", Instant.now().plusSeconds(600))));
+            byToken.assertText("/echo consumer=-");
+        }
+    }
+
+    @Test
+    void warnsAboutAShortJwtSecretButRuns() throws Exception {
+        try (Runner r = Runner.started("--jwt-hs256-secret", "short")) {
+            assertEquals(List.of("warning: --jwt-hs256-secret: a 5-byte secret is weak for HS256 (use at least 32 bytes)"),
+                    r.errLines());
+            Recorder events = new Recorder();
+            WebSocket ws = r.connect("/echo", events, Map.of("Authorization",
+                    "Bearer " + Jwts.hs256("short", "dave", "any", "any", Instant.now().plusSeconds(600))));
+            ws.sendText("hi", true).get();
+            events.assertText("hi");
+        }
+    }
+
+    @Test
+    void exitsWith1AndOneLineWhenThePortIsTaken() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+                Runner r = Runner.launch("--host", "127.0.0.1", "--port", String.valueOf(taken.getLocalPort()))) {
+            assertEquals(new Standalone.Exit(1), r.launch);
+            assertEquals(1, r.errLines().size(), r.err);
+            assertTrue(r.err.startsWith("error: cannot listen on 127.0.0.1:" + taken.getLocalPort() + ": "), r.err);
+            assertEquals("", r.out);
+        }
+    }
+
+    @Test
+    void closingDrainsClientsWithServiceRestart() throws Exception {
+        Runner r = Runner.started();
+        try (r) {
+            Recorder events = new Recorder();
+            r.connect("/echo", events);
+            ((Standalone.Started) r.launch).server().close();
+            events.assertClose(1012, "service restart");
+        }
+    }
+}
