@@ -32,6 +32,9 @@ public final class Route {
     private final String host; // null: any host
     private final Authenticator authenticator;
     private final List<Policy> policies;
+    private final MessageFilter clientMessages;  // null: none
+    private final MessageFilter backendMessages; // null: none
+    private final MessageLimits messageLimits;   // null: none
     private final Backend backend;
     private final Settings settings; // null: the gateway's
     private final PathTemplate template;
@@ -41,6 +44,9 @@ public final class Route {
         this.host = b.host;
         this.authenticator = b.authenticator;
         this.policies = List.copyOf(b.policies);
+        this.clientMessages = b.clientMessages;
+        this.backendMessages = b.backendMessages;
+        this.messageLimits = b.messageLimits;
         this.backend = b.backend;
         this.settings = b.settings;
         this.template = b.template;
@@ -66,6 +72,9 @@ public final class Route {
         b.host = host;
         b.authenticator = authenticator;
         b.policies.addAll(policies);
+        b.clientMessages = clientMessages;
+        b.backendMessages = backendMessages;
+        b.messageLimits = messageLimits;
         b.backend = backend;
         b.settings = settings;
         return b;
@@ -89,6 +98,21 @@ public final class Route {
     /** The pre-handshake policies, in the order they run. */
     public List<Policy> policies() {
         return policies;
+    }
+
+    /** The filter of the messages clients send. */
+    public Optional<MessageFilter> clientMessages() {
+        return Optional.ofNullable(clientMessages);
+    }
+
+    /** The filter of the messages the backend sends. */
+    public Optional<MessageFilter> backendMessages() {
+        return Optional.ofNullable(backendMessages);
+    }
+
+    /** The rate limits on the messages clients send. */
+    public Optional<MessageLimits> messageLimits() {
+        return Optional.ofNullable(messageLimits);
     }
 
     /** The backend. */
@@ -117,6 +141,9 @@ public final class Route {
         private String host;
         private Authenticator authenticator = Authenticator.none();
         private final List<Policy> policies = new ArrayList<>();
+        private MessageFilter clientMessages;
+        private MessageFilter backendMessages;
+        private MessageLimits messageLimits;
         private Backend backend;
         private Settings settings;
 
@@ -149,6 +176,24 @@ public final class Route {
         /** Adds a policy; policies run in the order added. */
         public Builder policy(Policy policy) {
             policies.add(requireNonNull(policy, "policy"));
+            return this;
+        }
+
+        /** A filter for every message clients send on this route: validation, transformation, interception. */
+        public Builder clientMessages(MessageFilter filter) {
+            this.clientMessages = requireNonNull(filter, "filter");
+            return this;
+        }
+
+        /** A filter for every message the backend sends on this route. */
+        public Builder backendMessages(MessageFilter filter) {
+            this.backendMessages = requireNonNull(filter, "filter");
+            return this;
+        }
+
+        /** Rate limits on the messages clients send. */
+        public Builder messageLimits(MessageLimits limits) {
+            this.messageLimits = requireNonNull(limits, "limits");
             return this;
         }
 

@@ -26,7 +26,8 @@ public final class Settings {
     private final Duration pongTimeout;
     private final Duration connectTimeout;
     private final Duration closeTimeout;
-    private final long maxMessageSize;
+    private final long maxClientMessageSize;
+    private final long maxBackendMessageSize;
     private final CloseStatus backendLostStatus;
     private final CloseStatus drainStatus;
     private final Duration credentialGrace;
@@ -37,7 +38,8 @@ public final class Settings {
         this.pongTimeout = b.pongTimeout;
         this.connectTimeout = b.connectTimeout;
         this.closeTimeout = b.closeTimeout;
-        this.maxMessageSize = b.maxMessageSize;
+        this.maxClientMessageSize = b.maxClientMessageSize;
+        this.maxBackendMessageSize = b.maxBackendMessageSize;
         this.backendLostStatus = b.backendLostStatus;
         this.drainStatus = b.drainStatus;
         this.credentialGrace = b.credentialGrace;
@@ -91,11 +93,19 @@ public final class Settings {
     }
 
     /**
-     * The largest message, in bytes (UTF-8 for text), that either side may send; a larger one closes the
-     * sender with 1009 and the other leg with 1001. {@code 0} means no limit.
+     * The largest message, in bytes (UTF-8 for text), that the client may send; a larger one closes the
+     * client with 1009 and the backend with 1001. {@code 0} means no limit.
      */
-    public long maxMessageSize() {
-        return maxMessageSize;
+    public long maxClientMessageSize() {
+        return maxClientMessageSize;
+    }
+
+    /**
+     * The largest message, in bytes (UTF-8 for text), that the backend may send; a larger one closes the
+     * backend with 1009 and the client with 1001. {@code 0} means no limit.
+     */
+    public long maxBackendMessageSize() {
+        return maxBackendMessageSize;
     }
 
     /** What the client receives when the backend connection is lost without a CLOSE frame: 1014 by default. */
@@ -120,7 +130,8 @@ public final class Settings {
     public String toString() {
         return "Settings[idleTimeout=" + idleTimeout + ", pingInterval=" + pingInterval + ", pongTimeout="
                 + pongTimeout + ", connectTimeout=" + connectTimeout + ", closeTimeout=" + closeTimeout
-                + ", maxMessageSize=" + maxMessageSize + ", backendLostStatus=" + backendLostStatus
+                + ", maxClientMessageSize=" + maxClientMessageSize
+                + ", maxBackendMessageSize=" + maxBackendMessageSize + ", backendLostStatus=" + backendLostStatus
                 + ", drainStatus=" + drainStatus + ", credentialGrace=" + credentialGrace + "]";
     }
 
@@ -131,7 +142,8 @@ public final class Settings {
         private Duration pongTimeout = Duration.ofSeconds(10);
         private Duration connectTimeout = Duration.ofSeconds(10);
         private Duration closeTimeout = Duration.ofSeconds(5);
-        private long maxMessageSize = 64L << 20;
+        private long maxClientMessageSize = 64L << 20;
+        private long maxBackendMessageSize = 64L << 20;
         private CloseStatus backendLostStatus = CloseStatus.BACKEND_UNAVAILABLE;
         private CloseStatus drainStatus = CloseStatus.SERVICE_RESTART;
         private Duration credentialGrace = Duration.ZERO;
@@ -145,7 +157,8 @@ public final class Settings {
             pongTimeout = s.pongTimeout;
             connectTimeout = s.connectTimeout;
             closeTimeout = s.closeTimeout;
-            maxMessageSize = s.maxMessageSize;
+            maxClientMessageSize = s.maxClientMessageSize;
+            maxBackendMessageSize = s.maxBackendMessageSize;
             backendLostStatus = s.backendLostStatus;
             drainStatus = s.drainStatus;
             credentialGrace = s.credentialGrace;
@@ -181,13 +194,30 @@ public final class Settings {
             return this;
         }
 
-        /** See {@link Settings#maxMessageSize()}; zero means no limit. */
+        /** The largest message in both directions; zero means no limit. 64 MiB by default. */
         public Builder maxMessageSize(long maxMessageSize) {
-            if (maxMessageSize < 0) {
-                throw new IllegalArgumentException("maxMessageSize: " + maxMessageSize + " (expected: >= 0)");
-            }
-            this.maxMessageSize = maxMessageSize;
+            this.maxClientMessageSize = size(maxMessageSize, "maxMessageSize");
+            this.maxBackendMessageSize = maxClientMessageSize;
             return this;
+        }
+
+        /** See {@link Settings#maxClientMessageSize()}; zero means no limit. */
+        public Builder maxClientMessageSize(long maxClientMessageSize) {
+            this.maxClientMessageSize = size(maxClientMessageSize, "maxClientMessageSize");
+            return this;
+        }
+
+        /** See {@link Settings#maxBackendMessageSize()}; zero means no limit. */
+        public Builder maxBackendMessageSize(long maxBackendMessageSize) {
+            this.maxBackendMessageSize = size(maxBackendMessageSize, "maxBackendMessageSize");
+            return this;
+        }
+
+        private static long size(long value, String name) {
+            if (value < 0) {
+                throw new IllegalArgumentException(name + ": " + value + " (expected: >= 0)");
+            }
+            return value;
         }
 
         /** See {@link Settings#backendLostStatus()}; must be transmittable, typically 1014 or 1011. */

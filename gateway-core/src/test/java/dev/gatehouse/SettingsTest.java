@@ -50,7 +50,8 @@ class SettingsTest {
 
         assertEquals(Duration.ZERO, s.idleTimeout());
         assertEquals(Duration.ZERO, s.pingInterval());
-        assertEquals(0, s.maxMessageSize());
+        assertEquals(0, s.maxClientMessageSize());
+        assertEquals(0, s.maxBackendMessageSize());
     }
 
     @Test
@@ -82,7 +83,7 @@ class SettingsTest {
 
         Settings changed = original.toBuilder().maxMessageSize(7).build();
 
-        assertEquals(original.toString().replace("maxMessageSize=6", "maxMessageSize=7"), changed.toString());
+        assertEquals(original.toString().replace("MessageSize=6", "MessageSize=7"), changed.toString());
         assertEquals(Duration.ofSeconds(5), changed.closeTimeout());
     }
 }

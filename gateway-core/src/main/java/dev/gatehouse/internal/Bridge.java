@@ -56,7 +56,6 @@ public final class Bridge {
     private final long pingNanos;
     private final long pongNanos;
     private final long closeNanos;
-    private final long maxMessageSize;
     private final AtomicLong pending = new AtomicLong(); // binary bytes received and not yet forwarded
     private final AtomicLong peakPending = new AtomicLong(); // max of pending over the bridge's life
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
@@ -84,9 +83,25 @@ public final class Bridge {
         this.pingNanos = settings.pingInterval().toNanos();
         this.pongNanos = settings.pongTimeout().toNanos();
         this.closeNanos = settings.closeTimeout().toNanos();
-        this.maxMessageSize = settings.maxMessageSize();
         client.peer = backend;
         backend.peer = client;
+        client.limit = settings.maxClientMessageSize();
+        backend.limit = settings.maxBackendMessageSize();
+        admission.route().ifPresent(route -> {
+            Handshake h = admission.handshake();
+            if (route.clientMessages().isPresent() || route.messageLimits().isPresent()) {
+                client.inspector = new Inspector(route.clientMessages().orElse(null), route.messageLimits().orElse(null),
+                        h, client.limit, gateway.principalBuckets(route, h));
+            }
+            if (route.backendMessages().isPresent()) {
+                backend.inspector = new Inspector(route.backendMessages().get(), null, h, backend.limit,
+                        new TokenBucket[2]);
+            }
+            if (client.inspector != null || backend.inspector != null) {
+                client.outbox = new Outbox();
+                backend.outbox = new Outbox();
+            }
+        });
     }
 
     /** The connection id (the request id of its handshake). */
@@ -119,6 +134,9 @@ public final class Bridge {
     public boolean backendConnected(Channel channel, String subprotocol) {
         List<Runnable> actions = new ArrayList<>(1);
         boolean proceed;
+        if (backend.outbox != null) {
+            backend.outbox.attach(channel);
+        }
         synchronized (lock) {
             backend.channel = channel;
             this.subprotocol = subprotocol;
@@ -164,6 +182,9 @@ public final class Bridge {
     public void clientConnected(Channel channel) {
         List<Runnable> actions = new ArrayList<>(2);
         boolean open = false;
+        if (client.outbox != null) {
+            client.outbox.attach(channel);
+        }
         synchronized (lock) {
             client.channel = channel;
             if (client.finished) {
@@ -390,9 +411,12 @@ public final class Bridge {
      * One leg: the handler of its inbound frames and the completion of their forwards to the peer leg.
      * Inbound events of a leg are serial, so the inbound counters have a single writer.
      */
-    private final class Side implements ChannelHandler, Completion {
+    private final class Side implements ChannelHandler, Completion, Inspector.Leg {
         private final String name;
         private Side peer;                  // set once in the constructor of Bridge
+        private long limit;                 // the largest message this leg may send, 0 for none; set in the constructor
+        private Inspector inspector;        // in-session policies of this leg's messages, or null; set in the constructor
+        private Outbox outbox;              // serializes sends on this leg when policies may reply, or null; set in the constructor
         private volatile Channel channel;   // null until the leg is connected
         private volatile long messages;     // complete messages received on this leg; single writer
         private volatile long bytes;        // payload bytes received on this leg; single writer
@@ -426,12 +450,16 @@ public final class Bridge {
                 channel.demand();
                 return;
             }
-            if (exceedsLimit(utf8Length(fragment), last)) {
+            int n = utf8Length(fragment);
+            if (exceedsLimit(n, last)) {
                 channel.demand();
                 return;
             }
-            release = null;
-            peer.channel.sendText(fragment, last, this);
+            if (inspector != null) {
+                inspector.onText(fragment, last, n, this);
+            } else {
+                forwardText(fragment, last);
+            }
         }
 
         @Override
@@ -441,19 +469,62 @@ public final class Bridge {
                 channel.demand();
                 return;
             }
-            int n = fragment.remaining();
-            if (exceedsLimit(n, last)) {
+            if (exceedsLimit(fragment.remaining(), last)) {
                 done.succeeded();
                 channel.demand();
                 return;
             }
+            if (inspector != null) {
+                inspector.onBinary(fragment, last, done, this);
+            } else {
+                forwardBinary(fragment, last, done);
+            }
+        }
+
+        @Override
+        public void forwardText(String fragment, boolean last) {
+            release = null;
+            if (peer.outbox != null) {
+                peer.outbox.sendText(fragment, last, this);
+            } else {
+                peer.channel.sendText(fragment, last, this);
+            }
+        }
+
+        @Override
+        public void forwardBinary(ByteBuffer fragment, boolean last, Completion done) {
+            int n = fragment.remaining();
             release = done;
             releaseBytes = n;
             long now = pending.addAndGet(n);
             if (now > peakPending.get()) {
                 peakPending.accumulateAndGet(now, Math::max);
             }
-            peer.channel.sendBinary(fragment, last, this);
+            if (peer.outbox != null) {
+                peer.outbox.sendBinary(fragment, last, this);
+            } else {
+                peer.channel.sendBinary(fragment, last, this);
+            }
+        }
+
+        @Override
+        public void next() {
+            channel.demand();
+        }
+
+        @Override
+        public void reply(String text) {
+            if (outbox != null) {
+                outbox.reply(text);
+            }
+        }
+
+        @Override
+        public void close(CloseStatus toSender, String why) {
+            boolean fromClient = this == client;
+            Bridge.this.close(fromClient ? toSender : CloseStatus.GOING_AWAY, fromClient ? CloseStatus.GOING_AWAY : toSender,
+                    why + " (" + name + ")");
+            channel.demand();
         }
 
         /** Counts the fragment; on a too-big message closes the bridge and returns true. */
@@ -461,9 +532,9 @@ public final class Bridge {
             lastActivity = System.nanoTime();
             bytes += n;
             messageBytes += n;
-            if (maxMessageSize > 0 && messageBytes > maxMessageSize) {
+            if (limit > 0 && messageBytes > limit) {
                 boolean fromClient = this == client;
-                close(fromClient ? CloseStatus.MESSAGE_TOO_BIG : CloseStatus.GOING_AWAY,
+                Bridge.this.close(fromClient ? CloseStatus.MESSAGE_TOO_BIG : CloseStatus.GOING_AWAY,
                         fromClient ? CloseStatus.GOING_AWAY : CloseStatus.MESSAGE_TOO_BIG,
                         "message too big from " + name);
                 return true;
@@ -479,12 +550,18 @@ public final class Bridge {
         @Override
         public void succeeded() {
             releaseFrame();
+            if (peer.outbox != null) {
+                peer.outbox.relayed();
+            }
             channel.demand();
         }
 
         @Override
         public void failed(Throwable x) {
             releaseFrame();
+            if (peer.outbox != null) {
+                peer.outbox.relayed();
+            }
             LOG.debug("Connection {}: send to {} failed", id, peer.name, x);
             peer.lost(x);
             channel.demand();

@@ -39,6 +39,10 @@ public final class DefaultGateway implements Gateway {
     private final Duration drainWindow;
     private final RouteTable table;
     private final Registry registry = new Registry();
+    /** Over this many, idle (full) per-principal buckets are forgotten. */
+    private static final int MAX_PRINCIPAL_BUCKETS = 10_000;
+    private final java.util.concurrent.ConcurrentHashMap<String, TokenBucket[]> principalBuckets =
+            new java.util.concurrent.ConcurrentHashMap<>(); // route + principal -> [messages, bytes]
     private final ScheduledThreadPoolExecutor scheduler;
     private CompletableFuture<Void> drained; // null until drain() is called; guarded by this
     private volatile boolean draining;
@@ -129,6 +133,29 @@ public final class DefaultGateway implements Gateway {
         }
         LOG.info("Draining {} connection(s) over {}", bridges.size(), window);
         return drained;
+    }
+
+    /**
+     * The per-principal message buckets [messages, bytes] of a route's {@link dev.gatehouse.MessageLimits},
+     * shared by the principal's connections (anonymous ones by client address); entries are null when
+     * that limit is not set.
+     */
+    TokenBucket[] principalBuckets(Route route, Handshake h) {
+        dev.gatehouse.MessageLimits limits = route.messageLimits().orElse(null);
+        if (limits == null || (limits.principalMessagesPerSecond() == 0 && limits.principalBytesPerSecond() == 0)) {
+            return new TokenBucket[2];
+        }
+        String who = h.principal().map(p -> "p:" + p.subject())
+                .orElseGet(() -> "a:" + h.remoteAddress().getAddress());
+        long now = System.nanoTime();
+        if (principalBuckets.size() > MAX_PRINCIPAL_BUCKETS) {
+            principalBuckets.values().removeIf(b -> (b[0] == null || b[0].isFull(now)) && (b[1] == null || b[1].isFull(now)));
+        }
+        return principalBuckets.computeIfAbsent(route.path() + " " + who, k -> new TokenBucket[] {
+            limits.principalMessagesPerSecond() > 0
+                    ? new TokenBucket(limits.principalMessagesPerSecond(), limits.principalMessageBurst(), now) : null,
+            limits.principalBytesPerSecond() > 0
+                    ? new TokenBucket(limits.principalBytesPerSecond(), limits.principalByteBurst(), now) : null});
     }
 
     /** Whether a route matches the request's host and path. */

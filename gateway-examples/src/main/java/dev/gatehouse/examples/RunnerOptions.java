@@ -39,7 +39,7 @@ final class RunnerOptions {
         CONNECT_TIMEOUT("--connect-timeout", "D", "backend connect and handshake timeout (default "
                 + text(Settings.defaults().connectTimeout()) + ")"),
         MAX_MESSAGE_SIZE("--max-message-size", "BYTES", "largest message either way: 65536, 64k, 1m (default "
-                + text(Settings.defaults().maxMessageSize()) + "; 0: none)"),
+                + text(Settings.defaults().maxClientMessageSize()) + "; 0: none)"),
         API_KEY("--api-key", "KEY", "repeatable; requires this key in header X-API-Key or query api_key"),
         JWT_SECRET("--jwt-hs256-secret", "S", "requires a JWT signed with HS256 and S; closes with 1008 when it expires"),
         JWT_ISSUER("--jwt-issuer", "ISS", "the JWT's required iss (with --jwt-hs256-secret)"),

@@ -51,7 +51,7 @@ final class StandaloneServer implements AutoCloseable {
         try {
             List<Route> routes = options.routes();
             if (routes.isEmpty()) {
-                long max = options.settings().maxMessageSize();
+                long max = options.settings().maxBackendMessageSize();
                 demo = DemoBackend.start(max == 0 ? DEMO_BACKEND_MAX_MESSAGE : max);
                 routes = List.of(
                         Route.of("/echo", Backend.of(demo.url() + "/echo")),

@@ -48,7 +48,7 @@ class RunnerOptionsTest {
         assertEquals(Duration.ofMillis(500), o.settings().idleTimeout());
         assertEquals(Duration.ZERO, o.settings().pingInterval());
         assertEquals(Duration.ofSeconds(3), o.settings().connectTimeout());
-        assertEquals(65536, o.settings().maxMessageSize());
+        assertEquals(65536, o.settings().maxClientMessageSize());
         assertTrue(o.authenticator().orElseThrow().toString().contains("2 keys"), o.authenticator().orElseThrow().toString());
         assertTrue(o.apiKeyRequired());
         assertFalse(o.jwtRequired());
@@ -67,7 +67,7 @@ class RunnerOptionsTest {
         assertEquals(Duration.ofMinutes(5), o.settings().idleTimeout());
         assertEquals(Duration.ofSeconds(20), o.settings().pingInterval());
         assertEquals(Duration.ofHours(1), o.settings().connectTimeout());
-        assertEquals(1000, o.settings().maxMessageSize());
+        assertEquals(1000, o.settings().maxClientMessageSize());
         assertTrue(o.authenticator().orElseThrow().toString().contains("1 keys"));
         assertEquals("OriginPolicy[https://app.example.com]", o.origins().orElseThrow().toString());
     }
@@ -86,7 +86,7 @@ class RunnerOptionsTest {
     void takesZeroAsADurationAndASizeThatDisable() {
         RunnerOptions o = parse("--idle-timeout", "0", "--max-message-size", "0", "--port", "0");
         assertEquals(Duration.ZERO, o.settings().idleTimeout());
-        assertEquals(0, o.settings().maxMessageSize());
+        assertEquals(0, o.settings().maxClientMessageSize());
         assertEquals(0, o.port());
     }
 

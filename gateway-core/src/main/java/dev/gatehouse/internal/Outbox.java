@@ -1,0 +1,116 @@
+package dev.gatehouse.internal;
+
+import java.nio.ByteBuffer;
+
+import dev.gatehouse.spi.Channel;
+import dev.gatehouse.spi.Completion;
+
+/**
+ * Serializes the data sends of one leg when the gateway may also send its own messages on it (replies of
+ * in-session policies): a gateway message goes out only between two relayed messages, never inside a
+ * fragmented one, and a relayed fragment waits while a gateway message is being written. Used only on
+ * routes with in-session policies; others send straight to the channel.
+ */
+final class Outbox implements Completion {
+
+    private final Object lock = new Object();
+    private Channel channel;        // set when the leg connects; guarded by lock
+    private boolean busy;           // a send is in flight; guarded by lock
+    private boolean midMessage;     // the last relayed fragment did not end its message; guarded by lock
+    private Runnable deferred;      // a relayed fragment waiting for a gateway message; guarded by lock
+    private boolean deferredLast;   // whether it ends its message; guarded by lock
+    private String pendingReply;    // a gateway message waiting for a message boundary (latest wins); guarded by lock
+
+    void attach(Channel channel) {
+        synchronized (lock) {
+            this.channel = channel;
+        }
+    }
+
+    void sendText(String fragment, boolean last, Completion done) {
+        Channel ch = admit(last, () -> channel().sendText(fragment, last, done));
+        if (ch != null) {
+            ch.sendText(fragment, last, done);
+        }
+    }
+
+    void sendBinary(ByteBuffer fragment, boolean last, Completion done) {
+        Channel ch = admit(last, () -> channel().sendBinary(fragment, last, done));
+        if (ch != null) {
+            ch.sendBinary(fragment, last, done);
+        }
+    }
+
+    /** A relayed send completed (or failed): the next queued send may go. */
+    void relayed() {
+        next();
+    }
+
+    /** Sends a whole text message of the gateway's as soon as the leg is between messages. */
+    void reply(String text) {
+        Channel ch;
+        synchronized (lock) {
+            if (busy || midMessage || channel == null) {
+                pendingReply = text;
+                return;
+            }
+            busy = true;
+            ch = channel;
+        }
+        ch.sendText(text, true, this);
+    }
+
+    @Override
+    public void succeeded() {
+        next();
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+        next();
+    }
+
+    private Channel admit(boolean last, Runnable send) {
+        synchronized (lock) {
+            if (busy) {
+                deferred = send;
+                deferredLast = last;
+                return null;
+            }
+            busy = true;
+            midMessage = !last;
+            return channel;
+        }
+    }
+
+    private Channel channel() {
+        synchronized (lock) {
+            return channel;
+        }
+    }
+
+    private void next() {
+        Runnable run = null;
+        String reply = null;
+        Channel ch;
+        synchronized (lock) {
+            busy = false;
+            ch = channel;
+            if (!midMessage && pendingReply != null) {
+                reply = pendingReply;
+                pendingReply = null;
+                busy = true;
+            } else if (deferred != null) {
+                run = deferred;
+                deferred = null;
+                busy = true;
+                midMessage = !deferredLast;
+            }
+        }
+        if (reply != null) {
+            ch.sendText(reply, true, this);
+        } else if (run != null) {
+            run.run();
+        }
+    }
+}
