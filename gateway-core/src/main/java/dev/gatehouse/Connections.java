@@ -32,4 +32,23 @@ public interface Connections {
      * @throws IllegalArgumentException if the status may not be sent (1005, 1006, 1015)
      */
     boolean close(String id, CloseStatus status);
+
+    /**
+     * Closes every open connection of a principal: the clients receive {@code status}, the backends 1001.
+     *
+     * @param subject the principal's {@link Principal#subject()}
+     * @return how many connections were closed
+     * @throws IllegalArgumentException if the status may not be sent
+     */
+    int closeAll(String subject, CloseStatus status);
+
+    /**
+     * Revokes a principal's credential for its open connections: each is closed with 1008 "revoked" (the
+     * backend gets 1001). Pair it with a {@link RevocationPolicy} so that the principal cannot reconnect.
+     *
+     * @return how many connections were closed
+     */
+    default int revoke(String subject) {
+        return closeAll(subject, CloseStatus.of(1008, "revoked"));
+    }
 }

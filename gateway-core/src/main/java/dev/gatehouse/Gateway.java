@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import dev.gatehouse.internal.DefaultGateway;
+import dev.gatehouse.internal.TrustedProxies;
 
 /**
  * A WebSocket gateway: a route table with default settings, and the registry of the connections it
@@ -53,6 +54,9 @@ public interface Gateway {
     /** Whether {@link #drain(Duration)} was called. */
     boolean isDraining();
 
+    /** How the gateway connects to {@code wss://} backends. */
+    BackendTls backendTls();
+
     /**
      * The window over which an adapter spreads the closes when its server stops; zero (all at once) unless
      * set with {@link Builder#drainWindow(Duration)}.
@@ -64,8 +68,91 @@ public interface Gateway {
         private final List<Route> routes = new ArrayList<>();
         private Settings settings = Settings.defaults();
         private Duration drainWindow = Duration.ZERO;
+        private BackendTls backendTls = BackendTls.defaults();
+        private TrustedProxies trustedProxies = TrustedProxies.NONE;
+        private int maxConnections;
+        private int maxRequestHeaderBytes = 16 * 1024;
+        private int maxRequestHeaders = 100;
+        private int maxRequestUriLength = 8 * 1024;
 
         private Builder() {
+        }
+
+        /**
+         * The proxies (load balancers, CDNs) in front of the gateway whose {@code X-Forwarded-For} is believed:
+         * IPv4 or IPv6 networks in CIDR notation, or single addresses. None by default, so that the client's
+         * address is always the TCP peer's and a client cannot spoof it.
+         *
+         * <p>When the peer is in one of these networks, the client's address ({@link Handshake#clientAddress()})
+         * is the right-most {@code X-Forwarded-For} entry that is not itself a trusted proxy (the left-most if
+         * all are), and the backend's {@code X-Forwarded-For} is the incoming chain with the peer appended.
+         * Otherwise the client is the peer and the backend's {@code X-Forwarded-For} is the peer alone.
+         *
+         * @throws IllegalArgumentException if an entry is not an address or CIDR
+         */
+        public Builder trustedProxies(String... cidrs) {
+            this.trustedProxies = TrustedProxies.of(List.of(cidrs));
+            return this;
+        }
+
+        /**
+         * The most connections open at once through this gateway; beyond it, handshakes get 503
+         * {@link Rejection#UNAVAILABLE} with {@code Retry-After}. No limit by default. A slot is held from
+         * admission until the connection ends. Routes have their own limits: {@link Route.Builder#maxConnections}.
+         *
+         * @throws IllegalArgumentException if it is not positive
+         */
+        public Builder maxConnections(int maxConnections) {
+            this.maxConnections = positive(maxConnections, "maxConnections");
+            return this;
+        }
+
+        /**
+         * The most bytes of request headers (names and values, summed) a handshake may carry; beyond it: 431
+         * {@link Rejection#REQUEST_HEADERS_TOO_LARGE}. 16 KiB by default. Jetty refuses requests whose header
+         * block exceeds its own {@code HttpConfiguration.requestHeaderSize} (8 KiB by default) with 431 before
+         * the gateway sees them.
+         *
+         * @throws IllegalArgumentException if it is not positive
+         */
+        public Builder maxRequestHeaderBytes(int maxRequestHeaderBytes) {
+            this.maxRequestHeaderBytes = positive(maxRequestHeaderBytes, "maxRequestHeaderBytes");
+            return this;
+        }
+
+        /**
+         * The most request header fields a handshake may carry; beyond it: 431
+         * {@link Rejection#REQUEST_HEADERS_TOO_LARGE}. 100 by default.
+         *
+         * @throws IllegalArgumentException if it is not positive
+         */
+        public Builder maxRequestHeaders(int maxRequestHeaders) {
+            this.maxRequestHeaders = positive(maxRequestHeaders, "maxRequestHeaders");
+            return this;
+        }
+
+        /**
+         * The longest request path plus query string a handshake may have, in characters as received; beyond
+         * it: 414 {@link Rejection#URI_TOO_LONG}. 8 KiB by default.
+         *
+         * @throws IllegalArgumentException if it is not positive
+         */
+        public Builder maxRequestUriLength(int maxRequestUriLength) {
+            this.maxRequestUriLength = positive(maxRequestUriLength, "maxRequestUriLength");
+            return this;
+        }
+
+        private static int positive(int value, String name) {
+            if (value < 1) {
+                throw new IllegalArgumentException(name + ": " + value + " (expected: > 0)");
+            }
+            return value;
+        }
+
+        /** How to connect to {@code wss://} backends; {@link BackendTls#defaults()} unless set. */
+        public Builder backendTls(BackendTls backendTls) {
+            this.backendTls = requireNonNull(backendTls, "backendTls");
+            return this;
         }
 
         /**
@@ -100,7 +187,8 @@ public interface Gateway {
          * @throws IllegalStateException if there is no route, or two routes match the same requests
          */
         public Gateway build() {
-            return new DefaultGateway(routes, settings, drainWindow);
+            return new DefaultGateway(routes, settings, new DefaultGateway.Options(drainWindow, trustedProxies,
+                    maxConnections, maxRequestHeaderBytes, maxRequestHeaders, maxRequestUriLength, backendTls));
         }
     }
 }

@@ -2,8 +2,10 @@ package dev.gatehouse;
 
 import static java.util.Objects.requireNonNull;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
+import java.security.cert.X509Certificate;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -13,6 +15,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.StringJoiner;
+
+import dev.gatehouse.internal.Cidr;
 
 /**
  * An immutable view of a client's upgrade request, as the handshake pipeline sees it and as the backend
@@ -33,10 +37,13 @@ public final class Handshake {
     private final String query;
     private final Map<String, List<String>> headers;
     private final InetSocketAddress remoteAddress;
+    private final InetAddress clientAddress;
+    private final InetAddress explicitClientAddress; // null: clientAddress is the remote address's
     private final List<String> subprotocols;
     private final Map<String, String> pathParameters;
     private final Principal principal; // null when anonymous
     private final String subprotocolFallback; // null: no subprotocol when the backend chooses none
+    private final List<X509Certificate> clientCertificates;
 
     private Handshake(Builder b) {
         this.requestId = b.requestId;
@@ -47,10 +54,13 @@ public final class Handshake {
         this.query = b.query;
         this.headers = Collections.unmodifiableMap(copyHeaders(b.headers));
         this.remoteAddress = b.remoteAddress;
+        this.explicitClientAddress = b.clientAddress;
+        this.clientAddress = b.clientAddress != null ? b.clientAddress : Cidr.addressOf(b.remoteAddress);
         this.subprotocols = List.copyOf(b.subprotocols);
         this.pathParameters = Collections.unmodifiableMap(new LinkedHashMap<>(b.pathParameters));
         this.principal = b.principal;
         this.subprotocolFallback = b.subprotocolFallback;
+        this.clientCertificates = List.copyOf(b.clientCertificates);
     }
 
     /**
@@ -73,10 +83,12 @@ public final class Handshake {
         b.headers = new LinkedHashMap<>();
         headers.forEach((name, values) -> b.headers.put(name, new ArrayList<>(values)));
         b.remoteAddress = remoteAddress;
+        b.clientAddress = explicitClientAddress;
         b.subprotocols = new ArrayList<>(subprotocols);
         b.pathParameters = new LinkedHashMap<>(pathParameters);
         b.principal = principal;
         b.subprotocolFallback = subprotocolFallback;
+        b.clientCertificates = clientCertificates;
         return b;
     }
 
@@ -148,9 +160,18 @@ public final class Handshake {
         return Optional.empty();
     }
 
-    /** The client's address and port. */
+    /** The address and port of the TCP peer: the client, or the last proxy in front of the gateway. */
     public InetSocketAddress remoteAddress() {
         return remoteAddress;
+    }
+
+    /**
+     * The client's IP address: the TCP peer's, unless the peer is one of the gateway's trusted proxies
+     * ({@code Gateway.Builder.trustedProxies}), in which case it is taken from {@code X-Forwarded-For}. The
+     * pipeline sets it before authenticators and policies run; IPv4-mapped IPv6 addresses are IPv4 here.
+     */
+    public InetAddress clientAddress() {
+        return clientAddress;
     }
 
     /** The subprotocols the client offered, in its order of preference. */
@@ -166,6 +187,14 @@ public final class Handshake {
     /** The value of one path parameter. */
     public Optional<String> pathParameter(String name) {
         return Optional.ofNullable(pathParameters.get(name));
+    }
+
+    /**
+     * The certificate chain the client presented in the TLS handshake (mutual TLS), the client's own
+     * certificate first; empty when it presented none or did not use TLS.
+     */
+    public List<X509Certificate> clientCertificates() {
+        return clientCertificates;
     }
 
     /**
@@ -261,10 +290,12 @@ public final class Handshake {
         private String query = "";
         private Map<String, List<String>> headers = new LinkedHashMap<>();
         private InetSocketAddress remoteAddress = InetSocketAddress.createUnresolved("0.0.0.0", 0);
+        private InetAddress clientAddress;
         private List<String> subprotocols = new ArrayList<>();
         private Map<String, String> pathParameters = new LinkedHashMap<>();
         private Principal principal;
         private String subprotocolFallback;
+        private List<X509Certificate> clientCertificates = List.of();
 
         private Builder(String requestId, String path) {
             this.requestId = requireNonNull(requestId, "requestId");
@@ -324,6 +355,15 @@ public final class Handshake {
             return this;
         }
 
+        /**
+         * The client's IP address, when it differs from the remote address's (a proxy's); the pipeline sets
+         * it. By default it is the remote address's IP.
+         */
+        public Builder clientAddress(InetAddress clientAddress) {
+            this.clientAddress = Cidr.normalize(requireNonNull(clientAddress, "clientAddress"));
+            return this;
+        }
+
         /** The subprotocols the client offered, in order. */
         public Builder subprotocols(List<String> subprotocols) {
             this.subprotocols = new ArrayList<>(requireNonNull(subprotocols, "subprotocols"));
@@ -333,6 +373,12 @@ public final class Handshake {
         /** The matched route's path parameters. */
         public Builder pathParameters(Map<String, String> pathParameters) {
             this.pathParameters = new LinkedHashMap<>(requireNonNull(pathParameters, "pathParameters"));
+            return this;
+        }
+
+        /** The client's TLS certificate chain, its own certificate first. */
+        public Builder clientCertificates(List<X509Certificate> chain) {
+            this.clientCertificates = List.copyOf(requireNonNull(chain, "chain"));
             return this;
         }
 

@@ -6,6 +6,13 @@ package dev.gatehouse;
  * {@code {"error":"<kind>","message":"<human text>","requestId":"<id>"}}.
  */
 public enum Rejection {
+    /**
+     * The request's headers are too many or too large (see {@code Gateway.Builder.maxRequestHeaders} and
+     * {@code maxRequestHeaderBytes}): 431. Checked before the route is matched.
+     */
+    REQUEST_HEADERS_TOO_LARGE(431, "request_headers_too_large"),
+    /** The request's path and query are longer than {@code Gateway.Builder.maxRequestUriLength}: 414. */
+    URI_TOO_LONG(414, "uri_too_long"),
     /** No route matches the host and path: 404. */
     ROUTE_NOT_FOUND(404, "route_not_found"),
     /** The request is not a WebSocket upgrade: 426, with {@code Upgrade: websocket}. */
@@ -17,13 +24,21 @@ public enum Rejection {
     CREDENTIAL_MISSING(401, "unauthorized"),
     /** A credential is invalid: 401. */
     UNAUTHORIZED(401, "unauthorized"),
-    /** Authenticated, but not allowed (origin, address, scope): 403. */
+    /**
+     * Not allowed (origin, client address, scope, claim): 403. A missing scope carries
+     * {@code WWW-Authenticate: Bearer error="insufficient_scope"}.
+     */
     FORBIDDEN(403, "forbidden"),
-    /** A handshake rate limit or quota was exceeded: 429. */
+    /** A handshake rate limit was exceeded: 429, with {@code Retry-After} in seconds. */
     RATE_LIMITED(429, "rate_limited"),
-    /** A concurrent-connection limit was reached: 429. */
+    /** A quota of connections per period was used up: 429, with {@code Retry-After} until the period ends. */
+    QUOTA_EXCEEDED(429, "quota_exceeded"),
+    /** A concurrent-connection limit of the route, the principal or the client address was reached: 429. */
     TOO_MANY_CONNECTIONS(429, "too_many_connections"),
-    /** The gateway is draining or overloaded: 503. */
+    /**
+     * The gateway is draining, overloaded, or at its global connection limit: 503, with
+     * {@code Retry-After}.
+     */
     UNAVAILABLE(503, "service_unavailable"),
     /** The backend refused the handshake with a 4xx status, which the client receives. */
     BACKEND_REJECTED(400, "backend_rejected"),

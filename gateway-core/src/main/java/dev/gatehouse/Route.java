@@ -37,6 +37,9 @@ public final class Route {
     private final MessageLimits messageLimits;   // null: none
     private final Backend backend;
     private final Settings settings; // null: the gateway's
+    private final int maxConnections;             // 0: no limit
+    private final int maxConnectionsPerPrincipal; // 0: no limit
+    private final int maxConnectionsPerIp;        // 0: no limit
     private final PathTemplate template;
 
     private Route(Builder b) {
@@ -49,6 +52,9 @@ public final class Route {
         this.messageLimits = b.messageLimits;
         this.backend = b.backend;
         this.settings = b.settings;
+        this.maxConnections = b.maxConnections;
+        this.maxConnectionsPerPrincipal = b.maxConnectionsPerPrincipal;
+        this.maxConnectionsPerIp = b.maxConnectionsPerIp;
         this.template = b.template;
     }
 
@@ -77,6 +83,9 @@ public final class Route {
         b.messageLimits = messageLimits;
         b.backend = backend;
         b.settings = settings;
+        b.maxConnections = maxConnections;
+        b.maxConnectionsPerPrincipal = maxConnectionsPerPrincipal;
+        b.maxConnectionsPerIp = maxConnectionsPerIp;
         return b;
     }
 
@@ -125,6 +134,21 @@ public final class Route {
         return Optional.ofNullable(settings);
     }
 
+    /** The most connections open at once on this route; 0 (the default) for no limit. */
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    /** The most connections open at once on this route per principal (anonymous: per client address); 0 for none. */
+    public int maxConnectionsPerPrincipal() {
+        return maxConnectionsPerPrincipal;
+    }
+
+    /** The most connections open at once on this route per client address; 0 for no limit. */
+    public int maxConnectionsPerIp() {
+        return maxConnectionsPerIp;
+    }
+
     PathTemplate template() {
         return template;
     }
@@ -146,6 +170,9 @@ public final class Route {
         private MessageLimits messageLimits;
         private Backend backend;
         private Settings settings;
+        private int maxConnections;
+        private int maxConnectionsPerPrincipal;
+        private int maxConnectionsPerIp;
 
         private Builder(String path) {
             this.path = requireNonNull(path, "path");
@@ -207,6 +234,46 @@ public final class Route {
         public Builder settings(Settings settings) {
             this.settings = requireNonNull(settings, "settings");
             return this;
+        }
+
+        /**
+         * The most connections open at once on this route; beyond it, handshakes get 429
+         * {@link Rejection#TOO_MANY_CONNECTIONS}. A slot is held from admission until the connection ends.
+         *
+         * @throws IllegalArgumentException if it is not positive
+         */
+        public Builder maxConnections(int maxConnections) {
+            this.maxConnections = positive(maxConnections, "maxConnections");
+            return this;
+        }
+
+        /**
+         * The most connections one principal (by subject) may have open at once on this route; anonymous
+         * handshakes are counted per client address instead. Beyond it: 429 {@link Rejection#TOO_MANY_CONNECTIONS}.
+         *
+         * @throws IllegalArgumentException if it is not positive
+         */
+        public Builder maxConnectionsPerPrincipal(int maxConnectionsPerPrincipal) {
+            this.maxConnectionsPerPrincipal = positive(maxConnectionsPerPrincipal, "maxConnectionsPerPrincipal");
+            return this;
+        }
+
+        /**
+         * The most connections one client address ({@link Handshake#clientAddress()}) may have open at once on
+         * this route. Beyond it: 429 {@link Rejection#TOO_MANY_CONNECTIONS}.
+         *
+         * @throws IllegalArgumentException if it is not positive
+         */
+        public Builder maxConnectionsPerIp(int maxConnectionsPerIp) {
+            this.maxConnectionsPerIp = positive(maxConnectionsPerIp, "maxConnectionsPerIp");
+            return this;
+        }
+
+        private static int positive(int value, String name) {
+            if (value < 1) {
+                throw new IllegalArgumentException(name + ": " + value + " (expected: > 0)");
+            }
+            return value;
         }
 
         /**

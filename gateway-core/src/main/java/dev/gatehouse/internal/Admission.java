@@ -4,6 +4,7 @@ import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Route;
@@ -12,7 +13,9 @@ import dev.gatehouse.Verdict;
 
 /**
  * The outcome of the handshake pipeline: either a rejection, or an admitted request with everything
- * needed to dial the backend.
+ * needed to dial the backend. An admitted request holds its connection slots (the concurrent-connection
+ * limits) until {@link DefaultGateway#newBridge} passes them to the bridge, which gives them back when it
+ * ends; an adapter must therefore create the bridge of every admitted request.
  */
 public final class Admission {
 
@@ -22,24 +25,31 @@ public final class Admission {
     private final Handshake handshake;
     private final URI backendUri;                 // null when rejected
     private final Map<String, List<String>> backendHeaders;
+    private final AtomicReference<ConnectionLimits.Reservation> reservation; // NONE once passed to a bridge
 
     private Admission(Verdict.Reject reject, Route route, Settings settings, Handshake handshake, URI backendUri,
-            Map<String, List<String>> backendHeaders) {
+            Map<String, List<String>> backendHeaders, ConnectionLimits.Reservation reservation) {
         this.reject = reject;
         this.route = route;
         this.settings = settings;
         this.handshake = handshake;
         this.backendUri = backendUri;
         this.backendHeaders = backendHeaders;
+        this.reservation = new AtomicReference<>(reservation);
     }
 
     static Admission rejected(Verdict.Reject reject, Route route, Settings settings, Handshake handshake) {
-        return new Admission(reject, route, settings, handshake, null, Map.of());
+        return new Admission(reject, route, settings, handshake, null, Map.of(), ConnectionLimits.Reservation.NONE);
     }
 
     static Admission admitted(Route route, Settings settings, Handshake handshake, URI backendUri,
-            Map<String, List<String>> backendHeaders) {
-        return new Admission(null, route, settings, handshake, backendUri, backendHeaders);
+            Map<String, List<String>> backendHeaders, ConnectionLimits.Reservation reservation) {
+        return new Admission(null, route, settings, handshake, backendUri, backendHeaders, reservation);
+    }
+
+    /** Hands the connection slots over, once; later calls get {@link ConnectionLimits.Reservation#NONE}. */
+    ConnectionLimits.Reservation takeReservation() {
+        return reservation.getAndSet(ConnectionLimits.Reservation.NONE);
     }
 
     /** The rejection, when the handshake was refused. */

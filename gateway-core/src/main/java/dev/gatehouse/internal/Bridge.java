@@ -233,6 +233,11 @@ public final class Bridge {
         close(settings.drainStatus(), CloseStatus.GOING_AWAY, "drain");
     }
 
+    /** Whether the connection's principal has this subject. */
+    boolean isOf(String subject) {
+        return admission.handshake().principal().map(p -> p.subject().equals(subject)).orElse(false);
+    }
+
     boolean isOpen() {
         synchronized (lock) {
             return state == State.OPEN;

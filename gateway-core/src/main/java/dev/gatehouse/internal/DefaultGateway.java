@@ -6,6 +6,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +38,9 @@ public final class DefaultGateway implements Gateway {
     private final List<Route> routes;
     private final Settings settings;
     private final Duration drainWindow;
+    private final dev.gatehouse.BackendTls backendTls;
+    private final Options options;
+    private final ConnectionLimits connectionLimits;
     private final RouteTable table;
     private final Registry registry = new Registry();
     /** Over this many, idle (full) per-principal buckets are forgotten. */
@@ -47,12 +51,35 @@ public final class DefaultGateway implements Gateway {
     private CompletableFuture<Void> drained; // null until drain() is called; guarded by this
     private volatile boolean draining;
 
+    /**
+     * The gateway-wide options of {@link Gateway.Builder}, validated by it.
+     *
+     * @param drainWindow           see {@link Gateway.Builder#drainWindow}
+     * @param trustedProxies        see {@link Gateway.Builder#trustedProxies}
+     * @param maxConnections        see {@link Gateway.Builder#maxConnections}; 0 for no limit
+     * @param maxRequestHeaderBytes see {@link Gateway.Builder#maxRequestHeaderBytes}
+     * @param maxRequestHeaders     see {@link Gateway.Builder#maxRequestHeaders}
+     * @param maxRequestUriLength   see {@link Gateway.Builder#maxRequestUriLength}
+     */
+    public record Options(Duration drainWindow, TrustedProxies trustedProxies, int maxConnections,
+            int maxRequestHeaderBytes, int maxRequestHeaders, int maxRequestUriLength, dev.gatehouse.BackendTls backendTls) {
+        /** Checks the values are present. */
+        public Options {
+            requireNonNull(drainWindow, "drainWindow");
+            requireNonNull(trustedProxies, "trustedProxies");
+            requireNonNull(backendTls, "backendTls");
+        }
+    }
+
     /** Validates the routes and builds the table; see {@link Gateway.Builder#build()}. */
-    public DefaultGateway(List<Route> routes, Settings settings, Duration drainWindow) {
+    public DefaultGateway(List<Route> routes, Settings settings, Options options) {
         this.routes = List.copyOf(routes);
         this.settings = requireNonNull(settings, "settings");
-        this.drainWindow = requireNonNull(drainWindow, "drainWindow");
+        this.options = requireNonNull(options, "options");
+        this.drainWindow = options.drainWindow();
+        this.backendTls = options.backendTls();
         this.table = new RouteTable(this.routes, settings);
+        this.connectionLimits = new ConnectionLimits(this.routes, options.maxConnections());
         this.scheduler = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "gatehouse-timer");
             t.setDaemon(true);
@@ -101,6 +128,11 @@ public final class DefaultGateway implements Gateway {
     }
 
     @Override
+    public dev.gatehouse.BackendTls backendTls() {
+        return backendTls;
+    }
+
+    @Override
     public Duration drainWindow() {
         return drainWindow;
     }
@@ -146,7 +178,7 @@ public final class DefaultGateway implements Gateway {
             return new TokenBucket[2];
         }
         String who = h.principal().map(p -> "p:" + p.subject())
-                .orElseGet(() -> "a:" + h.remoteAddress().getAddress());
+                .orElseGet(() -> "a:" + Cidr.text(h.clientAddress()));
         long now = System.nanoTime();
         if (principalBuckets.size() > MAX_PRINCIPAL_BUCKETS) {
             principalBuckets.values().removeIf(b -> (b[0] == null || b[0].isFull(now)) && (b[1] == null || b[1].isFull(now)));
@@ -163,11 +195,21 @@ public final class DefaultGateway implements Gateway {
         return table.match(request.hostName(), request.path()) != null;
     }
 
+    ConnectionLimits connectionLimits() {
+        return connectionLimits;
+    }
+
     /**
-     * Runs the handshake pipeline: route match, upgrade check, drain check, authenticator, policies and
-     * the backend's target. Logs one access line for a rejection.
+     * Runs the handshake pipeline: size limits of the request, route match, upgrade check, drain check,
+     * client address, authenticator, policies, the backend's target, and last the connection limits, whose
+     * slots the admission holds until {@link #newBridge} hands them to the bridge. Logs one access line for a
+     * rejection.
      */
     public Admission admit(Handshake request) {
+        Verdict.Reject tooLarge = checkSize(request);
+        if (tooLarge != null) {
+            return rejected(request, null, settings, tooLarge);
+        }
         RouteTable.Match match = table.match(request.hostName(), request.path());
         if (match == null) {
             return rejected(request, null, settings,
@@ -185,7 +227,9 @@ public final class DefaultGateway implements Gateway {
                     Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down")
                             .withHeader("Retry-After", DRAIN_RETRY_AFTER));
         }
-        Handshake.Builder clean = request.toBuilder().pathParameters(match.parameters());
+        boolean trustedPeer = options.trustedProxies().trustsPeer(request);
+        Handshake.Builder clean = request.toBuilder().pathParameters(match.parameters())
+                .clientAddress(options.trustedProxies().clientAddress(request));
         // Identity headers come from the gateway only: drop any a client sent before anyone reads them.
         request.headers().keySet().stream().filter(name -> name.startsWith(IDENTITY_PREFIX)).forEach(clean::removeHeader);
         Handshake handshake = clean.build();
@@ -194,7 +238,7 @@ public final class DefaultGateway implements Gateway {
             verdict = new Links(route.policies(), 0).proceed(((Verdict.Allow) verdict).handshake());
         }
         if (verdict instanceof Verdict.Reject) {
-            return rejected(request, route, routeSettings, (Verdict.Reject) verdict);
+            return rejected(request, handshake, route, routeSettings, (Verdict.Reject) verdict);
         }
         Handshake admitted = ((Verdict.Allow) verdict).handshake();
         URI target;
@@ -214,29 +258,68 @@ public final class DefaultGateway implements Gateway {
             return rejected(request, route, routeSettings,
                     Verdict.reject(Rejection.INTERNAL_ERROR, "the route's backend could not be resolved"));
         }
+        ConnectionLimits.Outcome slots = connectionLimits.reserve(route, admitted);
+        if (slots.reject() != null) {
+            return rejected(request, admitted, route, routeSettings, slots.reject());
+        }
         return Admission.admitted(route, routeSettings, admitted, target,
-                ForwardedHeaders.of(admitted, request.requestId()));
+                ForwardedHeaders.of(admitted, request.requestId(), trustedPeer), slots.reservation());
     }
 
-    /** Creates the bridge of an admitted request and registers it; the adapter then dials the backend. */
+    /** The 431 or 414 for a request over the gateway's size limits, or null. */
+    private Verdict.Reject checkSize(Handshake request) {
+        int uri = request.path().length() + (request.query().isEmpty() ? 0 : 1 + request.query().length());
+        if (uri > options.maxRequestUriLength()) {
+            return Verdict.reject(Rejection.URI_TOO_LONG, "the request URI is longer than "
+                    + options.maxRequestUriLength() + " characters");
+        }
+        int count = 0;
+        long bytes = 0;
+        for (Map.Entry<String, List<String>> e : request.headers().entrySet()) {
+            for (String value : e.getValue()) {
+                count++;
+                bytes += e.getKey().length() + value.length();
+            }
+        }
+        if (count > options.maxRequestHeaders()) {
+            return Verdict.reject(Rejection.REQUEST_HEADERS_TOO_LARGE, "the request has more than "
+                    + options.maxRequestHeaders() + " header fields");
+        }
+        if (bytes > options.maxRequestHeaderBytes()) {
+            return Verdict.reject(Rejection.REQUEST_HEADERS_TOO_LARGE, "the request headers are larger than "
+                    + options.maxRequestHeaderBytes() + " bytes");
+        }
+        return null;
+    }
+
+    /**
+     * Creates the bridge of an admitted request and registers it; the adapter then dials the backend. The
+     * admission's connection slots pass to the bridge, which gives them back when it leaves the registry.
+     * Call it once for every admitted admission, or its slots are never given back.
+     */
     public Bridge newBridge(Admission admission) {
         if (admission.rejection().isPresent()) {
             throw new IllegalArgumentException("admission: rejected");
         }
         Bridge bridge = new Bridge(this, admission);
-        registry.add(bridge);
+        registry.add(bridge, admission.takeReservation());
         return bridge;
     }
 
     /** Logs a rejection that happened after admission, e.g. a backend refusal. */
     public void logRejection(Handshake request, Route route, Verdict.Reject reject) {
-        ACCESS.info("id={} route={} path={} remote={} status={} error={} message=\"{}\"", request.requestId(),
-                route == null ? "-" : route.path(), request.path(), request.remoteAddress(), reject.status(),
-                reject.kind().error(), reject.message());
+        ACCESS.info("id={} route={} path={} remote={} client={} status={} error={} message=\"{}\"",
+                request.requestId(), route == null ? "-" : route.path(), request.path(), request.remoteAddress(),
+                Cidr.text(request.clientAddress()), reject.status(), reject.kind().error(), reject.message());
     }
 
     private Admission rejected(Handshake request, Route route, Settings s, Verdict.Reject reject) {
-        logRejection(request, route, reject);
+        return rejected(request, request, route, s, reject);
+    }
+
+    /** Logs with the handshake as the pipeline had it (client address resolved), answers for the request. */
+    private Admission rejected(Handshake request, Handshake resolved, Route route, Settings s, Verdict.Reject reject) {
+        logRejection(resolved, route, reject);
         return Admission.rejected(reject, route, s, request);
     }
 

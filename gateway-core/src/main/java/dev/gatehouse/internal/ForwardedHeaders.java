@@ -17,6 +17,10 @@ import dev.gatehouse.Principal;
  * {@code X-Gatehouse-*} ones it may have sent, as changed by authenticators and policies), minus
  * hop-by-hop, WebSocket handshake and credential headers, plus {@code X-Forwarded-*}, {@code Forwarded}
  * and the identity headers, which replace any of the same name.
+ *
+ * <p>{@code X-Forwarded-For} and {@code Forwarded} name the TCP peer. When the peer is a trusted proxy,
+ * they extend the chain the proxy sent (the peer is appended), so that the backend sees every hop; when
+ * it is not, whatever the client sent is dropped, so that a client cannot make up its own address.
  */
 final class ForwardedHeaders {
 
@@ -30,7 +34,7 @@ final class ForwardedHeaders {
     private ForwardedHeaders() {
     }
 
-    static Map<String, List<String>> of(Handshake h, String connectionId) {
+    static Map<String, List<String>> of(Handshake h, String connectionId, boolean trustedPeer) {
         Map<String, List<String>> out = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         List<String> connectionTokens = new ArrayList<>();
         for (String value : h.headers().getOrDefault("connection", List.of())) {
@@ -46,9 +50,18 @@ final class ForwardedHeaders {
         });
         String ip = address(h.remoteAddress());
         String proto = h.secure() ? "https" : "http";
-        set(out, "X-Forwarded-For", List.of(ip));
+        List<String> chain = trustedPeer ? TrustedProxies.forwardedFor(h) : List.of();
+        set(out, "X-Forwarded-For", List.of(chain.isEmpty() ? ip : String.join(", ", chain) + ", " + ip));
         set(out, "X-Forwarded-Proto", List.of(proto));
-        StringBuilder forwarded = new StringBuilder("for=");
+        StringBuilder forwarded = new StringBuilder();
+        if (trustedPeer) {
+            for (String element : h.headers().getOrDefault("forwarded", List.of())) {
+                if (!element.isBlank()) {
+                    forwarded.append(element.trim()).append(", ");
+                }
+            }
+        }
+        forwarded.append("for=");
         if (ip.contains(":")) {
             forwarded.append("\"[").append(ip).append("]\"");
         } else {

@@ -16,13 +16,28 @@ import dev.gatehouse.Connections;
 final class Registry implements Connections {
 
     private final ConcurrentHashMap<String, Bridge> bridges = new ConcurrentHashMap<>();
+    /** The connection slots of each registered bridge that holds any; released when it is removed. */
+    private final ConcurrentHashMap<Bridge, ConnectionLimits.Reservation> reservations = new ConcurrentHashMap<>();
     private final List<CompletableFuture<Void>> emptyWaiters = new ArrayList<>(); // guarded by itself
 
     void add(Bridge bridge) {
         bridges.put(bridge.id(), bridge);
     }
 
+    /** Registers a bridge with the connection slots it holds until {@link #remove(Bridge)}. */
+    void add(Bridge bridge, ConnectionLimits.Reservation reservation) {
+        if (reservation != ConnectionLimits.Reservation.NONE) {
+            reservations.put(bridge, reservation);
+        }
+        add(bridge);
+    }
+
+    /** The bridge ended: unregisters it and gives its connection slots back (once, however often called). */
     void remove(Bridge bridge) {
+        ConnectionLimits.Reservation r = reservations.remove(bridge);
+        if (r != null) {
+            r.release();
+        }
         bridges.remove(bridge.id(), bridge);
         if (bridges.isEmpty()) {
             completeWaiters();
@@ -84,6 +99,22 @@ final class Registry implements Connections {
             }
         }
         return n;
+    }
+
+    @Override
+    public int closeAll(String subject, CloseStatus status) {
+        requireNonNull(subject, "subject");
+        requireNonNull(status, "status");
+        if (!status.isTransmittable()) {
+            throw new IllegalArgumentException("status: " + status.code() + " (expected: a code that may be sent)");
+        }
+        int closed = 0;
+        for (Bridge b : bridges.values()) {
+            if (b.isOpen() && b.isOf(subject) && b.close(status, CloseStatus.GOING_AWAY, "closed for principal " + subject)) {
+                closed++;
+            }
+        }
+        return closed;
     }
 
     @Override

@@ -22,6 +22,7 @@ import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.gatehouse.BackendTls;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.jetty.internal.BackendDialer;
 import dev.gatehouse.jetty.internal.GatewayHandler;
@@ -64,7 +65,7 @@ public final class JettyGateway extends ContainerLifeCycle {
         this.gateway = DefaultGateway.of(gateway);
         this.server = server;
         HttpClient http = new HttpClient();
-        http.setSslContextFactory(new SslContextFactory.Client());
+        http.setSslContextFactory(tls(this.gateway.backendTls()));
         http.setConnectTimeout(this.gateway.settings().connectTimeout().toMillis());
         WebSocketClient client = new WebSocketClient(http);
         client.setStopTimeout(0);
@@ -111,6 +112,18 @@ public final class JettyGateway extends ContainerLifeCycle {
         GatewayHandler handler = new GatewayHandler(mount.dialer, container, next);
         handler.addBean(mount, true);
         return handler;
+    }
+
+    /** The backend client's TLS: the gateway's trust, hostname verification and client certificate. */
+    private static SslContextFactory.Client tls(BackendTls settings) {
+        SslContextFactory.Client tls = new SslContextFactory.Client();
+        settings.trustStore().ifPresent(tls::setTrustStore);
+        settings.clientKeyStore().ifPresent(keys -> {
+            tls.setKeyStore(keys);
+            tls.setKeyManagerPassword(new String(settings.clientKeyPassword()));
+        });
+        tls.setEndpointIdentificationAlgorithm(settings.hostnameVerification() ? "HTTPS" : null);
+        return tls;
     }
 
     /** The mounted gateway. */

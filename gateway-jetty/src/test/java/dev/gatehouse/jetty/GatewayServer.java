@@ -17,10 +17,21 @@ final class GatewayServer implements AutoCloseable {
     final Gateway gateway;
     private final ServerConnector connector;
 
-    private GatewayServer(Gateway gateway, Mount mount) throws Exception {
+    private final String scheme;
+
+    private GatewayServer(Gateway gateway, Mount mount, org.eclipse.jetty.util.ssl.SslContextFactory.Server tls)
+            throws Exception {
         this.gateway = gateway;
         server = new Server();
-        connector = new ServerConnector(server);
+        if (tls == null) {
+            connector = new ServerConnector(server);
+            scheme = "ws";
+        } else {
+            org.eclipse.jetty.server.HttpConfiguration https = new org.eclipse.jetty.server.HttpConfiguration();
+            https.addCustomizer(new org.eclipse.jetty.server.SecureRequestCustomizer());
+            connector = new ServerConnector(server, tls, new org.eclipse.jetty.server.HttpConnectionFactory(https));
+            scheme = "wss";
+        }
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
@@ -35,15 +46,21 @@ final class GatewayServer implements AutoCloseable {
     }
 
     static GatewayServer start(Gateway gateway) throws Exception {
-        return new GatewayServer(gateway, Mount.SERVLET);
+        return new GatewayServer(gateway, Mount.SERVLET, null);
     }
 
     static GatewayServer start(Gateway gateway, Mount mount) throws Exception {
-        return new GatewayServer(gateway, mount);
+        return new GatewayServer(gateway, mount, null);
+    }
+
+    /** A gateway serving {@code wss://} through the server's own TLS connector. */
+    static GatewayServer startTls(Gateway gateway, Mount mount, org.eclipse.jetty.util.ssl.SslContextFactory.Server tls)
+            throws Exception {
+        return new GatewayServer(gateway, mount, tls);
     }
 
     URI uri(String path) {
-        return URI.create("ws://127.0.0.1:" + connector.getLocalPort() + path);
+        return URI.create(scheme + "://127.0.0.1:" + connector.getLocalPort() + path);
     }
 
     URI httpUri(String path) {

@@ -58,10 +58,24 @@ final class TestBackend implements AutoCloseable {
     final AtomicInteger floodSent = new AtomicInteger();
     private final Server server;
     private final ServerConnector connector;
+    private final String scheme;
 
     TestBackend() throws Exception {
+        this(null);
+    }
+
+    /** A backend serving {@code wss://} with this TLS factory, or plain {@code ws://} when null. */
+    TestBackend(org.eclipse.jetty.util.ssl.SslContextFactory.Server tls) throws Exception {
         server = new Server();
-        connector = new ServerConnector(server);
+        if (tls == null) {
+            connector = new ServerConnector(server);
+        } else {
+            // No SNI host check: a test backend may present a certificate for another name on purpose.
+            org.eclipse.jetty.server.HttpConfiguration https = new org.eclipse.jetty.server.HttpConfiguration();
+            https.addCustomizer(new org.eclipse.jetty.server.SecureRequestCustomizer(false));
+            connector = new ServerConnector(server, tls, new org.eclipse.jetty.server.HttpConnectionFactory(https));
+        }
+        this.scheme = tls == null ? "ws" : "wss";
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
@@ -117,7 +131,7 @@ final class TestBackend implements AutoCloseable {
     }
 
     URI uri(String path) {
-        return URI.create("ws://127.0.0.1:" + connector.getLocalPort() + path);
+        return URI.create(scheme + "://127.0.0.1:" + connector.getLocalPort() + path);
     }
 
     int port() {

@@ -3,12 +3,14 @@ package dev.gatehouse.jetty.internal;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.List;
 
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Request;
 
 import dev.gatehouse.Handshake;
@@ -41,6 +43,10 @@ final class Requests {
         for (Enumeration<String> values = req.getHeaders("Sec-WebSocket-Protocol"); values.hasMoreElements();) {
             splitTokens(values.nextElement(), protocols);
         }
+        Object chain = req.getAttribute("jakarta.servlet.request.X509Certificate");
+        if (chain instanceof X509Certificate[]) {
+            b.clientCertificates(List.of((X509Certificate[]) chain));
+        }
         return b.subprotocols(protocols).build();
     }
 
@@ -65,6 +71,10 @@ final class Requests {
             if (field.getHeader() == HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL) {
                 splitTokens(field.getValue(), protocols);
             }
+        }
+        Object tls = req.getAttribute(EndPoint.SslSessionData.ATTRIBUTE);
+        if (tls instanceof EndPoint.SslSessionData && ((EndPoint.SslSessionData) tls).peerCertificates() != null) {
+            b.clientCertificates(List.of(((EndPoint.SslSessionData) tls).peerCertificates()));
         }
         return b.subprotocols(protocols).build();
     }

@@ -1,0 +1,137 @@
+package dev.gatehouse.jetty;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import dev.gatehouse.Authenticator;
+import dev.gatehouse.Backend;
+import dev.gatehouse.BackendTls;
+import dev.gatehouse.Gateway;
+import dev.gatehouse.Principal;
+import dev.gatehouse.Rejection;
+import dev.gatehouse.Route;
+import dev.gatehouse.Verdict;
+import dev.gatehouse.jetty.GatewayServer.Mount;
+
+/** TLS on both legs, with key stores made for the test: wss backends, the client leg, mutual TLS. */
+class TlsTest {
+
+    private static final char[] PASSWORD = TestCertificates.PASSWORD.toCharArray();
+    private static TestCertificates certs;
+
+    @BeforeAll
+    static void makeCertificates() throws Exception {
+        certs = TestCertificates.create();
+    }
+
+    private static Gateway gateway(TestBackend backend, BackendTls tls) {
+        return Gateway.builder().backendTls(tls).route(Route.of("/echo", Backend.of(backend.uri("/echo")))).build();
+    }
+
+    private static void assertEchoes(GatewayServer gw) throws Exception {
+        RecordingListener events = new RecordingListener();
+        WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(gw.uri("/echo"), events)
+                .get(10, TimeUnit.SECONDS);
+        ws.sendText("over tls", true);
+        events.assertText("over tls");
+        ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
+        events.assertClose(1000, "");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void relaysToAWssBackendSignedByATrustedAuthority(Mount mount) throws Exception {
+        try (TestBackend backend = new TestBackend(certs.server("server", null));
+                GatewayServer gw = GatewayServer.start(gateway(backend,
+                        BackendTls.builder().trustStore(certs.trustStore("server"), PASSWORD).build()), mount)) {
+            assertEchoes(gw);
+        }
+    }
+
+    @Test
+    void refusesAWssBackendItDoesNotTrustWith502() throws Exception {
+        try (TestBackend backend = new TestBackend(certs.server("server", null));
+                GatewayServer gw = GatewayServer.start(gateway(backend, BackendTls.defaults()))) {
+            assertEquals(502, RawHttp.upgrade(gw.httpUri("/echo")).status());
+        }
+    }
+
+    @Test
+    void checksThatTheBackendsCertificateNamesItsHost() throws Exception {
+        try (TestBackend backend = new TestBackend(certs.server("wrong-name", null));
+                GatewayServer strict = GatewayServer.start(gateway(backend,
+                        BackendTls.builder().trustStore(certs.trustStore("wrong-name"), PASSWORD).build()));
+                GatewayServer lenient = GatewayServer.start(gateway(backend,
+                        BackendTls.builder().trustStore(certs.trustStore("wrong-name"), PASSWORD)
+                                .hostnameVerification(false).build()))) {
+            assertEquals(502, RawHttp.upgrade(strict.httpUri("/echo")).status());
+            assertEchoes(lenient);
+        }
+    }
+
+    @Test
+    void presentsAClientCertificateToABackendThatRequiresOne() throws Exception {
+        try (TestBackend backend = new TestBackend(certs.server("server", "client"));
+                GatewayServer without = GatewayServer.start(gateway(backend,
+                        BackendTls.builder().trustStore(certs.trustStore("server"), PASSWORD).build()));
+                GatewayServer with = GatewayServer.start(gateway(backend,
+                        BackendTls.builder().trustStore(certs.trustStore("server"), PASSWORD)
+                                .clientCertificate(certs.keyStore("client"), PASSWORD).build()))) {
+            assertEquals(502, RawHttp.upgrade(without.httpUri("/echo")).status());
+            assertEchoes(with);
+        }
+    }
+
+    @Test
+    void aBadTrustStoreFileFailsAtBuildNamingTheSetting() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BackendTls.builder().trustStore(certs.dir.resolve("missing.p12"), PASSWORD));
+        assertEquals(true, e.getMessage().startsWith("trustStore: "), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void servesWssOnTheAppsConnectorAndShowsTheClientCertificateToAuthenticators(Mount mount) throws Exception {
+        Authenticator byCertificate = h -> h.clientCertificates().isEmpty()
+                ? Verdict.reject(Rejection.CREDENTIAL_MISSING, "a client certificate is required")
+                : Verdict.allow(h.withPrincipal(Principal.of(h.clientCertificates().get(0).getSubjectX500Principal().getName())));
+        SslContextFactory.Server tls = certs.server("server", null);
+        tls.setTrustStorePath(certs.trustStore("user").toString());
+        tls.setTrustStorePassword(TestCertificates.PASSWORD);
+        tls.setTrustStoreType("PKCS12");
+        tls.setWantClientAuth(true);
+        try (TestBackend backend = new TestBackend();
+                GatewayServer gw = GatewayServer.startTls(Gateway.builder()
+                        .route(Route.builder("/echo").authenticator(byCertificate).backend(Backend.of(backend.uri("/echo"))).build())
+                        .build(), mount, tls)) {
+            HttpClient withCertificate = HttpClient.newBuilder().sslContext(certs.clientContext("server", "user")).build();
+            RecordingListener events = new RecordingListener();
+            WebSocket ws = withCertificate.newWebSocketBuilder().buildAsync(gw.uri("/echo"), events).get(10, TimeUnit.SECONDS);
+            TestBackend.Upgrade up = backend.nextUpgrade();
+            assertEquals("CN=alice,O=Example", up.header("X-Gatehouse-Subject"));
+            assertEquals("https", up.header("X-Forwarded-Proto"));
+            ws.sendText("mutual", true);
+            events.assertText("mutual");
+            ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
+            events.assertClose(1000, "");
+
+            HttpClient anonymous = HttpClient.newBuilder().sslContext(certs.clientContext("server", null)).build();
+            ExecutionException refused = assertThrows(ExecutionException.class, () -> anonymous.newWebSocketBuilder()
+                    .buildAsync(gw.uri("/echo"), new RecordingListener()).get(10, TimeUnit.SECONDS));
+            assertEquals(401, assertInstanceOf(WebSocketHandshakeException.class, refused.getCause()).getResponse().statusCode());
+        }
+    }
+}
