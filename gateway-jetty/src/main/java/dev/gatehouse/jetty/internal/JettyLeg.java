@@ -2,6 +2,7 @@ package dev.gatehouse.jetty.internal;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import org.eclipse.jetty.websocket.api.Callback;
@@ -109,12 +110,16 @@ public final class JettyLeg implements Session.Listener, Channel {
 
     @Override
     public void sendText(String fragment, boolean last, Completion completion) {
-        session.sendPartialText(fragment, last, callback(completion));
+        AfterReturn callback = new AfterReturn(completion);
+        session.sendPartialText(fragment, last, callback);
+        callback.returned();
     }
 
     @Override
     public void sendBinary(ByteBuffer fragment, boolean last, Completion completion) {
-        session.sendPartialBinary(fragment, last, callback(completion));
+        AfterReturn callback = new AfterReturn(completion);
+        session.sendPartialBinary(fragment, last, callback);
+        callback.returned();
     }
 
     @Override
@@ -170,7 +175,49 @@ public final class JettyLeg implements Session.Listener, Channel {
         }
     }
 
-    private static Callback callback(Completion completion) {
-        return Callback.from(completion::succeeded, completion::failed);
+    /**
+     * Delivers a send's completion only once the send call has returned. Jetty's partial-send methods
+     * reset their message state after handing the frame over, and the frame's callback may run on another
+     * thread before that; the completion starts the next send on this session, which must see the reset
+     * state, or Jetty would take a new message for a continuation.
+     */
+    private static final class AfterReturn extends AtomicInteger implements Callback {
+        private static final long serialVersionUID = 1L;
+        private static final int PENDING = 0;
+        private static final int RETURNED = 1;
+        private static final int SUCCEEDED = 2;
+        private static final int FAILED = 3;
+
+        private final transient Completion completion;
+        private transient Throwable failure; // written before the state becomes FAILED
+
+        AfterReturn(Completion completion) {
+            this.completion = completion;
+        }
+
+        @Override
+        public void succeed() {
+            if (!compareAndSet(PENDING, SUCCEEDED)) {
+                completion.succeeded();
+            }
+        }
+
+        @Override
+        public void fail(Throwable cause) {
+            failure = cause;
+            if (!compareAndSet(PENDING, FAILED)) {
+                completion.failed(cause);
+            }
+        }
+
+        /** The send call returned: runs a completion that came before. */
+        void returned() {
+            int state = getAndSet(RETURNED);
+            if (state == SUCCEEDED) {
+                completion.succeeded();
+            } else if (state == FAILED) {
+                completion.failed(failure);
+            }
+        }
     }
 }
