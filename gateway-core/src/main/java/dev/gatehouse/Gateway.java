@@ -69,6 +69,7 @@ public interface Gateway {
         private Settings settings = Settings.defaults();
         private Duration drainWindow = Duration.ZERO;
         private BackendTls backendTls = BackendTls.defaults();
+        private final java.util.Map<Rejection, GatewayResponse> responses = new java.util.EnumMap<>(Rejection.class);
         private TrustedProxies trustedProxies = TrustedProxies.NONE;
         private int maxConnections;
         private int maxRequestHeaderBytes = 16 * 1024;
@@ -149,6 +150,12 @@ public interface Gateway {
             return value;
         }
 
+        /** How the gateway answers a kind of rejection, unless a route says otherwise. */
+        public Builder response(Rejection kind, GatewayResponse response) {
+            responses.put(requireNonNull(kind, "kind"), requireNonNull(response, "response"));
+            return this;
+        }
+
         /** How to connect to {@code wss://} backends; {@link BackendTls#defaults()} unless set. */
         public Builder backendTls(BackendTls backendTls) {
             this.backendTls = requireNonNull(backendTls, "backendTls");
@@ -188,7 +195,7 @@ public interface Gateway {
          */
         public Gateway build() {
             return new DefaultGateway(routes, settings, new DefaultGateway.Options(drainWindow, trustedProxies,
-                    maxConnections, maxRequestHeaderBytes, maxRequestHeaders, maxRequestUriLength, backendTls));
+                    maxConnections, maxRequestHeaderBytes, maxRequestHeaders, maxRequestUriLength, backendTls, responses));
         }
     }
 }

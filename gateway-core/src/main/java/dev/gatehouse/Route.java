@@ -3,7 +3,9 @@ package dev.gatehouse;
 import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -35,6 +37,7 @@ public final class Route {
     private final MessageFilter clientMessages;  // null: none
     private final MessageFilter backendMessages; // null: none
     private final MessageLimits messageLimits;   // null: none
+    private final Map<Rejection, GatewayResponse> responses;
     private final Backend backend;
     private final Settings settings; // null: the gateway's
     private final int maxConnections;             // 0: no limit
@@ -50,6 +53,7 @@ public final class Route {
         this.clientMessages = b.clientMessages;
         this.backendMessages = b.backendMessages;
         this.messageLimits = b.messageLimits;
+        this.responses = Map.copyOf(b.responses);
         this.backend = b.backend;
         this.settings = b.settings;
         this.maxConnections = b.maxConnections;
@@ -81,6 +85,7 @@ public final class Route {
         b.clientMessages = clientMessages;
         b.backendMessages = backendMessages;
         b.messageLimits = messageLimits;
+        b.responses.putAll(responses);
         b.backend = backend;
         b.settings = settings;
         b.maxConnections = maxConnections;
@@ -122,6 +127,11 @@ public final class Route {
     /** The rate limits on the messages clients send. */
     public Optional<MessageLimits> messageLimits() {
         return Optional.ofNullable(messageLimits);
+    }
+
+    /** How this route answers kinds of rejection, over the gateway's {@link GatewayResponse}s. */
+    public Map<Rejection, GatewayResponse> responses() {
+        return responses;
     }
 
     /** The backend. */
@@ -168,6 +178,7 @@ public final class Route {
         private MessageFilter clientMessages;
         private MessageFilter backendMessages;
         private MessageLimits messageLimits;
+        private final Map<Rejection, GatewayResponse> responses = new EnumMap<>(Rejection.class);
         private Backend backend;
         private Settings settings;
         private int maxConnections;
@@ -221,6 +232,12 @@ public final class Route {
         /** Rate limits on the messages clients send. */
         public Builder messageLimits(MessageLimits limits) {
             this.messageLimits = requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /** How this route answers a kind of rejection, over the gateway's setting. */
+        public Builder response(Rejection kind, GatewayResponse response) {
+            responses.put(requireNonNull(kind, "kind"), requireNonNull(response, "response"));
             return this;
         }
 

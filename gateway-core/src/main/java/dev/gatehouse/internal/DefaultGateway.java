@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.gatehouse.Connections;
 import dev.gatehouse.Gateway;
+import dev.gatehouse.GatewayResponse;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Policy;
 import dev.gatehouse.Rejection;
@@ -60,14 +61,18 @@ public final class DefaultGateway implements Gateway {
      * @param maxRequestHeaderBytes see {@link Gateway.Builder#maxRequestHeaderBytes}
      * @param maxRequestHeaders     see {@link Gateway.Builder#maxRequestHeaders}
      * @param maxRequestUriLength   see {@link Gateway.Builder#maxRequestUriLength}
+     * @param backendTls            see {@link Gateway.Builder#backendTls}
+     * @param responses             see {@link Gateway.Builder#response}
      */
     public record Options(Duration drainWindow, TrustedProxies trustedProxies, int maxConnections,
-            int maxRequestHeaderBytes, int maxRequestHeaders, int maxRequestUriLength, dev.gatehouse.BackendTls backendTls) {
-        /** Checks the values are present. */
+            int maxRequestHeaderBytes, int maxRequestHeaders, int maxRequestUriLength, dev.gatehouse.BackendTls backendTls,
+            Map<Rejection, GatewayResponse> responses) {
+        /** Checks the values are present and copies the responses. */
         public Options {
             requireNonNull(drainWindow, "drainWindow");
             requireNonNull(trustedProxies, "trustedProxies");
             requireNonNull(backendTls, "backendTls");
+            responses = Map.copyOf(responses);
         }
     }
 
@@ -306,6 +311,41 @@ public final class DefaultGateway implements Gateway {
         return bridge;
     }
 
+    /**
+     * A rejection as the route's, else the gateway's, {@link GatewayResponse} for its kind shapes it.
+     *
+     * @param route the matched route, or null when none matched
+     */
+    public Verdict.Reject customize(Route route, Verdict.Reject reject) {
+        GatewayResponse r = response(route, reject.kind());
+        return r == null ? reject : r.applyTo(reject);
+    }
+
+    /**
+     * The body of a rejection, already {@linkplain #customize customized}: the configured template's, else
+     * the gateway's JSON.
+     *
+     * @return the content type and the body
+     */
+    public Map.Entry<String, String> body(Route route, Verdict.Reject reject, String requestId) {
+        GatewayResponse r = response(route, reject.kind());
+        if (r != null && r.contentType().isPresent()) {
+            return Map.entry(r.contentType().get(), r.body(reject, requestId).orElseThrow());
+        }
+        return Map.entry("application/json", Json.errorBody(reject, requestId));
+    }
+
+    /** Whether a body template is configured for this kind of rejection on this route (or gateway-wide). */
+    public boolean hasBodyTemplate(Route route, Rejection kind) {
+        GatewayResponse r = response(route, kind);
+        return r != null && r.contentType().isPresent();
+    }
+
+    private GatewayResponse response(Route route, Rejection kind) {
+        GatewayResponse r = route == null ? null : route.responses().get(kind);
+        return r != null ? r : options.responses().get(kind);
+    }
+
     /** Logs a rejection that happened after admission, e.g. a backend refusal. */
     public void logRejection(Handshake request, Route route, Verdict.Reject reject) {
         ACCESS.info("id={} route={} path={} remote={} client={} status={} error={} message=\"{}\"",
@@ -319,8 +359,9 @@ public final class DefaultGateway implements Gateway {
 
     /** Logs with the handshake as the pipeline had it (client address resolved), answers for the request. */
     private Admission rejected(Handshake request, Handshake resolved, Route route, Settings s, Verdict.Reject reject) {
-        logRejection(resolved, route, reject);
-        return Admission.rejected(reject, route, s, request);
+        Verdict.Reject shaped = customize(route, reject);
+        logRejection(resolved, route, shaped);
+        return Admission.rejected(shaped, route, s, request);
     }
 
     private static Verdict authenticate(Route route, Handshake handshake) {

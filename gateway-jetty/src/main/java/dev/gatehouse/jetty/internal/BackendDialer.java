@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Rejection;
+import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
 import dev.gatehouse.Verdict;
 import dev.gatehouse.internal.Admission;
@@ -113,14 +114,14 @@ public final class BackendDialer {
             }
             attempt.cancel(true);
             attempt.thenAccept(late -> late.close(1001, "gateway gave up", Callback.NOOP));
-            Refusal refusal = classify(failure, capture, h, settings);
+            Route route = admission.route().orElse(null);
+            Refusal refusal = classify(failure, capture, h, settings, route);
             bridge.abandon("backend dial failed: " + refusal.reject().message());
-            gateway.logRejection(h, admission.route().orElse(null), refusal.reject());
             return new Dialed(bridge, leg, null, refusal, null);
         });
     }
 
-    private static Refusal classify(Throwable failure, Capture capture, Handshake h, Settings settings) {
+    private Refusal classify(Throwable failure, Capture capture, Handshake h, Settings settings, Route route) {
         Throwable cause = unwrap(failure);
         int status = capture.status;
         if (cause instanceof UpgradeException && ((UpgradeException) cause).getResponseStatusCode() > 0) {
@@ -136,26 +137,27 @@ public final class BackendDialer {
                     reject = reject.withHeader(name, value);
                 }
             }
-            if (capture.body.size() > 0) {
+            Refusal shaped = Refusal.rejected(gateway, h, route, reject);
+            if (capture.body.size() > 0 && !gateway.hasBodyTemplate(route, Rejection.BACKEND_REJECTED)) {
+                // No body template for this kind: the client gets the backend's own body.
                 String type = capture.contentType == null ? "application/octet-stream" : capture.contentType;
-                return new Refusal(reject, capture.body.toByteArray(), type);
+                return new Refusal(shaped.reject(), capture.body.toByteArray(), type);
             }
-            return Refusal.of(reject, h.requestId());
+            return shaped;
         }
         if (isTimeout(cause)) {
-            return Refusal.of(Verdict.reject(Rejection.GATEWAY_TIMEOUT,
-                    "the backend did not complete its handshake within " + settings.connectTimeout().toMillis() + " ms"),
-                    h.requestId());
+            return Refusal.rejected(gateway, h, route, Verdict.reject(Rejection.GATEWAY_TIMEOUT,
+                    "the backend did not complete its handshake within " + settings.connectTimeout().toMillis() + " ms"));
         }
         if (status > 0 && status != 101) {
-            return Refusal.of(Verdict.reject(Rejection.BAD_GATEWAY, "the backend answered the upgrade with status " + status),
-                    h.requestId());
+            return Refusal.rejected(gateway, h, route,
+                    Verdict.reject(Rejection.BAD_GATEWAY, "the backend answered the upgrade with status " + status));
         }
         if (status == 101) {
-            return Refusal.of(Verdict.reject(Rejection.BAD_GATEWAY, "the backend's handshake response was invalid"),
-                    h.requestId());
+            return Refusal.rejected(gateway, h, route,
+                    Verdict.reject(Rejection.BAD_GATEWAY, "the backend's handshake response was invalid"));
         }
-        return Refusal.of(Verdict.reject(Rejection.BAD_GATEWAY, "the backend is unreachable"), h.requestId());
+        return Refusal.rejected(gateway, h, route, Verdict.reject(Rejection.BAD_GATEWAY, "the backend is unreachable"));
     }
 
     private static Throwable unwrap(Throwable t) {

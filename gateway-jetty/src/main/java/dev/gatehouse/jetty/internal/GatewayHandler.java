@@ -44,7 +44,8 @@ public final class GatewayHandler extends Handler.Wrapper {
         }
         Admission admission = dialer.gateway().admit(h);
         if (admission.rejection().isPresent()) {
-            Refusal.of(admission.rejection().get(), h.requestId()).write(response, callback);
+            Refusal.of(dialer.gateway(), admission.route().orElse(null), admission.rejection().get(), h.requestId())
+                    .write(response, callback);
             return true;
         }
         dialer.dial(admission).thenAccept(dialed -> upgrade(dialed, h, admission, request, response, callback));
@@ -61,8 +62,9 @@ public final class GatewayHandler extends Handler.Wrapper {
         String subprotocol = dialed.subprotocol();
         if (!bridge.backendConnected(dialed.backendLeg(), subprotocol)) {
             bridge.abandon("closed before the client upgrade");
-            Refusal.of(Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down")
-                    .withHeader("Retry-After", "5"), h.requestId()).write(response, callback);
+            Refusal.rejected(dialer.gateway(), h, admission.route().orElse(null),
+                    Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down").withHeader("Retry-After", "5"))
+                    .write(response, callback);
             return;
         }
         JettyLeg clientLeg = new JettyLeg(bridge.clientHandler(), bridge::clientConnected,
@@ -89,9 +91,10 @@ public final class GatewayHandler extends Handler.Wrapper {
         }
         if (!upgraded) {
             bridge.abandon("client upgrade refused");
-            Refusal.of(Verdict.reject(Rejection.UPGRADE_REQUIRED, "not a valid WebSocket upgrade request")
-                    .withHeader("Upgrade", "websocket").withHeader("Sec-WebSocket-Version", "13"),
-                    h.requestId()).write(response, callback);
+            Refusal.rejected(dialer.gateway(), h, admission.route().orElse(null),
+                    Verdict.reject(Rejection.UPGRADE_REQUIRED, "not a valid WebSocket upgrade request")
+                            .withHeader("Upgrade", "websocket").withHeader("Sec-WebSocket-Version", "13"))
+                    .write(response, callback);
         }
     }
 }

@@ -41,7 +41,8 @@ public final class GatewayServlet extends HttpServlet {
         Handshake request = Requests.from(req);
         Admission admission = dialer.gateway().admit(request);
         if (admission.rejection().isPresent()) {
-            Refusal.of(admission.rejection().get(), request.requestId()).write(resp);
+            Refusal.of(dialer.gateway(), admission.route().orElse(null), admission.rejection().get(), request.requestId())
+                    .write(resp);
             return;
         }
         BackendDialer.Dialed dialed;
@@ -50,12 +51,14 @@ public final class GatewayServlet extends HttpServlet {
             dialed = dialer.dial(admission).get(bound, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            Refusal.of(Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down"), request.requestId()).write(resp);
+            Refusal.rejected(dialer.gateway(), request, admission.route().orElse(null),
+                    Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down")).write(resp);
             return;
         } catch (ExecutionException | TimeoutException e) {
             // dial() completes normally within its own bound; this is a broken invariant.
             LOG.error("Backend dial for request {} did not complete", request.requestId(), e);
-            Refusal.of(Verdict.reject(Rejection.INTERNAL_ERROR, "the backend dial failed"), request.requestId()).write(resp);
+            Refusal.rejected(dialer.gateway(), request, admission.route().orElse(null),
+                    Verdict.reject(Rejection.INTERNAL_ERROR, "the backend dial failed")).write(resp);
             return;
         }
         if (dialed.refusal() != null) {
@@ -66,8 +69,9 @@ public final class GatewayServlet extends HttpServlet {
         String subprotocol = dialed.subprotocol();
         if (!bridge.backendConnected(dialed.backendLeg(), subprotocol)) {
             bridge.abandon("closed before the client upgrade");
-            Refusal.of(Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down")
-                    .withHeader("Retry-After", "5"), request.requestId()).write(resp);
+            Refusal.rejected(dialer.gateway(), request, admission.route().orElse(null),
+                    Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down").withHeader("Retry-After", "5"))
+                    .write(resp);
             return;
         }
         JettyLeg clientLeg = new JettyLeg(bridge.clientHandler(), bridge::clientConnected,
@@ -93,9 +97,9 @@ public final class GatewayServlet extends HttpServlet {
         }
         if (!upgraded) {
             bridge.abandon("client upgrade refused");
-            Refusal.of(Verdict.reject(Rejection.UPGRADE_REQUIRED, "not a valid WebSocket upgrade request")
-                    .withHeader("Upgrade", "websocket").withHeader("Sec-WebSocket-Version", "13"),
-                    request.requestId()).write(resp);
+            Refusal.rejected(dialer.gateway(), request, admission.route().orElse(null),
+                    Verdict.reject(Rejection.UPGRADE_REQUIRED, "not a valid WebSocket upgrade request")
+                            .withHeader("Upgrade", "websocket").withHeader("Sec-WebSocket-Version", "13")).write(resp);
         }
     }
 }

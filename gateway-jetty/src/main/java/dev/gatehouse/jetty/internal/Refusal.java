@@ -11,7 +11,9 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 
 import dev.gatehouse.Verdict;
-import dev.gatehouse.internal.Json;
+import dev.gatehouse.Handshake;
+import dev.gatehouse.Route;
+import dev.gatehouse.internal.DefaultGateway;
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
@@ -24,9 +26,17 @@ import jakarta.servlet.http.HttpServletResponse;
  */
 record Refusal(Verdict.Reject reject, byte[] body, String contentType) {
 
-    static Refusal of(Verdict.Reject reject, String requestId) {
-        return new Refusal(reject, Json.errorBody(reject, requestId).getBytes(StandardCharsets.UTF_8),
-                "application/json");
+    /** The response to a rejection the pipeline already shaped and logged. */
+    static Refusal of(DefaultGateway gateway, Route route, Verdict.Reject reject, String requestId) {
+        Map.Entry<String, String> body = gateway.body(route, reject, requestId);
+        return new Refusal(reject, body.getValue().getBytes(StandardCharsets.UTF_8), body.getKey());
+    }
+
+    /** The response to a rejection decided by the adapter: shaped by the gateway's responses and logged. */
+    static Refusal rejected(DefaultGateway gateway, Handshake request, Route route, Verdict.Reject reject) {
+        Verdict.Reject shaped = gateway.customize(route, reject);
+        gateway.logRejection(request, route, shaped);
+        return of(gateway, route, shaped, request.requestId());
     }
 
     void write(HttpServletResponse resp) throws IOException {
