@@ -36,6 +36,15 @@ public final class GatewayServlet extends HttpServlet {
         this.dialer = dialer;
     }
 
+    /** This request no longer waits for its dial: a backend that connects later is closed at once. */
+    private static void giveUp(java.util.concurrent.CompletableFuture<BackendDialer.Dialed> dial) {
+        dial.thenAccept(late -> {
+            if (late.refusal() == null) {
+                late.bridge().abandon("the client's request gave up waiting for the backend");
+            }
+        });
+    }
+
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         Handshake request = Requests.from(req);
@@ -46,17 +55,20 @@ public final class GatewayServlet extends HttpServlet {
             return;
         }
         BackendDialer.Dialed dialed;
+        java.util.concurrent.CompletableFuture<BackendDialer.Dialed> dial = dialer.dial(admission);
         try {
             long bound = admission.settings().connectTimeout().toMillis() + 5000;
-            dialed = dialer.dial(admission).get(bound, TimeUnit.MILLISECONDS);
+            dialed = dial.get(bound, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            giveUp(dial);
             Refusal.rejected(dialer.gateway(), request, admission.route().orElse(null),
                     Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down")).write(resp);
             return;
         } catch (ExecutionException | TimeoutException e) {
             // dial() completes normally within its own bound; this is a broken invariant.
             LOG.error("Backend dial for request {} did not complete", request.requestId(), e);
+            giveUp(dial);
             Refusal.rejected(dialer.gateway(), request, admission.route().orElse(null),
                     Verdict.reject(Rejection.INTERNAL_ERROR, "the backend dial failed")).write(resp);
             return;
