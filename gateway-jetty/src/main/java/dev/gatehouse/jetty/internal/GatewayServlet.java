@@ -40,6 +40,7 @@ public final class GatewayServlet extends HttpServlet {
     private static void giveUp(java.util.concurrent.CompletableFuture<BackendDialer.Dialed> dial) {
         dial.thenAccept(late -> {
             if (late.refusal() == null) {
+                late.backendLeg().close(dev.gatehouse.CloseStatus.GOING_AWAY);
                 late.bridge().abandon("the client's request gave up waiting for the backend");
             }
         });
