@@ -38,6 +38,7 @@ public final class Route {
     private final MessageFilter backendMessages; // null: none
     private final MessageLimits messageLimits;   // null: none
     private final Map<Rejection, GatewayResponse> responses;
+    private final boolean forwardCredentials;
     private final Backend backend;
     private final Settings settings; // null: the gateway's
     private final int maxConnections;             // 0: no limit
@@ -54,6 +55,7 @@ public final class Route {
         this.backendMessages = b.backendMessages;
         this.messageLimits = b.messageLimits;
         this.responses = Map.copyOf(b.responses);
+        this.forwardCredentials = b.forwardCredentials;
         this.backend = b.backend;
         this.settings = b.settings;
         this.maxConnections = b.maxConnections;
@@ -86,6 +88,7 @@ public final class Route {
         b.backendMessages = backendMessages;
         b.messageLimits = messageLimits;
         b.responses.putAll(responses);
+        b.forwardCredentials = forwardCredentials;
         b.backend = backend;
         b.settings = settings;
         b.maxConnections = maxConnections;
@@ -134,6 +137,11 @@ public final class Route {
         return responses;
     }
 
+    /** Whether the client's credential (header, query parameter or cookie) reaches the backend too. */
+    public boolean forwardsCredentials() {
+        return forwardCredentials;
+    }
+
     /** The backend. */
     public Backend backend() {
         return backend;
@@ -179,6 +187,7 @@ public final class Route {
         private MessageFilter backendMessages;
         private MessageLimits messageLimits;
         private final Map<Rejection, GatewayResponse> responses = new EnumMap<>(Rejection.class);
+        private boolean forwardCredentials;
         private Backend backend;
         private Settings settings;
         private int maxConnections;
@@ -232,6 +241,16 @@ public final class Route {
         /** Rate limits on the messages clients send. */
         public Builder messageLimits(MessageLimits limits) {
             this.messageLimits = requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /**
+         * Forwards the client's credential to the backend as it came (an {@code Authorization} header, an
+         * API key, a token in the query or a cookie), for backends that check it again. Off by default: the
+         * backend gets the identity headers instead. The browser subprotocol pair is never forwarded.
+         */
+        public Builder forwardCredentials(boolean forward) {
+            this.forwardCredentials = forward;
             return this;
         }
 

@@ -246,6 +246,9 @@ public final class DefaultGateway implements Gateway {
             return rejected(request, handshake, route, routeSettings, (Verdict.Reject) verdict);
         }
         Handshake admitted = ((Verdict.Allow) verdict).handshake();
+        if (route.forwardsCredentials()) {
+            admitted = withCredentials(request, admitted);
+        }
         URI target;
         try {
             target = requireNonNull(route.backend().target(admitted), "backend returned null");
@@ -268,7 +271,22 @@ public final class DefaultGateway implements Gateway {
             return rejected(request, admitted, route, routeSettings, slots.reject());
         }
         return Admission.admitted(route, routeSettings, admitted, target,
-                ForwardedHeaders.of(admitted, request.requestId(), trustedPeer), slots.reservation());
+                ForwardedHeaders.of(admitted, request.requestId(), trustedPeer, route.forwardsCredentials()),
+                slots.reservation());
+    }
+
+    /**
+     * The admitted handshake with the headers and query parameters that authentication removed put back,
+     * for routes that forward credentials. Identity headers a client sent stay removed.
+     */
+    private static Handshake withCredentials(Handshake request, Handshake admitted) {
+        Handshake.Builder b = admitted.toBuilder().query(request.query());
+        request.headers().forEach((name, values) -> {
+            if (!admitted.headers().containsKey(name) && !name.startsWith(IDENTITY_PREFIX)) {
+                values.forEach(v -> b.addHeader(name, v));
+            }
+        });
+        return b.build();
     }
 
     /** The 431 or 414 for a request over the gateway's size limits, or null. */

@@ -34,7 +34,7 @@ final class ForwardedHeaders {
     private ForwardedHeaders() {
     }
 
-    static Map<String, List<String>> of(Handshake h, String connectionId, boolean trustedPeer) {
+    static Map<String, List<String>> of(Handshake h, String connectionId, boolean trustedPeer, boolean withCredentials) {
         Map<String, List<String>> out = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         List<String> connectionTokens = new ArrayList<>();
         for (String value : h.headers().getOrDefault("connection", List.of())) {
@@ -43,7 +43,7 @@ final class ForwardedHeaders {
             }
         }
         h.headers().forEach((name, values) -> {
-            if (!DROPPED.contains(name) && !name.startsWith("sec-websocket-")
+            if ((!DROPPED.contains(name) || (withCredentials && name.equals("authorization"))) && !name.startsWith("sec-websocket-")
                     && !connectionTokens.contains(name)) {
                 out.put(name, values);
             }

@@ -81,6 +81,29 @@ class JwtTest {
 
     @ParameterizedTest
     @EnumSource(Mount.class)
+    void forwardsTheCredentialWhenTheRouteAsks(Mount mount) throws Exception {
+        JwtAuthenticator jwt = JwtAuthenticator.builder().secret(SECRET).algorithms("HS256").build();
+        gateway = GatewayServer.start(Gateway.builder()
+                .route(Route.builder("/echo").authenticator(jwt).forwardCredentials(true)
+                        .backend(Backend.of(backend.uri("/echo"))).build())
+                .build(), mount);
+        String header = token("gina", Instant.now().plusSeconds(60));
+        String query = token("hank", Instant.now().plusSeconds(60));
+        WebSocket byHeader = HTTP.newWebSocketBuilder().header("Authorization", "Bearer " + header)
+                .buildAsync(gateway.uri("/echo"), new RecordingListener()).get(10, TimeUnit.SECONDS);
+        TestBackend.Upgrade up = backend.nextUpgrade();
+        assertEquals("Bearer " + header, up.header("Authorization"));
+        assertEquals("gina", up.header("X-Gatehouse-Subject"));
+        byHeader.abort();
+        WebSocket byQuery = HTTP.newWebSocketBuilder()
+                .buildAsync(URI.create(gateway.uri("/echo") + "?access_token=" + query), new RecordingListener())
+                .get(10, TimeUnit.SECONDS);
+        assertEquals("access_token=" + query, backend.nextUpgrade().query());
+        byQuery.abort();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
     void admitsTheAccessTokenQueryParameterWithoutForwardingIt(Mount mount) throws Exception {
         GatewayServer gw = start(mount);
         String token = token("bob", Instant.now().plusSeconds(60));
