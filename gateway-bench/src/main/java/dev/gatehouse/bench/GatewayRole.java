@@ -1,0 +1,72 @@
+package dev.gatehouse.bench;
+
+import java.net.URI;
+import java.time.Duration;
+
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+import dev.gatehouse.Backend;
+import dev.gatehouse.Gateway;
+import dev.gatehouse.Route;
+import dev.gatehouse.Settings;
+import dev.gatehouse.jetty.JettyGateway;
+
+/**
+ * The gateway role: a Jetty 12 core server on 127.0.0.1 with {@link JettyGateway#handler} and one route,
+ * {@code /echo} to the backend's {@code /echo}. Idle timeout and keepalive keep their defaults; the message
+ * size limit is raised for the 1 MiB scenario. Usage:
+ * {@code gateway --backend ws://127.0.0.1:P [--port 0] [--auth none] [--max-lifetime 60m]}.
+ */
+final class GatewayRole {
+
+    private GatewayRole() {
+    }
+
+    static void main(String[] args) throws Exception {
+        int port = 0;
+        URI backend = null;
+        Auth auth = Auth.NONE;
+        Duration maxLifetime = Duration.ofMinutes(60);
+        for (int i = 0; i < args.length; i += 2) {
+            switch (args[i]) {
+                case "--port":
+                    port = Args.integer("--port", Args.value(args, i), 0);
+                    break;
+                case "--backend":
+                    backend = URI.create(Args.value(args, i));
+                    break;
+                case "--auth":
+                    auth = Auth.parse(Args.value(args, i));
+                    break;
+                case "--max-lifetime":
+                    maxLifetime = Args.duration("--max-lifetime", Args.value(args, i));
+                    break;
+                default:
+                    throw new UsageException("gateway: unknown option " + args[i]);
+            }
+        }
+        if (backend == null) {
+            throw new UsageException("gateway: --backend ws://HOST:PORT is required");
+        }
+        Gateway gateway = Gateway.builder()
+                .route(Route.builder("/echo")
+                        .authenticator(auth.authenticator())
+                        .backend(Backend.of(backend.resolve("/echo")))
+                        .build())
+                .settings(Settings.builder().maxMessageSize(EchoBackend.MAX_MESSAGE).build())
+                .build();
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("gateway");
+        Server server = new Server(threads);
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost("127.0.0.1");
+        connector.setPort(port);
+        connector.setAcceptQueueSize(1024);
+        server.addConnector(connector);
+        server.setHandler(JettyGateway.handler(gateway, server));
+        server.start();
+        RoleControl.serve(server, connector.getLocalPort(), maxLifetime);
+    }
+}

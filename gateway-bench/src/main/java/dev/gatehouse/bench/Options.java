@@ -1,0 +1,157 @@
+package dev.gatehouse.bench;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/** The orchestrator's command line: {@code [scenario ...|all] [options]}. */
+final class Options {
+
+    static final String USAGE = String.join("\n",
+            "usage: java -jar gatehouse-bench.jar [scenario ...|all] [options]",
+            "       java -jar gatehouse-bench.jar jmh [JMH options]",
+            "",
+            "Starts an echo backend and a Gatehouse gateway in child JVMs (-Xmx1g each), drives them from this JVM,",
+            "and runs each scenario straight to the backend and through the gateway, interleaved, round after round.",
+            "",
+            "scenarios: throughput, throughput-text, pipelined, bulk-16k, bulk-1m, latency, handshakes, idle, all (default)",
+            "",
+            "options:",
+            "  --duration D      measured interval of each run (default 5s; --quick: 1s)",
+            "  --warmup D        unmeasured load before each measured interval (default 2s; --quick: 500ms)",
+            "  --rounds N        direct/gateway pairs per scenario; the best run of each side is reported (default 2; --quick: 1)",
+            "  --connections N   overrides every selected scenario's connection (or worker) count",
+            "  --hold D          how long the idle scenario holds its connections (default 10s; --quick: 1s)",
+            "  --quick           short runs for smoke tests (idle: 1,000 connections unless --connections)",
+            "  --jfr FILE        records the gateway JVM with Java Flight Recorder (profile settings) into FILE",
+            "  --gateway-jvm-arg A  adds a JVM option to the gateway's child JVMs (repeatable), e.g. -XX:+UseParallelGC",
+            "  --logs DIR        where the child JVMs' logs and results.md go (default: a new temporary directory)",
+            "  --help            prints this text",
+            "",
+            "Durations: 500ms, 5s, 2m, or a number of seconds.");
+
+    final List<Scenario> scenarios;
+    final Duration duration;
+    final Duration warmup;
+    final int rounds;
+    final OptionalInt connections;
+    final Duration hold;
+    final boolean quick;
+    final Path jfr;   // null: no recording
+    final List<String> gatewayJvmArgs;
+    final Path logs;  // null: a temporary directory
+    final boolean help;
+
+    private Options(List<Scenario> scenarios, Duration duration, Duration warmup, int rounds, OptionalInt connections,
+            Duration hold, boolean quick, Path jfr, List<String> gatewayJvmArgs, Path logs, boolean help) {
+        this.scenarios = List.copyOf(scenarios);
+        this.duration = duration;
+        this.warmup = warmup;
+        this.rounds = rounds;
+        this.connections = connections;
+        this.hold = hold;
+        this.quick = quick;
+        this.jfr = jfr;
+        this.gatewayJvmArgs = List.copyOf(gatewayJvmArgs);
+        this.logs = logs;
+        this.help = help;
+    }
+
+    /**
+     * Parses the orchestrator's arguments.
+     *
+     * @throws UsageException naming the bad argument
+     */
+    static Options parse(String... args) {
+        Set<Scenario> scenarios = new LinkedHashSet<>();
+        Duration duration = null;
+        Duration warmup = null;
+        Integer rounds = null;
+        OptionalInt connections = OptionalInt.empty();
+        Duration hold = null;
+        boolean quick = false;
+        Path jfr = null;
+        List<String> gatewayJvmArgs = new ArrayList<>();
+        Path logs = null;
+        boolean help = false;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "--duration":
+                    duration = positive(a, Args.duration(a, Args.value(args, i++)));
+                    break;
+                case "--warmup":
+                    warmup = Args.duration(a, Args.value(args, i++));
+                    break;
+                case "--rounds":
+                    rounds = Args.integer(a, Args.value(args, i++), 1);
+                    break;
+                case "--connections":
+                    connections = OptionalInt.of(Args.integer(a, Args.value(args, i++), 1));
+                    break;
+                case "--hold":
+                    hold = Args.duration(a, Args.value(args, i++));
+                    break;
+                case "--quick":
+                    quick = true;
+                    break;
+                case "--jfr":
+                    jfr = Path.of(Args.value(args, i++)).toAbsolutePath();
+                    break;
+                case "--gateway-jvm-arg":
+                    gatewayJvmArgs.add(Args.value(args, i++));
+                    break;
+                case "--logs":
+                    logs = Path.of(Args.value(args, i++)).toAbsolutePath();
+                    break;
+                case "--help":
+                case "-h":
+                    help = true;
+                    break;
+                case "all":
+                    for (Scenario s : Scenario.values()) {
+                        scenarios.add(s);
+                    }
+                    break;
+                default:
+                    if (a.startsWith("-")) {
+                        throw new UsageException("unknown option " + a);
+                    }
+                    scenarios.add(Scenario.parse(a));
+            }
+        }
+        List<Scenario> chosen = new ArrayList<>(scenarios);
+        if (chosen.isEmpty()) {
+            chosen.addAll(List.of(Scenario.values()));
+        }
+        return new Options(chosen,
+                duration != null ? duration : quick ? Duration.ofSeconds(1) : Duration.ofSeconds(5),
+                warmup != null ? warmup : quick ? Duration.ofMillis(500) : Duration.ofSeconds(2),
+                rounds != null ? rounds : quick ? 1 : 2,
+                connections,
+                hold != null ? hold : quick ? Duration.ofSeconds(1) : Duration.ofSeconds(10),
+                quick, jfr, gatewayJvmArgs, logs, help);
+    }
+
+    /** The connection (or worker) count of a scenario after {@code --connections} and {@code --quick}. */
+    int connections(Scenario s) {
+        if (connections.isPresent()) {
+            return connections.getAsInt();
+        }
+        if (quick && s == Scenario.IDLE) {
+            return 1000;
+        }
+        return s.connections();
+    }
+
+    private static Duration positive(String option, Duration d) {
+        if (d.isZero()) {
+            throw new UsageException(option + ": 0 (expected: > 0)");
+        }
+        return d;
+    }
+}

@@ -1,0 +1,311 @@
+package dev.gatehouse.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Runs the selected scenarios: starts the backend and gateway JVMs, runs every scenario straight to the
+ * backend and through the gateway, interleaved (direct, gateway, direct, gateway, ... for
+ * {@code --rounds}), and prints one table. Each side's figures come from its best run (highest rate,
+ * lowest median latency), because a busy machine only ever makes a run slower. Every scenario has a hard
+ * time bound, and the whole run one more; every child JVM is stopped in a {@code finally} block, by a
+ * shutdown hook if the orchestrator is interrupted, and by itself if its stdin closes.
+ */
+final class Orchestrator {
+
+    /** Heap of each child JVM: the idle scenario's 9,000 bridged connections must fit in it. */
+    static final List<String> CHILD_JVM = List.of("-Xmx1g");
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration RUN_SLACK = Duration.ofSeconds(120);
+
+    private final Options options;
+    private final Path logs;
+    private final String commandLine;
+    private final List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> notes = new ArrayList<>();
+    private Child backend; // the shared backend, null until needed or after a timeout
+    private Child gateway; // the shared gateway, likewise
+    private int childCount;
+
+    private Orchestrator(Options options, Path logs, String commandLine) {
+        this.options = options;
+        this.logs = logs;
+        this.commandLine = commandLine;
+    }
+
+    /**
+     * Runs the benchmark with these arguments and prints the report on stdout, progress on stderr.
+     *
+     * @return the exit code: 0 when every run completed (targets missed or not), 1 if any failed or timed out
+     */
+    static int run(String... args) throws InterruptedException {
+        Options options = Options.parse(args);
+        if (options.help) {
+            System.out.println(Options.USAGE);
+            return 0;
+        }
+        if (!Files.isReadable(Path.of("/proc/self/stat"))) {
+            System.err.println("gatehouse-bench: needs Linux's /proc to measure CPU and memory");
+            return 1;
+        }
+        Path logs;
+        try {
+            logs = options.logs != null ? Files.createDirectories(options.logs) : Files.createTempDirectory("gatehouse-bench-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the log directory", e);
+        }
+        String commandLine = "java -jar gateway-bench/target/gatehouse-bench.jar" + (args.length == 0 ? "" : " " + String.join(" ", args));
+        return new Orchestrator(options, logs, commandLine).execute();
+    }
+
+    private int execute() throws InterruptedException {
+        long filesNeeded = options.scenarios.stream()
+                .mapToLong(s -> s == Scenario.IDLE ? options.connections(s) + 512L : options.connections(s) * 2L + 256)
+                .max().orElse(0);
+        long files = Proc.maxOpenFiles(ProcessHandle.current().pid());
+        if (files < filesNeeded) {
+            System.err.println("gatehouse-bench: this process may open " + files + " files, and the selected scenarios need "
+                    + filesNeeded + " (the gateway needs about twice as many): raise `ulimit -n`, or lower --connections");
+            return 1;
+        }
+        Duration total = RUN_SLACK;
+        for (Scenario s : options.scenarios) {
+            total = total.plus(bound(s));
+        }
+        startWatchdog(total);
+        String loadAtStart = loadAverage();
+        System.err.println("gatehouse-bench: " + options.scenarios.size() + " scenario(s), hard bound " + total.toSeconds()
+                + " s; child logs in " + logs);
+        List<Table.Row> rows = new ArrayList<>();
+        boolean failed = false;
+        ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "scenario");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            for (Scenario s : options.scenarios) {
+                List<Sample> mine = Collections.synchronizedList(new ArrayList<>());
+                Future<?> f = worker.submit((Callable<Void>) () -> {
+                    runScenario(s, mine);
+                    return null;
+                });
+                String problem = null;
+                try {
+                    f.get(bound(s).toMillis(), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    f.cancel(true);
+                    problem = "TIMEOUT after " + bound(s).toSeconds() + " s";
+                    stopSharedChildren(); // in an unknown state: start afresh for the next scenario
+                } catch (ExecutionException e) {
+                    problem = "FAILED: " + e.getCause();
+                    e.getCause().printStackTrace();
+                    stopSharedChildren();
+                }
+                List<Sample> done;
+                synchronized (mine) {
+                    done = new ArrayList<>(mine);
+                }
+                samples.addAll(done);
+                rows.addAll(Report.rows(s, options.connections(s), done, problem));
+                failed |= problem != null || done.stream().anyMatch(x -> !x.errors().isEmpty());
+            }
+        } finally {
+            worker.shutdownNow();
+            stopSharedChildren();
+        }
+        String report = Report.render(rows, samples, notes, commandLine, options, loadAtStart, loadAverage());
+        System.out.println(report);
+        try {
+            Files.writeString(logs.resolve("results.md"), report, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            System.err.println("cannot write " + logs.resolve("results.md") + ": " + e);
+        }
+        return failed ? 1 : 0;
+    }
+
+    /** A scenario's hard time bound: generous, so that only a stuck run reaches it. */
+    Duration bound(Scenario s) {
+        Duration run = options.warmup.plus(options.duration).plusSeconds(90);
+        if (s == Scenario.IDLE) {
+            return Duration.ofSeconds(2 * (60 + 60 + 180 + 60 + 60 + 30)).plus(options.hold.multipliedBy(2));
+        }
+        return run.multipliedBy(2L * options.rounds).plus(START_TIMEOUT.multipliedBy(2));
+    }
+
+    private void runScenario(Scenario s, List<Sample> out) throws InterruptedException {
+        if (s == Scenario.IDLE) {
+            runIdle(out);
+            return;
+        }
+        ensureSharedChildren();
+        for (int round = 1; round <= options.rounds; round++) {
+            for (Side side : Side.values()) {
+                Run run = new Run(s, side, round, uri(side == Side.DIRECT ? backend : gateway), backend, gateway,
+                        options.connections(s), options.warmup, options.duration, options.hold);
+                Sample sample = runOnce(run);
+                out.add(sample);
+                System.err.println("  " + sample.describe());
+            }
+        }
+    }
+
+    private static Sample runOnce(Run run) throws InterruptedException {
+        switch (run.scenario().kind()) {
+            case ECHO:
+                return EchoLoad.run(run);
+            case LATENCY:
+                return LatencyLoad.run(run);
+            case HANDSHAKES:
+                return HandshakeLoad.run(run, Auth.NONE);
+            default:
+                throw new IllegalArgumentException("scenario " + run.scenario().flag() + " runs on its own processes");
+        }
+    }
+
+    /** The idle scenario, on freshly started processes for each side. */
+    private void runIdle(List<Sample> out) throws InterruptedException {
+        int n = options.connections(Scenario.IDLE);
+        for (Side side : Side.values()) {
+            Child idleBackend = null;
+            Child idleGateway = null;
+            try {
+                idleBackend = startBackend("idle-" + side);
+                if (side == Side.GATEWAY) {
+                    idleGateway = startGateway(idleBackend, "idle", List.of());
+                }
+                Child measured = side == Side.GATEWAY ? idleGateway : idleBackend;
+                long needed = IdleLoad.filesNeeded(side, n);
+                long limit = measured.maxOpenFiles();
+                Sample sample;
+                if (limit < needed) {
+                    sample = new Sample(Scenario.IDLE, side, 1);
+                    sample.error("the " + measured.role() + " may open " + limit + " files and " + n + " connections need "
+                            + needed + ": raise `ulimit -n`, or lower --connections");
+                } else {
+                    Run run = new Run(Scenario.IDLE, side, 1, uri(side == Side.DIRECT ? idleBackend : idleGateway), idleBackend,
+                            idleGateway, n, options.warmup, options.duration, options.hold);
+                    sample = IdleLoad.run(run);
+                }
+                out.add(sample);
+                System.err.println("  " + sample.describe());
+            } finally {
+                if (idleGateway != null) {
+                    idleGateway.close();
+                }
+                if (idleBackend != null) {
+                    idleBackend.close();
+                }
+            }
+        }
+    }
+
+    private void ensureSharedChildren() {
+        if (backend != null && backend.isAlive() && gateway != null && gateway.isAlive()) {
+            return;
+        }
+        stopSharedChildren();
+        backend = startBackend("shared");
+        List<String> jfr = List.of();
+        if (options.jfr != null) {
+            jfr = List.of("-XX:StartFlightRecording=filename=" + options.jfr + ",settings=profile,dumponexit=true");
+            notes.add("The shared gateway JVM (all scenarios but idle) was recorded with JFR into " + options.jfr + ".");
+        }
+        gateway = startGateway(backend, "shared", jfr);
+    }
+
+    private Child startBackend(String tag) {
+        System.err.println("starting backend (" + tag + ")");
+        return Child.start("backend", CHILD_JVM, List.of("--port", "0"), log("backend-" + tag), START_TIMEOUT);
+    }
+
+    private Child startGateway(Child backendChild, String tag, List<String> extraJvm) {
+        System.err.println("starting gateway (" + tag + ")");
+        List<String> jvm = new ArrayList<>(CHILD_JVM);
+        jvm.addAll(options.gatewayJvmArgs);
+        jvm.addAll(extraJvm);
+        return Child.start("gateway", jvm, List.of("--backend", "ws://127.0.0.1:" + backendChild.port(), "--port", "0",
+                "--auth", Auth.NONE.flag()), log("gateway-" + tag), START_TIMEOUT);
+    }
+
+    private Path log(String name) {
+        return logs.resolve(String.format("%02d-%s.log", ++childCount, name));
+    }
+
+    private void stopSharedChildren() {
+        if (gateway != null) {
+            gateway.close();
+            gateway = null;
+        }
+        if (backend != null) {
+            backend.close();
+            backend = null;
+        }
+    }
+
+    private static URI uri(Child child) {
+        return URI.create("ws://127.0.0.1:" + child.port() + "/echo");
+    }
+
+    private static void startWatchdog(Duration bound) {
+        Thread t = new Thread(() -> {
+            try {
+                Thread.sleep(bound.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+            System.err.println("gatehouse-bench: the hard bound of " + bound.toSeconds() + " s passed; killing everything");
+            Child.killAll();
+            Runtime.getRuntime().halt(4);
+        }, "watchdog");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg"), StandardCharsets.US_ASCII).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "?";
+        }
+    }
+
+    static String now() {
+        return ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+    }
+
+    /** The best sample of a side: highest rate, or lowest median latency. */
+    static Sample best(List<Sample> samples, Side side) {
+        Comparator<Sample> better = samples.isEmpty() || samples.get(0).scenario().kind() != Scenario.Kind.LATENCY
+                ? Comparator.comparingDouble((Sample x) -> nanToMin(x.get("rate")))
+                : Comparator.comparingDouble((Sample x) -> -nanToMax(x.get("p50")));
+        return samples.stream().filter(x -> x.side() == side).max(better).orElse(null);
+    }
+
+    private static double nanToMin(double v) {
+        return Double.isNaN(v) ? Double.NEGATIVE_INFINITY : v;
+    }
+
+    private static double nanToMax(double v) {
+        return Double.isNaN(v) ? Double.POSITIVE_INFINITY : v;
+    }
+}

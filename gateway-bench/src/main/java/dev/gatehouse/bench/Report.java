@@ -1,0 +1,160 @@
+package dev.gatehouse.bench;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Turns samples into the table's rows, and the rows into the printed report. */
+final class Report {
+
+    /** Issue 3's targets. */
+    static final double THROUGHPUT_RATIO = 0.60;
+    static final double PIPELINED_RATIO = 0.90;
+    static final double BULK_16K_RATIO = 0.85;
+    static final double LATENCY_P50_RATIO = 1.6;
+    static final double HANDSHAKE_RATIO = 0.8;
+    static final double CPU_PER_MESSAGE_US = 14;
+    static final double CPU_PER_HANDSHAKE_US = 120;
+    static final double RSS_PER_CONNECTION_KIB = 16;
+
+    private Report() {
+    }
+
+    /**
+     * The rows of one scenario from its samples: each side's best run.
+     *
+     * @param problem why the scenario did not complete (timeout, crash), or {@code null}
+     */
+    static List<Table.Row> rows(Scenario s, int connections, List<Sample> samples, String problem) {
+        Sample d = Orchestrator.best(samples, Side.DIRECT);
+        Sample g = Orchestrator.best(samples, Side.GATEWAY);
+        String name = s.flag();
+        String shape = s.shape(connections);
+        List<Table.Row> rows = new ArrayList<>();
+        String failure = problem;
+        if (failure == null && ((d != null && !d.errors().isEmpty()) || (g != null && !g.errors().isEmpty()))) {
+            failure = "FAILED";
+        }
+        if (d == null && g == null) {
+            rows.add(new Table.Row(name, shape, "-", "-", "-", "-", failure == null ? "FAILED" : failure));
+            return rows;
+        }
+        Rows r = new Rows(name, d, g, failure, rows);
+        switch (s.kind()) {
+            case ECHO: {
+                Goal goal = s == Scenario.THROUGHPUT || s == Scenario.THROUGHPUT_TEXT ? Goal.ratioAtLeast(THROUGHPUT_RATIO)
+                        : s == Scenario.PIPELINED ? Goal.ratioAtLeast(PIPELINED_RATIO)
+                        : s == Scenario.BULK_16K ? Goal.ratioAtLeast(BULK_16K_RATIO)
+                        : Goal.none();
+                if (s.bulk()) {
+                    r.add("MB/s, " + shape, "mbps", "mbps", Table::decimal, goal);
+                } else {
+                    r.add("msg/s, " + shape, "rate", "rate", Table::count, goal);
+                }
+                r.add("CPU µs/msg: backend vs gateway", "cpu.backend", "cpu.gateway", Table::decimal,
+                        s == Scenario.THROUGHPUT ? Goal.gatewayAtMost(CPU_PER_MESSAGE_US, "µs") : Goal.none());
+                break;
+            }
+            case LATENCY:
+                r.add("p50 µs, " + shape, "p50", "p50", Table::decimal, Goal.ratioAtMost(LATENCY_P50_RATIO));
+                r.add("p90 µs", "p90", "p90", Table::decimal, Goal.none());
+                r.add("p99 µs", "p99", "p99", Table::decimal, Goal.none());
+                r.add("p99.9 µs", "p99.9", "p99.9", Table::decimal, Goal.none());
+                break;
+            case HANDSHAKES:
+                r.add("handshakes/s, " + shape, "rate", "rate", Table::count, Goal.ratioAtLeast(HANDSHAKE_RATIO));
+                r.add("CPU µs/handshake: backend vs gateway", "cpu.backend", "cpu.gateway", Table::decimal,
+                        Goal.gatewayAtMost(CPU_PER_HANDSHAKE_US, "µs"));
+                break;
+            default: {
+                String heldD = held(d);
+                String heldG = held(g);
+                boolean allG = g != null && g.get("opened") == g.get("requested") && g.get("echoed") == g.get("requested");
+                rows.add(new Table.Row(name, "held, then echoed, of " + connections, heldD, heldG, "-", "all",
+                        failure != null ? failure : g == null ? "n/a" : allG ? "met" : "MISSED"));
+                r.add("RSS KiB/conn: backend vs gateway", "rss.perconn", "rss.perconn", v -> Table.decimal(v / 1024),
+                        Goal.gatewayAtMost(RSS_PER_CONNECTION_KIB, "KiB"), 1.0 / 1024);
+                r.add("heap KiB/conn after GC: backend vs gateway", "heap.perconn", "heap.perconn",
+                        v -> Table.decimal(v / 1024), Goal.none(), 1.0 / 1024);
+            }
+        }
+        return rows;
+    }
+
+    private static String held(Sample s) {
+        if (s == null) {
+            return "-";
+        }
+        return Table.count(s.get("opened")) + " / " + Table.count(s.get("echoed"));
+    }
+
+    /** Adds rows from a direct and a gateway sample. */
+    private static final class Rows {
+        private final String scenario;
+        private final Sample direct;
+        private final Sample gateway;
+        private final String failure;
+        private final List<Table.Row> out;
+
+        Rows(String scenario, Sample direct, Sample gateway, String failure, List<Table.Row> out) {
+            this.scenario = scenario;
+            this.direct = direct;
+            this.gateway = gateway;
+            this.failure = failure;
+            this.out = out;
+        }
+
+        void add(String metric, String directKey, String gatewayKey, java.util.function.DoubleFunction<String> format,
+                Goal goal) {
+            add(metric, directKey, gatewayKey, format, goal, 1);
+        }
+
+        /** {@code scale} converts the figures into the goal's unit. */
+        void add(String metric, String directKey, String gatewayKey, java.util.function.DoubleFunction<String> format,
+                Goal goal, double scale) {
+            double d = direct == null ? Double.NaN : direct.get(directKey);
+            double g = gateway == null ? Double.NaN : gateway.get(gatewayKey);
+            String verdict = failure != null && goal != Goal.none() ? failure : goal.verdict(d * scale, g * scale);
+            out.add(new Table.Row(scenario, metric, format.apply(d), format.apply(g), Table.ratio(d, g), goal.label(),
+                    verdict));
+        }
+    }
+
+    /** The whole report: machine, method, the table, each run's figures, notes. */
+    static String render(List<Table.Row> rows, List<Sample> samples, List<String> notes, String commandLine,
+            Options options, String loadAtStart, String loadAtEnd) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("## Gatehouse benchmark, ").append(Orchestrator.now()).append("\n\n");
+        sb.append("- machine: ").append(Proc.field(Path.of("/proc/cpuinfo"), "model name")).append(", ")
+                .append(Runtime.getRuntime().availableProcessors()).append(" CPUs (nproc), ")
+                .append(Proc.field(Path.of("/proc/meminfo"), "MemTotal")).append(" memory; ")
+                .append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.version")).append('\n');
+        sb.append("- java: ").append(System.getProperty("java.vm.name")).append(' ')
+                .append(System.getProperty("java.runtime.version")).append("; children run with ")
+                .append(String.join(" ", Orchestrator.CHILD_JVM))
+                .append(options.gatewayJvmArgs.isEmpty() ? "" : "; the gateway also with " + String.join(" ", options.gatewayJvmArgs))
+                .append('\n');
+        sb.append("- load average (1, 5, 15 min): ").append(loadAtStart).append(" at the start, ").append(loadAtEnd)
+                .append(" at the end\n");
+        sb.append("- command: `").append(commandLine).append("`\n");
+        sb.append("- method: warm-up ").append(options.warmup.toMillis()).append(" ms then ")
+                .append(options.duration.toMillis()).append(" ms measured per run; ").append(options.rounds)
+                .append(" round(s) of direct then gateway, interleaved; each side's best run is shown. CPU from ")
+                .append("/proc/<pid>/stat (utime+stime, ").append(Proc.clockTicksPerSecond())
+                .append(" ticks/s) over the measured interval; RSS from /proc/<pid>/status after a full GC.\n\n");
+        sb.append(Table.markdown(rows)).append('\n');
+        sb.append("direct = straight to the backend; gateway = through Gatehouse; ratio = gateway / direct. ")
+                .append("CPU and RSS rows compare the backend's own cost in the direct run with the gateway's in the ")
+                .append("gateway run; \"msg\" is one echoed message (a round trip: the gateway relays two frames). ")
+                .append("MB = 10^6 bytes of echoed payload.\n\n");
+        sb.append("### Runs\n\n```\n");
+        for (Sample s : samples) {
+            sb.append(s.describe()).append('\n');
+        }
+        sb.append("```\n");
+        for (String note : notes) {
+            sb.append('\n').append(note).append('\n');
+        }
+        return sb.toString();
+    }
+}

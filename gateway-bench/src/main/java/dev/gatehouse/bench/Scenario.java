@@ -1,0 +1,137 @@
+package dev.gatehouse.bench;
+
+import java.util.Locale;
+
+/**
+ * The benchmark's scenarios, each run straight to the backend and through the gateway. Connection counts
+ * can be overridden with {@code --connections}.
+ */
+enum Scenario {
+
+    /** 200 connections, each with one 64 B binary message in flight: messages per second. */
+    THROUGHPUT("throughput", Kind.ECHO, 200, 1, 64, false, false),
+    /** Like {@link #THROUGHPUT} with 64-character text messages. */
+    THROUGHPUT_TEXT("throughput-text", Kind.ECHO, 200, 1, 64, true, false),
+    /** 50 connections, each with four 64 B binary messages in flight: messages per second. */
+    PIPELINED("pipelined", Kind.ECHO, 50, 4, 64, false, false),
+    /** 10 connections, each with four 16 KiB binary messages in flight: MB per second. */
+    BULK_16K("bulk-16k", Kind.ECHO, 10, 4, 16 * 1024, false, true),
+    /** 10 connections, each with four 1 MiB binary messages in flight: MB per second. */
+    BULK_1M("bulk-1m", Kind.ECHO, 10, 4, 1024 * 1024, false, true),
+    /** 10 connections at 2,000 messages per second in all, open loop: round-trip percentiles. */
+    LATENCY("latency", Kind.LATENCY, 10, 0, 64, false, false),
+    /** 16 workers each connecting then closing, without authentication: handshakes per second. */
+    HANDSHAKES("handshakes", Kind.HANDSHAKES, 16, 0, 0, false, false),
+    /** 9,000 bridged connections held open: gateway memory per connection, and whether all still echo. */
+    IDLE("idle", Kind.IDLE, 9000, 0, 64, false, false);
+
+    /** How a scenario drives its connections. */
+    enum Kind {
+        /** Closed loop: a fixed number of messages in flight per connection, each echo answered by a send. */
+        ECHO,
+        /** Open loop at a fixed rate, latency from the intended send time (coordinated omission corrected). */
+        LATENCY,
+        /** Connect-then-close loops. */
+        HANDSHAKES,
+        /** Many connections opened, held, then checked. */
+        IDLE
+    }
+
+    /** The aggregate send rate of {@link #LATENCY}, in messages per second. */
+    static final int LATENCY_RATE = 2000;
+
+    private final String flag;
+    private final Kind kind;
+    private final int connections;
+    private final int inFlight;
+    private final int size;
+    private final boolean text;
+    private final boolean bulk;
+
+    Scenario(String flag, Kind kind, int connections, int inFlight, int size, boolean text, boolean bulk) {
+        this.flag = flag;
+        this.kind = kind;
+        this.connections = connections;
+        this.inFlight = inFlight;
+        this.size = size;
+        this.text = text;
+        this.bulk = bulk;
+    }
+
+    /** The name on the command line and in the table. */
+    String flag() {
+        return flag;
+    }
+
+    Kind kind() {
+        return kind;
+    }
+
+    /** Connections (or workers, for {@link #HANDSHAKES}) unless overridden. */
+    int connections() {
+        return connections;
+    }
+
+    /** Messages in flight per connection, for {@link Kind#ECHO}. */
+    int inFlight() {
+        return inFlight;
+    }
+
+    /** Message size in bytes (characters for text). */
+    int size() {
+        return size;
+    }
+
+    /** Whether the figure is MB/s rather than messages/s. */
+    boolean bulk() {
+        return bulk;
+    }
+
+    /** Whether the messages are text. */
+    boolean text() {
+        return text;
+    }
+
+    /** The scenario's shape as the table shows it, e.g. {@code 200×1 64 B binary}. */
+    String shape(int connectionCount) {
+        switch (kind) {
+            case ECHO:
+                return connectionCount + "×" + inFlight + " " + sizeLabel(size) + (text() ? " text" : " binary");
+            case LATENCY:
+                return connectionCount + " conns, " + LATENCY_RATE + " msg/s, " + sizeLabel(size);
+            case HANDSHAKES:
+                return connectionCount + " workers, no auth";
+            default:
+                return connectionCount + " bridged conns";
+        }
+    }
+
+    /**
+     * The scenario named on the command line.
+     *
+     * @throws UsageException for an unknown name
+     */
+    static Scenario parse(String name) {
+        String n = name.toLowerCase(Locale.ROOT);
+        for (Scenario s : values()) {
+            if (s.flag.equals(n)) {
+                return s;
+            }
+        }
+        StringBuilder names = new StringBuilder();
+        for (Scenario s : values()) {
+            names.append(s.flag).append(", ");
+        }
+        throw new UsageException("unknown scenario " + name + " (expected: " + names + "or all)");
+    }
+
+    static String sizeLabel(int bytes) {
+        if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0) {
+            return bytes / (1024 * 1024) + " MiB";
+        }
+        if (bytes >= 1024 && bytes % 1024 == 0) {
+            return bytes / 1024 + " KiB";
+        }
+        return bytes + " B";
+    }
+}

@@ -1,0 +1,129 @@
+package dev.gatehouse.bench.jmh;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import dev.gatehouse.Backend;
+import dev.gatehouse.Gateway;
+import dev.gatehouse.Handshake;
+import dev.gatehouse.Route;
+import dev.gatehouse.Settings;
+import dev.gatehouse.internal.Admission;
+import dev.gatehouse.internal.Bridge;
+import dev.gatehouse.internal.DefaultGateway;
+import dev.gatehouse.spi.ChannelHandler;
+import dev.gatehouse.spi.Completion;
+
+/**
+ * The relay's per-frame path: one {@link Bridge} between two in-memory channels whose sends complete at
+ * once, so that each benchmark call is one whole forward: the inbound handler's checks and counters, the
+ * send on the other leg, the send's completion, the release of the inbound frame and the demand for the
+ * next. The bridge has no idle timeout or keepalive, as a fresh connection's first frames would not be
+ * delayed by them either.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class RelayBenchmark {
+
+    /** The frame's payload size in bytes (characters for text). */
+    @Param({"64", "16384"})
+    public int size;
+
+    private DefaultGateway gateway;
+    private ImmediateChannel clientChannel;
+    private ImmediateChannel backendChannel;
+    private ChannelHandler fromClient;
+    private ChannelHandler fromBackend;
+    private String text;
+    private ByteBuffer binary;
+    private final Completion release = new Completion() {
+        @Override
+        public void succeeded() {
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+        }
+    };
+
+    /** Admits a request and connects both legs of its bridge to in-memory channels. */
+    @Setup
+    public void setUp() {
+        Settings quiet = Settings.builder().idleTimeout(Duration.ZERO).pingInterval(Duration.ZERO).build();
+        gateway = DefaultGateway.of(Gateway.builder()
+                .route(Route.of("/echo", Backend.of("ws://127.0.0.1:9/echo")))
+                .settings(quiet)
+                .build());
+        Handshake request = Handshake.builder("relay-bench", "/echo")
+                .header("Upgrade", "websocket")
+                .header("Connection", "Upgrade")
+                .header("Host", "gw.example.com")
+                .host("gw.example.com")
+                .remoteAddress(new InetSocketAddress("127.0.0.1", 40000))
+                .build();
+        Admission admission = gateway.admit(request);
+        if (admission.rejection().isPresent()) {
+            throw new IllegalStateException("rejected: " + admission.rejection().get());
+        }
+        Bridge bridge = gateway.newBridge(admission);
+        clientChannel = new ImmediateChannel();
+        backendChannel = new ImmediateChannel();
+        if (!bridge.backendConnected(backendChannel, null)) {
+            throw new IllegalStateException("the bridge refused its backend");
+        }
+        bridge.clientConnected(clientChannel);
+        fromClient = bridge.clientHandler();
+        fromBackend = bridge.backendHandler();
+        char[] chars = new char[size];
+        Arrays.fill(chars, 'x');
+        text = new String(chars);
+        binary = ByteBuffer.allocateDirect(size);
+    }
+
+    /** Closes the bridge and stops the gateway's timer thread. */
+    @TearDown
+    public void tearDown() {
+        gateway.drain(Duration.ZERO);
+    }
+
+    /** A text frame from the client, forwarded to the backend. */
+    @Benchmark
+    public long textClientToBackend() {
+        fromClient.onText(text, true);
+        return backendChannel.sentBytes;
+    }
+
+    /** A binary frame from the client, forwarded to the backend. */
+    @Benchmark
+    public long binaryClientToBackend() {
+        fromClient.onBinary(binary, true, release);
+        return backendChannel.sentBytes;
+    }
+
+    /** A binary frame from the backend, forwarded to the client. */
+    @Benchmark
+    public long binaryBackendToClient() {
+        fromBackend.onBinary(binary, true, release);
+        return clientChannel.sentBytes;
+    }
+}

@@ -1,0 +1,80 @@
+package dev.gatehouse.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+class OptionsTest {
+
+    @Test
+    void runsEveryScenarioWithDefaultsWhenGivenNothing() {
+        Options o = Options.parse();
+        assertEquals(List.of(Scenario.values()), o.scenarios);
+        assertEquals(Duration.ofSeconds(5), o.duration);
+        assertEquals(Duration.ofSeconds(2), o.warmup);
+        assertEquals(2, o.rounds);
+        assertEquals(Duration.ofSeconds(10), o.hold);
+        assertEquals(9000, o.connections(Scenario.IDLE));
+        assertEquals(200, o.connections(Scenario.THROUGHPUT));
+        assertFalse(o.quick);
+    }
+
+    @Test
+    void keepsScenariosInTheOrderGivenWithoutDuplicates() {
+        Options o = Options.parse("latency", "throughput", "latency");
+        assertEquals(List.of(Scenario.LATENCY, Scenario.THROUGHPUT), o.scenarios);
+    }
+
+    @Test
+    void quickShortensEverythingUnlessOverridden() {
+        Options o = Options.parse("--quick", "--duration", "3s", "idle");
+        assertEquals(Duration.ofSeconds(3), o.duration);
+        assertEquals(Duration.ofMillis(500), o.warmup);
+        assertEquals(1, o.rounds);
+        assertEquals(1000, o.connections(Scenario.IDLE));
+        assertTrue(o.quick);
+    }
+
+    @Test
+    void connectionsOverrideEveryScenario() {
+        Options o = Options.parse("--connections", "10", "all");
+        assertEquals(10, o.connections(Scenario.THROUGHPUT));
+        assertEquals(10, o.connections(Scenario.IDLE));
+        assertEquals(10, o.connections(Scenario.HANDSHAKES));
+    }
+
+    @Test
+    void parsesDurationsInSeveralUnits() {
+        assertEquals(Duration.ofMillis(250), Args.duration("--x", "250ms"));
+        assertEquals(Duration.ofMillis(1500), Args.duration("--x", "1.5s"));
+        assertEquals(Duration.ofMinutes(2), Args.duration("--x", "2m"));
+        assertEquals(Duration.ofSeconds(7), Args.duration("--x", "7"));
+    }
+
+    @Test
+    void rejectsBadArgumentsNamingThem() {
+        assertEquals("unknown option --fast", assertThrows(UsageException.class, () -> Options.parse("--fast")).getMessage());
+        assertEquals("--rounds: 0 (expected: >= 1)",
+                assertThrows(UsageException.class, () -> Options.parse("--rounds", "0")).getMessage());
+        assertEquals("--duration: soon (expected: a duration such as 500ms, 5s or 2m)",
+                assertThrows(UsageException.class, () -> Options.parse("--duration", "soon")).getMessage());
+        assertEquals("--duration: 0 (expected: > 0)",
+                assertThrows(UsageException.class, () -> Options.parse("--duration", "0s")).getMessage());
+        assertEquals("--hold: missing value", assertThrows(UsageException.class, () -> Options.parse("--hold")).getMessage());
+        assertTrue(assertThrows(UsageException.class, () -> Options.parse("bulk")).getMessage()
+                .startsWith("unknown scenario bulk (expected: throughput, throughput-text,"));
+    }
+
+    @Test
+    void authModesAreParsedByName() {
+        assertEquals(Auth.NONE, Auth.parse("none"));
+        assertEquals("--auth: jwt (expected: one of none)",
+                assertThrows(UsageException.class, () -> Auth.parse("jwt")).getMessage());
+    }
+}

@@ -1,0 +1,36 @@
+package dev.gatehouse.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Runs the real harness, child JVMs included, on one cheap scenario; asserts that it works, never on speed. */
+class OrchestratorTest {
+
+    @Test
+    @Timeout(60)
+    void runsAQuickThroughputScenarioEndToEndAndStopsItsChildren(@TempDir Path logs) throws Exception {
+        long childrenBefore = ProcessHandle.current().children().count();
+        int exit = Orchestrator.run("throughput", "--quick", "--connections", "10", "--duration", "1s", "--warmup", "200ms",
+                "--logs", logs.toString());
+        assertEquals(0, exit, () -> "exit code; logs: " + logs);
+        String results = Files.readString(logs.resolve("results.md"), StandardCharsets.UTF_8);
+        assertTrue(results.matches("(?s).*\\| throughput \\| msg/s, 10×1 64 B binary +\\|.*"), results);
+        assertTrue(results.contains("throughput round 1 direct: rate="), results);
+        assertTrue(results.contains("throughput round 1 gateway: rate="), results);
+        // Every child JVM is gone once the run returns.
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (ProcessHandle.current().children().count() > childrenBefore && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(childrenBefore, ProcessHandle.current().children().count());
+    }
+}

@@ -1,0 +1,96 @@
+package dev.gatehouse.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+class ReportTest {
+
+    private static Sample sample(Scenario s, Side side, int round, double rate, double backendCpu, double gatewayCpu) {
+        Sample x = new Sample(s, side, round);
+        x.put("rate", rate);
+        x.put("cpu.backend", backendCpu);
+        x.put("cpu.gateway", gatewayCpu);
+        return x;
+    }
+
+    @Test
+    void reportsEachSidesBestRunAndJudgesTheTargets() {
+        List<Sample> samples = List.of(
+                sample(Scenario.THROUGHPUT, Side.DIRECT, 1, 40_000, 9, 0),
+                sample(Scenario.THROUGHPUT, Side.GATEWAY, 1, 20_000, 9, 15),
+                sample(Scenario.THROUGHPUT, Side.DIRECT, 2, 50_000, 8, 0),
+                sample(Scenario.THROUGHPUT, Side.GATEWAY, 2, 32_000, 9, 12.5));
+        List<Table.Row> rows = Report.rows(Scenario.THROUGHPUT, 200, samples, null);
+        assertEquals(new Table.Row("throughput", "msg/s, 200×1 64 B binary", "50,000", "32,000", "0.64", "≥ 0.60×", "met"),
+                rows.get(0));
+        assertEquals(new Table.Row("throughput", "CPU µs/msg: backend vs gateway", "8.0", "12.5", "1.56", "≤ 14 µs", "met"),
+                rows.get(1));
+    }
+
+    @Test
+    void marksMissedTargetsAndFailedRuns() {
+        Sample d = sample(Scenario.PIPELINED, Side.DIRECT, 1, 100_000, 5, 0);
+        Sample g = sample(Scenario.PIPELINED, Side.GATEWAY, 1, 50_000, 5, 10);
+        assertEquals("MISSED", Report.rows(Scenario.PIPELINED, 50, List.of(d, g), null).get(0).verdict());
+        g.error("3 connections closed during the run");
+        assertEquals("FAILED", Report.rows(Scenario.PIPELINED, 50, List.of(d, g), null).get(0).verdict());
+        assertEquals("TIMEOUT after 60 s", Report.rows(Scenario.PIPELINED, 50, List.of(d), "TIMEOUT after 60 s").get(0).verdict());
+    }
+
+    @Test
+    void judgesCpuTargetsOnTheGatewaysOwnFigure() {
+        Goal goal = Goal.gatewayAtMost(14, "µs");
+        assertEquals("≤ 14 µs", goal.label());
+        assertEquals("met", goal.verdict(100, 14));
+        assertEquals("MISSED", goal.verdict(1, 14.5));
+        assertEquals("n/a", goal.verdict(1, Double.NaN));
+        assertEquals("-", Goal.none().verdict(1, 2));
+    }
+
+    @Test
+    void judgesLatencyAgainstTheDirectMedian() {
+        Sample d = new Sample(Scenario.LATENCY, Side.DIRECT, 1);
+        d.put("p50", 100);
+        Sample g = new Sample(Scenario.LATENCY, Side.GATEWAY, 1);
+        g.put("p50", 170);
+        Table.Row p50 = Report.rows(Scenario.LATENCY, 10, List.of(d, g), null).get(0);
+        assertEquals("1.70", p50.ratio());
+        assertEquals("≤ 1.60×", p50.target());
+        assertEquals("MISSED", p50.verdict());
+    }
+
+    @Test
+    void judgesIdleMemoryInKibPerConnection() {
+        Sample d = new Sample(Scenario.IDLE, Side.DIRECT, 1);
+        Sample g = new Sample(Scenario.IDLE, Side.GATEWAY, 1);
+        for (Sample s : List.of(d, g)) {
+            s.put("requested", 9000);
+            s.put("opened", 9000);
+            s.put("echoed", 9000);
+        }
+        d.put("rss.perconn", 4 * 1024);
+        g.put("rss.perconn", 15.5 * 1024);
+        List<Table.Row> rows = Report.rows(Scenario.IDLE, 9000, List.of(d, g), null);
+        assertEquals(new Table.Row("idle", "held, then echoed, of 9000", "9,000 / 9,000", "9,000 / 9,000", "-", "all", "met"),
+                rows.get(0));
+        assertEquals("15.5", rows.get(1).gateway());
+        assertEquals("met", rows.get(1).verdict());
+    }
+
+    @Test
+    void printsAnAlignedMarkdownTable() {
+        String table = Table.markdown(List.of(
+                new Table.Row("throughput", "msg/s", "50,000", "32,000", "0.64", "≥ 0.60×", "met"),
+                new Table.Row("latency", "p50 µs", "95.5", "120.0", "1.26", "≤ 1.60×", "met")));
+        String[] lines = table.split("\n");
+        assertEquals(4, lines.length);
+        assertEquals("| scenario   | metric | direct | gateway | ratio | target  | verdict |", lines[0]);
+        assertEquals("|------------|--------|-------:|--------:|------:|---------|---------|", lines[1]);
+        assertEquals("| throughput | msg/s  | 50,000 |  32,000 |  0.64 | ≥ 0.60× | met     |", lines[2]);
+        assertTrue(lines[3].startsWith("| latency    | p50 µs |   95.5 |   120.0 |  1.26 |"));
+    }
+}
