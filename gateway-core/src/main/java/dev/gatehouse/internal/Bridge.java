@@ -229,6 +229,20 @@ public final class Bridge {
         return decided;
     }
 
+    /** Drops both legs at once, without close handshakes. */
+    void abort() {
+        List<Runnable> actions = new ArrayList<>(2);
+        synchronized (lock) {
+            if (cause == null) {
+                decide("aborted", "gateway", CloseStatus.ABNORMAL);
+            }
+            client.abortLeg(actions);
+            backend.abortLeg(actions);
+            finishIfDone(actions);
+        }
+        run(actions);
+    }
+
     void drain() {
         close(settings.drainStatus(), CloseStatus.GOING_AWAY, "drain");
     }
@@ -686,6 +700,18 @@ public final class Bridge {
                 actions.add(() -> ch.close(answer));
             }
             finished = true;
+        }
+
+        /** Drops this leg's connection; it is finished. */
+        private void abortLeg(List<Runnable> actions) {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            Channel ch = channel;
+            if (ch != null) {
+                actions.add(ch::abort);
+            }
         }
 
         /** The close timeout passed: answer a waiting peer with its own status, drop any other open leg. */

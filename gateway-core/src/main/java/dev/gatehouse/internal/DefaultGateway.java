@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -130,6 +131,16 @@ public final class DefaultGateway implements Gateway {
 
     ScheduledThreadPoolExecutor scheduler() {
         return scheduler;
+    }
+
+    /** Runs a task after a delay on the gateway's timer thread; a cancelled task is forgotten at once. */
+    public ScheduledFuture<?> schedule(Runnable task, Duration delay) {
+        return scheduler.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Drops every connection left, without close handshakes: the last step of stopping. */
+    public void abortAll() {
+        registry.all().forEach(Bridge::abort);
     }
 
     @Override

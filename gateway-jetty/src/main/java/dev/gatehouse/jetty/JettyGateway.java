@@ -42,7 +42,7 @@ import dev.gatehouse.internal.DefaultGateway;
  *
  * <p>Routes match the request path inside the context (servlet: context path removed). The mount owns
  * one Jetty {@link WebSocketClient} for all backend legs, started and stopped with the context or
- * handler. When the server stops, the gateway drains before Jetty closes anything: new upgrades get 503,
+ * handler, which shares the server's thread pool, scheduler and buffer pool. When the server stops, the gateway drains before Jetty closes anything: new upgrades get 503,
  * open connections are closed with 1012 over the gateway's {@link Gateway#drainWindow()}, and the stop
  * waits for them up to that window plus the close timeout.
  */
@@ -60,17 +60,13 @@ public final class JettyGateway extends ContainerLifeCycle {
         }
     };
     private Server listening; // the server whose stop drains the gateway; guarded by this
+    private HttpClient http;  // the backend legs' HTTP client, from start to stop; guarded by this
+    private WebSocketClient client; // the backend legs' WebSocket client, from start to stop; guarded by this
 
     private JettyGateway(Gateway gateway, Supplier<Server> server) {
         this.gateway = DefaultGateway.of(gateway);
         this.server = server;
-        HttpClient http = new HttpClient();
-        http.setSslContextFactory(tls(this.gateway.backendTls()));
-        http.setConnectTimeout(this.gateway.settings().connectTimeout().toMillis());
-        WebSocketClient client = new WebSocketClient(http);
-        client.setStopTimeout(0);
-        addBean(client, true);
-        this.dialer = new BackendDialer(this.gateway, client);
+        this.dialer = new BackendDialer(this.gateway);
     }
 
     /**
@@ -134,10 +130,27 @@ public final class JettyGateway extends ContainerLifeCycle {
     @Override
     protected void doStart() throws Exception {
         Server s = server.get();
+        HttpClient h = new HttpClient();
+        h.setSslContextFactory(tls(gateway.backendTls()));
+        h.setConnectTimeout(gateway.settings().connectTimeout().toMillis());
         if (s != null) {
-            synchronized (this) {
-                listening = s;
-            }
+            // One thread pool, timer and buffer pool for both legs: a relayed frame is read and written on
+            // the same pool, and buffers flow between legs without crossing pools.
+            h.setExecutor(s.getThreadPool());
+            h.setScheduler(s.getScheduler());
+            h.setByteBufferPool(s.getByteBufferPool());
+        }
+        h.start(); // started before the WebSocketClient wraps it, so that it reuses the pools above
+        WebSocketClient c = new WebSocketClient(h);
+        c.setStopTimeout(0);
+        c.start();
+        synchronized (this) {
+            http = h;
+            client = c;
+            listening = s;
+        }
+        dialer.client(c);
+        if (s != null) {
             s.addEventListener(drainOnStop);
         }
         super.doStart();
@@ -146,13 +159,26 @@ public final class JettyGateway extends ContainerLifeCycle {
     @Override
     protected void doStop() throws Exception {
         drainAndWait();
+        gateway.abortAll();
         Server s;
+        HttpClient h;
+        WebSocketClient c;
         synchronized (this) {
             s = listening;
+            h = http;
+            c = client;
             listening = null;
+            http = null;
+            client = null;
         }
         if (s != null) {
             s.removeEventListener(drainOnStop);
+        }
+        if (c != null) {
+            c.stop();
+        }
+        if (h != null) {
+            h.stop();
         }
         super.doStop();
     }

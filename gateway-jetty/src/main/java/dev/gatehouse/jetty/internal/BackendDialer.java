@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -49,11 +50,15 @@ public final class BackendDialer {
     private static final int MAX_BODY = 8 * 1024;
 
     private final DefaultGateway gateway;
-    private final WebSocketClient client;
+    private volatile WebSocketClient client; // set when the mount starts
 
-    /** A dialler for the gateway's backends through a started-with-the-mount client. */
-    public BackendDialer(DefaultGateway gateway, WebSocketClient client) {
+    /** A dialler for the gateway's backends; {@link #client(WebSocketClient)} gives it its client. */
+    public BackendDialer(DefaultGateway gateway) {
         this.gateway = gateway;
+    }
+
+    /** The started client to dial with. */
+    public void client(WebSocketClient client) {
         this.client = client;
     }
 
@@ -106,7 +111,20 @@ public final class BackendDialer {
         } catch (IOException | RuntimeException e) {
             connect = CompletableFuture.failedFuture(e);
         }
-        CompletableFuture<Session> bounded = connect.orTimeout(timeoutMillis + 1000, TimeUnit.MILLISECONDS);
+        // A bound of our own over Jetty's handshake timeout, on the gateway's timer (which forgets
+        // cancelled tasks, unlike CompletableFuture.orTimeout's).
+        CompletableFuture<Session> bounded = new CompletableFuture<>();
+        ScheduledFuture<?> bound = gateway.schedule(() -> bounded.completeExceptionally(
+                new TimeoutException("backend dial exceeded " + (timeoutMillis + 1000) + " ms")),
+                Duration.ofMillis(timeoutMillis + 1000));
+        connect.whenComplete((session, failure) -> {
+            bound.cancel(false);
+            if (failure == null) {
+                bounded.complete(session);
+            } else {
+                bounded.completeExceptionally(failure);
+            }
+        });
         CompletableFuture<Session> attempt = connect;
         return bounded.handle((session, failure) -> {
             if (failure == null) {

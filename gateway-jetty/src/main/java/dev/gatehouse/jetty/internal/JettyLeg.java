@@ -24,6 +24,7 @@ import dev.gatehouse.spi.Completion;
 public final class JettyLeg implements Session.Listener, Channel {
 
     private static final Logger LOG = LoggerFactory.getLogger(JettyLeg.class);
+    private static final int INPUT_BUFFER_SIZE = 64 * 1024;
 
     private final ChannelHandler handler;
     private final Consumer<JettyLeg> onOpen;
@@ -50,6 +51,9 @@ public final class JettyLeg implements Session.Listener, Channel {
         session.setIdleTimeout(idleTimeout);
         session.setMaxTextMessageSize(Long.MAX_VALUE);
         session.setMaxBinaryMessageSize(Long.MAX_VALUE);
+        // Reads of up to 64 KiB relay bulk messages in few fragments; Jetty releases the buffer whenever a
+        // read finds nothing, so idle connections do not hold it.
+        session.setInputBufferSize(INPUT_BUFFER_SIZE);
         onOpen.accept(this);
     }
 
