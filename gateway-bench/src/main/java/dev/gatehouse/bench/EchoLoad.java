@@ -45,7 +45,7 @@ final class EchoLoad {
         Scenario s = run.scenario();
         Sample sample = run.sample();
         EchoLoad load = new EchoLoad(s.size(), s.text());
-        try (LoadClient client = new LoadClient(Auth.NONE)) {
+        try (LoadClient client = new LoadClient()) {
             LoadClient.Opened<EchoConn> opened = client.openAll(run.connections(), i -> new EchoConn(load), run.uri(),
                     Duration.ofSeconds(60));
             if (opened.failed() > 0) {

@@ -1,12 +1,17 @@
 package dev.gatehouse.bench;
 
+import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
+import dev.gatehouse.Authenticator;
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Route;
@@ -17,7 +22,10 @@ import dev.gatehouse.jetty.JettyGateway;
  * The gateway role: a Jetty 12 core server on 127.0.0.1 with {@link JettyGateway#handler} and one route,
  * {@code /echo} to the backend's {@code /echo}. Idle timeout and keepalive keep their defaults; the message
  * size limit is raised for the 1 MiB scenario. Usage:
- * {@code gateway --backend ws://127.0.0.1:P [--port 0] [--auth none] [--max-lifetime 60m]}.
+ * {@code gateway --backend ws://127.0.0.1:P [--port 0] [--auth none|jwt-hs256|jwt-rs256] [--auth-key FILE]
+ * [--max-lifetime 60m]}. A JWT mode verifies the token of every handshake with the key in {@code FILE}, a
+ * JWK in JSON (the shared secret for {@code jwt-hs256}, the RSA public key for {@code jwt-rs256}); the file
+ * is read once, before the server starts.
  */
 final class GatewayRole {
 
@@ -28,6 +36,7 @@ final class GatewayRole {
         int port = 0;
         URI backend = null;
         Auth auth = Auth.NONE;
+        Path authKey = null;
         Duration maxLifetime = Duration.ofMinutes(60);
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
@@ -40,6 +49,9 @@ final class GatewayRole {
                 case "--auth":
                     auth = Auth.parse(Args.value(args, i));
                     break;
+                case "--auth-key":
+                    authKey = Path.of(Args.value(args, i));
+                    break;
                 case "--max-lifetime":
                     maxLifetime = Args.duration("--max-lifetime", Args.value(args, i));
                     break;
@@ -50,9 +62,11 @@ final class GatewayRole {
         if (backend == null) {
             throw new UsageException("gateway: --backend ws://HOST:PORT is required");
         }
+        Authenticator authenticator = auth.authenticator(authKey == null ? null : readKey(authKey));
+        System.err.println("gateway: --auth " + auth.flag() + (auth == Auth.NONE ? "" : ": " + authenticator));
         Gateway gateway = Gateway.builder()
                 .route(Route.builder("/echo")
-                        .authenticator(auth.authenticator())
+                        .authenticator(authenticator)
                         .backend(Backend.of(backend.resolve("/echo")))
                         .build())
                 .settings(Settings.builder().maxMessageSize(EchoBackend.MAX_MESSAGE).build())
@@ -68,5 +82,13 @@ final class GatewayRole {
         server.setHandler(JettyGateway.handler(gateway, server));
         server.start();
         RoleControl.serve(server, connector.getLocalPort(), maxLifetime);
+    }
+
+    private static String readKey(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UsageException("--auth-key: cannot read " + file + " (" + e + ")");
+        }
     }
 }

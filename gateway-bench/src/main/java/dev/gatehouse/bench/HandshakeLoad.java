@@ -1,5 +1,6 @@
 package dev.gatehouse.bench;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -14,8 +15,10 @@ import org.eclipse.jetty.websocket.api.Session;
  * The handshakes scenario: each worker connects, closes with 1000 as soon as the session opens, and
  * connects again when the close handshake completes. Through the gateway every cycle includes the
  * gateway's dial of the backend. Records {@code rate} (completed connect-then-close cycles per second),
- * {@code handshakes}, {@code failures} and CPU per handshake. The credential, if any, comes from the
- * {@link Auth} mode; only {@link Auth#NONE} exists so far.
+ * {@code handshakes}, {@code failures} and CPU per handshake. The credential comes from the {@link Auth}
+ * mode's {@link Auth.Keys}: every worker gets its own, signed before the run starts and sent on each of
+ * its handshakes, so that the load generator never signs during the run while the gateway verifies the
+ * token on every handshake.
  */
 final class HandshakeLoad {
 
@@ -23,23 +26,29 @@ final class HandshakeLoad {
 
     private final LoadClient client;
     private final Run run;
+    private final List<Auth.Credential> credentials; // one per worker
     private final LongAdder completed = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private final CountDownLatch stopped;
     private volatile boolean running = true;
 
-    private HandshakeLoad(LoadClient client, Run run) {
+    private HandshakeLoad(LoadClient client, Run run, List<Auth.Credential> credentials) {
         this.client = client;
         this.run = run;
+        this.credentials = List.copyOf(credentials);
         this.stopped = new CountDownLatch(run.connections());
     }
 
-    static Sample run(Run run, Auth auth) throws InterruptedException {
+    /**
+     * Runs the scenario with a credential from {@code keys} for each worker ({@link Auth.Keys#NONE}: none).
+     */
+    static Sample run(Run run, Auth.Keys keys) throws InterruptedException {
         Sample sample = run.sample();
-        try (LoadClient client = new LoadClient(auth)) {
-            HandshakeLoad load = new HandshakeLoad(client, run);
+        List<Auth.Credential> credentials = keys.credentials(run.connections()); // signed up front
+        try (LoadClient client = new LoadClient()) {
+            HandshakeLoad load = new HandshakeLoad(client, run, credentials);
             for (int w = 0; w < run.connections(); w++) {
-                load.next();
+                load.next(w);
             }
             Thread.sleep(run.warmup().toMillis());
             long c0 = load.completed.sum();
@@ -68,13 +77,13 @@ final class HandshakeLoad {
     }
 
     /** Starts a worker's next cycle, or retires the worker once the run is over. */
-    private void next() {
+    private void next(int worker) {
         if (!running) {
             stopped.countDown();
             return;
         }
-        HandshakeConn c = new HandshakeConn(this);
-        client.connect(c, run.uri()).whenComplete((session, failure) -> {
+        HandshakeConn c = new HandshakeConn(this, worker);
+        client.connect(c, run.uri(), credentials.get(worker)).whenComplete((session, failure) -> {
             if (failure != null) {
                 c.finish(false);
             }
@@ -85,17 +94,19 @@ final class HandshakeLoad {
      * After a failure the next cycle starts 10 ms later, on another thread: a refusing target neither spins
      * the worker nor, when the failure is reported synchronously, deepens the stack.
      */
-    private void retry() {
-        CompletableFuture.runAsync(this::next, RETRY_DELAY);
+    private void retry(int worker) {
+        CompletableFuture.runAsync(() -> next(worker), RETRY_DELAY);
     }
 
     /** One cycle: close on open, and start the next cycle once closed or failed. */
     public static final class HandshakeConn extends LoadClient.Conn {
         private final HandshakeLoad load;
+        private final int worker;
         private final AtomicBoolean finished = new AtomicBoolean();
 
-        HandshakeConn(HandshakeLoad load) {
+        HandshakeConn(HandshakeLoad load, int worker) {
             this.load = load;
+            this.worker = worker;
         }
 
         @Override
@@ -120,10 +131,10 @@ final class HandshakeLoad {
             if (finished.compareAndSet(false, true)) {
                 if (ok) {
                     load.completed.increment();
-                    load.next();
+                    load.next(worker);
                 } else {
                     load.failed.increment();
-                    load.retry();
+                    load.retry(worker);
                 }
             }
         }

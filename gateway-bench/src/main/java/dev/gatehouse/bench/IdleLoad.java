@@ -42,7 +42,7 @@ final class IdleLoad {
         Sample sample = run.sample();
         Child measured = run.side() == Side.GATEWAY ? run.gateway() : run.backend();
         IdleLoad load = new IdleLoad();
-        try (LoadClient client = new LoadClient(Auth.NONE)) {
+        try (LoadClient client = new LoadClient()) {
             LoadClient.Opened<IdleConn> warm = client.openAll(WARMUP_CONNECTIONS, i -> new IdleConn(load), run.uri(),
                     Duration.ofSeconds(60));
             load.echoAll(warm.open(), Duration.ofSeconds(30));

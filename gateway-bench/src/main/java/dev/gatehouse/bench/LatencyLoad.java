@@ -34,7 +34,7 @@ final class LatencyLoad {
     static Sample run(Run run) throws InterruptedException {
         Sample sample = run.sample();
         LatencyLoad load = new LatencyLoad();
-        try (LoadClient client = new LoadClient(Auth.NONE)) {
+        try (LoadClient client = new LoadClient()) {
             LoadClient.Opened<LatencyConn> opened = client.openAll(run.connections(), i -> new LatencyConn(load),
                     run.uri(), Duration.ofSeconds(60));
             if (opened.failed() > 0) {

@@ -29,10 +29,8 @@ final class LoadClient implements AutoCloseable {
 
     private final HttpClient http;
     private final WebSocketClient client;
-    private final Auth auth;
 
-    LoadClient(Auth auth) {
-        this.auth = auth;
+    LoadClient() {
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("load");
         threads.setDaemon(true);
@@ -55,11 +53,16 @@ final class LoadClient implements AutoCloseable {
         }
     }
 
-    /** Starts a handshake; the future fails on refusal or after 15 s. */
+    /** Starts a handshake without a credential; the future fails on refusal or after 15 s. */
     CompletableFuture<Session> connect(Object endpoint, URI uri) {
+        return connect(endpoint, uri, Auth.Credential.ANONYMOUS);
+    }
+
+    /** Starts a handshake with a credential; the future fails on refusal or after 15 s. */
+    CompletableFuture<Session> connect(Object endpoint, URI uri, Auth.Credential credential) {
         ClientUpgradeRequest request = new ClientUpgradeRequest(uri);
         request.setTimeout(15, TimeUnit.SECONDS);
-        auth.decorate(request);
+        credential.decorate(request);
         try {
             return client.connect(endpoint, request);
         } catch (IOException | RuntimeException e) {

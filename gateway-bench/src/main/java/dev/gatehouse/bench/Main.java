@@ -7,7 +7,8 @@ import java.util.Arrays;
  * ({@link Orchestrator}); the sub-commands run one role each:
  * <ul>
  * <li>{@code backend --port 0}: the echo backend ({@link EchoBackend});</li>
- * <li>{@code gateway --backend ws://127.0.0.1:P --port 0 [--auth none]}: the gateway ({@link GatewayRole});</li>
+ * <li>{@code gateway --backend ws://127.0.0.1:P --port 0 [--auth none|jwt-hs256|jwt-rs256 --auth-key FILE]}: the
+ * gateway ({@link GatewayRole});</li>
  * <li>{@code jmh [JMH options]}: the microbenchmarks, through JMH's own command line;</li>
  * <li>{@code jfr-top FILE [--top N] [--thread PREFIX]}: the hottest methods of a JFR recording ({@link JfrTop}).</li>
  * </ul>

@@ -28,6 +28,11 @@ import java.util.concurrent.TimeoutException;
  * lowest median latency), because a busy machine only ever makes a run slower. Every scenario has a hard
  * time bound, and the whole run one more; every child JVM is stopped in a {@code finally} block, by a
  * shutdown hook if the orchestrator is interrupted, and by itself if its stdin closes.
+ *
+ * <p>A scenario with an {@link Auth} mode other than {@link Auth#NONE} runs its gateway side against a
+ * gateway of its own, started on the shared backend with {@code --auth MODE --auth-key FILE} and fresh keys
+ * from {@link Auth#newKeys()}; the key file is deleted as soon as that gateway has started. Its direct side
+ * is unchanged: the shared backend, no credential.
  */
 final class Orchestrator {
 
@@ -43,6 +48,7 @@ final class Orchestrator {
     private final List<String> notes = new ArrayList<>();
     private Child backend; // the shared backend, null until needed or after a timeout
     private Child gateway; // the shared gateway, likewise
+    private volatile Child authGateway; // the current scenario's own gateway (a JWT mode), or null
     private int childCount;
 
     private Orchestrator(Options options, Path logs, String commandLine) {
@@ -157,25 +163,41 @@ final class Orchestrator {
             return;
         }
         ensureSharedChildren();
-        for (int round = 1; round <= options.rounds; round++) {
-            for (Side side : Side.values()) {
-                Run run = new Run(s, side, round, uri(side == Side.DIRECT ? backend : gateway), backend, gateway,
-                        options.connections(s), options.warmup, options.duration, options.hold);
-                Sample sample = runOnce(run);
-                out.add(sample);
-                System.err.println("  " + sample.describe());
+        Child target = gateway;
+        Auth.Keys keys = Auth.Keys.NONE;
+        try {
+            if (s.auth() != Auth.NONE) {
+                keys = s.auth().newKeys();
+                Path jfr = options.jfr == null ? null : jfrFile(options.jfr, s.flag());
+                if (jfr != null) {
+                    notes.add("The " + s.flag() + " gateway JVM was recorded with JFR into " + jfr + ".");
+                }
+                authGateway = startGateway(backend, s.flag(), jfr == null ? List.of() : jfrArgs(jfr), keys);
+                target = authGateway;
             }
+            for (int round = 1; round <= options.rounds; round++) {
+                for (Side side : Side.values()) {
+                    Run run = new Run(s, side, round, uri(side == Side.DIRECT ? backend : target), backend, target,
+                            options.connections(s), options.warmup, options.duration, options.hold);
+                    // The direct side never sends a credential: the backend does not authenticate.
+                    Sample sample = runOnce(run, side == Side.DIRECT ? Auth.Keys.NONE : keys);
+                    out.add(sample);
+                    System.err.println("  " + sample.describe());
+                }
+            }
+        } finally {
+            stopAuthGateway();
         }
     }
 
-    private static Sample runOnce(Run run) throws InterruptedException {
+    private static Sample runOnce(Run run, Auth.Keys keys) throws InterruptedException {
         switch (run.scenario().kind()) {
             case ECHO:
                 return EchoLoad.run(run);
             case LATENCY:
                 return LatencyLoad.run(run);
             case HANDSHAKES:
-                return HandshakeLoad.run(run, Auth.NONE);
+                return HandshakeLoad.run(run, keys);
             default:
                 throw new IllegalArgumentException("scenario " + run.scenario().flag() + " runs on its own processes");
         }
@@ -190,7 +212,7 @@ final class Orchestrator {
             try {
                 idleBackend = startBackend("idle-" + side);
                 if (side == Side.GATEWAY) {
-                    idleGateway = startGateway(idleBackend, "idle", List.of());
+                    idleGateway = startGateway(idleBackend, "idle", List.of(), Auth.Keys.NONE);
                 }
                 Child measured = side == Side.GATEWAY ? idleGateway : idleBackend;
                 long needed = IdleLoad.filesNeeded(side, n);
@@ -226,10 +248,23 @@ final class Orchestrator {
         backend = startBackend("shared");
         List<String> jfr = List.of();
         if (options.jfr != null) {
-            jfr = List.of("-XX:StartFlightRecording=filename=" + options.jfr + ",settings=profile,dumponexit=true");
-            notes.add("The shared gateway JVM (all scenarios but idle) was recorded with JFR into " + options.jfr + ".");
+            jfr = jfrArgs(options.jfr);
+            notes.add("The shared gateway JVM (all scenarios but idle and the JWT handshakes) was recorded with JFR into "
+                    + options.jfr + ".");
         }
-        gateway = startGateway(backend, "shared", jfr);
+        gateway = startGateway(backend, "shared", jfr, Auth.Keys.NONE);
+    }
+
+    private static List<String> jfrArgs(Path file) {
+        return List.of("-XX:StartFlightRecording=filename=" + file + ",settings=profile,dumponexit=true");
+    }
+
+    /** The recording of a scenario's own gateway: {@code gw.jfr} becomes {@code gw-handshakes-hs256.jfr}. */
+    static Path jfrFile(Path shared, String scenario) {
+        String name = shared.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String mine = dot > 0 ? name.substring(0, dot) + "-" + scenario + name.substring(dot) : name + "-" + scenario;
+        return shared.resolveSibling(mine);
     }
 
     private Child startBackend(String tag) {
@@ -237,20 +272,55 @@ final class Orchestrator {
         return Child.start("backend", CHILD_JVM, List.of("--port", "0"), log("backend-" + tag), START_TIMEOUT);
     }
 
-    private Child startGateway(Child backendChild, String tag, List<String> extraJvm) {
-        System.err.println("starting gateway (" + tag + ")");
+    /**
+     * Starts a gateway on {@code backendChild} that authenticates with {@code keys}' mode. A JWT mode's
+     * verification key goes to the child in a file readable only by this user, deleted once the child has
+     * started (it reads the file before it listens).
+     */
+    private Child startGateway(Child backendChild, String tag, List<String> extraJvm, Auth.Keys keys) {
+        System.err.println("starting gateway (" + tag + ", auth " + keys.mode().flag() + ")");
         List<String> jvm = new ArrayList<>(CHILD_JVM);
         jvm.addAll(options.gatewayJvmArgs);
         jvm.addAll(extraJvm);
-        return Child.start("gateway", jvm, List.of("--backend", "ws://127.0.0.1:" + backendChild.port(), "--port", "0",
-                "--auth", Auth.NONE.flag()), log("gateway-" + tag), START_TIMEOUT);
+        List<String> args = new ArrayList<>(List.of("--backend", "ws://127.0.0.1:" + backendChild.port(), "--port", "0",
+                "--auth", keys.mode().flag()));
+        Path keyFile = null;
+        try {
+            String jwk = keys.verificationJwk();
+            if (jwk != null) {
+                keyFile = Files.createTempFile("gatehouse-bench-" + keys.mode().flag() + "-", ".jwk.json");
+                Files.writeString(keyFile, jwk, StandardCharsets.UTF_8);
+                args.add("--auth-key");
+                args.add(keyFile.toString());
+            }
+            return Child.start("gateway", jvm, args, log("gateway-" + tag), START_TIMEOUT);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the gateway's key file", e);
+        } finally {
+            if (keyFile != null) {
+                try {
+                    Files.deleteIfExists(keyFile);
+                } catch (IOException e) {
+                    System.err.println("cannot delete " + keyFile + ": " + e);
+                }
+            }
+        }
     }
 
     private Path log(String name) {
         return logs.resolve(String.format("%02d-%s.log", ++childCount, name));
     }
 
+    private void stopAuthGateway() {
+        Child g = authGateway;
+        authGateway = null;
+        if (g != null) {
+            g.close();
+        }
+    }
+
     private void stopSharedChildren() {
+        stopAuthGateway();
         if (gateway != null) {
             gateway.close();
             gateway = null;

@@ -9,21 +9,28 @@ import java.util.Locale;
 enum Scenario {
 
     /** 200 connections, each with one 64 B binary message in flight: messages per second. */
-    THROUGHPUT("throughput", Kind.ECHO, 200, 1, 64, false, false),
+    THROUGHPUT("throughput", Kind.ECHO, 200, 1, 64, false, false, Auth.NONE),
     /** Like {@link #THROUGHPUT} with 64-character text messages. */
-    THROUGHPUT_TEXT("throughput-text", Kind.ECHO, 200, 1, 64, true, false),
+    THROUGHPUT_TEXT("throughput-text", Kind.ECHO, 200, 1, 64, true, false, Auth.NONE),
     /** 50 connections, each with four 64 B binary messages in flight: messages per second. */
-    PIPELINED("pipelined", Kind.ECHO, 50, 4, 64, false, false),
+    PIPELINED("pipelined", Kind.ECHO, 50, 4, 64, false, false, Auth.NONE),
     /** 10 connections, each with four 16 KiB binary messages in flight: MB per second. */
-    BULK_16K("bulk-16k", Kind.ECHO, 10, 4, 16 * 1024, false, true),
+    BULK_16K("bulk-16k", Kind.ECHO, 10, 4, 16 * 1024, false, true, Auth.NONE),
     /** 10 connections, each with four 1 MiB binary messages in flight: MB per second. */
-    BULK_1M("bulk-1m", Kind.ECHO, 10, 4, 1024 * 1024, false, true),
+    BULK_1M("bulk-1m", Kind.ECHO, 10, 4, 1024 * 1024, false, true, Auth.NONE),
     /** 10 connections at 2,000 messages per second in all, open loop: round-trip percentiles. */
-    LATENCY("latency", Kind.LATENCY, 10, 0, 64, false, false),
+    LATENCY("latency", Kind.LATENCY, 10, 0, 64, false, false, Auth.NONE),
     /** 16 workers each connecting then closing, without authentication: handshakes per second. */
-    HANDSHAKES("handshakes", Kind.HANDSHAKES, 16, 0, 0, false, false),
+    HANDSHAKES("handshakes", Kind.HANDSHAKES, 16, 0, 0, false, false, Auth.NONE),
+    /**
+     * {@link #HANDSHAKES} with an HS256 JWT verified by the gateway on every handshake. The direct side is
+     * the same plain handshake as {@link #HANDSHAKES}'s: the backend has no authentication.
+     */
+    HANDSHAKES_HS256("handshakes-hs256", Kind.HANDSHAKES, 16, 0, 0, false, false, Auth.JWT_HS256),
+    /** {@link #HANDSHAKES_HS256} with an RS256 JWT (2048-bit RSA); the direct side is again unauthenticated. */
+    HANDSHAKES_RS256("handshakes-rs256", Kind.HANDSHAKES, 16, 0, 0, false, false, Auth.JWT_RS256),
     /** 9,000 bridged connections held open: gateway memory per connection, and whether all still echo. */
-    IDLE("idle", Kind.IDLE, 9000, 0, 64, false, false);
+    IDLE("idle", Kind.IDLE, 9000, 0, 64, false, false, Auth.NONE);
 
     /** How a scenario drives its connections. */
     enum Kind {
@@ -47,8 +54,9 @@ enum Scenario {
     private final int size;
     private final boolean text;
     private final boolean bulk;
+    private final Auth auth;
 
-    Scenario(String flag, Kind kind, int connections, int inFlight, int size, boolean text, boolean bulk) {
+    Scenario(String flag, Kind kind, int connections, int inFlight, int size, boolean text, boolean bulk, Auth auth) {
         this.flag = flag;
         this.kind = kind;
         this.connections = connections;
@@ -56,6 +64,7 @@ enum Scenario {
         this.size = size;
         this.text = text;
         this.bulk = bulk;
+        this.auth = auth;
     }
 
     /** The name on the command line and in the table. */
@@ -87,6 +96,14 @@ enum Scenario {
         return bulk;
     }
 
+    /**
+     * How the gateway authenticates the scenario's clients. The direct side never authenticates: the
+     * backend has no authenticator, so its figure is always that of a plain handshake.
+     */
+    Auth auth() {
+        return auth;
+    }
+
     /** Whether the messages are text. */
     boolean text() {
         return text;
@@ -100,7 +117,8 @@ enum Scenario {
             case LATENCY:
                 return connectionCount + " conns, " + LATENCY_RATE + " msg/s, " + sizeLabel(size);
             case HANDSHAKES:
-                return connectionCount + " workers, no auth";
+                return connectionCount + " workers, " + (auth == Auth.NONE ? "no auth"
+                        : auth.algorithm() + " JWT (direct: no auth)");
             default:
                 return connectionCount + " bridged conns";
         }

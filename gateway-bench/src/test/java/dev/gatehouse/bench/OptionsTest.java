@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -50,6 +51,24 @@ class OptionsTest {
     }
 
     @Test
+    void runsTheJwtHandshakesRightAfterThePlainOnes() {
+        List<Scenario> all = Options.parse("all").scenarios;
+        int plain = all.indexOf(Scenario.HANDSHAKES);
+        assertEquals(List.of(Scenario.HANDSHAKES, Scenario.HANDSHAKES_HS256, Scenario.HANDSHAKES_RS256),
+                all.subList(plain, plain + 3));
+        assertEquals(Auth.NONE, Scenario.HANDSHAKES.auth());
+        assertEquals(Auth.JWT_HS256, Scenario.parse("handshakes-hs256").auth());
+        assertEquals(Auth.JWT_RS256, Scenario.parse("handshakes-rs256").auth());
+        assertEquals(16, Options.parse("handshakes-rs256").connections(Scenario.HANDSHAKES_RS256));
+    }
+
+    @Test
+    void namesAScenariosOwnRecordingAfterTheSharedOne() {
+        assertEquals(Path.of("/tmp/gw-handshakes-hs256.jfr"), Orchestrator.jfrFile(Path.of("/tmp/gw.jfr"), "handshakes-hs256"));
+        assertEquals(Path.of("/tmp/gw-handshakes-rs256"), Orchestrator.jfrFile(Path.of("/tmp/gw"), "handshakes-rs256"));
+    }
+
+    @Test
     void parsesDurationsInSeveralUnits() {
         assertEquals(Duration.ofMillis(250), Args.duration("--x", "250ms"));
         assertEquals(Duration.ofMillis(1500), Args.duration("--x", "1.5s"));
@@ -74,7 +93,9 @@ class OptionsTest {
     @Test
     void authModesAreParsedByName() {
         assertEquals(Auth.NONE, Auth.parse("none"));
-        assertEquals("--auth: jwt (expected: one of none)",
+        assertEquals(Auth.JWT_HS256, Auth.parse("jwt-hs256"));
+        assertEquals(Auth.JWT_RS256, Auth.parse("JWT-RS256"));
+        assertEquals("--auth: jwt (expected: one of none, jwt-hs256, jwt-rs256)",
                 assertThrows(UsageException.class, () -> Auth.parse("jwt")).getMessage());
     }
 }

@@ -12,20 +12,32 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Runs the real harness, child JVMs included, on one cheap scenario; asserts that it works, never on speed. */
+/**
+ * Runs the real harness, child JVMs included, on two cheap scenarios (one with a gateway of its own that
+ * verifies a JWT); asserts that it works, never on speed.
+ */
 class OrchestratorTest {
 
     @Test
     @Timeout(60)
-    void runsAQuickThroughputScenarioEndToEndAndStopsItsChildren(@TempDir Path logs) throws Exception {
+    void runsQuickThroughputAndJwtHandshakeScenariosEndToEndAndStopsItsChildren(@TempDir Path logs) throws Exception {
         long childrenBefore = ProcessHandle.current().children().count();
-        int exit = Orchestrator.run("throughput", "--quick", "--connections", "10", "--duration", "1s", "--warmup", "200ms",
+        int exit = Orchestrator.run("throughput", "handshakes-hs256", "--quick", "--connections", "10", "--duration", "1s", "--warmup", "200ms",
                 "--logs", logs.toString());
         assertEquals(0, exit, () -> "exit code; logs: " + logs);
         String results = Files.readString(logs.resolve("results.md"), StandardCharsets.UTF_8);
-        assertTrue(results.matches("(?s).*\\| throughput \\| msg/s, 10×1 64 B binary +\\|.*"), results);
+        assertTrue(results.matches("(?s).*\\| throughput +\\| msg/s, 10×1 64 B binary +\\|.*"), results);
         assertTrue(results.contains("throughput round 1 direct: rate="), results);
         assertTrue(results.contains("throughput round 1 gateway: rate="), results);
+        // Exit code 0: every handshake through the HS256 gateway carried a token that it accepted.
+        assertTrue(results.matches("(?s).*\\| handshakes-hs256 +\\| handshakes/s, 10 workers, HS256 JWT \\(direct: no auth\\) +\\|.*"),
+                results);
+        assertTrue(results.contains("handshakes-hs256 round 1 gateway: rate="), results);
+        try (var files = Files.list(logs)) {
+            Path log = files.filter(f -> f.getFileName().toString().endsWith("-gateway-handshakes-hs256.log")).findFirst()
+                    .orElseThrow();
+            assertTrue(Files.readString(log, StandardCharsets.UTF_8).contains("--auth jwt-hs256: JwtAuthenticator[algorithms=[HS256]"));
+        }
         // Every child JVM is gone once the run returns.
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (ProcessHandle.current().children().count() > childrenBefore && System.nanoTime() < deadline) {

@@ -52,6 +52,29 @@ class ReportTest {
     }
 
     @Test
+    void judgesJwtHandshakesAgainstPlainDirectHandshakes() {
+        List<Sample> hs256 = List.of(
+                sample(Scenario.HANDSHAKES_HS256, Side.DIRECT, 1, 4000, 200, 0),
+                sample(Scenario.HANDSHAKES_HS256, Side.GATEWAY, 1, 3100, 200, 250));
+        List<Table.Row> rows = Report.rows(Scenario.HANDSHAKES_HS256, 16, hs256, null);
+        assertEquals(new Table.Row("handshakes-hs256", "handshakes/s, 16 workers, HS256 JWT (direct: no auth)", "4,000",
+                "3,100", "0.78", "≥ 0.75×", "met"), rows.get(0));
+        assertEquals("-", rows.get(1).target(), "no CPU target with a JWT");
+        List<Sample> rs256 = List.of(
+                sample(Scenario.HANDSHAKES_RS256, Side.DIRECT, 1, 4000, 200, 0),
+                sample(Scenario.HANDSHAKES_RS256, Side.GATEWAY, 1, 1000, 200, 900));
+        Table.Row rs = Report.rows(Scenario.HANDSHAKES_RS256, 16, rs256, null).get(0);
+        assertEquals("handshakes/s, 16 workers, RS256 JWT (direct: no auth)", rs.metric());
+        assertEquals("-", rs.verdict(), "RS256 is informative");
+        List<Sample> plain = List.of(
+                sample(Scenario.HANDSHAKES, Side.DIRECT, 1, 4000, 200, 0),
+                sample(Scenario.HANDSHAKES, Side.GATEWAY, 1, 3100, 200, 110));
+        List<Table.Row> plainRows = Report.rows(Scenario.HANDSHAKES, 16, plain, null);
+        assertEquals("MISSED", plainRows.get(0).verdict(), "0.78 < 0.80");
+        assertEquals("met", plainRows.get(1).verdict());
+    }
+
+    @Test
     void judgesLatencyAgainstTheDirectMedian() {
         Sample d = new Sample(Scenario.LATENCY, Side.DIRECT, 1);
         d.put("p50", 100);
