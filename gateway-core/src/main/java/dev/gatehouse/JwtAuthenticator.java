@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.net.MalformedURLException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.security.Key;
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
@@ -26,6 +27,11 @@ import org.slf4j.LoggerFactory;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jose.crypto.Ed25519Verifier;
+import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
+import com.nimbusds.jose.jwk.OctetKeyPair;
 import com.nimbusds.jose.KeySourceException;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
@@ -81,7 +87,9 @@ public final class JwtAuthenticator implements Authenticator {
     private static final Logger LOG = LoggerFactory.getLogger(JwtAuthenticator.class);
     private static final Set<JWSAlgorithm> HMAC = Set.of(JWSAlgorithm.HS256, JWSAlgorithm.HS384, JWSAlgorithm.HS512);
     private static final List<String> SUPPORTED = List.of("HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
-            "PS256", "PS384", "PS512", "ES256", "ES384", "ES512");
+            "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EDDSA");
+    /** The class nimbus-jose-jwt verifies Ed25519 signatures with, from its optional dependency Tink. */
+    private static final String ED25519_PROVIDER = "com.google.crypto.tink.subtle.Ed25519Verify";
 
     private final DefaultJWTProcessor<SecurityContext> processor;
     private final List<CredentialSource> sources;
@@ -214,6 +222,69 @@ public final class JwtAuthenticator implements Authenticator {
         return scopes;
     }
 
+    /**
+     * An Ed25519 public key (a JWK of type OKP) in the shape of a {@link java.security.Key}, which is what
+     * nimbus's processor hands from key selector to verifier factory; nimbus has no JCA form for it.
+     */
+    private static final class OkpKey implements PublicKey {
+        private static final long serialVersionUID = 1L;
+        private final transient OctetKeyPair jwk;
+
+        OkpKey(OctetKeyPair jwk) {
+            this.jwk = jwk;
+        }
+
+        @Override
+        public String getAlgorithm() {
+            return "Ed25519";
+        }
+
+        @Override
+        public String getFormat() {
+            return "JWK";
+        }
+
+        @Override
+        public byte[] getEncoded() {
+            return jwk.getDecodedX();
+        }
+    }
+
+    /** Selects keys as nimbus does, and Ed25519 keys (which nimbus's selector cannot convert) for EdDSA. */
+    private static final class KeySelector extends JWSVerificationKeySelector<SecurityContext> {
+        KeySelector(Set<JWSAlgorithm> algorithms, JWKSource<SecurityContext> source) {
+            super(algorithms, source);
+        }
+
+        @Override
+        public List<Key> selectJWSKeys(JWSHeader header, SecurityContext context) throws KeySourceException {
+            if (!JWSAlgorithm.EdDSA.equals(header.getAlgorithm())) {
+                return super.selectJWSKeys(header, context);
+            }
+            if (!isAllowed(header.getAlgorithm())) {
+                return List.of();
+            }
+            List<Key> keys = new ArrayList<>();
+            for (JWK jwk : getJWKSource().get(new JWKSelector(createJWKMatcher(header)), context)) {
+                if (jwk instanceof OctetKeyPair && Curve.Ed25519.equals(((OctetKeyPair) jwk).getCurve())) {
+                    keys.add(new OkpKey(((OctetKeyPair) jwk).toPublicJWK()));
+                }
+            }
+            return keys;
+        }
+    }
+
+    /** nimbus's verifiers, plus its {@link Ed25519Verifier} for the keys of {@link KeySelector}. */
+    private static final class VerifierFactory extends DefaultJWSVerifierFactory {
+        @Override
+        public JWSVerifier createJWSVerifier(JWSHeader header, Key key) throws JOSEException {
+            if (key instanceof OkpKey) {
+                return new Ed25519Verifier(((OkpKey) key).jwk);
+            }
+            return super.createJWSVerifier(header, key);
+        }
+    }
+
     /** Builds a {@link JwtAuthenticator}; every problem is reported by {@link #build()}. */
     public static final class Builder {
         private final List<JWK> keys = new ArrayList<>();
@@ -262,7 +333,8 @@ public final class JwtAuthenticator implements Authenticator {
                 ECPublicKey ec = (ECPublicKey) key;
                 keys.add(new ECKey.Builder(Curve.forECParameterSpec(ec.getParams()), ec).build());
             } else {
-                throw new IllegalArgumentException("key: " + key.getAlgorithm() + " (expected: an RSA or EC public key)");
+                throw new IllegalArgumentException("key: " + key.getAlgorithm()
+                        + " (expected: an RSA or EC public key; give Ed25519 keys as a JWK set)");
             }
             return this;
         }
@@ -317,7 +389,9 @@ public final class JwtAuthenticator implements Authenticator {
 
         /**
          * The allowed algorithms, e.g. {@code "RS256", "ES256"}; required. HS256/384/512, RS256/384/512,
-         * PS256/384/512 and ES256/384/512 are supported; {@code none} never is.
+         * PS256/384/512, ES256/384/512 and EdDSA (Ed25519) are supported; {@code none} never is. EdDSA needs
+         * {@code com.google.crypto.tink:tink} on the classpath (nimbus-jose-jwt verifies Ed25519 with it) and
+         * its keys come from a JWK set or a JWKS URL ({@code "kty":"OKP"}).
          */
         public Builder algorithms(String... names) {
             for (String name : names) {
@@ -409,7 +483,11 @@ public final class JwtAuthenticator implements Authenticator {
             }
             Set<JWSAlgorithm> algs = new LinkedHashSet<>();
             for (String a : algorithms) {
-                algs.add(JWSAlgorithm.parse(a));
+                algs.add(a.equals("EDDSA") ? JWSAlgorithm.EdDSA : JWSAlgorithm.parse(a));
+            }
+            if (algs.contains(JWSAlgorithm.EdDSA) && !present(ED25519_PROVIDER)) {
+                throw new IllegalStateException("algorithms: EdDSA needs com.google.crypto.tink:tink on the classpath"
+                        + " (nimbus-jose-jwt verifies Ed25519 with it)");
             }
             List<JWK> usable = new ArrayList<>();
             for (JWK key : keys) {
@@ -417,7 +495,8 @@ public final class JwtAuthenticator implements Authenticator {
             }
             JWKSource<SecurityContext> source = jwksUri != null ? remoteSource() : localSource(new JWKSet(usable));
             DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
-            processor.setJWSKeySelector(new JWSVerificationKeySelector<>(algs, source));
+            processor.setJWSKeySelector(new KeySelector(algs, source));
+            processor.setJWSVerifierFactory(new VerifierFactory());
             JWTClaimsSet.Builder exact = new JWTClaimsSet.Builder();
             exactClaims.forEach(exact::claim);
             if (issuer != null) {
@@ -481,6 +560,15 @@ public final class JwtAuthenticator implements Authenticator {
                         .build();
             } catch (MalformedURLException e) {
                 throw new IllegalStateException("jwksUri: " + jwksUri + " (" + e.getMessage() + ")", e);
+            }
+        }
+
+        private static boolean present(String className) {
+            try {
+                Class.forName(className, false, JwtAuthenticator.class.getClassLoader());
+                return true;
+            } catch (ClassNotFoundException | LinkageError e) {
+                return false;
             }
         }
 

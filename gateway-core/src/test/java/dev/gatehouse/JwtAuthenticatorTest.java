@@ -165,6 +165,19 @@ class JwtAuthenticatorTest {
     }
 
     @Test
+    void acceptsEdDsaTokensWithKeysFromAJwkSet() throws Exception {
+        com.nimbusds.jose.jwk.OctetKeyPair ed = new com.nimbusds.jose.jwk.gen.OctetKeyPairGenerator(Curve.Ed25519)
+                .keyID("ed1").generate();
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.EdDSA).keyID("ed1").build(), claims().build());
+        jwt.sign(new com.nimbusds.jose.crypto.Ed25519Signer(ed));
+        JwtAuthenticator auth = JwtAuthenticator.builder().jwkSet(new JWKSet(ed.toPublicJWK()).toString())
+                .algorithms("EdDSA").build();
+
+        allowed(auth.authenticate(request().header("Authorization", "Bearer " + jwt.serialize()).build()));
+        rejected(hs256Authenticator().authenticate(request().header("Authorization", "Bearer " + jwt.serialize()).build()));
+    }
+
+    @Test
     void acceptsAShortDevelopmentSecretOnlyWhenAllowed() throws Exception {
         String token = handSignedHs256("secret", "{\"sub\":\"dev\"}");
         assertThrows(IllegalStateException.class,
