@@ -68,6 +68,7 @@ public final class Bridge {
     private long closeDeadline;           // nanoTime by which both legs must have answered CLOSE; guarded by lock
     private ScheduledFuture<?> timer;     // the next tick; guarded by lock
     private long openedNanos;             // nanoTime when OPEN; guarded by lock
+    private long connectDeadline;         // nanoTime by which the client leg must have opened; guarded by lock
     private long expiresNanos;            // nanoTime when the credential (plus grace) expires; guarded by lock
     private boolean expires;              // whether the credential expires at all; guarded by lock
     private Instant connectedAt;          // when OPEN; written once under lock before state becomes OPEN
@@ -229,6 +230,19 @@ public final class Bridge {
         return decided;
     }
 
+    /**
+     * Starts the deadline by which both legs must be connected: the backend's connect timeout, then the
+     * client's upgrade. A bridge whose client leg never opens is dropped then, giving back its slots.
+     */
+    void arm() {
+        synchronized (lock) {
+            long now = System.nanoTime();
+            // The dial's own bound is connectTimeout plus a second; the client's upgrade then takes moments.
+            connectDeadline = now + settings.connectTimeout().plus(settings.closeTimeout()).toNanos() * 2;
+            scheduleTick(now);
+        }
+    }
+
     /** Drops both legs at once, without close handshakes. */
     void abort() {
         List<Runnable> actions = new ArrayList<>(2);
@@ -340,7 +354,9 @@ public final class Bridge {
 
     private void scheduleTick(long now) {
         long next = Long.MAX_VALUE;
-        if (state == State.CLOSING) {
+        if (state == State.CONNECTING) {
+            next = connectDeadline;
+        } else if (state == State.CLOSING) {
             next = closeDeadline;
         } else if (state == State.OPEN) {
             if (idleNanos > 0) {
@@ -366,9 +382,13 @@ public final class Bridge {
     private void tick() {
         List<Runnable> actions = new ArrayList<>(2);
         synchronized (lock) {
-            timer = null;
             long now = System.nanoTime();
-            if (state == State.CLOSING && now - closeDeadline >= 0) {
+            if (state == State.CONNECTING && now - connectDeadline >= 0) {
+                decide("the client leg never opened", "gateway", CloseStatus.ABNORMAL);
+                client.abortLeg(actions);
+                backend.abortLeg(actions);
+                finishIfDone(actions);
+            } else if (state == State.CLOSING && now - closeDeadline >= 0) {
                 client.giveUp(actions);
                 backend.giveUp(actions);
                 finishIfDone(actions);
@@ -449,6 +469,19 @@ public final class Bridge {
         private long lastPingAt;            // nanoTime of the last keepalive ping; guarded by lock
         private long pingPayload;           // payload of the outstanding keepalive ping; guarded by lock
         private boolean awaitingPong;       // whether that ping is unanswered; guarded by lock
+
+        /** Reads the leg's next frame once the pong answering its ping is written (or failed). */
+        private final Completion pongSent = new Completion() {
+            @Override
+            public void succeeded() {
+                channel.demand();
+            }
+
+            @Override
+            public void failed(Throwable cause) {
+                channel.demand();
+            }
+        };
 
         Side(String name) {
             this.name = name;
@@ -534,7 +567,9 @@ public final class Bridge {
         @Override
         public void reply(String text) {
             if (outbox != null) {
-                outbox.reply(text);
+                outbox.reply(text, channel::demand);
+            } else {
+                channel.demand();
             }
         }
 
@@ -581,8 +616,10 @@ public final class Bridge {
             if (peer.outbox != null) {
                 peer.outbox.relayed();
             }
-            LOG.debug("Connection {}: send to {} failed", id, peer.name, x);
-            peer.lost(x);
+            if (peer.closeToSend == null) {
+                LOG.debug("Connection {}: send to {} failed", id, peer.name, x);
+                peer.lost(x);
+            } // else: after our CLOSE, the transport refuses data by design; the leg is closing, not lost
             channel.demand();
         }
 
@@ -598,8 +635,7 @@ public final class Bridge {
         @Override
         public void onPing(ByteBuffer payload) {
             lastActivity = System.nanoTime();
-            channel.sendPong(payload);
-            channel.demand();
+            channel.sendPong(payload, pongSent); // the next frame is read once the pong is written
         }
 
         @Override
@@ -684,6 +720,9 @@ public final class Bridge {
             if (ch != null && status != null && !closeSent && !finished) {
                 closeSent = true;
                 actions.add(() -> ch.close(status));
+                if (openedNanos == 0) {
+                    actions.add(ch::demand); // the relay never read this leg: let the transport read the reply
+                }
             }
         }
 

@@ -337,6 +337,7 @@ public final class DefaultGateway implements Gateway {
         }
         Bridge bridge = new Bridge(this, admission);
         registry.add(bridge, admission.takeReservation());
+        bridge.arm();
         return bridge;
     }
 

@@ -37,7 +37,10 @@ final class Inspector {
         /** Asks for the next frame without forwarding anything. */
         void next();
 
-        /** Sends a text message of the gateway's back to this leg's peer. */
+        /**
+         * Sends a text message of the gateway's back to this leg's peer, and asks for the next frame once it
+         * is written, so that replies cannot pile up.
+         */
         void reply(String text);
 
         /** Closes the connection: this leg's peer gets {@code toSender}, the other leg 1001. */
@@ -135,9 +138,9 @@ final class Inspector {
         long now = System.nanoTime();
         if (first) {
             boolean ok = (messages == null || messages.tryTake(1, now))
-                    & (bytes == null || bytes.tryTake(size, now))
-                    & (shared[0] == null || shared[0].tryTake(1, now))
-                    & (shared[1] == null || shared[1].tryTake(size, now));
+                    && (bytes == null || bytes.tryTake(size, now))
+                    && (shared[0] == null || shared[0].tryTake(1, now))
+                    && (shared[1] == null || shared[1].tryTake(size, now));
             if (!ok) {
                 if (limits.action() == MessageLimits.Action.CLOSE) {
                     leg.close(RATE_LIMITED, "message rate limit exceeded");
@@ -158,7 +161,10 @@ final class Inspector {
     private void endDrop(boolean last, Leg leg) {
         if (last) {
             dropping = false;
-            limits.dropReply().ifPresent(leg::reply);
+            if (limits.dropReply().isPresent()) {
+                leg.reply(limits.dropReply().get());
+                return;
+            }
         }
         leg.next();
     }
@@ -194,7 +200,6 @@ final class Inspector {
             }
         } else if (action instanceof MessageAction.Reply) {
             leg.reply(((MessageAction.Reply) action).text());
-            leg.next();
         } else if (action instanceof MessageAction.Close) {
             leg.close(((MessageAction.Close) action).status(), "closed by a message filter");
         } else {

@@ -19,7 +19,9 @@ final class Outbox implements Completion {
     private boolean midMessage;     // the last relayed fragment did not end its message; guarded by lock
     private Runnable deferred;      // a relayed fragment waiting for a gateway message; guarded by lock
     private boolean deferredLast;   // whether it ends its message; guarded by lock
-    private String pendingReply;    // a gateway message waiting for a message boundary (latest wins); guarded by lock
+    private String pendingReply;    // a gateway message waiting for a message boundary; guarded by lock
+    private Runnable pendingThen;   // what to run once it is written; guarded by lock
+    private Runnable replyThen;     // what to run once the reply in flight is written; guarded by lock
 
     void attach(Channel channel) {
         synchronized (lock) {
@@ -46,28 +48,46 @@ final class Outbox implements Completion {
         next();
     }
 
-    /** Sends a whole text message of the gateway's as soon as the leg is between messages. */
-    void reply(String text) {
+    /**
+     * Sends a whole text message of the gateway's as soon as the leg is between messages, then runs
+     * {@code then}. The caller sends no other reply before {@code then} ran.
+     */
+    void reply(String text, Runnable then) {
         Channel ch;
         synchronized (lock) {
             if (busy || midMessage || channel == null) {
                 pendingReply = text;
+                pendingThen = then;
                 return;
             }
             busy = true;
+            replyThen = then;
             ch = channel;
         }
         ch.sendText(text, true, this);
     }
 
+    /** The reply in flight was written (or failed). */
     @Override
     public void succeeded() {
-        next();
+        replied();
     }
 
     @Override
     public void failed(Throwable cause) {
+        replied();
+    }
+
+    private void replied() {
+        Runnable then;
+        synchronized (lock) {
+            then = replyThen;
+            replyThen = null;
+        }
         next();
+        if (then != null) {
+            then.run();
+        }
     }
 
     private Channel admit(boolean last, Runnable send) {
@@ -99,6 +119,8 @@ final class Outbox implements Completion {
             if (!midMessage && pendingReply != null) {
                 reply = pendingReply;
                 pendingReply = null;
+                replyThen = pendingThen;
+                pendingThen = null;
                 busy = true;
             } else if (deferred != null) {
                 run = deferred;

@@ -110,7 +110,7 @@ final class Registry implements Connections {
         }
         int closed = 0;
         for (Bridge b : bridges.values()) {
-            if (b.isOpen() && b.isOf(subject) && b.close(status, CloseStatus.GOING_AWAY, "closed for principal " + subject)) {
+            if (b.isOf(subject) && b.close(status, CloseStatus.GOING_AWAY, "closed for principal " + subject)) {
                 closed++;
             }
         }

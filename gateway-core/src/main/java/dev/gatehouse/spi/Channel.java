@@ -33,8 +33,13 @@ public interface Channel {
     /** Sends a PING frame with the payload (at most 125 bytes). Failures surface as a lost connection. */
     void sendPing(ByteBuffer payload);
 
-    /** Sends a PONG frame with the payload (at most 125 bytes). */
-    void sendPong(ByteBuffer payload);
+    /**
+     * Sends a PONG frame with the payload (at most 125 bytes).
+     *
+     * @param completion called once the frame is written, or failed; the engine reads the peer's next
+     *                   frame only then, so that a peer flooding pings cannot queue pongs without bound
+     */
+    void sendPong(ByteBuffer payload, Completion completion);
 
     /**
      * Starts the close handshake, or answers the peer's CLOSE. {@link dev.gatehouse.CloseStatus#NO_STATUS}

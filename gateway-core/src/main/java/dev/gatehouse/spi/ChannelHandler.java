@@ -7,7 +7,8 @@ import dev.gatehouse.CloseStatus;
 /**
  * Receives the inbound events of one leg, implemented by the engine. The adapter calls it serially for a
  * leg (never two calls at once), and delivers data, ping and pong frames only as demanded through
- * {@link Channel#demand()}. {@link #onClose} and {@link #onError} may arrive without demand.
+ * {@link Channel#demand()}. A lost connection ({@link #onError}, or {@link #onClose} with 1006) may arrive
+ * without demand; the peer's CLOSE frame, like any frame, arrives only on demand.
  */
 public interface ChannelHandler {
 

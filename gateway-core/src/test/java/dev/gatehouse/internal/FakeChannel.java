@@ -118,6 +118,9 @@ final class FakeChannel implements Channel {
     private volatile ChannelHandler pongResponder; // when set, answers every ping at once
     private volatile boolean completeAtOnce;       // when set, data sends succeed inside the send call
 
+    private volatile boolean holdPongs;
+    private final java.util.Queue<Completion> heldPongs = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
     FakeChannel(String name) {
         this.name = name;
     }
@@ -162,8 +165,25 @@ final class FakeChannel implements Channel {
     }
 
     @Override
-    public void sendPong(ByteBuffer payload) {
+    public void sendPong(ByteBuffer payload, Completion completion) {
         pongs.add(copy(payload));
+        if (holdPongs) {
+            heldPongs.add(completion);
+        } else {
+            completion.succeeded();
+        }
+    }
+
+    /** From now on, pong completions wait for {@link #completeHeldPongs()}. */
+    void holdPongs() {
+        holdPongs = true;
+    }
+
+    /** Completes the pongs held so far. */
+    void completeHeldPongs() {
+        List<Completion> held = new ArrayList<>(heldPongs);
+        heldPongs.clear();
+        held.forEach(Completion::succeeded);
     }
 
     @Override

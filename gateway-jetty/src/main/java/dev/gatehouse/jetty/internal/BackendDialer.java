@@ -131,7 +131,10 @@ public final class BackendDialer {
                 return new Dialed(bridge, leg, session, null, h.subprotocolFallback().orElse(null));
             }
             attempt.cancel(true);
-            attempt.thenAccept(late -> late.close(1001, "gateway gave up", Callback.NOOP));
+            attempt.thenAccept(late -> {
+                late.close(1001, "gateway gave up", Callback.NOOP);
+                late.demand(); // read the backend's reply, so that the connection ends now
+            });
             Route route = admission.route().orElse(null);
             Refusal refusal = classify(failure, capture, h, settings, route);
             bridge.abandon("backend dial failed: " + refusal.reject().message());

@@ -41,6 +41,7 @@ public final class GatewayServlet extends HttpServlet {
         dial.thenAccept(late -> {
             if (late.refusal() == null) {
                 late.backendLeg().close(dev.gatehouse.CloseStatus.GOING_AWAY);
+                late.backendLeg().demand(); // read the backend's reply, so that the connection ends now
                 late.bridge().abandon("the client's request gave up waiting for the backend");
             }
         });

@@ -132,8 +132,8 @@ public final class JettyLeg implements Session.Listener, Channel {
     }
 
     @Override
-    public void sendPong(ByteBuffer payload) {
-        session.sendPong(payload, Callback.NOOP);
+    public void sendPong(ByteBuffer payload, Completion completion) {
+        session.sendPong(payload, Callback.from(completion::succeeded, completion::failed));
     }
 
     @Override
