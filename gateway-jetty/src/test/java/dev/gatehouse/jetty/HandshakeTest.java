@@ -104,7 +104,7 @@ class HandshakeTest {
                 .buildAsync(gw.uri("/proto"), events).get(10, TimeUnit.SECONDS);
         assertEquals("chat.v2", ws.getSubprotocol());
         assertEquals(List.of("chat.v2", "chat.v1"), backend.nextUpgrade().subprotocols());
-        ws.sendText("hi", true);
+        ws.sendText("hi", true).get(5, TimeUnit.SECONDS);
         events.assertText("hi");
         ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
         events.assertClose(1000, "");

@@ -86,9 +86,9 @@ class JwksRotationTest {
                     .buildAsync(gw.uri("/echo"), after).get(10, TimeUnit.SECONDS);
             assertEquals(2, fetches.get(), "the unknown kid fetched the keys again, once");
 
-            old.sendText("still open", true);
+            old.sendText("still open", true).get(5, TimeUnit.SECONDS);
             before.assertText("still open");
-            rotated.sendText("rotated", true);
+            rotated.sendText("rotated", true).get(5, TimeUnit.SECONDS);
             after.assertText("rotated");
             assertEquals(401, RawHttp.upgrade(gw.httpUri("/echo"), "Authorization: Bearer " + token(first, "late")).status(),
                     "a retired key no longer admits new connections");

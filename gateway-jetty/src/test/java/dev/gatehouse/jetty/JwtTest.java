@@ -124,7 +124,7 @@ class JwtTest {
                 .buildAsync(gw.uri("/echo"), events).get(10, TimeUnit.SECONDS);
         assertEquals("bearer", ws.getSubprotocol());
         assertEquals(List.of(), backend.nextUpgrade().subprotocols());
-        ws.sendText("hi", true);
+        ws.sendText("hi", true).get(5, TimeUnit.SECONDS);
         events.assertText("hi");
         ws.abort();
     }

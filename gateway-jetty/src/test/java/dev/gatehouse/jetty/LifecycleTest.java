@@ -81,7 +81,7 @@ class LifecycleTest {
         GatewayServer gw = start(mount);
         RecordingListener events = new RecordingListener();
         WebSocket ws = connect(URI.create(gw.uri("/close") + "?code=4321&reason=shift%20over"), events);
-        ws.sendText("go", true);
+        ws.sendText("go", true).get(5, TimeUnit.SECONDS);
         events.assertClose(4321, "shift over");
     }
 
@@ -143,7 +143,7 @@ class LifecycleTest {
             idle.assertClose(1001, "idle timeout");
             assertEquals(new TestBackend.Closed(1001, "idle timeout"), backend.nextClose());
             busy.assertNoMoreEvents();
-            pinging.sendText("still here", true);
+            pinging.sendText("still here", true).get(5, TimeUnit.SECONDS);
             busy.assertText("still here");
         } finally {
             pinger.shutdownNow();
@@ -254,7 +254,7 @@ class LifecycleTest {
         RecordingListener events = new RecordingListener();
         WebSocket ws = HTTP.newWebSocketBuilder().subprotocols("x").buildAsync(gw.uri("/echo"), events)
                 .get(10, TimeUnit.SECONDS);
-        ws.sendText("count me", true);
+        ws.sendText("count me", true).get(5, TimeUnit.SECONDS);
         events.assertText("count me");
         TestBackend.Upgrade up = backend.nextUpgrade();
         String id = up.header("X-Gatehouse-Connection-Id");

@@ -71,9 +71,9 @@ class MessagePolicyTest {
     void aValidationFilterForwardsValidMessagesAndClosesOnInvalidOnesWith1007() throws Exception {
         RecordingListener events = new RecordingListener();
         WebSocket ws = connect(Route.builder("/echo").clientMessages(JSON_ONLY), events);
-        ws.sendText("{\"op\":\"hello\"}", true);
+        ws.sendText("{\"op\":\"hello\"}", true).get(5, TimeUnit.SECONDS);
         events.assertText("{\"op\":\"hello\"}");
-        ws.sendText("not json", true);
+        ws.sendText("not json", true).get(5, TimeUnit.SECONDS);
         events.assertClose(1007, "messages must be JSON");
         assertEquals(new TestBackend.Closed(1001, ""), backend.nextClose());
     }
@@ -95,9 +95,9 @@ class MessagePolicyTest {
         WebSocket ws = connect(Route.builder("/echo").backendMessages((m, c) -> m.isText()
                 ? MessageAction.forward(Message.text(m.text().toUpperCase(Locale.ROOT)))
                 : MessageAction.forward(m)), events);
-        ws.sendText("shout", true);
+        ws.sendText("shout", true).get(5, TimeUnit.SECONDS);
         events.assertText("SHOUT");
-        ws.sendBinary(ByteBuffer.wrap(new byte[] {1, 2}), true);
+        ws.sendBinary(ByteBuffer.wrap(new byte[] {1, 2}), true).get(5, TimeUnit.SECONDS);
         events.assertBinary(new byte[] {1, 2});
         ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
         events.assertClose(1000, "");
@@ -108,9 +108,9 @@ class MessagePolicyTest {
         RecordingListener events = new RecordingListener();
         WebSocket ws = connect(Route.builder("/echo").clientMessages((m, c) -> m.isText() && m.text().equals("ping?")
                 ? MessageAction.reply("pong!") : MessageAction.forward(m)), events);
-        ws.sendText("ping?", true);
+        ws.sendText("ping?", true).get(5, TimeUnit.SECONDS);
         events.assertText("pong!");
-        ws.sendText("echo me", true);
+        ws.sendText("echo me", true).get(5, TimeUnit.SECONDS);
         events.assertText("echo me");
         ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
         events.assertClose(1000, "");
@@ -173,9 +173,9 @@ class MessagePolicyTest {
         RecordingListener events = new RecordingListener();
         WebSocket ws = connect(Route.builder("/echo"),
                 Settings.builder().maxClientMessageSize(100).maxBackendMessageSize(10).build(), events);
-        ws.sendText("0123456789", true);
+        ws.sendText("0123456789", true).get(5, TimeUnit.SECONDS);
         events.assertText("0123456789");
-        ws.sendText("0123456789+", true); // the client may send 11 bytes; the backend's echo of them is too big
+        ws.sendText("0123456789+", true).get(5, TimeUnit.SECONDS); // the client may send 11 bytes; the backend's echo of them is too big
         events.assertClose(1001, "");
         assertEquals(new TestBackend.Closed(1009, "message too big"), backend.nextClose());
     }

@@ -43,7 +43,7 @@ class RevocationTest {
             a1.assertClose(1008, "revoked");
             a2.assertClose(1008, "revoked");
             assertEquals(401, RawHttp.upgrade(gw.httpUri("/echo"), "X-API-Key: key-a").status());
-            ws.sendText("still here", true);
+            ws.sendText("still here", true).get(5, TimeUnit.SECONDS);
             b.assertText("still here");
         }
     }

@@ -98,7 +98,7 @@ class SecretsAreNeverLoggedTest {
     private static void open(WebSocket.Builder builder, URI uri) throws Exception {
         RecordingListener events = new RecordingListener();
         WebSocket ws = builder.buildAsync(uri, events).get(10, TimeUnit.SECONDS);
-        ws.sendText("hi", true);
+        ws.sendText("hi", true).get(5, TimeUnit.SECONDS);
         events.assertText("hi");
         ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
         events.assertClose(1000, "");

@@ -45,7 +45,7 @@ class TlsTest {
         RecordingListener events = new RecordingListener();
         WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(gw.uri("/echo"), events)
                 .get(10, TimeUnit.SECONDS);
-        ws.sendText("over tls", true);
+        ws.sendText("over tls", true).get(5, TimeUnit.SECONDS);
         events.assertText("over tls");
         ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
         events.assertClose(1000, "");
@@ -123,7 +123,7 @@ class TlsTest {
             TestBackend.Upgrade up = backend.nextUpgrade();
             assertEquals("CN=alice,O=Example", up.header("X-Gatehouse-Subject"));
             assertEquals("https", up.header("X-Forwarded-Proto"));
-            ws.sendText("mutual", true);
+            ws.sendText("mutual", true).get(5, TimeUnit.SECONDS);
             events.assertText("mutual");
             ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
             events.assertClose(1000, "");
