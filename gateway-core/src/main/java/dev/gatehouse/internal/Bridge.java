@@ -393,6 +393,10 @@ public final class Bridge {
                 backend.giveUp(actions);
                 finishIfDone(actions);
             } else if (state == State.OPEN) {
+                if (pingNanos > 0) {
+                    client.excuseIfBlocked(now);
+                    backend.excuseIfBlocked(now);
+                }
                 if (expires && now - expiresNanos >= 0) {
                     closeBoth(EXPIRED, CloseStatus.GOING_AWAY, "credential expired", actions);
                 } else if (idleNanos > 0 && now - lastActivity >= idleNanos) {
@@ -456,6 +460,7 @@ public final class Bridge {
         private long limit;                 // the largest message this leg may send, 0 for none; set in the constructor
         private Inspector inspector;        // in-session policies of this leg's messages, or null; set in the constructor
         private Outbox outbox;              // serializes sends on this leg when policies may reply, or null; set in the constructor
+        private volatile boolean forwarding; // a frame received on this leg awaits the other leg's send
         private volatile Channel channel;   // null until the leg is connected
         private volatile long messages;     // complete messages received on this leg; single writer
         private volatile long bytes;        // payload bytes received on this leg; single writer
@@ -536,6 +541,7 @@ public final class Bridge {
         @Override
         public void forwardText(String fragment, boolean last) {
             release = null;
+            forwarding = true;
             if (peer.outbox != null) {
                 peer.outbox.sendText(fragment, last, this);
             } else {
@@ -548,6 +554,7 @@ public final class Bridge {
             int n = fragment.remaining();
             release = done;
             releaseBytes = n;
+            forwarding = true;
             long now = pending.addAndGet(n);
             if (now > peakPending.get()) {
                 peakPending.accumulateAndGet(now, Math::max);
@@ -603,6 +610,7 @@ public final class Bridge {
         /** The forward of the frame received on this leg completed: release it and read the next. */
         @Override
         public void succeeded() {
+            forwarding = false;
             releaseFrame();
             if (peer.outbox != null) {
                 peer.outbox.relayed();
@@ -612,6 +620,7 @@ public final class Bridge {
 
         @Override
         public void failed(Throwable x) {
+            forwarding = false;
             releaseFrame();
             if (peer.outbox != null) {
                 peer.outbox.relayed();
@@ -775,6 +784,16 @@ public final class Bridge {
 
         private boolean pongOverdue(long now) {
             return awaitingPong && now - lastPingAt >= pongNanos;
+        }
+
+        /**
+         * A leg whose last frame still waits for the other leg's send is not read, so its pong cannot
+         * arrive: its pong deadline restarts. Keepalive then blames the slow reader, not its sender.
+         */
+        private void excuseIfBlocked(long now) {
+            if (awaitingPong && forwarding) {
+                lastPingAt = now;
+            }
         }
 
         private void pingIfDue(long now, List<Runnable> actions) {

@@ -50,6 +50,26 @@ class BridgeBoundsTest {
     }
 
     @Test
+    void keepaliveDoesNotBlameALegWhoseFrameWaitsBehindASlowPeer() {
+        harness = BridgeHarness.create(BridgeHarness.quiet().pingInterval(Duration.ofMillis(50))
+                .pongTimeout(Duration.ofMillis(50)).build());
+        Connection c = harness.connect();
+        c.backend.channel.answerPingsWith(c.bridge.backendHandler());
+        c.client.sendText("stuck");
+        FakeChannel.Sent pending = c.backend.channel.nextSent(); // the backend does not take it yet
+
+        // The client cannot be read while its frame waits, so it cannot answer pings; the backend does.
+        for (int i = 0; i < 6; i++) {
+            c.backend.channel.awaitPing();
+        }
+        assertTrue(c.client.channel.closes().isEmpty(), "the client was not blamed for the backend's slowness");
+
+        pending.succeed();
+        c.client.sendPong(c.client.channel.pings().get(c.client.channel.pings().size() - 1));
+        assertTrue(c.client.channel.closes().isEmpty());
+    }
+
+    @Test
     void aBridgeWhoseClientLegNeverOpensIsDroppedAndLeavesTheRegistry() throws Exception {
         harness = BridgeHarness.create(BridgeHarness.quiet().connectTimeout(Duration.ofMillis(50))
                 .closeTimeout(Duration.ofMillis(50)).build());
