@@ -30,6 +30,7 @@ public final class JettyLeg implements Session.Listener, Channel {
     private final Consumer<JettyLeg> onOpen;
     private final Duration idleTimeout;
     private volatile Session session; // set once, when the leg opens
+    private final InboundRelease release = new InboundRelease(); // reused: one inbound frame at a time
     private boolean closeCalled;      // whether the engine called close(); guarded by this
     private Callback heldCloseReply;  // the peer's CLOSE, answered when the engine calls close(); guarded by this
 
@@ -64,17 +65,8 @@ public final class JettyLeg implements Session.Listener, Channel {
 
     @Override
     public void onWebSocketPartialBinary(ByteBuffer payload, boolean fin, Callback callback) {
-        handler.onBinary(payload, fin, new Completion() {
-            @Override
-            public void succeeded() {
-                callback.succeed();
-            }
-
-            @Override
-            public void failed(Throwable cause) {
-                callback.fail(cause);
-            }
-        });
+        release.callback = callback;
+        handler.onBinary(payload, fin, release);
     }
 
     @Override
@@ -176,6 +168,28 @@ public final class JettyLeg implements Session.Listener, Channel {
             }
         } catch (RuntimeException e) {
             LOG.debug("Demand on a closing session ignored", e);
+        }
+    }
+
+    /**
+     * Releases the inbound binary frame being relayed. A leg delivers its next frame only on demand, and
+     * the engine releases a frame before it demands the next, so one instance per leg serves every frame.
+     */
+    private static final class InboundRelease implements Completion {
+        private volatile Callback callback; // the frame's Jetty callback, set before it is handed over
+
+        @Override
+        public void succeeded() {
+            Callback c = callback;
+            callback = null;
+            c.succeed();
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            Callback c = callback;
+            callback = null;
+            c.fail(cause);
         }
     }
 
