@@ -38,6 +38,7 @@ final class GatewayRole {
         Auth auth = Auth.NONE;
         Path authKey = null;
         Duration maxLifetime = Duration.ofMinutes(60);
+        String relay = "gatehouse";
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
                 case "--port":
@@ -51,6 +52,9 @@ final class GatewayRole {
                     break;
                 case "--auth-key":
                     authKey = Path.of(Args.value(args, i));
+                    break;
+                case "--relay":
+                    relay = Args.value(args, i);
                     break;
                 case "--max-lifetime":
                     maxLifetime = Args.duration("--max-lifetime", Args.value(args, i));
@@ -79,7 +83,19 @@ final class GatewayRole {
         connector.setPort(port);
         connector.setAcceptQueueSize(1024);
         server.addConnector(connector);
-        server.setHandler(JettyGateway.handler(gateway, server));
+        switch (relay) {
+            case "gatehouse":
+                server.setHandler(JettyGateway.handler(gateway, server));
+                break;
+            case "jetty-listener":
+                server.setHandler(ListenerRelay.handler(server, backend));
+                break;
+            case "jetty-frames":
+                server.setHandler(FrameRelay.handler(server, backend));
+                break;
+            default:
+                throw new UsageException("gateway: --relay " + relay + " (expected: gatehouse, jetty-listener, jetty-frames)");
+        }
         server.start();
         RoleControl.serve(server, connector.getLocalPort(), maxLifetime);
     }

@@ -31,6 +31,8 @@ final class Options {
             "  --jfr FILE        records the gateway JVM with Java Flight Recorder (profile settings) into FILE",
             "                    (a JWT handshakes scenario's own gateway into FILE-SCENARIO, e.g. gw-handshakes-hs256.jfr)",
             "  --gateway-jvm-arg A  adds a JVM option to the gateway's child JVMs (repeatable), e.g. -XX:+UseParallelGC",
+            "  --relay R         what the gateway JVM runs: gatehouse (default), or a bare reference relay on Jetty's",
+            "                    listener API (jetty-listener) or frame level (jetty-frames), without policies or timers",
             "  --logs DIR        where the child JVMs' logs and results.md go (default: a new temporary directory)",
             "  --help            prints this text",
             "",
@@ -45,11 +47,12 @@ final class Options {
     final boolean quick;
     final Path jfr;   // null: no recording
     final List<String> gatewayJvmArgs;
+    final String relay;
     final Path logs;  // null: a temporary directory
     final boolean help;
 
     private Options(List<Scenario> scenarios, Duration duration, Duration warmup, int rounds, OptionalInt connections,
-            Duration hold, boolean quick, Path jfr, List<String> gatewayJvmArgs, Path logs, boolean help) {
+            Duration hold, boolean quick, Path jfr, List<String> gatewayJvmArgs, String relay, Path logs, boolean help) {
         this.scenarios = List.copyOf(scenarios);
         this.duration = duration;
         this.warmup = warmup;
@@ -59,6 +62,7 @@ final class Options {
         this.quick = quick;
         this.jfr = jfr;
         this.gatewayJvmArgs = List.copyOf(gatewayJvmArgs);
+        this.relay = relay;
         this.logs = logs;
         this.help = help;
     }
@@ -79,6 +83,7 @@ final class Options {
         Path jfr = null;
         List<String> gatewayJvmArgs = new ArrayList<>();
         Path logs = null;
+        String relay = "gatehouse";
         boolean help = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -106,6 +111,9 @@ final class Options {
                     break;
                 case "--gateway-jvm-arg":
                     gatewayJvmArgs.add(Args.value(args, i++));
+                    break;
+                case "--relay":
+                    relay = Args.value(args, i++);
                     break;
                 case "--logs":
                     logs = Path.of(Args.value(args, i++)).toAbsolutePath();
@@ -136,7 +144,7 @@ final class Options {
                 rounds != null ? rounds : quick ? 1 : 2,
                 connections,
                 hold != null ? hold : quick ? Duration.ofSeconds(1) : Duration.ofSeconds(10),
-                quick, jfr, gatewayJvmArgs, logs, help);
+                quick, jfr, gatewayJvmArgs, relay, logs, help);
     }
 
     /** The connection (or worker) count of a scenario after {@code --connections} and {@code --quick}. */

@@ -283,7 +283,7 @@ final class Orchestrator {
         jvm.addAll(options.gatewayJvmArgs);
         jvm.addAll(extraJvm);
         List<String> args = new ArrayList<>(List.of("--backend", "ws://127.0.0.1:" + backendChild.port(), "--port", "0",
-                "--auth", keys.mode().flag()));
+                "--auth", keys.mode().flag(), "--relay", options.relay));
         Path keyFile = null;
         try {
             String jwk = keys.verificationJwk();
