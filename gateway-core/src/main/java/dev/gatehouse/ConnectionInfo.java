@@ -19,8 +19,8 @@ import java.util.Optional;
  * @param bytesIn         payload bytes from the client
  * @param messagesOut     messages to the client
  * @param bytesOut        payload bytes to the client
- * @param pendingBytes    binary payload bytes the gateway holds right now, received on one leg and not
- *                        yet accepted by the other
+ * @param pendingBytes    payload bytes (text or binary) the gateway holds right now, received on one leg
+ *                        and not yet accepted by the other
  * @param peakPendingBytes the largest {@code pendingBytes} seen during the connection's life
  */
 public record ConnectionInfo(

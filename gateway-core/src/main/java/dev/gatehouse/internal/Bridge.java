@@ -56,7 +56,7 @@ public final class Bridge {
     private final long pingNanos;
     private final long pongNanos;
     private final long closeNanos;
-    private final AtomicLong pending = new AtomicLong(); // binary bytes received and not yet forwarded
+    private final AtomicLong pending = new AtomicLong(); // data bytes received and not yet forwarded
     private final AtomicLong peakPending = new AtomicLong(); // max of pending over the bridge's life
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
@@ -431,25 +431,6 @@ public final class Bridge {
         return s.isTransmittable() || s.code() == CloseStatus.NO_STATUS.code() ? s : CloseStatus.INTERNAL_ERROR;
     }
 
-    private static int utf8Length(String s) {
-        int n = s.length();
-        int bytes = n;
-        for (int i = 0; i < n; i++) {
-            char c = s.charAt(i);
-            if (c >= 0x80) {
-                if (c < 0x800) {
-                    bytes += 1;
-                } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
-                    bytes += 2;
-                    i++;
-                } else {
-                    bytes += 2;
-                }
-            }
-        }
-        return bytes;
-    }
-
     /**
      * One leg: the handler of its inbound frames and the completion of their forwards to the peer leg.
      * Inbound events of a leg are serial, so the inbound counters have a single writer.
@@ -465,7 +446,7 @@ public final class Bridge {
         private volatile long messages;     // complete messages received on this leg; single writer
         private volatile long bytes;        // payload bytes received on this leg; single writer
         private long messageBytes;          // bytes of the message being received; single writer
-        private Completion release;         // the inbound binary frame being forwarded, or null
+        private Completion release;         // the inbound frame being forwarded, or null
         private int releaseBytes;           // its size
         private volatile CloseStatus closeToSend; // the CLOSE decided for this leg, null while it may receive data; written under lock
         private boolean closeSent;          // whether closeToSend went to the channel; guarded by lock
@@ -502,55 +483,30 @@ public final class Bridge {
         }
 
         @Override
-        public void onText(String fragment, boolean last) {
-            if (!relaying()) {
-                channel.demand();
-                return;
-            }
-            int n = utf8Length(fragment);
-            if (exceedsLimit(n, last)) {
-                channel.demand();
-                return;
-            }
-            if (inspector != null) {
-                inspector.onText(fragment, last, n, this);
-            } else {
-                forwardText(fragment, last);
-            }
+        public void onText(ByteBuffer fragment, boolean last, Completion done) {
+            onData(true, fragment, last, done);
         }
 
         @Override
         public void onBinary(ByteBuffer fragment, boolean last, Completion done) {
-            if (!relaying()) {
-                done.succeeded();
-                channel.demand();
-                return;
-            }
-            if (exceedsLimit(fragment.remaining(), last)) {
+            onData(false, fragment, last, done);
+        }
+
+        private void onData(boolean text, ByteBuffer fragment, boolean last, Completion done) {
+            if (!relaying() || exceedsLimit(fragment.remaining(), last)) {
                 done.succeeded();
                 channel.demand();
                 return;
             }
             if (inspector != null) {
-                inspector.onBinary(fragment, last, done, this);
+                inspector.onData(text, fragment, last, done, this);
             } else {
-                forwardBinary(fragment, last, done);
+                forward(text, fragment, last, done);
             }
         }
 
         @Override
-        public void forwardText(String fragment, boolean last) {
-            release = null;
-            forwarding = true;
-            if (peer.outbox != null) {
-                peer.outbox.sendText(fragment, last, this);
-            } else {
-                peer.channel.sendText(fragment, last, this);
-            }
-        }
-
-        @Override
-        public void forwardBinary(ByteBuffer fragment, boolean last, Completion done) {
+        public void forward(boolean text, ByteBuffer fragment, boolean last, Completion done) {
             int n = fragment.remaining();
             release = done;
             releaseBytes = n;
@@ -560,7 +516,9 @@ public final class Bridge {
                 peakPending.accumulateAndGet(now, Math::max);
             }
             if (peer.outbox != null) {
-                peer.outbox.sendBinary(fragment, last, this);
+                peer.outbox.send(text, fragment, last, this);
+            } else if (text) {
+                peer.channel.sendText(fragment, last, this);
             } else {
                 peer.channel.sendBinary(fragment, last, this);
             }

@@ -2,6 +2,9 @@ package dev.gatehouse.internal;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,16 +26,17 @@ final class Inspector {
 
     private static final Logger LOG = LoggerFactory.getLogger(Inspector.class);
     private static final CloseStatus RATE_LIMITED = CloseStatus.of(1008, "rate limit exceeded");
+    private static final CloseStatus INVALID_TEXT = CloseStatus.of(1007, "invalid UTF-8");
     /** The most a filter may have to hold when the route sets no message size limit. */
     private static final long MAX_REASSEMBLY = 64L << 20;
 
     /** What the inspector asks of its leg. */
     interface Leg {
-        /** Sends a fragment on to the other leg; the leg demands the next frame when the send completes. */
-        void forwardText(String fragment, boolean last);
-
-        /** Sends a fragment on; {@code release} is completed when the send completes. */
-        void forwardBinary(ByteBuffer fragment, boolean last, Completion release);
+        /**
+         * Sends a text ({@code text}) or binary fragment on to the other leg; {@code release} is completed
+         * and the next frame demanded when the send completes.
+         */
+        void forward(boolean text, ByteBuffer fragment, boolean last, Completion release);
 
         /** Asks for the next frame without forwarding anything. */
         void next();
@@ -56,8 +60,8 @@ final class Inspector {
     private final TokenBucket[] shared;   // the principal's [messages, bytes] buckets, entries may be null
     private boolean inMessage;            // a message has started and not ended
     private boolean dropping;             // the current message is being dropped
-    private StringBuilder text;           // the text being reassembled for the filter
-    private ByteArrayOutputStream binary; // the binary being reassembled for the filter
+    private ByteArrayOutputStream held;   // the message being reassembled for the filter, or null
+    private boolean heldText;             // whether it is a text message
 
     Inspector(MessageFilter filter, MessageLimits limits, Handshake connection, long maxMessageSize,
             TokenBucket[] shared) {
@@ -73,32 +77,7 @@ final class Inspector {
         this.shared = shared;
     }
 
-    void onText(String fragment, boolean last, int size, Leg leg) {
-        if (!admit(size, last, leg)) {
-            return;
-        }
-        if (dropping) {
-            endDrop(last, leg);
-            return;
-        }
-        if (filter == null) {
-            leg.forwardText(fragment, last);
-            return;
-        }
-        if (text == null) {
-            text = new StringBuilder(fragment.length());
-        }
-        text.append(fragment);
-        if (last) {
-            String whole = text.toString();
-            text = null;
-            decide(Message.text(whole), leg);
-        } else if (!tooBig(text.length(), leg)) {
-            leg.next();
-        }
-    }
-
-    void onBinary(ByteBuffer fragment, boolean last, Completion release, Leg leg) {
+    void onData(boolean isText, ByteBuffer fragment, boolean last, Completion release, Leg leg) {
         if (!admit(fragment.remaining(), last, leg)) {
             release.succeeded();
             return;
@@ -109,22 +88,45 @@ final class Inspector {
             return;
         }
         if (filter == null) {
-            leg.forwardBinary(fragment, last, release);
+            leg.forward(isText, fragment, last, release);
             return;
         }
-        if (binary == null) {
-            binary = new ByteArrayOutputStream(Math.max(32, fragment.remaining()));
+        if (held == null) {
+            held = new ByteArrayOutputStream(Math.max(32, fragment.remaining()));
+            heldText = isText;
         }
         byte[] chunk = new byte[fragment.remaining()];
         fragment.get(chunk);
         release.succeeded();
-        binary.write(chunk, 0, chunk.length);
+        held.write(chunk, 0, chunk.length);
         if (last) {
-            byte[] whole = binary.toByteArray();
-            binary = null;
-            decide(Message.binary(whole), leg);
-        } else if (!tooBig(binary.size(), leg)) {
+            byte[] whole = held.toByteArray();
+            held = null;
+            if (!heldText) {
+                decide(Message.binary(whole), leg);
+                return;
+            }
+            String text = decode(whole);
+            if (text == null) {
+                leg.close(INVALID_TEXT, "invalid UTF-8 in a text message");
+                return;
+            }
+            decide(Message.text(text), leg);
+        } else if (!tooBig(held.size(), leg)) {
             leg.next();
+        }
+    }
+
+    /** The text of a message's UTF-8 bytes, or null when they are not valid UTF-8. */
+    private static String decode(byte[] utf8) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(utf8))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            return null;
         }
     }
 
@@ -169,10 +171,9 @@ final class Inspector {
         leg.next();
     }
 
-    private boolean tooBig(long held, Leg leg) {
-        if (held > maxReassembly) {
-            text = null;
-            binary = null;
+    private boolean tooBig(long size, Leg leg) {
+        if (size > maxReassembly) {
+            held = null;
             leg.close(CloseStatus.MESSAGE_TOO_BIG, "message too big to inspect");
             return true;
         }
@@ -194,9 +195,9 @@ final class Inspector {
         if (action instanceof MessageAction.Forward) {
             Message out = ((MessageAction.Forward) action).message();
             if (out.isText()) {
-                leg.forwardText(out.text(), true);
+                leg.forward(true, ByteBuffer.wrap(out.text().getBytes(StandardCharsets.UTF_8)), true, NoopCompletion.INSTANCE);
             } else {
-                leg.forwardBinary(out.binary(), true, NoopCompletion.INSTANCE);
+                leg.forward(false, out.binary(), true, NoopCompletion.INSTANCE);
             }
         } else if (action instanceof MessageAction.Reply) {
             leg.reply(((MessageAction.Reply) action).text());

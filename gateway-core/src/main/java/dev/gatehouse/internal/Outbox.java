@@ -1,6 +1,7 @@
 package dev.gatehouse.internal;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 
 import dev.gatehouse.spi.Channel;
 import dev.gatehouse.spi.Completion;
@@ -29,16 +30,18 @@ final class Outbox implements Completion {
         }
     }
 
-    void sendText(String fragment, boolean last, Completion done) {
-        Channel ch = admit(last, () -> channel().sendText(fragment, last, done));
+    /** Sends a relayed text ({@code text}) or binary fragment, now or once the send in flight completed. */
+    void send(boolean text, ByteBuffer fragment, boolean last, Completion done) {
+        Channel ch = admit(last, () -> send(channel(), text, fragment, last, done));
         if (ch != null) {
-            ch.sendText(fragment, last, done);
+            send(ch, text, fragment, last, done);
         }
     }
 
-    void sendBinary(ByteBuffer fragment, boolean last, Completion done) {
-        Channel ch = admit(last, () -> channel().sendBinary(fragment, last, done));
-        if (ch != null) {
+    private static void send(Channel ch, boolean text, ByteBuffer fragment, boolean last, Completion done) {
+        if (text) {
+            ch.sendText(fragment, last, done);
+        } else {
             ch.sendBinary(fragment, last, done);
         }
     }
@@ -64,7 +67,7 @@ final class Outbox implements Completion {
             replyThen = then;
             ch = channel;
         }
-        ch.sendText(text, true, this);
+        ch.sendText(utf8(text), true, this);
     }
 
     /** The reply in flight was written (or failed). */
@@ -103,6 +106,10 @@ final class Outbox implements Completion {
         }
     }
 
+    private static ByteBuffer utf8(String text) {
+        return ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+    }
+
     private Channel channel() {
         synchronized (lock) {
             return channel;
@@ -130,7 +137,7 @@ final class Outbox implements Completion {
             }
         }
         if (reply != null) {
-            ch.sendText(reply, true, this);
+            ch.sendText(utf8(reply), true, this);
         } else if (run != null) {
             run.run();
         }

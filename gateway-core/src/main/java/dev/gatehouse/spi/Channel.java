@@ -16,13 +16,15 @@ import dev.gatehouse.CloseStatus;
 public interface Channel {
 
     /**
-     * Sends a text fragment.
+     * Sends a text fragment as raw UTF-8. A fragment may end inside a multi-byte sequence that the next
+     * one completes: the receiving endpoint validates the whole message, as RFC 6455 asks of it. The
+     * buffer is owned by the caller and must not be used by the channel after {@code completion} runs.
      *
-     * @param fragment   the text; a message may be split across fragments at any character boundary
+     * @param utf8       the fragment's bytes
      * @param last       whether this fragment ends the message
      * @param completion called once the fragment is written to the transport, or failed
      */
-    void sendText(String fragment, boolean last, Completion completion);
+    void sendText(ByteBuffer utf8, boolean last, Completion completion);
 
     /**
      * Sends a binary fragment. The buffer is owned by the caller and must not be used by the channel after

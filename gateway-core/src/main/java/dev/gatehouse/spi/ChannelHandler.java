@@ -13,11 +13,13 @@ import dev.gatehouse.CloseStatus;
 public interface ChannelHandler {
 
     /**
-     * A text fragment; the engine calls {@link Channel#demand()} when it wants the next frame.
+     * A text fragment, as the raw UTF-8 of its frame (it may end inside a multi-byte sequence). The buffer
+     * belongs to the adapter until {@code release} is completed; the engine completes it once the fragment
+     * has been forwarded, then demands.
      *
      * @param last whether it ends the message
      */
-    void onText(String fragment, boolean last);
+    void onText(ByteBuffer utf8, boolean last, Completion release);
 
     /**
      * A binary fragment. The buffer belongs to the adapter until {@code release} is completed; the

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.UnaryOperator;
 
 import dev.gatehouse.Authenticator;
 import dev.gatehouse.Backend;
@@ -40,8 +42,8 @@ final class BridgeHarness {
     private final DefaultGateway gateway;
     private final List<Connection> connections = new CopyOnWriteArrayList<>();
 
-    private BridgeHarness(Settings settings, Authenticator authenticator) {
-        Route route = Route.builder(ROUTE).authenticator(authenticator).backend(Backend.of(BACKEND)).build();
+    private BridgeHarness(Settings settings, Authenticator authenticator, UnaryOperator<Route.Builder> customize) {
+        Route route = customize.apply(Route.builder(ROUTE).authenticator(authenticator).backend(Backend.of(BACKEND))).build();
         this.gateway = DefaultGateway.of(Gateway.builder().route(route).settings(settings).build());
     }
 
@@ -59,7 +61,12 @@ final class BridgeHarness {
     }
 
     static BridgeHarness create(Settings settings, Authenticator authenticator) {
-        return new BridgeHarness(settings, authenticator);
+        return new BridgeHarness(settings, authenticator, UnaryOperator.identity());
+    }
+
+    /** A harness whose route is further configured by {@code route} (e.g. with message filters). */
+    static BridgeHarness create(UnaryOperator<Route.Builder> route) {
+        return new BridgeHarness(quiet().build(), Authenticator.none(), route);
     }
 
     DefaultGateway gateway() {
@@ -154,10 +161,17 @@ final class BridgeHarness {
             this.handler = handler;
         }
 
-        /** The peer sends a text fragment; it must have been demanded. */
-        void sendText(String fragment, boolean last) {
+        /** The peer sends a text fragment; it must have been demanded. Returns the release handed to the engine. */
+        RecordingCompletion sendText(String fragment, boolean last) {
+            return sendUtf8(fragment.getBytes(StandardCharsets.UTF_8), last);
+        }
+
+        /** The peer sends a text fragment of raw bytes, valid UTF-8 or not. */
+        RecordingCompletion sendUtf8(byte[] bytes, boolean last) {
             channel.consumeDemand();
-            handler.onText(fragment, last);
+            RecordingCompletion release = new RecordingCompletion();
+            handler.onText(ByteBuffer.wrap(bytes.clone()), last, release);
+            return release;
         }
 
         /** The peer sends a whole text message. */

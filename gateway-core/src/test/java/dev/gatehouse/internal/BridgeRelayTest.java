@@ -8,12 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import dev.gatehouse.CloseStatus;
 import dev.gatehouse.ConnectionInfo;
+import dev.gatehouse.MessageAction;
 import dev.gatehouse.internal.BridgeHarness.Connection;
 import dev.gatehouse.internal.FakeChannel.Sent;
 
@@ -190,6 +193,57 @@ class BridgeRelayTest {
     }
 
     @Test
+    void textSplitInsideACharacterIsRelayedByteForByte() {
+        Connection c = harness.connect();
+        byte[] e = utf8("é");
+
+        c.client.sendUtf8(new byte[] {e[0]}, false);
+        Sent first = c.backend.channel.nextSent();
+        first.succeed();
+        c.client.sendUtf8(new byte[] {e[1]}, true);
+        Sent second = c.backend.channel.nextSent();
+
+        assertFalse(first.binary());
+        assertFalse(first.last());
+        assertArrayEquals(new byte[] {e[0]}, first.payload());
+        assertFalse(second.binary());
+        assertTrue(second.last());
+        assertArrayEquals(new byte[] {e[1]}, second.payload());
+    }
+
+    @Test
+    void aFilterSeesTheWholeTextOfFragmentsSplitInsideACharacter() {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        BridgeHarness filtered = BridgeHarness.create(r -> r.clientMessages((message, connection) -> {
+            seen.add(message.text());
+            return MessageAction.forward(message);
+        }));
+        Connection c = filtered.connect();
+        byte[] e = utf8("é");
+
+        c.client.sendUtf8(new byte[] {'h', e[0]}, false);
+        c.client.sendUtf8(new byte[] {e[1], 'h'}, true);
+
+        assertEquals(List.of("héh"), seen);
+        assertArrayEquals(utf8("héh"), c.backend.channel.nextSent().payload());
+        filtered.assertNoViolations();
+    }
+
+    @Test
+    void aFilteredTextThatIsNotUtf8ClosesItsSenderWith1007() {
+        BridgeHarness filtered = BridgeHarness.create(r -> r.clientMessages((message, connection) -> MessageAction.forward(message)));
+        Connection c = filtered.connect();
+
+        RecordingCompletion release = c.client.sendUtf8(new byte[] {'o', 'k', (byte) 0xC3, '!'}, true);
+
+        assertEquals(CloseStatus.of(1007, "invalid UTF-8"), c.client.channel.awaitClose());
+        assertEquals(1001, c.backend.channel.awaitClose().code());
+        assertTrue(release.succeededOnce());
+        assertTrue(c.backend.channel.sent().isEmpty());
+        filtered.assertNoViolations();
+    }
+
+    @Test
     void pendingBytesCountHeldBinaryBytesAndPeakKeepsTheMaximum() {
         Connection c = harness.connect();
         String id = c.id();
@@ -214,12 +268,16 @@ class BridgeRelayTest {
     }
 
     @Test
-    void textIsNotCountedAsPendingBytes() {
+    void textIsPendingUntilItsForwardCompletes() {
         Connection c = harness.connect();
 
-        c.client.sendText("hello");
+        RecordingCompletion release = c.client.sendText("héllo", true);
 
+        assertEquals(6, BridgeHarness.info(harness.gateway(), c.id()).pendingBytes());
+        assertFalse(release.isDone());
+        c.backend.channel.nextSent().succeed();
         assertEquals(0, BridgeHarness.info(harness.gateway(), c.id()).pendingBytes());
+        assertTrue(release.succeededOnce());
     }
 
     @Test

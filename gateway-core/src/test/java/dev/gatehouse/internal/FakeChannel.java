@@ -72,6 +72,11 @@ final class FakeChannel implements Channel {
             return bytes.clone();
         }
 
+        /** A copy of the fragment's raw bytes: UTF-8 for text. */
+        byte[] payload() {
+            return bytes.clone();
+        }
+
         boolean isCompleted() {
             return completed.get();
         }
@@ -128,8 +133,10 @@ final class FakeChannel implements Channel {
     // ---- Channel ----
 
     @Override
-    public void sendText(String fragment, boolean last, Completion completion) {
-        record(new Sent(this, false, fragment, null, last, completion));
+    public void sendText(ByteBuffer utf8, boolean last, Completion completion) {
+        byte[] copy = new byte[utf8.remaining()];
+        utf8.duplicate().get(copy);
+        record(new Sent(this, false, new String(copy, StandardCharsets.UTF_8), copy, last, completion));
     }
 
     @Override

@@ -17,8 +17,9 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.component.ContainerLifeCycle;
 import org.eclipse.jetty.util.component.LifeCycle;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
-import org.eclipse.jetty.websocket.client.WebSocketClient;
-import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
+import org.eclipse.jetty.websocket.core.client.WebSocketCoreClient;
+import org.eclipse.jetty.websocket.core.server.WebSocketMappings;
+import org.eclipse.jetty.websocket.core.server.WebSocketServerComponents;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,9 +41,11 @@ import dev.gatehouse.internal.DefaultGateway;
  * server.setHandler(JettyGateway.handler(gateway, server, appHandler));
  * }</pre>
  *
- * <p>Routes match the request path inside the context (servlet: context path removed). The mount owns
- * one Jetty {@link WebSocketClient} for all backend legs, started and stopped with the context or
- * handler, which shares the server's thread pool, scheduler and buffer pool. When the server stops, the gateway drains before Jetty closes anything: new upgrades get 503,
+ * <p>Routes match the request path inside the context (servlet: context path removed). Both legs relay at
+ * Jetty's frame level ({@code FrameHandler}): frames pass through as they came, text as raw UTF-8. The
+ * mount owns one Jetty {@link WebSocketCoreClient} for all backend legs, started and stopped with the
+ * context or handler, which shares the server's thread pool, scheduler and buffer pool. When the server
+ * stops, the gateway drains before Jetty closes anything: new upgrades get 503,
  * open connections are closed with 1012 over the gateway's {@link Gateway#drainWindow()}, and the stop
  * waits for them up to that window plus the close timeout.
  */
@@ -61,7 +64,7 @@ public final class JettyGateway extends ContainerLifeCycle {
     };
     private Server listening; // the server whose stop drains the gateway; guarded by this
     private HttpClient http;  // the backend legs' HTTP client, from start to stop; guarded by this
-    private WebSocketClient client; // the backend legs' WebSocket client, from start to stop; guarded by this
+    private WebSocketCoreClient client; // the backend legs' WebSocket client, from start to stop; guarded by this
 
     private JettyGateway(Gateway gateway, Supplier<Server> server) {
         this.gateway = DefaultGateway.of(gateway);
@@ -104,8 +107,8 @@ public final class JettyGateway extends ContainerLifeCycle {
     private static Handler newHandler(Gateway gateway, Server server, Handler next) {
         requireNonNull(server, "server");
         JettyGateway mount = new JettyGateway(gateway, () -> server);
-        ServerWebSocketContainer container = ServerWebSocketContainer.ensure(server);
-        GatewayHandler handler = new GatewayHandler(mount.dialer, container, next);
+        WebSocketMappings upgrader = new WebSocketMappings(WebSocketServerComponents.ensureWebSocketComponents(server));
+        GatewayHandler handler = new GatewayHandler(mount.dialer, upgrader, next);
         handler.addBean(mount, true);
         return handler;
     }
@@ -141,8 +144,7 @@ public final class JettyGateway extends ContainerLifeCycle {
             h.setByteBufferPool(s.getByteBufferPool());
         }
         h.start(); // started before the WebSocketClient wraps it, so that it reuses the pools above
-        WebSocketClient c = new WebSocketClient(h);
-        c.setStopTimeout(0);
+        WebSocketCoreClient c = new WebSocketCoreClient(h, null);
         c.start();
         synchronized (this) {
             http = h;
@@ -162,7 +164,7 @@ public final class JettyGateway extends ContainerLifeCycle {
         gateway.abortAll();
         Server s;
         HttpClient h;
-        WebSocketClient c;
+        WebSocketCoreClient c;
         synchronized (this) {
             s = listening;
             h = http;

@@ -16,8 +16,8 @@ final class ImmediateChannel implements Channel {
     long demands;   // calls to demand()
 
     @Override
-    public void sendText(String fragment, boolean last, Completion completion) {
-        sentBytes += fragment.length();
+    public void sendText(ByteBuffer utf8, boolean last, Completion completion) {
+        sentBytes += utf8.remaining();
         completion.succeeded();
     }
 

@@ -5,9 +5,12 @@ import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -16,12 +19,12 @@ import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.websocket.api.Callback;
-import org.eclipse.jetty.websocket.api.Session;
-import org.eclipse.jetty.websocket.api.exceptions.UpgradeException;
-import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
-import org.eclipse.jetty.websocket.client.JettyUpgradeListener;
-import org.eclipse.jetty.websocket.client.WebSocketClient;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.client.CoreClientUpgradeRequest;
+import org.eclipse.jetty.websocket.core.client.UpgradeListener;
+import org.eclipse.jetty.websocket.core.client.WebSocketCoreClient;
+import org.eclipse.jetty.websocket.core.exception.UpgradeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,15 +53,15 @@ public final class BackendDialer {
     private static final int MAX_BODY = 8 * 1024;
 
     private final DefaultGateway gateway;
-    private volatile WebSocketClient client; // set when the mount starts
+    private volatile WebSocketCoreClient client; // set when the mount starts
 
-    /** A dialler for the gateway's backends; {@link #client(WebSocketClient)} gives it its client. */
+    /** A dialler for the gateway's backends; {@link #client(WebSocketCoreClient)} gives it its client. */
     public BackendDialer(DefaultGateway gateway) {
         this.gateway = gateway;
     }
 
     /** The started client to dial with. */
-    public void client(WebSocketClient client) {
+    public void client(WebSocketCoreClient client) {
         this.client = client;
     }
 
@@ -69,12 +72,14 @@ public final class BackendDialer {
     /**
      * The outcome of a dial: a connected backend ({@code refusal == null}) or a refusal for the client.
      *
-     * @param fallback the subprotocol to answer the client with when the backend chose none, or null
+     * @param fallback  the subprotocol to answer the client with when the backend chose none, or null
+     * @param relayed   the backend's 101 headers that the client's 101 carries too ({@link #RELAYED_UPGRADE_HEADERS})
      */
-    record Dialed(Bridge bridge, JettyLeg backendLeg, Session backend, Refusal refusal, String fallback) {
+    record Dialed(Bridge bridge, JettyLeg backendLeg, CoreSession backend, Refusal refusal, String fallback,
+            Map<String, List<String>> relayed) {
         /** The subprotocol the client is answered with: the backend's choice, else the fallback, else null. */
         String subprotocol() {
-            String p = backend.getUpgradeResponse().getAcceptedSubProtocol();
+            String p = backend.getNegotiatedSubProtocol();
             return p == null || p.isEmpty() ? fallback : p;
         }
     }
@@ -99,21 +104,22 @@ public final class BackendDialer {
         Settings settings = admission.settings();
         Bridge bridge = gateway.newBridge(admission);
         JettyLeg leg = new JettyLeg(bridge.backendHandler(), l -> { }, safetyIdleTimeout(settings));
-        ClientUpgradeRequest upgrade = new ClientUpgradeRequest(admission.backendUri());
-        upgrade.setSubProtocols(admission.subprotocols());
-        admission.backendHeaders().forEach(upgrade::setHeader);
-        long timeoutMillis = settings.connectTimeout().toMillis();
-        upgrade.setTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
         Capture capture = new Capture();
-        CompletableFuture<Session> connect;
+        long timeoutMillis = settings.connectTimeout().toMillis();
+        CompletableFuture<CoreSession> connect;
         try {
-            connect = client.connect(leg, upgrade, capture);
+            CoreClientUpgradeRequest upgrade = CoreClientUpgradeRequest.from(client, admission.backendUri(), leg);
+            upgrade.setSubProtocols(admission.subprotocols());
+            upgrade.headers(fields -> admission.backendHeaders().forEach(fields::put));
+            upgrade.timeout(timeoutMillis, TimeUnit.MILLISECONDS);
+            upgrade.addListener(capture);
+            connect = client.connect(upgrade);
         } catch (IOException | RuntimeException e) {
             connect = CompletableFuture.failedFuture(e);
         }
         // A bound of our own over Jetty's handshake timeout, on the gateway's timer (which forgets
         // cancelled tasks, unlike CompletableFuture.orTimeout's).
-        CompletableFuture<Session> bounded = new CompletableFuture<>();
+        CompletableFuture<CoreSession> bounded = new CompletableFuture<>();
         ScheduledFuture<?> bound = gateway.schedule(() -> bounded.completeExceptionally(
                 new TimeoutException("backend dial exceeded " + (timeoutMillis + 1000) + " ms")),
                 Duration.ofMillis(timeoutMillis + 1000));
@@ -125,10 +131,10 @@ public final class BackendDialer {
                 bounded.completeExceptionally(failure);
             }
         });
-        CompletableFuture<Session> attempt = connect;
+        CompletableFuture<CoreSession> attempt = connect;
         return bounded.handle((session, failure) -> {
             if (failure == null) {
-                return new Dialed(bridge, leg, session, null, h.subprotocolFallback().orElse(null));
+                return new Dialed(bridge, leg, session, null, h.subprotocolFallback().orElse(null), capture.relayed);
             }
             attempt.cancel(true);
             attempt.thenAccept(late -> {
@@ -138,7 +144,7 @@ public final class BackendDialer {
             Route route = admission.route().orElse(null);
             Refusal refusal = classify(failure, capture, h, settings, route);
             bridge.abandon("backend dial failed: " + refusal.reject().message());
-            return new Dialed(bridge, leg, null, refusal, null);
+            return new Dialed(bridge, leg, null, refusal, null, Map.of());
         });
     }
 
@@ -198,10 +204,11 @@ public final class BackendDialer {
     }
 
     /** Records the backend's handshake response: status, a few headers, and up to 8 KiB of body. */
-    private static final class Capture implements JettyUpgradeListener {
+    private static final class Capture implements UpgradeListener {
         private volatile int status = -1;
         private volatile String contentType;
-        private final java.util.Map<String, String> headers = new java.util.concurrent.ConcurrentHashMap<>();
+        private final Map<String, String> headers = new ConcurrentHashMap<>();
+        private volatile Map<String, List<String>> relayed = Map.of();
         private final ByteArrayOutputStream body = new ByteArrayOutputStream(); // guarded by itself
 
         @Override
@@ -213,6 +220,14 @@ public final class BackendDialer {
         public void onHandshakeResponse(Request request, Response response) {
             status = response.getStatus();
             contentType = response.getHeaders().get(HttpHeader.CONTENT_TYPE);
+            Map<String, List<String>> upgradeHeaders = new HashMap<>();
+            for (String name : RELAYED_UPGRADE_HEADERS) {
+                List<String> values = response.getHeaders().getValuesList(name);
+                if (!values.isEmpty()) {
+                    upgradeHeaders.put(name, List.copyOf(values));
+                }
+            }
+            relayed = Map.copyOf(upgradeHeaders);
             for (String name : RELAYED_REJECTION_HEADERS) {
                 String value = response.getHeaders().get(name);
                 if (value != null) {

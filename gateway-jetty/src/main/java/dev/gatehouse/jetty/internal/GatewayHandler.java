@@ -1,12 +1,10 @@
 package dev.gatehouse.jetty.internal;
 
-import java.util.List;
-
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
+import org.eclipse.jetty.websocket.core.server.WebSocketMappings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,13 +24,13 @@ public final class GatewayHandler extends Handler.Wrapper {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayHandler.class);
 
     private final BackendDialer dialer;
-    private final ServerWebSocketContainer container;
+    private final WebSocketMappings upgrader;
 
-    /** A handler upgrading through {@code container}, passing unrouted requests to {@code next} (may be null). */
-    public GatewayHandler(BackendDialer dialer, ServerWebSocketContainer container, Handler next) {
+    /** A handler upgrading through {@code upgrader}, passing unrouted requests to {@code next} (may be null). */
+    public GatewayHandler(BackendDialer dialer, WebSocketMappings upgrader, Handler next) {
         super(next);
         this.dialer = dialer;
-        this.container = container;
+        this.upgrader = upgrader;
     }
 
     @Override
@@ -71,18 +69,7 @@ public final class GatewayHandler extends Handler.Wrapper {
                 BackendDialer.safetyIdleTimeout(admission.settings()));
         boolean upgraded;
         try {
-            upgraded = container.upgrade((upgradeRequest, upgradeResponse, upgradeCallback) -> {
-                if (subprotocol != null) {
-                    upgradeResponse.setAcceptedSubProtocol(subprotocol);
-                }
-                for (String name : BackendDialer.RELAYED_UPGRADE_HEADERS) {
-                    List<String> values = dialed.backend().getUpgradeResponse().getHeaders(name);
-                    if (values != null) {
-                        values.forEach(v -> upgradeResponse.getHeaders().add(name, v));
-                    }
-                }
-                return clientLeg;
-            }, request, response, callback);
+            upgraded = upgrader.upgrade(Upgrades.negotiator(dialed, clientLeg), request, response, callback, null);
         } catch (Throwable x) {
             LOG.debug("Client upgrade of request {} failed", h.requestId(), x);
             bridge.abandon("client upgrade failed");

@@ -1,12 +1,18 @@
 package dev.gatehouse.jetty.internal;
 
 import java.io.IOException;
-import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import org.eclipse.jetty.ee10.websocket.server.JettyWebSocketServerContainer;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletCoreRequest;
+import org.eclipse.jetty.ee10.servlet.ServletCoreResponse;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Blocker;
+import org.eclipse.jetty.websocket.core.server.WebSocketMappings;
+import org.eclipse.jetty.websocket.core.server.WebSocketServerComponents;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,10 +36,18 @@ public final class GatewayServlet extends HttpServlet {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayServlet.class);
 
     private final transient BackendDialer dialer;
+    private transient WebSocketMappings upgrader; // set by init()
 
-    /** A servlet that admits, dials and upgrades through {@code dialer}. */
+    /** A servlet that admits and dials through {@code dialer}. */
     public GatewayServlet(BackendDialer dialer) {
         this.dialer = dialer;
+    }
+
+    /** Upgrades with the WebSocket components of the servlet's context (its buffers, extensions). */
+    @Override
+    public void init() {
+        ServletContextHandler context = ServletContextHandler.getServletContextHandler(getServletContext());
+        upgrader = new WebSocketMappings(WebSocketServerComponents.ensureWebSocketComponents(context.getServer(), context));
     }
 
     /** This request no longer waits for its dial: a backend that connects later is closed at once. */
@@ -91,20 +105,14 @@ public final class GatewayServlet extends HttpServlet {
         JettyLeg clientLeg = new JettyLeg(bridge.clientHandler(), bridge::clientConnected,
                 BackendDialer.safetyIdleTimeout(admission.settings()));
         boolean upgraded;
-        try {
-            JettyWebSocketServerContainer container = JettyWebSocketServerContainer.getContainer(getServletContext());
-            upgraded = container.upgrade((upgradeRequest, upgradeResponse) -> {
-                if (subprotocol != null) {
-                    upgradeResponse.setAcceptedSubProtocol(subprotocol);
-                }
-                for (String name : BackendDialer.RELAYED_UPGRADE_HEADERS) {
-                    List<String> values = dialed.backend().getUpgradeResponse().getHeaders(name);
-                    if (values != null && !values.isEmpty()) {
-                        upgradeResponse.setHeader(name, values);
-                    }
-                }
-                return clientLeg;
-            }, req, resp);
+        Request coreRequest = ServletCoreRequest.wrap(req);
+        Response coreResponse = ServletCoreResponse.wrap(coreRequest, resp, false);
+        try (Blocker.Callback done = Blocker.callback()) {
+            // Blocks until the 101 is written, as Jetty's own servlet upgrade does.
+            upgraded = upgrader.upgrade(Upgrades.negotiator(dialed, clientLeg), coreRequest, coreResponse, done, null);
+            if (upgraded) {
+                done.block();
+            }
         } catch (IOException | RuntimeException e) {
             bridge.abandon("client upgrade failed");
             throw e;

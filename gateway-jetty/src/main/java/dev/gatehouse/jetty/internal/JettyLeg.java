@@ -2,11 +2,13 @@ package dev.gatehouse.jetty.internal;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
-import org.eclipse.jetty.websocket.api.Callback;
-import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.OpCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,22 +18,29 @@ import dev.gatehouse.spi.ChannelHandler;
 import dev.gatehouse.spi.Completion;
 
 /**
- * One WebSocket leg on Jetty's {@link Session} API: a listener that forwards inbound events to the engine's
- * {@link ChannelHandler}, and the {@link Channel} the engine sends through. It does not auto-demand, and
- * overrides {@link #onWebSocketOpen}, so Jetty reads nothing until the engine demands. Public because
- * Jetty's client requires a public endpoint class.
+ * One WebSocket leg at Jetty's frame level: a {@link FrameHandler} that hands every inbound frame to the
+ * engine's {@link ChannelHandler} (data frames as they came, text as raw UTF-8, with the frame's buffer
+ * held until the engine releases it), and the {@link Channel} the engine sends through, one frame per
+ * fragment. Jetty reads a frame only when the engine demands one, the first one included.
  */
-public final class JettyLeg implements Session.Listener, Channel {
+public final class JettyLeg implements FrameHandler, Channel {
 
     private static final Logger LOG = LoggerFactory.getLogger(JettyLeg.class);
+    /** Jetty's read size: bulk messages arrive in few large fragments; idle legs release the buffer. */
     private static final int INPUT_BUFFER_SIZE = 64 * 1024;
+    /** The largest fragment Jetty hands over; larger frames arrive split (RFC 6455 allows refragmenting). */
+    private static final int MAX_FRAME_SIZE = 64 * 1024;
 
     private final ChannelHandler handler;
     private final Consumer<JettyLeg> onOpen;
     private final Duration idleTimeout;
-    private volatile Session session; // set once, when the leg opens
     private final InboundRelease release = new InboundRelease(); // reused: one inbound frame at a time
-    private boolean closeCalled;      // whether the engine called close(); guarded by this
+    private final Sent dataSent = new Sent(); // reused: one data send at a time (the SPI's contract)
+    private volatile CoreSession session; // set once, when the leg opens
+    private boolean inboundText;          // the message being received is text; inbound frames are serial
+    private volatile boolean outboundOpen; // a message being sent has not ended; data sends are serial
+    private boolean closeCalled;      // whether the engine called close() or abort(); guarded by this
+    private boolean closeNotified;    // whether the engine was told of the close; guarded by this
     private Callback heldCloseReply;  // the peer's CLOSE, answered when the engine calls close(); guarded by this
 
     /**
@@ -46,86 +55,162 @@ public final class JettyLeg implements Session.Listener, Channel {
         this.idleTimeout = idleTimeout;
     }
 
+    // ---- FrameHandler: inbound ----
+
     @Override
-    public void onWebSocketOpen(Session session) {
-        this.session = session;
-        session.setIdleTimeout(idleTimeout);
-        session.setMaxTextMessageSize(Long.MAX_VALUE);
-        session.setMaxBinaryMessageSize(Long.MAX_VALUE);
-        // Reads of up to 64 KiB relay bulk messages in few fragments; Jetty releases the buffer whenever a
-        // read finds nothing, so idle connections do not hold it.
-        session.setInputBufferSize(INPUT_BUFFER_SIZE);
+    public void onOpen(CoreSession coreSession, Callback callback) {
+        coreSession.setIdleTimeout(idleTimeout);
+        coreSession.setInputBufferSize(INPUT_BUFFER_SIZE);
+        coreSession.setMaxFrameSize(MAX_FRAME_SIZE);
+        coreSession.setAutoFragment(true);
+        // Message sizes are the engine's to enforce; Jetty's limits apply to its message sinks only.
+        coreSession.setMaxTextMessageSize(0);
+        coreSession.setMaxBinaryMessageSize(0);
+        session = coreSession;
+        callback.succeeded();
         onOpen.accept(this);
     }
 
     @Override
-    public void onWebSocketPartialText(String payload, boolean fin) {
-        handler.onText(payload, fin);
+    public void onFrame(Frame frame, Callback callback) {
+        switch (frame.getOpCode()) {
+            case OpCode.TEXT:
+                inboundText = true;
+                data(frame, callback);
+                break;
+            case OpCode.BINARY:
+                inboundText = false;
+                data(frame, callback);
+                break;
+            case OpCode.CONTINUATION:
+                data(frame, callback);
+                break;
+            case OpCode.PING:
+                ByteBuffer ping = copy(frame);
+                callback.succeeded();
+                handler.onPing(ping);
+                break;
+            case OpCode.PONG:
+                ByteBuffer pong = copy(frame);
+                callback.succeeded();
+                handler.onPong(pong);
+                break;
+            case OpCode.CLOSE:
+                onCloseFrame(toStatus(org.eclipse.jetty.websocket.core.CloseStatus.getCloseStatus(frame)), callback);
+                break;
+            default:
+                callback.failed(new IllegalStateException("unexpected opcode " + frame.getOpCode()));
+        }
     }
 
-    @Override
-    public void onWebSocketPartialBinary(ByteBuffer payload, boolean fin, Callback callback) {
+    private void data(Frame frame, Callback callback) {
         release.callback = callback;
-        handler.onBinary(payload, fin, release);
+        ByteBuffer payload = frame.hasPayload() ? frame.getPayload() : EMPTY;
+        if (inboundText) {
+            handler.onText(payload, frame.isFin(), release);
+        } else {
+            handler.onBinary(payload, frame.isFin(), release);
+        }
     }
 
-    @Override
-    public void onWebSocketPing(ByteBuffer payload) {
-        handler.onPing(payload);
-    }
-
-    @Override
-    public void onWebSocketPong(ByteBuffer payload) {
-        handler.onPong(payload);
-    }
-
-    @Override
-    public void onWebSocketClose(int statusCode, String reason, Callback callback) {
-        CloseStatus status = statusCode >= 1000 && statusCode <= 4999
-                ? CloseStatus.of(statusCode, reason == null ? "" : reason)
-                : CloseStatus.ABNORMAL;
+    /**
+     * The peer's CLOSE. One the engine did not start is answered only when the engine calls close(): Jetty
+     * sends its reply when the callback completes, unless this leg's own CLOSE went first.
+     */
+    private void onCloseFrame(CloseStatus status, Callback callback) {
         boolean answerNow;
         synchronized (this) {
-            // A close the engine did not start is answered only when the engine calls close(): Jetty sends
-            // its CLOSE reply when the callback completes, unless the session was closed first.
-            answerNow = closeCalled || status.code() == CloseStatus.ABNORMAL.code();
+            closeNotified = true;
+            answerNow = closeCalled;
             if (!answerNow) {
                 heldCloseReply = callback;
             }
         }
         if (answerNow) {
-            callback.succeed();
+            callback.succeeded();
         }
         handler.onClose(status);
     }
 
     @Override
-    public void onWebSocketError(Throwable cause) {
+    public void onError(Throwable cause, Callback callback) {
         handler.onError(cause);
+        callback.succeeded(); // onClosed follows
     }
 
     @Override
-    public void sendText(String fragment, boolean last, Completion completion) {
-        AfterReturn callback = new AfterReturn(completion);
-        session.sendPartialText(fragment, last, callback);
-        callback.returned();
+    public void onClosed(org.eclipse.jetty.websocket.core.CloseStatus closeStatus, Callback callback) {
+        boolean notify;
+        Callback held;
+        synchronized (this) {
+            notify = !closeNotified;
+            closeNotified = true;
+            held = heldCloseReply;
+            heldCloseReply = null;
+        }
+        if (held != null) {
+            held.succeeded(); // the connection is gone: nothing left to answer
+        }
+        if (notify) {
+            handler.onClose(toStatus(closeStatus));
+        }
+        callback.succeeded();
+    }
+
+    /** Jetty's close status as the engine sees it: reserved and unknown codes mean a lost connection. */
+    private static CloseStatus toStatus(org.eclipse.jetty.websocket.core.CloseStatus s) {
+        int code = s == null ? CloseStatus.NO_STATUS.code() : s.getCode();
+        if (code == CloseStatus.NO_STATUS.code()) {
+            return CloseStatus.NO_STATUS;
+        }
+        if (code < 1000 || code > 4999 || code == CloseStatus.ABNORMAL.code() || code == 1015) {
+            return CloseStatus.ABNORMAL;
+        }
+        String reason = s.getReason();
+        return CloseStatus.of(code, reason == null ? "" : reason);
+    }
+
+    private static ByteBuffer copy(Frame frame) {
+        if (!frame.hasPayload()) {
+            return EMPTY;
+        }
+        ByteBuffer payload = frame.getPayload();
+        ByteBuffer copy = ByteBuffer.allocate(payload.remaining());
+        copy.put(payload.duplicate()).flip();
+        return copy;
+    }
+
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0).asReadOnlyBuffer();
+
+    // ---- Channel: outbound ----
+
+    @Override
+    public void sendText(ByteBuffer utf8, boolean last, Completion completion) {
+        sendData(OpCode.TEXT, utf8, last, completion);
     }
 
     @Override
     public void sendBinary(ByteBuffer fragment, boolean last, Completion completion) {
-        AfterReturn callback = new AfterReturn(completion);
-        session.sendPartialBinary(fragment, last, callback);
-        callback.returned();
+        sendData(OpCode.BINARY, fragment, last, completion);
+    }
+
+    private void sendData(byte opCode, ByteBuffer payload, boolean last, Completion completion) {
+        byte op = outboundOpen ? OpCode.CONTINUATION : opCode;
+        outboundOpen = !last;
+        dataSent.completion = completion;
+        session.sendFrame(new Frame(op, last, payload), dataSent, false);
     }
 
     @Override
     public void sendPing(ByteBuffer payload) {
-        session.sendPing(payload, Callback.NOOP);
+        session.sendFrame(new Frame(OpCode.PING).setPayload(payload), Callback.NOOP, false);
     }
 
     @Override
     public void sendPong(ByteBuffer payload, Completion completion) {
-        session.sendPong(payload, Callback.from(completion::succeeded, completion::failed));
+        Sent sent = new Sent();
+        sent.completion = completion;
+        session.sendFrame(new Frame(OpCode.PONG).setPayload(payload), sent, false);
     }
 
     @Override
@@ -136,9 +221,13 @@ public final class JettyLeg implements Session.Listener, Channel {
             reply = heldCloseReply;
             heldCloseReply = null;
         }
-        session.close(status.code(), status.reason(), Callback.NOOP);
+        if (status.code() == CloseStatus.NO_STATUS.code()) {
+            session.close(Callback.NOOP);
+        } else {
+            session.close(status.code(), status.reason(), Callback.NOOP);
+        }
         if (reply != null) {
-            reply.succeed();
+            reply.succeeded();
         }
     }
 
@@ -150,18 +239,18 @@ public final class JettyLeg implements Session.Listener, Channel {
             reply = heldCloseReply;
             heldCloseReply = null;
         }
-        Session s = session;
+        CoreSession s = session;
         if (s != null) {
-            s.disconnect();
+            s.abort();
         }
         if (reply != null) {
-            reply.succeed();
+            reply.succeeded();
         }
     }
 
     @Override
     public void demand() {
-        Session s = session;
+        CoreSession s = session;
         try {
             if (s != null) {
                 s.demand();
@@ -172,8 +261,36 @@ public final class JettyLeg implements Session.Listener, Channel {
     }
 
     /**
-     * Releases the inbound binary frame being relayed. A leg delivers its next frame only on demand, and
-     * the engine releases a frame before it demands the next, so one instance per leg serves every frame.
+     * A send's Jetty callback, reporting to the engine's completion. The data sends of a leg share one: the
+     * engine starts the next only after the previous one's completion ran, which may start it at once, so
+     * the completion is taken before it runs.
+     */
+    private static final class Sent implements Callback {
+        private volatile Completion completion;
+
+        @Override
+        public void succeeded() {
+            Completion c = completion;
+            completion = null;
+            c.succeeded();
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            Completion c = completion;
+            completion = null;
+            c.failed(cause);
+        }
+
+        @Override
+        public InvocationType getInvocationType() {
+            return InvocationType.NON_BLOCKING;
+        }
+    }
+
+    /**
+     * Releases the inbound data frame being relayed. A leg delivers its next frame only on demand, and the
+     * engine releases a frame before it demands the next, so one instance per leg serves every frame.
      */
     private static final class InboundRelease implements Completion {
         private volatile Callback callback; // the frame's Jetty callback, set before it is handed over
@@ -182,60 +299,14 @@ public final class JettyLeg implements Session.Listener, Channel {
         public void succeeded() {
             Callback c = callback;
             callback = null;
-            c.succeed();
+            c.succeeded();
         }
 
         @Override
         public void failed(Throwable cause) {
             Callback c = callback;
             callback = null;
-            c.fail(cause);
-        }
-    }
-
-    /**
-     * Delivers a send's completion only once the send call has returned. Jetty's partial-send methods
-     * reset their message state after handing the frame over, and the frame's callback may run on another
-     * thread before that; the completion starts the next send on this session, which must see the reset
-     * state, or Jetty would take a new message for a continuation.
-     */
-    private static final class AfterReturn extends AtomicInteger implements Callback {
-        private static final long serialVersionUID = 1L;
-        private static final int PENDING = 0;
-        private static final int RETURNED = 1;
-        private static final int SUCCEEDED = 2;
-        private static final int FAILED = 3;
-
-        private final transient Completion completion;
-        private transient Throwable failure; // written before the state becomes FAILED
-
-        AfterReturn(Completion completion) {
-            this.completion = completion;
-        }
-
-        @Override
-        public void succeed() {
-            if (!compareAndSet(PENDING, SUCCEEDED)) {
-                completion.succeeded();
-            }
-        }
-
-        @Override
-        public void fail(Throwable cause) {
-            failure = cause;
-            if (!compareAndSet(PENDING, FAILED)) {
-                completion.failed(cause);
-            }
-        }
-
-        /** The send call returned: runs a completion that came before. */
-        void returned() {
-            int state = getAndSet(RETURNED);
-            if (state == SUCCEEDED) {
-                completion.succeeded();
-            } else if (state == FAILED) {
-                completion.failed(failure);
-            }
+            c.failed(cause);
         }
     }
 }
