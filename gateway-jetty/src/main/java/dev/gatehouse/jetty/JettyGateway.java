@@ -10,6 +10,7 @@ import java.util.function.Supplier;
 
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.ee10.websocket.server.config.JettyWebSocketServletContainerInitializer;
 import org.eclipse.jetty.server.Handler;
@@ -136,6 +137,9 @@ public final class JettyGateway extends ContainerLifeCycle {
         HttpClient h = new HttpClient();
         h.setSslContextFactory(tls(gateway.backendTls()));
         h.setConnectTimeout(gateway.settings().connectTimeout().toMillis());
+        // The client is shared by every client's backend leg: a cookie one backend connection was given
+        // must never travel with another client's upgrade. Cookies reach backends only as the client sent them.
+        h.setHttpCookieStore(new HttpCookieStore.Empty());
         if (s != null) {
             // One thread pool, timer and buffer pool for both legs: a relayed frame is read and written on
             // the same pool, and buffers flow between legs without crossing pools.

@@ -122,6 +122,20 @@ class HandshakeTest {
 
     @ParameterizedTest
     @EnumSource(Mount.class)
+    void neverReplaysACookieOneBackendConnectionWasGivenOnAnother(Mount mount) throws Exception {
+        GatewayServer gw = start(mount, Route.of("/proto", Backend.of(backend.uri("/proto"))));
+        RawHttp.Response first = RawHttp.upgrade(gw.httpUri("/proto"), "Sec-WebSocket-Protocol: mqtt");
+        assertEquals("backend=1; Path=/", first.header("set-cookie"));
+        assertNull(backend.nextUpgrade().header("Cookie"));
+
+        RawHttp.Response second = RawHttp.upgrade(gw.httpUri("/proto"), "Sec-WebSocket-Protocol: mqtt");
+
+        assertEquals(101, second.status());
+        assertNull(backend.nextUpgrade().header("Cookie"), "the gateway sent another client's cookie to the backend");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
     void choosesNoSubprotocolWhenTheBackendChoseNone(Mount mount) throws Exception {
         GatewayServer gw = start(mount, Route.of("/echo", Backend.of(backend.uri("/echo"))));
         WebSocket ws = HTTP.newWebSocketBuilder().subprotocols("chat.v1")
