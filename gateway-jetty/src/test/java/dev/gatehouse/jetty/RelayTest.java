@@ -1,14 +1,19 @@
 package dev.gatehouse.jetty;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.ByteArrayOutputStream;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import org.eclipse.jetty.websocket.core.OpCode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -52,6 +57,35 @@ class RelayTest {
 
     private static WebSocket connect(Mount mount, RecordingListener events) throws Exception {
         return HTTP.newWebSocketBuilder().buildAsync(gateway(mount).uri("/echo"), events).get(10, TimeUnit.SECONDS);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void relaysTextCutInsideACharacterAsTheBytesItCameIn(Mount mount) throws Exception {
+        byte[] e = "\u00e9".getBytes(StandardCharsets.UTF_8);
+        try (FrameClient client = new FrameClient(gateway(mount).uri("/echo"))) {
+            client.send(OpCode.TEXT, false, new byte[] {'h', e[0]});
+            client.send(OpCode.CONTINUATION, true, new byte[] {e[1], '!'});
+
+            ByteArrayOutputStream echoed = new ByteArrayOutputStream();
+            FrameClient.Received r;
+            do {
+                r = client.next();
+                assertEquals(echoed.size() == 0 ? OpCode.TEXT : OpCode.CONTINUATION, r.opCode());
+                echoed.writeBytes(r.payload());
+            } while (!r.fin());
+            assertEquals("h\u00e9!", echoed.toString(StandardCharsets.UTF_8));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void textThatIsNotUtf8IsRefusedByTheBackendWhoseCloseReachesTheClient(Mount mount) throws Exception {
+        try (FrameClient client = new FrameClient(gateway(mount).uri("/echo"))) {
+            client.send(OpCode.TEXT, true, new byte[] {'o', 'k', (byte) 0xC3, '('});
+
+            assertEquals(1007, client.closeStatus().getCode());
+        }
     }
 
     @ParameterizedTest
