@@ -9,6 +9,7 @@ import java.time.Duration;
 
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.VirtualThreads;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import dev.gatehouse.Authenticator;
@@ -75,8 +76,11 @@ final class GatewayRole {
                         .build())
                 .settings(Settings.builder().maxMessageSize(EchoBackend.MAX_MESSAGE).build())
                 .build();
-        QueuedThreadPool threads = new QueuedThreadPool();
+        QueuedThreadPool threads = new QueuedThreadPool(Integer.getInteger("gatehouse.bench.threads", 200));
         threads.setName("gateway");
+        if (Boolean.getBoolean("gatehouse.bench.virtual") && VirtualThreads.areSupported()) {
+            threads.setVirtualThreadsExecutor(VirtualThreads.getNamedVirtualThreadsExecutor("gateway-virtual-"));
+        }
         Server server = new Server(threads);
         ServerConnector connector = new ServerConnector(server);
         connector.setHost("127.0.0.1");
