@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import dev.gatehouse.CloseStatus;
 import dev.gatehouse.ConnectionInfo;
 import dev.gatehouse.Handshake;
+import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
 import dev.gatehouse.spi.Channel;
 import dev.gatehouse.spi.ChannelHandler;
@@ -47,7 +48,8 @@ public final class Bridge {
     private enum State { CONNECTING, OPEN, CLOSING, CLOSED }
 
     private final DefaultGateway gateway;
-    private final Admission admission;
+    private final Route route;            // the matched route (an admitted request always has one)
+    private final Handshake handshake;    // the request after authentication and policies
     private final Settings settings;
     private final String id;
     private final Side client = new Side("client");
@@ -77,9 +79,11 @@ public final class Bridge {
 
     Bridge(DefaultGateway gateway, Admission admission) {
         this.gateway = gateway;
-        this.admission = admission;
+        // Only what the connection needs for its life: not the dial's backend URI and headers.
+        this.route = admission.route().orElseThrow(() -> new IllegalArgumentException("admission: no route"));
+        this.handshake = admission.handshake();
         this.settings = admission.settings();
-        this.id = admission.handshake().requestId();
+        this.id = handshake.requestId();
         this.idleNanos = settings.idleTimeout().toNanos();
         this.pingNanos = settings.pingInterval().toNanos();
         this.pongNanos = settings.pongTimeout().toNanos();
@@ -88,21 +92,18 @@ public final class Bridge {
         backend.peer = client;
         client.limit = settings.maxClientMessageSize();
         backend.limit = settings.maxBackendMessageSize();
-        admission.route().ifPresent(route -> {
-            Handshake h = admission.handshake();
-            if (route.clientMessages().isPresent() || route.messageLimits().isPresent()) {
-                client.inspector = new Inspector(route.clientMessages().orElse(null), route.messageLimits().orElse(null),
-                        h, client.limit, gateway.principalBuckets(route, h));
-            }
-            if (route.backendMessages().isPresent()) {
-                backend.inspector = new Inspector(route.backendMessages().get(), null, h, backend.limit,
-                        new TokenBucket[2]);
-            }
-            if (client.inspector != null || backend.inspector != null) {
-                client.outbox = new Outbox();
-                backend.outbox = new Outbox();
-            }
-        });
+        if (route.clientMessages().isPresent() || route.messageLimits().isPresent()) {
+            client.inspector = new Inspector(route.clientMessages().orElse(null), route.messageLimits().orElse(null),
+                    handshake, client.limit, gateway.principalBuckets(route, handshake));
+        }
+        if (route.backendMessages().isPresent()) {
+            backend.inspector = new Inspector(route.backendMessages().get(), null, handshake, backend.limit,
+                    new TokenBucket[2]);
+        }
+        if (client.inspector != null || backend.inspector != null) {
+            client.outbox = new Outbox();
+            backend.outbox = new Outbox();
+        }
     }
 
     /** The connection id (the request id of its handshake). */
@@ -204,7 +205,7 @@ public final class Bridge {
                 lastActivity = openedNanos;
                 client.lastPingAt = openedNanos;
                 backend.lastPingAt = openedNanos;
-                admission.handshake().principal().flatMap(p -> p.expiresAt()).ifPresent(at -> {
+                handshake.principal().flatMap(p -> p.expiresAt()).ifPresent(at -> {
                     Duration left = Duration.between(connectedAt, at).plus(settings.credentialGrace());
                     expires = true;
                     expiresNanos = openedNanos + Math.max(0, left.toNanos());
@@ -263,7 +264,7 @@ public final class Bridge {
 
     /** Whether the connection's principal has this subject. */
     boolean isOf(String subject) {
-        return admission.handshake().principal().map(p -> p.subject().equals(subject)).orElse(false);
+        return handshake.principal().map(p -> p.subject().equals(subject)).orElse(false);
     }
 
     boolean isOpen() {
@@ -283,9 +284,9 @@ public final class Bridge {
             since = connectedAt;
             opened = openedNanos;
         }
-        Handshake h = admission.handshake();
+        Handshake h = handshake;
         Instant lastActive = since.plusNanos(Math.max(0, lastActivity - opened));
-        return new ConnectionInfo(id, admission.route().map(r -> r.path()).orElse(""), h.remoteAddress(),
+        return new ConnectionInfo(id, route.path(), h.remoteAddress(),
                 h.principal().orElse(null), subprotocol, since, lastActive, client.messages, client.bytes,
                 backend.messages, backend.bytes, pending.get(), peakPending.get());
     }
@@ -337,13 +338,13 @@ public final class Bridge {
     private void finished() {
         gateway.registry().remove(this);
         if (connectedAt != null) {
-            Handshake h = admission.handshake();
+            Handshake h = handshake;
             long millis = Duration.between(connectedAt, Instant.now()).toMillis();
             InetSocketAddress remote = h.remoteAddress();
             DefaultGateway.ACCESS.info(
                     "id={} route={} principal={} remote={} status=101 durationMs={} messagesIn={} bytesIn={} "
                             + "messagesOut={} bytesOut={} close={} cause=\"{}\" initiator={}",
-                    id, admission.route().map(r -> r.path()).orElse("-"), h.principal().map(Object::toString).orElse("-"),
+                    id, route.path(), h.principal().map(Object::toString).orElse("-"),
                     remote, millis, client.messages, client.bytes, backend.messages, backend.bytes,
                     clientClose == null ? "-" : clientClose.code(), cause, initiator);
         }
