@@ -4,6 +4,8 @@ import java.net.URI;
 import java.util.concurrent.TimeUnit;
 
 import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.CloseStatus;
@@ -11,8 +13,10 @@ import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
 import org.eclipse.jetty.websocket.core.FrameHandler;
 import org.eclipse.jetty.websocket.core.OpCode;
+import org.eclipse.jetty.websocket.core.WebSocketComponents;
 import org.eclipse.jetty.websocket.core.client.CoreClientUpgradeRequest;
 import org.eclipse.jetty.websocket.core.client.WebSocketCoreClient;
+import org.eclipse.jetty.websocket.core.server.WebSocketNegotiator;
 import org.eclipse.jetty.websocket.core.server.WebSocketServerComponents;
 import org.eclipse.jetty.websocket.core.server.WebSocketUpgradeHandler;
 
@@ -28,12 +32,33 @@ final class FrameRelay {
     private FrameRelay() {
     }
 
-    /** The server handler relaying {@code /echo} to {@code backend}'s {@code /echo}. */
-    static Handler handler(Server server, URI backend) throws Exception {
+    /**
+     * The server handler relaying {@code /echo} to {@code backend}'s {@code /echo}; with {@code nonBlocking},
+     * the client legs are read on Jetty's selector thread ({@link NonBlockingHandshaker}).
+     */
+    static Handler handler(Server server, URI backend, boolean nonBlocking) throws Exception {
         WebSocketCoreClient client = new WebSocketCoreClient(ListenerRelay.sharedHttpClient(server), null);
         server.addBean(client);
-        URI target = backend.resolve("/echo");
-        return new WebSocketUpgradeHandler(WebSocketServerComponents.ensureWebSocketComponents(server), h -> h.addMapping("/echo", (request, response, callback) -> {
+        WebSocketNegotiator negotiator = negotiator(client, backend.resolve("/echo"));
+        WebSocketComponents components = WebSocketServerComponents.ensureWebSocketComponents(server);
+        if (!nonBlocking) {
+            return new WebSocketUpgradeHandler(components, h -> h.addMapping("/echo", negotiator));
+        }
+        NonBlockingHandshaker handshaker = new NonBlockingHandshaker();
+        return new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) {
+                if (!"/echo".equals(Request.getPathInContext(request))
+                        || !handshaker.upgradeRequest(negotiator, request, response, callback, components, null)) {
+                    Response.writeError(request, response, callback, 404);
+                }
+                return true;
+            }
+        };
+    }
+
+    private static WebSocketNegotiator negotiator(WebSocketCoreClient client, URI target) {
+        return (request, response, callback) -> {
             Leg front = new Leg();
             Leg back = new Leg();
             front.peer = back;
@@ -46,7 +71,7 @@ final class FrameRelay {
                 return null;
             }
             return front;
-        }));
+        };
     }
 
     /** One leg: forwards its frames to the peer leg's session. */

@@ -95,10 +95,13 @@ final class GatewayRole {
                 server.setHandler(ListenerRelay.handler(server, backend));
                 break;
             case "jetty-frames":
-                server.setHandler(FrameRelay.handler(server, backend));
+                server.setHandler(FrameRelay.handler(server, backend, false));
+                break;
+            case "jetty-frames-nonblocking":
+                server.setHandler(FrameRelay.handler(server, backend, true));
                 break;
             default:
-                throw new UsageException("gateway: --relay " + relay + " (expected: gatehouse, jetty-listener, jetty-frames)");
+                throw new UsageException("gateway: --relay " + relay + " (expected: gatehouse, jetty-listener, jetty-frames, jetty-frames-nonblocking)");
         }
         server.start();
         RoleControl.serve(server, connector.getLocalPort(), maxLifetime);
