@@ -101,7 +101,7 @@ final class GatewayRole {
                 server.setHandler(FrameRelay.handler(server, backend, true));
                 break;
             default:
-                throw new UsageException("gateway: --relay " + relay + " (expected: gatehouse, jetty-listener, jetty-frames, jetty-frames-nonblocking)");
+                throw new UsageException("gateway: --relay " + relay + " (expected one of " + String.join(", ", Options.RELAYS) + ")");
         }
         server.start();
         RoleControl.serve(server, connector.getLocalPort(), maxLifetime);

@@ -32,11 +32,15 @@ final class Options {
             "                    (a JWT handshakes scenario's own gateway into FILE-SCENARIO, e.g. gw-handshakes-hs256.jfr)",
             "  --gateway-jvm-arg A  adds a JVM option to the gateway's child JVMs (repeatable), e.g. -XX:+UseParallelGC",
             "  --relay R         what the gateway JVM runs: gatehouse (default), or a bare reference relay on Jetty's",
-            "                    listener API (jetty-listener) or frame level (jetty-frames), without policies or timers",
+            "                    listener API (jetty-listener) or frame level (jetty-frames, jetty-frames-nonblocking),",
+            "                    without policies or timers",
             "  --logs DIR        where the child JVMs' logs and results.md go (default: a new temporary directory)",
             "  --help            prints this text",
             "",
             "Durations: 500ms, 5s, 2m, or a number of seconds.");
+
+    /** What {@code --relay} accepts: Gatehouse, or a bare reference relay. */
+    static final List<String> RELAYS = List.of("gatehouse", "jetty-listener", "jetty-frames", "jetty-frames-nonblocking");
 
     final List<Scenario> scenarios;
     final Duration duration;
@@ -114,6 +118,9 @@ final class Options {
                     break;
                 case "--relay":
                     relay = Args.value(args, i++);
+                    if (!RELAYS.contains(relay)) {
+                        throw new UsageException("--relay: " + relay + " (expected one of " + String.join(", ", RELAYS) + ")");
+                    }
                     break;
                 case "--logs":
                     logs = Path.of(Args.value(args, i++)).toAbsolutePath();

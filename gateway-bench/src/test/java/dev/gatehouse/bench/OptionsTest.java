@@ -69,6 +69,12 @@ class OptionsTest {
     }
 
     @Test
+    void runsGatehouseUnlessAReferenceRelayIsChosen() {
+        assertEquals("gatehouse", Options.parse().relay);
+        assertEquals("jetty-frames", Options.parse("--relay", "jetty-frames").relay);
+    }
+
+    @Test
     void parsesDurationsInSeveralUnits() {
         assertEquals(Duration.ofMillis(250), Args.duration("--x", "250ms"));
         assertEquals(Duration.ofMillis(1500), Args.duration("--x", "1.5s"));
@@ -86,6 +92,8 @@ class OptionsTest {
         assertEquals("--duration: 0 (expected: > 0)",
                 assertThrows(UsageException.class, () -> Options.parse("--duration", "0s")).getMessage());
         assertEquals("--hold: missing value", assertThrows(UsageException.class, () -> Options.parse("--hold")).getMessage());
+        assertEquals("--relay: nginx (expected one of gatehouse, jetty-listener, jetty-frames, jetty-frames-nonblocking)",
+                assertThrows(UsageException.class, () -> Options.parse("--relay", "nginx")).getMessage());
         assertTrue(assertThrows(UsageException.class, () -> Options.parse("bulk")).getMessage()
                 .startsWith("unknown scenario bulk (expected: throughput, throughput-text,"));
     }
