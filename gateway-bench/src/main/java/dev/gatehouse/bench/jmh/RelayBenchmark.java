@@ -22,6 +22,8 @@ import org.openjdk.jmh.annotations.Warmup;
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Handshake;
+import dev.gatehouse.MessageAction;
+import dev.gatehouse.MessageLimits;
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
 import dev.gatehouse.internal.Admission;
@@ -49,6 +51,14 @@ public class RelayBenchmark {
     @Param({"64", "16384"})
     public int size;
 
+    /**
+     * The route's in-session policies: {@code none} (the plain relay path, which must cost nothing for
+     * policies), {@code limits} (message and byte rate limits that never trip), or {@code filter} (a
+     * message filter that forwards every message, so each one is reassembled and handed to it).
+     */
+    @Param({"none", "limits", "filter"})
+    public String policy;
+
     private DefaultGateway gateway;
     private ImmediateChannel clientChannel;
     private ImmediateChannel backendChannel;
@@ -70,8 +80,17 @@ public class RelayBenchmark {
     @Setup
     public void setUp() {
         Settings quiet = Settings.builder().idleTimeout(Duration.ZERO).pingInterval(Duration.ZERO).build();
+        Route.Builder route = Route.builder("/echo").backend(Backend.of("ws://127.0.0.1:9/echo"));
+        if (policy.equals("limits")) {
+            route.messageLimits(MessageLimits.builder()
+                    .messagesPerSecond(1e12, 1e12)
+                    .bytesPerSecond(1e15, 1e15)
+                    .build());
+        } else if (policy.equals("filter")) {
+            route.clientMessages((message, connection) -> MessageAction.forward(message));
+        }
         gateway = DefaultGateway.of(Gateway.builder()
-                .route(Route.of("/echo", Backend.of("ws://127.0.0.1:9/echo")))
+                .route(route.build())
                 .settings(quiet)
                 .build());
         Handshake request = Handshake.builder("relay-bench", "/echo")
@@ -109,6 +128,7 @@ public class RelayBenchmark {
     /** A text frame from the client, forwarded to the backend. */
     @Benchmark
     public long textClientToBackend() {
+        text.clear(); // a filter consumes the buffer; every call forwards it whole
         fromClient.onText(text, true, release);
         return backendChannel.sentBytes;
     }
@@ -116,13 +136,15 @@ public class RelayBenchmark {
     /** A binary frame from the client, forwarded to the backend. */
     @Benchmark
     public long binaryClientToBackend() {
+        binary.clear();
         fromClient.onBinary(binary, true, release);
         return backendChannel.sentBytes;
     }
 
-    /** A binary frame from the backend, forwarded to the client. */
+    /** A binary frame from the backend, forwarded to the client (the policies apply to the client's messages). */
     @Benchmark
     public long binaryBackendToClient() {
+        binary.clear();
         fromBackend.onBinary(binary, true, release);
         return clientChannel.sentBytes;
     }
