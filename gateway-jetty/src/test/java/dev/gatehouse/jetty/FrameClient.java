@@ -2,6 +2,7 @@ package dev.gatehouse.jetty;
 
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -10,8 +11,10 @@ import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.FutureCallback;
 import org.eclipse.jetty.websocket.core.CloseStatus;
 import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.ExtensionConfig;
 import org.eclipse.jetty.websocket.core.Frame;
 import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.client.CoreClientUpgradeRequest;
 import org.eclipse.jetty.websocket.core.client.WebSocketCoreClient;
 
 /**
@@ -29,9 +32,16 @@ final class FrameClient implements AutoCloseable {
     private final Recorder recorder = new Recorder();
     private final CoreSession session;
 
-    FrameClient(URI uri) throws Exception {
+    FrameClient(URI uri, String... extensions) throws Exception {
         client.start();
-        session = client.connect(recorder, uri).get(10, TimeUnit.SECONDS);
+        CoreClientUpgradeRequest upgrade = CoreClientUpgradeRequest.from(client, uri, recorder);
+        upgrade.addExtensions(extensions);
+        session = client.connect(upgrade).get(10, TimeUnit.SECONDS);
+    }
+
+    /** The extensions the server accepted, by name. */
+    List<String> extensions() {
+        return session.getNegotiatedExtensions().stream().map(ExtensionConfig::getName).toList();
     }
 
     /** Sends one frame and waits until it is written. */

@@ -1,5 +1,6 @@
 package dev.gatehouse.jetty;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -16,12 +18,14 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
+import org.eclipse.jetty.websocket.core.OpCode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -132,6 +136,27 @@ class HandshakeTest {
 
         assertEquals(101, second.status());
         assertNull(backend.nextUpgrade().header("Cookie"), "the gateway sent another client's cookie to the backend");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void negotiatesPermessageDeflateWithTheClientOnlyAndRelaysThroughIt(Mount mount) throws Exception {
+        GatewayServer gw = start(mount, Route.of("/echo", Backend.of(backend.uri("/echo"))));
+        try (FrameClient client = new FrameClient(gw.uri("/echo"), "permessage-deflate")) {
+            assertEquals(List.of("permessage-deflate"), client.extensions());
+            assertNull(backend.nextUpgrade().header("Sec-WebSocket-Extensions"), "the backend leg asked for compression");
+
+            byte[] text = "compress me ".repeat(10_000).getBytes(StandardCharsets.UTF_8);
+            client.send(OpCode.TEXT, true, text);
+
+            ByteArrayOutputStream echoed = new ByteArrayOutputStream();
+            FrameClient.Received r;
+            do {
+                r = client.next();
+                echoed.writeBytes(r.payload());
+            } while (!r.fin());
+            assertArrayEquals(text, echoed.toByteArray());
+        }
     }
 
     @ParameterizedTest
