@@ -23,7 +23,8 @@ final class Options {
             "",
             "options:",
             "  --duration D      measured interval of each run (default 5s; --quick: 1s)",
-            "  --warmup D        unmeasured load before each measured interval (default 2s; --quick: 500ms)",
+            "  --warmup D        unmeasured load before each measured interval (default 2s, handshake scenarios 10s;",
+            "                    --quick: 500ms)",
             "  --rounds N        direct/gateway pairs per scenario; the best run of each side is reported (default 2; --quick: 1)",
             "  --connections N   overrides every selected scenario's connection (or worker) count",
             "  --hold D          how long the idle scenario holds its connections (default 10s; --quick: 1s)",
@@ -42,9 +43,13 @@ final class Options {
     /** What {@code --relay} accepts: Gatehouse, or a bare reference relay. */
     static final List<String> RELAYS = List.of("gatehouse", "jetty-listener", "jetty-frames", "jetty-frames-nonblocking");
 
+    /** The handshake scenarios' default warm-up. */
+    static final Duration HANDSHAKE_WARMUP = Duration.ofSeconds(10);
+
     final List<Scenario> scenarios;
     final Duration duration;
-    final Duration warmup;
+    final Duration warmup;   // the warm-up of every scenario but the handshakes'
+    final Duration handshakeWarmup; // the handshake scenarios' warm-up
     final int rounds;
     final OptionalInt connections;
     final Duration hold;
@@ -55,11 +60,12 @@ final class Options {
     final Path logs;  // null: a temporary directory
     final boolean help;
 
-    private Options(List<Scenario> scenarios, Duration duration, Duration warmup, int rounds, OptionalInt connections,
+    private Options(List<Scenario> scenarios, Duration duration, Duration warmup, Duration handshakeWarmup, int rounds, OptionalInt connections,
             Duration hold, boolean quick, Path jfr, List<String> gatewayJvmArgs, String relay, Path logs, boolean help) {
         this.scenarios = List.copyOf(scenarios);
         this.duration = duration;
         this.warmup = warmup;
+        this.handshakeWarmup = handshakeWarmup;
         this.rounds = rounds;
         this.connections = connections;
         this.hold = hold;
@@ -148,10 +154,20 @@ final class Options {
         return new Options(chosen,
                 duration != null ? duration : quick ? Duration.ofSeconds(1) : Duration.ofSeconds(5),
                 warmup != null ? warmup : quick ? Duration.ofMillis(500) : Duration.ofSeconds(2),
+                warmup != null ? warmup : quick ? Duration.ofMillis(500) : HANDSHAKE_WARMUP,
                 rounds != null ? rounds : quick ? 1 : 2,
                 connections,
                 hold != null ? hold : quick ? Duration.ofSeconds(1) : Duration.ofSeconds(10),
                 quick, jfr, gatewayJvmArgs, relay, logs, help);
+    }
+
+    /**
+     * A scenario's warm-up. The handshake scenarios warm up longer by default: the upgrade path through two
+     * HTTP stacks is wide, and both the backend's and the gateway's handshake rates still rise for seconds
+     * after the 2 s that suffice for the relay.
+     */
+    Duration warmup(Scenario s) {
+        return s.kind() == Scenario.Kind.HANDSHAKES ? handshakeWarmup : warmup;
     }
 
     /** The connection (or worker) count of a scenario after {@code --connections} and {@code --quick}. */

@@ -150,7 +150,7 @@ final class Orchestrator {
 
     /** A scenario's hard time bound: generous, so that only a stuck run reaches it. */
     Duration bound(Scenario s) {
-        Duration run = options.warmup.plus(options.duration).plusSeconds(90);
+        Duration run = options.warmup(s).plus(options.duration).plusSeconds(90);
         if (s == Scenario.IDLE) {
             return Duration.ofSeconds(2 * (60 + 60 + 180 + 60 + 60 + 30)).plus(options.hold.multipliedBy(2));
         }
@@ -178,7 +178,7 @@ final class Orchestrator {
             for (int round = 1; round <= options.rounds; round++) {
                 for (Side side : Side.values()) {
                     Run run = new Run(s, side, round, uri(side == Side.DIRECT ? backend : target), backend, target,
-                            options.connections(s), options.warmup, options.duration, options.hold);
+                            options.connections(s), options.warmup(s), options.duration, options.hold);
                     // The direct side never sends a credential: the backend does not authenticate.
                     Sample sample = runOnce(run, side == Side.DIRECT ? Auth.Keys.NONE : keys);
                     out.add(sample);

@@ -149,7 +149,8 @@ final class Report {
         sb.append("- load average (1, 5, 15 min): ").append(loadAtStart).append(" at the start, ").append(loadAtEnd)
                 .append(" at the end\n");
         sb.append("- command: `").append(commandLine).append("`\n");
-        sb.append("- method: warm-up ").append(options.warmup.toMillis()).append(" ms then ")
+        sb.append("- method: warm-up ").append(options.warmup.toMillis()).append(" ms (handshake scenarios: ")
+                .append(options.handshakeWarmup.toMillis()).append(" ms) then ")
                 .append(options.duration.toMillis()).append(" ms measured per run; ").append(options.rounds)
                 .append(" round(s) of direct then gateway, interleaved; each side's best run is shown. CPU from ")
                 .append("/proc/<pid>/stat (utime+stime, ").append(Proc.clockTicksPerSecond())

@@ -19,6 +19,8 @@ class OptionsTest {
         assertEquals(List.of(Scenario.values()), o.scenarios);
         assertEquals(Duration.ofSeconds(5), o.duration);
         assertEquals(Duration.ofSeconds(2), o.warmup);
+        assertEquals(Duration.ofSeconds(2), o.warmup(Scenario.PIPELINED));
+        assertEquals(Duration.ofSeconds(10), o.warmup(Scenario.HANDSHAKES_HS256));
         assertEquals(2, o.rounds);
         assertEquals(Duration.ofSeconds(10), o.hold);
         assertEquals(9000, o.connections(Scenario.IDLE));
@@ -37,6 +39,7 @@ class OptionsTest {
         Options o = Options.parse("--quick", "--duration", "3s", "idle");
         assertEquals(Duration.ofSeconds(3), o.duration);
         assertEquals(Duration.ofMillis(500), o.warmup);
+        assertEquals(Duration.ofMillis(500), o.warmup(Scenario.HANDSHAKES));
         assertEquals(1, o.rounds);
         assertEquals(1000, o.connections(Scenario.IDLE));
         assertTrue(o.quick);
@@ -66,6 +69,13 @@ class OptionsTest {
     void namesAScenariosOwnRecordingAfterTheSharedOne() {
         assertEquals(Path.of("/tmp/gw-handshakes-hs256.jfr"), Orchestrator.jfrFile(Path.of("/tmp/gw.jfr"), "handshakes-hs256"));
         assertEquals(Path.of("/tmp/gw-handshakes-rs256"), Orchestrator.jfrFile(Path.of("/tmp/gw"), "handshakes-rs256"));
+    }
+
+    @Test
+    void anExplicitWarmupAppliesToEveryScenario() {
+        Options o = Options.parse("--warmup", "3s");
+        assertEquals(Duration.ofSeconds(3), o.warmup(Scenario.THROUGHPUT));
+        assertEquals(Duration.ofSeconds(3), o.warmup(Scenario.HANDSHAKES));
     }
 
     @Test
