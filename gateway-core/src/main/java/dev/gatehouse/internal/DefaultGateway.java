@@ -238,6 +238,15 @@ public final class DefaultGateway implements Gateway {
                     Verdict.reject(Rejection.UPGRADE_REQUIRED, "this path accepts WebSocket upgrades only")
                             .withHeader("Upgrade", "websocket"));
         }
+        String malformed = malformedUpgrade(request);
+        if (malformed != null) {
+            // Refused here, before anything else runs: the backend is never dialled for a request that
+            // Jetty would not upgrade.
+            return rejected(request, route, routeSettings,
+                    Verdict.reject(Rejection.UPGRADE_REQUIRED, malformed)
+                            .withHeader("Upgrade", "websocket")
+                            .withHeader("Sec-WebSocket-Version", "13"));
+        }
         if (draining) {
             return rejected(request, route, routeSettings,
                     Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down")
@@ -339,6 +348,30 @@ public final class DefaultGateway implements Gateway {
         registry.add(bridge, admission.takeReservation());
         bridge.arm();
         return bridge;
+    }
+
+    /**
+     * What makes a {@code GET} with {@code Upgrade: websocket} an invalid RFC 6455 opening handshake, or null
+     * when it is valid: {@code Connection} must include {@code upgrade}, {@code Sec-WebSocket-Version} must be
+     * 13 and {@code Sec-WebSocket-Key} must be present.
+     */
+    private static String malformedUpgrade(Handshake request) {
+        boolean connectionUpgrade = false;
+        for (String value : request.headers().getOrDefault("connection", List.of())) {
+            for (String token : value.split(",")) {
+                connectionUpgrade |= token.trim().equalsIgnoreCase("upgrade");
+            }
+        }
+        if (!connectionUpgrade) {
+            return "the upgrade request has no Connection: Upgrade";
+        }
+        if (!request.header("Sec-WebSocket-Version").map(v -> v.trim().equals("13")).orElse(false)) {
+            return "only WebSocket version 13 is supported";
+        }
+        if (request.header("Sec-WebSocket-Key").map(String::isBlank).orElse(true)) {
+            return "the upgrade request has no Sec-WebSocket-Key";
+        }
+        return null;
     }
 
     /**

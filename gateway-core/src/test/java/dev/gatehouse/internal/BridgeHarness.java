@@ -78,6 +78,7 @@ final class BridgeHarness {
         return Handshake.builder(id, "/chat/lobby")
                 .header("Upgrade", "websocket")
                 .header("Connection", "Upgrade")
+                .header("Sec-WebSocket-Version", "13").header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
                 .header("Host", "gw.example.com")
                 .host("gw.example.com")
                 .remoteAddress(REMOTE);

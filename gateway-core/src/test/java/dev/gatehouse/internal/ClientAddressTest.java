@@ -47,6 +47,7 @@ class ClientAddressTest {
         return Handshake.builder("req-1", "/chat/lobby")
                 .header("Upgrade", "websocket")
                 .header("Connection", "Upgrade")
+                .header("Sec-WebSocket-Version", "13").header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
                 .host("gw.example.com")
                 .remoteAddress(new InetSocketAddress(peer, 40000));
     }

@@ -63,6 +63,7 @@ class ConnectionLimitsTest {
         return Handshake.builder(Ids.next(), path)
                 .header("Upgrade", "websocket")
                 .header("Connection", "Upgrade")
+                .header("Sec-WebSocket-Version", "13").header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
                 .host("gw.example.com")
                 .remoteAddress(new InetSocketAddress(ip, 40000))
                 .build();
@@ -184,6 +185,8 @@ class ConnectionLimitsTest {
         for (int i = 0; i < 5; i++) {
             assertEquals(401, rejected(gateway, request("203.0.113.7")).status());
             assertEquals(403, rejected(gateway, Handshake.builder(Ids.next(), "/chat/lobby").header("Upgrade", "websocket")
+                    .header("Connection", "Upgrade").header("Sec-WebSocket-Version", "13")
+                    .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
                     .query("deny").header("X-User", "alice").remoteAddress(new InetSocketAddress("203.0.113.7", 1)).build())
                     .status());
         }

@@ -108,6 +108,28 @@ class DefaultGatewayTest {
     }
 
     @Test
+    void malformedOpeningHandshakesAreRejectedWith426BeforeAnyBackendIsChosen() {
+        DefaultGateway gateway = gateway(Authenticator.none());
+        Handshake noKey = Handshake.builder("req-1", "/chat/lobby").header("Upgrade", "websocket")
+                .header("Connection", "Upgrade").header("Sec-WebSocket-Version", "13").build();
+        Handshake oldVersion = Handshake.builder("req-2", "/chat/lobby").header("Upgrade", "websocket")
+                .header("Connection", "keep-alive, Upgrade").header("Sec-WebSocket-Version", "8")
+                .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==").build();
+        Handshake noConnection = Handshake.builder("req-3", "/chat/lobby").header("Upgrade", "websocket")
+                .header("Sec-WebSocket-Version", "13").header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==").build();
+
+        for (Handshake h : List.of(noKey, oldVersion, noConnection)) {
+            Verdict.Reject reject = rejection(gateway.admit(h));
+            assertEquals(426, reject.status(), h.requestId());
+            assertEquals(Rejection.UPGRADE_REQUIRED, reject.kind());
+            assertEquals("websocket", reject.headers().get("Upgrade"));
+            assertEquals("13", reject.headers().get("Sec-WebSocket-Version"));
+        }
+        assertEquals("only WebSocket version 13 is supported", rejection(gateway.admit(oldVersion)).message());
+        assertTrue(gateway.admit(upgrade("/chat/lobby").build()).rejection().isEmpty());
+    }
+
+    @Test
     void upgradeWithAMethodOtherThanGetIsRejectedWith426() {
         Verdict.Reject reject = rejection(gateway(Authenticator.none()).admit(upgrade("/chat/lobby").method("POST").build()));
 

@@ -60,6 +60,7 @@ class PreHandshakePipelineTest {
         return Handshake.builder(Ids.next(), path)
                 .header("Upgrade", "websocket")
                 .header("Connection", "Upgrade")
+                .header("Sec-WebSocket-Version", "13").header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
                 .host("gw.example.com")
                 .remoteAddress(new InetSocketAddress("203.0.113.7", 40000));
     }

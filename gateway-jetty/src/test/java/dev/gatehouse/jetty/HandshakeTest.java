@@ -161,6 +161,27 @@ class HandshakeTest {
 
     @ParameterizedTest
     @EnumSource(Mount.class)
+    void refusesMalformedUpgradesWith426WithoutDiallingTheBackend(Mount mount) throws Exception {
+        GatewayServer gw = start(mount, Route.of("/echo", Backend.of(backend.uri("/echo"))));
+        String key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==";
+
+        RawHttp.Response oldVersion = RawHttp.get(gw.httpUri("/echo"), "Upgrade: websocket", "Connection: Upgrade",
+                "Sec-WebSocket-Version: 8", key);
+        RawHttp.Response noKey = RawHttp.get(gw.httpUri("/echo"), "Upgrade: websocket", "Connection: Upgrade",
+                "Sec-WebSocket-Version: 13");
+
+        for (RawHttp.Response r : List.of(oldVersion, noKey)) {
+            assertEquals(426, r.status());
+            assertEquals("13", r.header("sec-websocket-version"));
+            assertTrue(r.body().contains("\"error\":\"upgrade_required\""), r.body());
+        }
+        RawHttp.Response valid = RawHttp.upgrade(gw.httpUri("/echo"), "X-Marker: valid");
+        assertEquals(101, valid.status());
+        assertEquals("valid", backend.nextUpgrade().header("X-Marker"), "a malformed upgrade reached the backend");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
     void choosesNoSubprotocolWhenTheBackendChoseNone(Mount mount) throws Exception {
         GatewayServer gw = start(mount, Route.of("/echo", Backend.of(backend.uri("/echo"))));
         WebSocket ws = HTTP.newWebSocketBuilder().subprotocols("chat.v1")

@@ -33,9 +33,13 @@ final class RawHttp {
         return send(uri, extra.toString());
     }
 
-    /** A plain GET. */
-    static Response get(URI uri) throws IOException {
-        return send(uri, "");
+    /** A GET with exactly the given extra header lines ("Name: value"). */
+    static Response get(URI uri, String... headers) throws IOException {
+        StringBuilder extra = new StringBuilder();
+        for (String h : headers) {
+            extra.append(h).append("\r\n");
+        }
+        return send(uri, extra.toString());
     }
 
     private static Response send(URI uri, String headers) throws IOException {

@@ -96,6 +96,7 @@ public class RelayBenchmark {
         Handshake request = Handshake.builder("relay-bench", "/echo")
                 .header("Upgrade", "websocket")
                 .header("Connection", "Upgrade")
+                .header("Sec-WebSocket-Version", "13").header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
                 .header("Host", "gw.example.com")
                 .host("gw.example.com")
                 .remoteAddress(new InetSocketAddress("127.0.0.1", 40000))
