@@ -10,7 +10,7 @@ import org.eclipse.jetty.ee10.servlet.ServletCoreRequest;
 import org.eclipse.jetty.ee10.servlet.ServletCoreResponse;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Blocker;
+import org.eclipse.jetty.util.FutureCallback;
 import org.eclipse.jetty.websocket.core.server.WebSocketMappings;
 import org.eclipse.jetty.websocket.core.server.WebSocketServerComponents;
 import org.slf4j.Logger;
@@ -55,7 +55,7 @@ public final class GatewayServlet extends HttpServlet {
         dial.thenAccept(late -> {
             if (late.refusal() == null) {
                 late.backendLeg().close(dev.gatehouse.CloseStatus.GOING_AWAY);
-                late.backendLeg().demand(); // read the backend's reply, so that the connection ends now
+                late.backendLeg().demand(); // read a reply if Jetty waits for one (after 1001 it drops the connection itself)
                 late.bridge().abandon("the client's request gave up waiting for the backend");
             }
         });
@@ -107,11 +107,11 @@ public final class GatewayServlet extends HttpServlet {
         boolean upgraded;
         Request coreRequest = ServletCoreRequest.wrap(req);
         Response coreResponse = ServletCoreResponse.wrap(coreRequest, resp, false);
-        try (Blocker.Callback done = Blocker.callback()) {
-            // Blocks until the 101 is written, as Jetty's own servlet upgrade does.
+        FutureCallback done = new FutureCallback();
+        try {
             upgraded = upgrader.upgrade(Upgrades.negotiator(dialed, clientLeg), coreRequest, coreResponse, done, null);
             if (upgraded) {
-                done.block();
+                done.block(); // until the 101 is written, as Jetty's own servlet upgrade waits
             }
         } catch (IOException | RuntimeException e) {
             bridge.abandon("client upgrade failed");
