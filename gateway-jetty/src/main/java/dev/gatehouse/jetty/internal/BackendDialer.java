@@ -139,7 +139,7 @@ public final class BackendDialer {
             attempt.cancel(true);
             attempt.thenAccept(late -> {
                 late.close(1001, "gateway gave up", Callback.NOOP);
-                late.demand(); // read the backend's reply, so that the connection ends now
+                late.demand(); // read a reply if Jetty waits for one (after 1001 it drops the connection itself)
             });
             Route route = admission.route().orElse(null);
             Refusal refusal = classify(failure, capture, h, settings, route);

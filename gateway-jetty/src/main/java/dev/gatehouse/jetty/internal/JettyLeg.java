@@ -73,6 +73,20 @@ public final class JettyLeg implements FrameHandler, Channel {
 
     @Override
     public void onFrame(Frame frame, Callback callback) {
+        try {
+            dispatch(frame, callback);
+        } catch (Throwable t) {
+            // The callback may have been completed already: rethrowing would make Jetty fail it again and
+            // release the frame's buffer twice. The leg is dropped instead; the engine sees it as lost.
+            LOG.error("Frame handling failed; dropping the connection", t);
+            CoreSession s = session;
+            if (s != null) {
+                s.abort();
+            }
+        }
+    }
+
+    private void dispatch(Frame frame, Callback callback) {
         switch (frame.getOpCode()) {
             case OpCode.TEXT:
                 inboundText = true;
@@ -103,13 +117,32 @@ public final class JettyLeg implements FrameHandler, Channel {
         }
     }
 
+    /**
+     * Hands a data frame over. A frame straight from Jetty's parser is lent as it is: its network buffer
+     * stays retained until the engine releases it, even if the connection closes meanwhile. A frame an
+     * extension made (permessage-deflate's inflated chunks) is copied first, because the extension returns
+     * its buffer to the pool when the connection closes, whether or not the frame was released.
+     */
     private void data(Frame frame, Callback callback) {
-        release.callback = callback;
-        ByteBuffer payload = frame.hasPayload() ? frame.getPayload() : EMPTY;
-        if (inboundText) {
-            handler.onText(payload, frame.isFin(), release);
+        ByteBuffer payload;
+        Completion done;
+        if (!frame.hasPayload()) {
+            payload = EMPTY;
+            callback.succeeded();
+            done = NOTHING_TO_RELEASE;
+        } else if (frame instanceof Frame.Parsed) {
+            payload = frame.getPayload();
+            release.callback = callback;
+            done = release;
         } else {
-            handler.onBinary(payload, frame.isFin(), release);
+            payload = copy(frame);
+            callback.succeeded();
+            done = NOTHING_TO_RELEASE;
+        }
+        if (inboundText) {
+            handler.onText(payload, frame.isFin(), done);
+        } else {
+            handler.onBinary(payload, frame.isFin(), done);
         }
     }
 
@@ -182,6 +215,17 @@ public final class JettyLeg implements FrameHandler, Channel {
 
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0).asReadOnlyBuffer();
 
+    /** The release of a frame whose Jetty callback was already completed. */
+    private static final Completion NOTHING_TO_RELEASE = new Completion() {
+        @Override
+        public void succeeded() {
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+        }
+    };
+
     // ---- Channel: outbound ----
 
     @Override
@@ -215,16 +259,18 @@ public final class JettyLeg implements FrameHandler, Channel {
 
     @Override
     public void close(CloseStatus status) {
+        // Our CLOSE goes first, so that a peer's CLOSE arriving meanwhile is held (and then released below)
+        // rather than answered with its own code before ours is sent.
+        if (status.code() == CloseStatus.NO_STATUS.code()) {
+            session.close(Callback.NOOP);
+        } else {
+            session.close(status.code(), status.reason(), Callback.NOOP);
+        }
         Callback reply;
         synchronized (this) {
             closeCalled = true;
             reply = heldCloseReply;
             heldCloseReply = null;
-        }
-        if (status.code() == CloseStatus.NO_STATUS.code()) {
-            session.close(Callback.NOOP);
-        } else {
-            session.close(status.code(), status.reason(), Callback.NOOP);
         }
         if (reply != null) {
             reply.succeeded();
