@@ -312,7 +312,7 @@ public final class JettyLeg implements FrameHandler, Channel {
      * the completion is taken before it runs.
      */
     private static final class Sent implements Callback {
-        private volatile Completion completion;
+        private volatile Completion completion; // the send in flight's completion; null between sends
 
         @Override
         public void succeeded() {
