@@ -26,8 +26,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import org.eclipse.jetty.websocket.core.OpCode;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -44,20 +44,13 @@ import dev.gatehouse.jetty.GatewayServer.Mount;
 class HandshakeTest {
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    @RegisterExtension
+    final Servers servers = new Servers();
     private TestBackend backend;
-    private final List<AutoCloseable> closeables = new ArrayList<>();
 
     @BeforeEach
-    void startBackend() throws Exception {
-        backend = new TestBackend();
-    }
-
-    @AfterEach
-    void stopAll() throws Exception {
-        for (AutoCloseable c : closeables) {
-            c.close();
-        }
-        backend.close();
+    void useTheBackend() {
+        backend = servers.backend();
     }
 
     private GatewayServer start(Mount mount, Route... routes) throws Exception {
@@ -65,9 +58,7 @@ class HandshakeTest {
         for (Route r : routes) {
             b.route(r);
         }
-        GatewayServer gw = GatewayServer.start(b.build(), mount);
-        closeables.add(gw);
-        return gw;
+        return servers.start(b.build(), mount);
     }
 
     private static int handshakeStatus(URI uri, WebSocket.Builder builder) throws Exception {
@@ -324,7 +315,7 @@ class HandshakeTest {
         Gateway gateway = Gateway.builder().route(Route.of("/echo", Backend.of(backend.uri("/echo")))).build();
         server.setHandler(JettyGateway.handler(gateway, server, app));
         server.start();
-        closeables.add(server::stop);
+        servers.closeAfter(server::stop);
         URI base = URI.create("http://127.0.0.1:" + connector.getLocalPort());
         RawHttp.Response page = RawHttp.get(base.resolve("/index.html"));
         assertEquals(200, page.status());

@@ -21,8 +21,8 @@ import java.util.concurrent.TimeUnit;
 
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -39,20 +39,13 @@ import dev.gatehouse.jetty.GatewayServer.Mount;
 class LifecycleTest {
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    @RegisterExtension
+    final Servers servers = new Servers();
     private TestBackend backend;
-    private final List<AutoCloseable> closeables = new ArrayList<>();
 
     @BeforeEach
-    void startBackend() throws Exception {
-        backend = new TestBackend();
-    }
-
-    @AfterEach
-    void stopAll() throws Exception {
-        for (AutoCloseable c : closeables) {
-            c.close();
-        }
-        backend.close();
+    void useTheBackend() {
+        backend = servers.backend();
     }
 
     private GatewayServer start(Mount mount, Settings settings) throws Exception {
@@ -62,9 +55,7 @@ class LifecycleTest {
                 .route(Route.of("/close", Backend.of(backend.uri("/close"))))
                 .route(Route.of("/flood", Backend.of(backend.uri("/flood"))))
                 .build();
-        GatewayServer gw = GatewayServer.start(gateway, mount);
-        closeables.add(gw);
-        return gw;
+        return servers.start(gateway, mount);
     }
 
     private GatewayServer start(Mount mount) throws Exception {

@@ -9,12 +9,10 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -34,26 +32,17 @@ import dev.gatehouse.jetty.GatewayServer.Mount;
 class PreHandshakePolicyTest {
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    @RegisterExtension
+    final Servers servers = new Servers();
     private TestBackend backend;
-    private final List<AutoCloseable> closeables = new ArrayList<>();
 
     @BeforeEach
-    void startBackend() throws Exception {
-        backend = new TestBackend();
-    }
-
-    @AfterEach
-    void stopAll() throws Exception {
-        for (AutoCloseable c : closeables) {
-            c.close();
-        }
-        backend.close();
+    void useTheBackend() {
+        backend = servers.backend();
     }
 
     private GatewayServer start(Mount mount, Gateway.Builder gateway, Route route) throws Exception {
-        GatewayServer gw = GatewayServer.start(gateway.route(route).build(), mount);
-        closeables.add(gw);
-        return gw;
+        return servers.start(gateway.route(route).build(), mount);
     }
 
     private Route.Builder echo() {
