@@ -78,8 +78,7 @@ final class Inspector {
     }
 
     void onData(boolean isText, ByteBuffer fragment, boolean last, Completion release, Leg leg) {
-        if (!admit(fragment.remaining(), last, leg)) {
-            release.succeeded();
+        if (!admit(fragment.remaining(), last, release, leg)) {
             return;
         }
         if (dropping) {
@@ -130,8 +129,11 @@ final class Inspector {
         }
     }
 
-    /** Applies the rate limits; returns false when the connection was closed. */
-    private boolean admit(int size, boolean last, Leg leg) {
+    /**
+     * Applies the rate limits; returns false when the connection was closed, after releasing the frame
+     * (before the close asks for the next one).
+     */
+    private boolean admit(int size, boolean last, Completion release, Leg leg) {
         boolean first = !inMessage;
         inMessage = !last;
         if (limits == null) {
@@ -145,6 +147,7 @@ final class Inspector {
                     && (shared[1] == null || shared[1].tryTake(size, now));
             if (!ok) {
                 if (limits.action() == MessageLimits.Action.CLOSE) {
+                    release.succeeded();
                     leg.close(RATE_LIMITED, "message rate limit exceeded");
                     return false;
                 }
@@ -153,6 +156,7 @@ final class Inspector {
         } else if (!dropping) {
             boolean ok = (bytes == null || bytes.take(size, now)) & (shared[1] == null || shared[1].take(size, now));
             if (!ok && limits.action() == MessageLimits.Action.CLOSE) {
+                release.succeeded();
                 leg.close(RATE_LIMITED, "byte rate limit exceeded");
                 return false;
             }

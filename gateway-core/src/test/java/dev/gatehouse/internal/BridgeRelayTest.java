@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -17,6 +18,8 @@ import org.junit.jupiter.api.Test;
 import dev.gatehouse.CloseStatus;
 import dev.gatehouse.ConnectionInfo;
 import dev.gatehouse.MessageAction;
+import dev.gatehouse.MessageLimits;
+import dev.gatehouse.spi.Completion;
 import dev.gatehouse.internal.BridgeHarness.Connection;
 import dev.gatehouse.internal.FakeChannel.Sent;
 
@@ -241,6 +244,34 @@ class BridgeRelayTest {
         assertTrue(release.succeededOnce());
         assertTrue(c.backend.channel.sent().isEmpty());
         filtered.assertNoViolations();
+    }
+
+    @Test
+    void aMessageThatTripsARateLimitIsReleasedBeforeTheNextFrameIsAskedFor() {
+        BridgeHarness limited = BridgeHarness.create(r -> r.messageLimits(MessageLimits.builder()
+                .messagesPerSecond(0.001, 1)
+                .action(MessageLimits.Action.CLOSE)
+                .build()));
+        Connection c = limited.connect();
+        c.client.sendText("first", true);
+        c.backend.channel.nextSent().succeed();
+        int[] demandsAtRelease = {-1};
+        c.client.channel.consumeDemand();
+        c.client.handler.onText(ByteBuffer.wrap(utf8("second")), true, new Completion() {
+            @Override
+            public void succeeded() {
+                demandsAtRelease[0] = c.client.channel.demands();
+            }
+
+            @Override
+            public void failed(Throwable cause) {
+            }
+        });
+
+        assertEquals(CloseStatus.of(1008, "rate limit exceeded"), c.client.channel.awaitClose());
+        assertEquals(2, demandsAtRelease[0], "released after the next frame was asked for");
+        assertTrue(c.client.channel.demands() > 2);
+        limited.assertNoViolations();
     }
 
     @Test
