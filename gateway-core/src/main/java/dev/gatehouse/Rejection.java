@@ -7,6 +7,17 @@ package dev.gatehouse;
  */
 public enum Rejection {
     /**
+     * The request is malformed: a request target with a bad percent-escape or escapes that are not UTF-8,
+     * a {@code Sec-WebSocket-Key} that is not one base64 value of 16 bytes, or anything Jetty's HTTP parser
+     * refuses: 400. Checked before any backend is dialled.
+     */
+    BAD_REQUEST(400, "bad_request"),
+    /**
+     * The client did not send a complete request within the connector's request deadline: 408. The
+     * connection is closed (see {@code JettyGateway.requestDeadline}).
+     */
+    REQUEST_TIMEOUT(408, "request_timeout"),
+    /**
      * The request's headers are too many or too large (see {@code Gateway.Builder.maxRequestHeaders} and
      * {@code maxRequestHeaderBytes}): 431. Checked before the route is matched.
      */
