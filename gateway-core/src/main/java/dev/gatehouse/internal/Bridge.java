@@ -291,6 +291,26 @@ public final class Bridge {
                 backend.messages, backend.bytes, pending.get(), peakPending.get());
     }
 
+    /** The access log's words for a protocol violation that the adapter closed with {@code sent}. */
+    static String violation(CloseStatus sent) {
+        String what;
+        switch (sent.code()) {
+            case 1002:
+                what = "protocol error";
+                break;
+            case 1007:
+                what = "invalid payload";
+                break;
+            case 1009:
+                what = "frame too big";
+                break;
+            default:
+                what = "protocol violation " + sent.code();
+        }
+        String reason = sent.reason().replace('"', '\'');
+        return reason.isEmpty() ? what : what + ": " + (reason.length() > 120 ? reason.substring(0, 120) : reason);
+    }
+
     // ---- close decisions; all of these run under lock and collect channel calls to run after it ----
 
     private void decide(String why, String who, CloseStatus clientStatus) {
@@ -674,6 +694,27 @@ public final class Bridge {
         public void onError(Throwable cause) {
             LOG.debug("Connection {}: {} leg failed", id, name, cause);
             lost(cause);
+        }
+
+        @Override
+        public void onProtocolError(CloseStatus sent) {
+            LOG.debug("Connection {}: {} leg broke the protocol; closed with {}", id, name, sent);
+            List<Runnable> actions = new ArrayList<>(2);
+            synchronized (lock) {
+                if (finished) {
+                    return;
+                }
+                finished = true; // the adapter closes this leg itself
+                CloseStatus toPeer = this == backend ? settings.backendLostStatus() : CloseStatus.GOING_AWAY;
+                if (cause == null) {
+                    decide(name + " " + violation(sent), "gateway", this == client ? sent : toPeer);
+                    beginClose(peer, toPeer, actions);
+                } else if (peer.awaiting != null) {
+                    peer.reply(toPeer, actions);
+                }
+                finishIfDone(actions);
+            }
+            run(actions);
         }
 
         private void lost(Throwable x) {

@@ -44,6 +44,18 @@ public interface ChannelHandler {
      */
     void onClose(CloseStatus status);
 
-    /** The leg failed (I/O error, protocol error); a close event may or may not follow. */
+    /** The leg failed (an I/O error); a close event may or may not follow. */
     void onError(Throwable cause);
+
+    /**
+     * The peer broke the WebSocket protocol (a malformed frame, an invalid close payload, a frame over the
+     * transport's own limits), and the adapter has closed the leg itself with {@code sent}, e.g. 1002 or 1007;
+     * the connection is being dropped. Called at most once, instead of {@link #onError}; a close event may
+     * follow and is then ignored. The default treats it as {@link #onError}.
+     *
+     * @param sent the CLOSE the adapter sent to the peer
+     */
+    default void onProtocolError(CloseStatus sent) {
+        onError(new IllegalStateException("protocol error: " + sent));
+    }
 }

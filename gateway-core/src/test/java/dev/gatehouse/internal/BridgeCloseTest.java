@@ -180,6 +180,40 @@ class BridgeCloseTest {
         c.backend.channel.assertClosedOnceWith(CLIENT_GONE);
     }
 
+    // ---- a leg breaks the protocol ----
+
+    @Test
+    void aClientThatBreaksTheProtocolLeavesTheBackendWith1001AndItsLegToTheTransport() {
+        Connection c = harness.connect();
+
+        c.client.protocolError(CloseStatus.of(1002, "RSV2 not allowed"));
+
+        c.backend.channel.assertClosedOnceWith(GOING_AWAY);
+        assertTrue(c.client.channel.closes().isEmpty(), "the transport sent the client its 1002 itself");
+        c.backend.echoClose();
+        c.bridge.closed().join();
+        c.client.drop(); // the transport's close event after the error changes nothing
+        c.backend.channel.assertClosedOnceWith(GOING_AWAY);
+    }
+
+    @Test
+    void aBackendThatBreaksTheProtocolClosesTheClientWithTheBackendLostStatus() {
+        Connection c = harness.connect();
+
+        c.backend.protocolError(CloseStatus.of(1002, "bad opcode"));
+
+        c.client.channel.assertClosedOnceWith(BACKEND_UNAVAILABLE);
+        assertTrue(c.backend.channel.closes().isEmpty());
+    }
+
+    @Test
+    void protocolErrorsAreDescribedForTheAccessLog() {
+        assertEquals("protocol error: RSV2 not allowed", Bridge.violation(CloseStatus.of(1002, "RSV2 not allowed")));
+        assertEquals("invalid payload", Bridge.violation(CloseStatus.of(1007, "")));
+        assertEquals("frame too big: 'x'", Bridge.violation(CloseStatus.of(1009, "\"x\"")));
+        assertEquals("protocol violation 1011", Bridge.violation(CloseStatus.of(1011, "")));
+    }
+
     @Test
     void failedSendToBackendCountsAsBackendLost() {
         Connection c = harness.connect();

@@ -213,6 +213,11 @@ final class BridgeHarness {
             handler.onError(cause);
         }
 
+        /** The transport found the peer breaking the protocol and closed it with {@code sent}. */
+        void protocolError(CloseStatus sent) {
+            handler.onProtocolError(sent);
+        }
+
         /** Answers the last CLOSE the engine sent on this leg with the same status. */
         void echoClose() {
             List<CloseStatus> closes = channel.closes();

@@ -9,6 +9,7 @@ import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
 import org.eclipse.jetty.websocket.core.FrameHandler;
 import org.eclipse.jetty.websocket.core.OpCode;
+import org.eclipse.jetty.websocket.core.exception.CloseException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -167,7 +168,14 @@ public final class JettyLeg implements FrameHandler, Channel {
 
     @Override
     public void onError(Throwable cause, Callback callback) {
-        handler.onError(cause);
+        if (cause instanceof CloseException && org.eclipse.jetty.websocket.core.CloseStatus
+                .isTransmittableStatusCode(((CloseException) cause).getStatusCode())) {
+            // Jetty found the peer breaking the protocol and has sent it this CLOSE (1002, 1007, 1009).
+            String reason = cause.getMessage() == null ? "" : cause.getMessage();
+            handler.onProtocolError(CloseStatus.of(((CloseException) cause).getStatusCode(), reason));
+        } else {
+            handler.onError(cause);
+        }
         callback.succeeded(); // onClosed follows
     }
 

@@ -2,11 +2,14 @@ package dev.gatehouse.jetty.logging;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Duration;
 import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 import org.slf4j.ILoggerFactory;
 import org.slf4j.IMarkerFactory;
@@ -44,6 +47,30 @@ public final class RecordingLogProvider implements SLF4JServiceProvider {
     /** Every line logged since the last {@link #clear()}, oldest first. */
     public static List<String> lines() {
         return new ArrayList<>(LINES);
+    }
+
+    /**
+     * The first line recorded since the last {@link #clear()} that {@code matches}, waiting for it up to
+     * {@code timeout}.
+     *
+     * @throws AssertionError if none is logged in time
+     */
+    public static String awaitLine(Predicate<String> matches, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (LINES) {
+            while (true) {
+                for (String line : LINES) {
+                    if (matches.test(line)) {
+                        return line;
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError("no such log line within " + timeout);
+                }
+                TimeUnit.NANOSECONDS.timedWait(LINES, left);
+            }
+        }
     }
 
     /** Forgets the recorded lines. */
@@ -129,6 +156,9 @@ public final class RecordingLogProvider implements SLF4JServiceProvider {
             LINES.add(text);
             while (LINES.size() > KEPT) {
                 LINES.pollFirst();
+            }
+            synchronized (LINES) {
+                LINES.notifyAll();
             }
             System.err.println(text);
         }
