@@ -65,6 +65,9 @@ public interface Gateway {
 
     /** Builds a {@link Gateway}. */
     final class Builder {
+        /** The default of {@link #maxConcurrentDials} when {@link #maxConnections} is not set. */
+        public static final int DEFAULT_CONCURRENT_DIALS = 4096;
+
         private final List<Route> routes = new ArrayList<>();
         private Settings settings = Settings.defaults();
         private Duration drainWindow = Duration.ZERO;
@@ -75,6 +78,7 @@ public interface Gateway {
         private int maxRequestHeaderBytes = 16 * 1024;
         private int maxRequestHeaders = 100;
         private int maxRequestUriLength = 8 * 1024;
+        private int maxConcurrentDials; // 0: the default, see maxConcurrentDials()
 
         private Builder() {
         }
@@ -143,6 +147,20 @@ public interface Gateway {
             return this;
         }
 
+        /**
+         * The most backend handshakes in flight at once to one backend (scheme, host and port); further dials
+         * wait in a queue, each holding its connection slot, until one finishes or their connect timeout
+         * ends. By default {@link #maxConnections} when it is set, else {@value #DEFAULT_CONCURRENT_DIALS}:
+         * the Linux default accept backlog, so that a reconnect storm reaches the backend at once without
+         * overflowing its listen queue. An upgraded connection no longer counts.
+         *
+         * @throws IllegalArgumentException if it is not positive
+         */
+        public Builder maxConcurrentDials(int maxConcurrentDials) {
+            this.maxConcurrentDials = positive(maxConcurrentDials, "maxConcurrentDials");
+            return this;
+        }
+
         private static int positive(int value, String name) {
             if (value < 1) {
                 throw new IllegalArgumentException(name + ": " + value + " (expected: > 0)");
@@ -195,7 +213,10 @@ public interface Gateway {
          */
         public Gateway build() {
             return new DefaultGateway(routes, settings, new DefaultGateway.Options(drainWindow, trustedProxies,
-                    maxConnections, maxRequestHeaderBytes, maxRequestHeaders, maxRequestUriLength, backendTls, responses));
+                    maxConnections, maxRequestHeaderBytes, maxRequestHeaders, maxRequestUriLength,
+                    maxConcurrentDials > 0 ? maxConcurrentDials
+                            : maxConnections > 0 ? maxConnections : DEFAULT_CONCURRENT_DIALS,
+                    backendTls, responses));
         }
     }
 }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -50,6 +51,7 @@ public final class DefaultGateway implements Gateway {
     private final java.util.concurrent.ConcurrentHashMap<String, TokenBucket[]> principalBuckets =
             new java.util.concurrent.ConcurrentHashMap<>(); // route + principal -> [messages, bytes]
     private final ScheduledThreadPoolExecutor scheduler;
+    private final java.util.concurrent.atomic.LongAdder abandonedDials = new java.util.concurrent.atomic.LongAdder();
     private CompletableFuture<Void> drained; // null until drain() is called; guarded by this
     private volatile boolean draining;
 
@@ -62,11 +64,13 @@ public final class DefaultGateway implements Gateway {
      * @param maxRequestHeaderBytes see {@link Gateway.Builder#maxRequestHeaderBytes}
      * @param maxRequestHeaders     see {@link Gateway.Builder#maxRequestHeaders}
      * @param maxRequestUriLength   see {@link Gateway.Builder#maxRequestUriLength}
+     * @param maxConcurrentDials    see {@link Gateway.Builder#maxConcurrentDials}, its default applied
      * @param backendTls            see {@link Gateway.Builder#backendTls}
      * @param responses             see {@link Gateway.Builder#response}
      */
     public record Options(Duration drainWindow, TrustedProxies trustedProxies, int maxConnections,
-            int maxRequestHeaderBytes, int maxRequestHeaders, int maxRequestUriLength, dev.gatehouse.BackendTls backendTls,
+            int maxRequestHeaderBytes, int maxRequestHeaders, int maxRequestUriLength, int maxConcurrentDials,
+            dev.gatehouse.BackendTls backendTls,
             Map<Rejection, GatewayResponse> responses) {
         /** Checks the values are present and copies the responses. */
         public Options {
@@ -141,6 +145,25 @@ public final class DefaultGateway implements Gateway {
     /** Drops every connection left, without close handshakes: the last step of stopping. */
     public void abortAll() {
         registry.all().forEach(Bridge::abort);
+    }
+
+    /**
+     * Counts a backend connection that the gateway closed right after its dial was abandoned: the backend
+     * answered 101 but the client will not be upgraded (a bad handshake response, a dial that answered
+     * after its deadline, a client that gave up or whose own upgrade failed).
+     */
+    public void abandonedDial() {
+        abandonedDials.increment();
+    }
+
+    /** How many backend connections were closed because their dial was abandoned. */
+    public long abandonedDials() {
+        return abandonedDials.sum();
+    }
+
+    /** The most backend handshakes in flight at once to one backend; see {@link Gateway.Builder#maxConcurrentDials}. */
+    public int maxConcurrentDials() {
+        return options.maxConcurrentDials();
     }
 
     @Override
@@ -226,6 +249,11 @@ public final class DefaultGateway implements Gateway {
         if (tooLarge != null) {
             return rejected(request, null, settings, tooLarge);
         }
+        String badTarget = malformedTarget(request);
+        if (badTarget != null) {
+            // Refused before anything decodes the target: Jetty's handshakers and clients throw on these.
+            return rejected(request, null, settings, Verdict.reject(Rejection.BAD_REQUEST, badTarget));
+        }
         RouteTable.Match match = table.match(request.hostName(), request.path());
         if (match == null) {
             return rejected(request, null, settings,
@@ -246,6 +274,10 @@ public final class DefaultGateway implements Gateway {
                     Verdict.reject(Rejection.UPGRADE_REQUIRED, malformed)
                             .withHeader("Upgrade", "websocket")
                             .withHeader("Sec-WebSocket-Version", "13"));
+        }
+        String badKey = malformedKey(request);
+        if (badKey != null) {
+            return rejected(request, route, routeSettings, Verdict.reject(Rejection.BAD_REQUEST, badKey));
         }
         if (draining) {
             return rejected(request, route, routeSettings,
@@ -372,6 +404,36 @@ public final class DefaultGateway implements Gateway {
             return "the upgrade request has no Sec-WebSocket-Key";
         }
         return null;
+    }
+
+    /** Why the request's path or query cannot be percent-decoded as UTF-8, or null when they can. */
+    private static String malformedTarget(Handshake request) {
+        String path = PercentCodec.malformed(request.path());
+        if (path != null) {
+            return "the request path has " + path;
+        }
+        String query = PercentCodec.malformed(request.query());
+        return query == null ? null : "the query string has " + query;
+    }
+
+    /**
+     * Why a present {@code Sec-WebSocket-Key} is invalid, or null: RFC 6455 (section 4.2.1) requires exactly one,
+     * the base64 encoding of 16 bytes.
+     */
+    private static String malformedKey(Handshake request) {
+        List<String> keys = request.headers().getOrDefault("sec-websocket-key", List.of());
+        if (keys.size() > 1) {
+            return "the upgrade request has more than one Sec-WebSocket-Key";
+        }
+        String key = keys.get(0).trim();
+        try {
+            if (key.length() == 24 && Base64.getDecoder().decode(key).length == 16) {
+                return null;
+            }
+        } catch (IllegalArgumentException e) {
+            // not base64: reported below
+        }
+        return "the Sec-WebSocket-Key is not the base64 encoding of 16 bytes";
     }
 
     /**

@@ -1,6 +1,9 @@
 package dev.gatehouse.internal;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /** Percent-decoding of path segments (no {@code +} rule) and encoding of path-segment values. */
@@ -71,6 +74,38 @@ final class PercentCodec {
             i = end - 1;
         }
         return sb == null ? query : sb.toString();
+    }
+
+    /**
+     * Why a path or query cannot be percent-decoded as UTF-8, or null when it can: a {@code %} that is not
+     * followed by two hex digits, or escapes whose bytes are not UTF-8.
+     */
+    static String malformed(String s) {
+        if (s.indexOf('%') < 0) {
+            return null;
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c != '%') {
+                byte[] b = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+                bytes.write(b, 0, b.length);
+            } else if (i + 2 < s.length() && hex(s.charAt(i + 1)) >= 0 && hex(s.charAt(i + 2)) >= 0) {
+                bytes.write(hex(s.charAt(i + 1)) * 16 + hex(s.charAt(i + 2)));
+                i += 2;
+            } else {
+                return "a malformed percent-escape";
+            }
+        }
+        try {
+            StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes.toByteArray()));
+            return null;
+        } catch (CharacterCodingException e) {
+            return "percent-escapes that are not UTF-8";
+        }
     }
 
     private static int hex(char c) {

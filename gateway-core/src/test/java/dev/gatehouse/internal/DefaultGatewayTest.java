@@ -130,6 +130,60 @@ class DefaultGatewayTest {
     }
 
     @Test
+    void aTargetThatCannotBeDecodedAsUtf8IsRejectedWith400BeforeRouting() {
+        DefaultGateway gateway = gateway(Authenticator.none());
+        for (String query : List.of("x=%zz", "a=%2", "%zz", "x=%", "x=%G0")) {
+            Verdict.Reject reject = rejection(gateway.admit(upgrade("/chat/lobby").query(query).build()));
+            assertEquals(400, reject.status(), query);
+            assertEquals(Rejection.BAD_REQUEST, reject.kind());
+            assertEquals("the query string has a malformed percent-escape", reject.message());
+        }
+        for (String query : List.of("x=%ff", "a=%ed%a0%80", "a=%c3", "a=%c3%28")) {
+            Verdict.Reject reject = rejection(gateway.admit(upgrade("/chat/lobby").query(query).build()));
+            assertEquals("the query string has percent-escapes that are not UTF-8", reject.message(), query);
+        }
+        Verdict.Reject path = rejection(gateway.admit(upgrade("/chat/%zz").build()));
+        assertEquals("the request path has a malformed percent-escape", path.message());
+        assertEquals(Rejection.BAD_REQUEST, path.kind());
+        assertEquals(Rejection.BAD_REQUEST, rejection(gateway.admit(upgrade("/nowhere/%zz").build())).kind(),
+                "checked before routing");
+
+        admitted(gateway.admit(upgrade("/chat/l%C3%A9").query("q=%E2%82%AC&a=b+c&e=").build()));
+    }
+
+    @Test
+    void aMalformedOrRepeatedSecWebSocketKeyIsRejectedWith400() {
+        DefaultGateway gateway = gateway(Authenticator.none());
+        List<Handshake.Builder> bad = List.of(
+                upgrade("/chat/lobby").removeHeader("Sec-WebSocket-Key").header("Sec-WebSocket-Key", "not base64!!!!!!!!!!!!!"),
+                upgrade("/chat/lobby").removeHeader("Sec-WebSocket-Key").header("Sec-WebSocket-Key", "dGhlIHNhbXBsZQ=="),
+                upgrade("/chat/lobby").removeHeader("Sec-WebSocket-Key").header("Sec-WebSocket-Key", "QUJD".repeat(8)),
+                upgrade("/chat/lobby").addHeader("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="));
+        for (Handshake.Builder b : bad) {
+            Verdict.Reject reject = rejection(gateway.admit(b.build()));
+            assertEquals(400, reject.status());
+            assertEquals(Rejection.BAD_REQUEST, reject.kind());
+        }
+        assertEquals("the upgrade request has more than one Sec-WebSocket-Key",
+                rejection(gateway.admit(bad.get(3).build())).message());
+        assertEquals("the Sec-WebSocket-Key is not the base64 encoding of 16 bytes",
+                rejection(gateway.admit(bad.get(1).build())).message());
+    }
+
+    @Test
+    void concurrentDialsDefaultToTheConnectionLimitElseToAListenBacklog() {
+        Route route = Route.of("/chat/{room}", Backend.of(BACKEND));
+        assertEquals(Gateway.Builder.DEFAULT_CONCURRENT_DIALS,
+                DefaultGateway.of(Gateway.builder().route(route).build()).maxConcurrentDials());
+        assertEquals(500, DefaultGateway.of(Gateway.builder().route(route).maxConnections(500).build()).maxConcurrentDials());
+        assertEquals(10, DefaultGateway.of(Gateway.builder().route(route).maxConnections(500).maxConcurrentDials(10).build())
+                .maxConcurrentDials());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Gateway.builder().maxConcurrentDials(0));
+        assertEquals("maxConcurrentDials: 0 (expected: > 0)", e.getMessage());
+    }
+
+    @Test
     void upgradeWithAMethodOtherThanGetIsRejectedWith426() {
         Verdict.Reject reject = rejection(gateway(Authenticator.none()).admit(upgrade("/chat/lobby").method("POST").build()));
 

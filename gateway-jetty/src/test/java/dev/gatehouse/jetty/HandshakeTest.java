@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -215,6 +216,22 @@ class HandshakeTest {
                 .get(10, TimeUnit.SECONDS);
         assertEquals("/any/v%201/echo/more", backend.nextUpgrade().path());
         ws.abort();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void dialsMoreBackendHandshakesAtOnceThanHttpClientsDefaultSixtyFour(Mount mount) throws Exception {
+        int storm = 80;
+        backend.holdUpgrades(storm);
+        GatewayServer gw = start(mount, Route.of("/held", Backend.of(backend.uri("/held"))));
+        List<CompletableFuture<WebSocket>> opening = new ArrayList<>();
+        for (int i = 0; i < storm; i++) {
+            opening.add(HTTP.newWebSocketBuilder().buildAsync(gw.uri("/held"), new RecordingListener()));
+        }
+        for (CompletableFuture<WebSocket> f : opening) {
+            f.get(20, TimeUnit.SECONDS).sendClose(1000, "").get(5, TimeUnit.SECONDS);
+        }
+        assertEquals(storm, backend.upgrades.size());
     }
 
     @ParameterizedTest

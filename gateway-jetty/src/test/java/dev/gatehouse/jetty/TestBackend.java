@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -31,7 +32,9 @@ import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
  *     ({@code ?code=4000&reason=bye});</li>
  * <li>{@code /reject}: refuses the upgrade with 403 and a JSON body;</li>
  * <li>{@code /flood}: sends {@code count} binary messages of {@code size} bytes, each after the previous
- *     send completed, counting completed sends.</li>
+ *     send completed, counting completed sends;</li>
+ * <li>{@code /held}: like echo, but answers no upgrade until {@link #holdUpgrades(int) the set number} of
+ *     upgrades are waiting together (or 10 s have passed, then 503).</li>
  * </ul>
  */
 final class TestBackend implements AutoCloseable {
@@ -56,6 +59,7 @@ final class TestBackend implements AutoCloseable {
     final BlockingQueue<Closed> closes = new LinkedBlockingQueue<>();
     final BlockingQueue<Session> sessions = new LinkedBlockingQueue<>();
     final AtomicInteger floodSent = new AtomicInteger();
+    private volatile CountDownLatch held = new CountDownLatch(0); // the upgrades /held waits for
     private final Server server;
     private final ServerConnector connector;
     private final String scheme;
@@ -114,6 +118,21 @@ final class TestBackend implements AutoCloseable {
                 Content.Sink.write(rs, true, "{\"backend\":\"says no\"}", cb);
                 return null;
             });
+            container.addMapping("/held", (rq, rs, cb) -> {
+                CountDownLatch together = held;
+                together.countDown();
+                try {
+                    if (!together.await(10, TimeUnit.SECONDS)) {
+                        rs.setStatus(503);
+                        cb.succeeded();
+                        return null;
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                record(rq);
+                return new Echo(null);
+            });
             container.addMapping("/flood", (rq, rs, cb) -> {
                 record(rq);
                 Map<String, String[]> q = Request.extractQueryParameters(rq).toStringArrayMap();
@@ -128,6 +147,11 @@ final class TestBackend implements AutoCloseable {
         Map<String, List<String>> headers = new java.util.LinkedHashMap<>();
         rq.getHeaders().forEach(f -> headers.computeIfAbsent(f.getName(), k -> new java.util.ArrayList<>()).add(f.getValue()));
         upgrades.add(new Upgrade(rq.getHttpURI().getPath(), rq.getHttpURI().getQuery(), headers, rq.getSubProtocols()));
+    }
+
+    /** Makes {@code /held} answer no upgrade until {@code count} upgrades are waiting at once. */
+    void holdUpgrades(int count) {
+        held = new CountDownLatch(count);
     }
 
     URI uri(String path) {
