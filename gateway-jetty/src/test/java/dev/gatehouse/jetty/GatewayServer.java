@@ -59,6 +59,11 @@ final class GatewayServer implements AutoCloseable {
         return new GatewayServer(gateway, mount, tls);
     }
 
+    /** The gateway this server mounts. */
+    Gateway gateway() {
+        return gateway;
+    }
+
     URI uri(String path) {
         return URI.create(scheme + "://127.0.0.1:" + connector.getLocalPort() + path);
     }

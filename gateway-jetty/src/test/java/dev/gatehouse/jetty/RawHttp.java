@@ -24,13 +24,21 @@ final class RawHttp {
 
     /** A WebSocket upgrade request with the given extra header lines ("Name: value"). */
     static Response upgrade(URI uri, String... headers) throws IOException {
+        return upgradeTarget(uri, uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()), headers);
+    }
+
+    /**
+     * A WebSocket upgrade request to the server of {@code server} for a request target written as is, even
+     * one that {@link URI} refuses (such as {@code /echo?x=%zz}).
+     */
+    static Response upgradeTarget(URI server, String target, String... headers) throws IOException {
         StringBuilder extra = new StringBuilder();
         extra.append("Upgrade: websocket\r\nConnection: Upgrade\r\n")
                 .append("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n");
         for (String h : headers) {
             extra.append(h).append("\r\n");
         }
-        return send(uri, extra.toString());
+        return send(server, target, extra.toString());
     }
 
     /** A GET with exactly the given extra header lines ("Name: value"). */
@@ -39,11 +47,10 @@ final class RawHttp {
         for (String h : headers) {
             extra.append(h).append("\r\n");
         }
-        return send(uri, extra.toString());
+        return send(uri, uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()), extra.toString());
     }
 
-    private static Response send(URI uri, String headers) throws IOException {
-        String target = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+    private static Response send(URI uri, String target, String headers) throws IOException {
         try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
             socket.setSoTimeout(15_000);
             String request = "GET " + target + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort() + "\r\n"

@@ -18,13 +18,14 @@ import java.util.concurrent.TimeoutException;
 
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.client.transport.HttpRequest;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.client.CoreClientUpgradeRequest;
 import org.eclipse.jetty.websocket.core.client.UpgradeListener;
 import org.eclipse.jetty.websocket.core.client.WebSocketCoreClient;
-import org.eclipse.jetty.websocket.core.exception.UpgradeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,6 +85,15 @@ public final class BackendDialer {
         }
     }
 
+    /**
+     * Gives up on a dial whose backend answered 101 but whose client will not be upgraded: the bridge ends
+     * and closes the backend leg with 1001 at once, and the abandoned dial is counted.
+     */
+    void abandon(Dialed dialed, String why) {
+        gateway.abandonedDial();
+        dialed.bridge().abandon(why);
+    }
+
     /** Jetty's idle timeout for a leg: a safety net behind the engine's own idle and keepalive timers. */
     static Duration safetyIdleTimeout(Settings s) {
         long idle = s.idleTimeout().toMillis();
@@ -138,9 +148,17 @@ public final class BackendDialer {
             }
             attempt.cancel(true);
             attempt.thenAccept(late -> {
+                gateway.abandonedDial();
                 late.close(1001, "gateway gave up", Callback.NOOP);
                 late.demand(); // read a reply if Jetty waits for one (after 1001 it drops the connection itself)
             });
+            EndPoint upgraded = capture.endPoint;
+            if (upgraded != null && upgraded.isOpen()) {
+                // The backend answered 101 but its handshake was refused after it (a wrong accept hash, an
+                // extension or subprotocol it was not offered): Jetty leaves that connection open.
+                gateway.abandonedDial();
+                upgraded.close();
+            }
             Route route = admission.route().orElse(null);
             Refusal refusal = classify(failure, capture, h, settings, route);
             bridge.abandon("backend dial failed: " + refusal.reject().message());
@@ -151,9 +169,6 @@ public final class BackendDialer {
     private Refusal classify(Throwable failure, Capture capture, Handshake h, Settings settings, Route route) {
         Throwable cause = unwrap(failure);
         int status = capture.status;
-        if (cause instanceof UpgradeException && ((UpgradeException) cause).getResponseStatusCode() > 0) {
-            status = ((UpgradeException) cause).getResponseStatusCode();
-        }
         LOG.debug("Backend dial for request {} failed (status {})", h.requestId(), status, cause);
         if (status >= 400 && status <= 499) {
             Verdict.Reject reject = Verdict.reject(Rejection.BACKEND_REJECTED,
@@ -184,6 +199,10 @@ public final class BackendDialer {
             return Refusal.rejected(gateway, h, route,
                     Verdict.reject(Rejection.BAD_GATEWAY, "the backend's handshake response was invalid"));
         }
+        if (capture.answered) {
+            return Refusal.rejected(gateway, h, route,
+                    Verdict.reject(Rejection.BAD_GATEWAY, "the backend's answer is not an HTTP response"));
+        }
         return Refusal.rejected(gateway, h, route, Verdict.reject(Rejection.BAD_GATEWAY, "the backend is unreachable"));
     }
 
@@ -205,7 +224,10 @@ public final class BackendDialer {
 
     /** Records the backend's handshake response: status, a few headers, and up to 8 KiB of body. */
     private static final class Capture implements UpgradeListener {
-        private volatile int status = -1;
+        private volatile boolean answered; // the backend sent something back
+        private volatile boolean parsed;   // the backend's status line was parsed
+        private volatile int status = -1;  // the status the backend answered, -1 if none could be parsed
+        private volatile EndPoint endPoint; // the backend's connection once it answered 101, or null
         private volatile String contentType;
         private final Map<String, String> headers = new ConcurrentHashMap<>();
         private volatile Map<String, List<String>> relayed = Map.of();
@@ -213,12 +235,22 @@ public final class BackendDialer {
 
         @Override
         public void onHandshakeRequest(Request request) {
+            request.onResponseBegin(response -> parsed = true);
             request.onResponseContent((response, content) -> append(content));
         }
 
         @Override
         public void onHandshakeResponse(Request request, Response response) {
-            status = response.getStatus();
+            if (response.getStatus() == 101 && request instanceof HttpRequest) {
+                // After a 101 the connection belongs to no exchange: keep it, to close it if the dial fails.
+                Object upgraded = ((HttpRequest) request).getConversation().getAttribute(EndPoint.class.getName());
+                if (upgraded instanceof EndPoint) {
+                    endPoint = (EndPoint) upgraded;
+                }
+            }
+            // A response Jetty could not parse gets a 400 of Jetty's making: that is the backend's fault.
+            status = parsed ? response.getStatus() : -1;
+            answered = true;
             contentType = response.getHeaders().get(HttpHeader.CONTENT_TYPE);
             Map<String, List<String>> upgradeHeaders = new HashMap<>();
             for (String name : RELAYED_UPGRADE_HEADERS) {

@@ -59,7 +59,7 @@ public final class GatewayHandler extends Handler.Wrapper {
         Bridge bridge = dialed.bridge();
         String subprotocol = dialed.subprotocol();
         if (!bridge.backendConnected(dialed.backendLeg(), subprotocol)) {
-            bridge.abandon("closed before the client upgrade");
+            dialer.abandon(dialed, "closed before the client upgrade");
             Refusal.rejected(dialer.gateway(), h, admission.route().orElse(null),
                     Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down").withHeader("Retry-After", "5"))
                     .write(response, callback);
@@ -72,12 +72,12 @@ public final class GatewayHandler extends Handler.Wrapper {
             upgraded = upgrader.upgrade(Upgrades.negotiator(dialed, clientLeg), request, response, callback, null);
         } catch (Throwable x) {
             LOG.debug("Client upgrade of request {} failed", h.requestId(), x);
-            bridge.abandon("client upgrade failed");
+            dialer.abandon(dialed, "client upgrade failed");
             callback.failed(x);
             return;
         }
         if (!upgraded) {
-            bridge.abandon("client upgrade refused");
+            dialer.abandon(dialed, "client upgrade refused");
             Refusal.rejected(dialer.gateway(), h, admission.route().orElse(null),
                     Verdict.reject(Rejection.UPGRADE_REQUIRED, "not a valid WebSocket upgrade request")
                             .withHeader("Upgrade", "websocket").withHeader("Sec-WebSocket-Version", "13"))

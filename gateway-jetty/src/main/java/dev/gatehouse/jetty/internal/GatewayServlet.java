@@ -1,6 +1,7 @@
 package dev.gatehouse.jetty.internal;
 
 import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -16,6 +17,7 @@ import org.eclipse.jetty.websocket.core.server.WebSocketServerComponents;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.gatehouse.CloseStatus;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Verdict;
@@ -51,12 +53,12 @@ public final class GatewayServlet extends HttpServlet {
     }
 
     /** This request no longer waits for its dial: a backend that connects later is closed at once. */
-    private static void giveUp(java.util.concurrent.CompletableFuture<BackendDialer.Dialed> dial) {
+    private void giveUp(CompletableFuture<BackendDialer.Dialed> dial) {
         dial.thenAccept(late -> {
             if (late.refusal() == null) {
-                late.backendLeg().close(dev.gatehouse.CloseStatus.GOING_AWAY);
+                late.backendLeg().close(CloseStatus.GOING_AWAY);
                 late.backendLeg().demand(); // read a reply if Jetty waits for one (after 1001 it drops the connection itself)
-                late.bridge().abandon("the client's request gave up waiting for the backend");
+                dialer.abandon(late, "the client's request gave up waiting for the backend");
             }
         });
     }
@@ -71,7 +73,7 @@ public final class GatewayServlet extends HttpServlet {
             return;
         }
         BackendDialer.Dialed dialed;
-        java.util.concurrent.CompletableFuture<BackendDialer.Dialed> dial = dialer.dial(admission);
+        CompletableFuture<BackendDialer.Dialed> dial = dialer.dial(admission);
         try {
             long bound = admission.settings().connectTimeout().toMillis() + 5000;
             dialed = dial.get(bound, TimeUnit.MILLISECONDS);
@@ -96,7 +98,7 @@ public final class GatewayServlet extends HttpServlet {
         Bridge bridge = dialed.bridge();
         String subprotocol = dialed.subprotocol();
         if (!bridge.backendConnected(dialed.backendLeg(), subprotocol)) {
-            bridge.abandon("closed before the client upgrade");
+            dialer.abandon(dialed, "closed before the client upgrade");
             Refusal.rejected(dialer.gateway(), request, admission.route().orElse(null),
                     Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down").withHeader("Retry-After", "5"))
                     .write(resp);
@@ -114,11 +116,11 @@ public final class GatewayServlet extends HttpServlet {
                 done.block(); // until the 101 is written, as Jetty's own servlet upgrade waits
             }
         } catch (IOException | RuntimeException e) {
-            bridge.abandon("client upgrade failed");
+            dialer.abandon(dialed, "client upgrade failed");
             throw e;
         }
         if (!upgraded) {
-            bridge.abandon("client upgrade refused");
+            dialer.abandon(dialed, "client upgrade refused");
             Refusal.rejected(dialer.gateway(), request, admission.route().orElse(null),
                     Verdict.reject(Rejection.UPGRADE_REQUIRED, "not a valid WebSocket upgrade request")
                             .withHeader("Upgrade", "websocket").withHeader("Sec-WebSocket-Version", "13")).write(resp);
