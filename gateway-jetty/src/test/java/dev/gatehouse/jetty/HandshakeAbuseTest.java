@@ -4,8 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,6 +31,7 @@ import dev.gatehouse.jetty.logging.RecordingLogProvider;
  */
 class HandshakeAbuseTest {
 
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
     @RegisterExtension
     final Servers servers = new Servers();
     private TestBackend backend;
@@ -116,6 +122,26 @@ class HandshakeAbuseTest {
             assertTrue(raw.nextEnded().closedByPeer(), "the gateway left the backend connection open");
             assertEquals(1, DefaultGateway.of(gw.gateway()).abandonedDials());
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void closesTheBackendConnectionAtOnceWhenTheClientLeftDuringItsDial(Mount mount) throws Exception {
+        backend.holdUpgrades(2); // the backend answers once a second upgrade waits too
+        GatewayServer gw = servers.start(Gateway.builder()
+                .route(Route.of("/held", Backend.of(backend.uri("/held").toString()))).build(), mount);
+        try (Socket leaver = new Socket("127.0.0.1", gw.httpUri("/").getPort())) {
+            leaver.getOutputStream().write(("GET /held HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        } // gone before its backend answered
+
+        RecordingListener events = new RecordingListener();
+        WebSocket stayer = HTTP.newWebSocketBuilder().buildAsync(gw.uri("/held"), events).get(15, TimeUnit.SECONDS);
+
+        assertEquals(1001, backend.nextClose().code(), "the leaver's backend connection");
+        stayer.sendText("still here", true).get(5, TimeUnit.SECONDS);
+        events.assertText("still here");
     }
 
     @ParameterizedTest

@@ -69,7 +69,14 @@ public final class GatewayHandler extends Handler.Wrapper {
                 BackendDialer.safetyIdleTimeout(admission.settings()));
         boolean upgraded;
         try {
-            upgraded = upgrader.upgrade(Upgrades.negotiator(dialed, clientLeg), request, response, callback, null);
+            // If the 101 cannot be written (the client left during the dial), the client leg never opens:
+            // the backend leg is closed at once rather than at the bridge's connect deadline.
+            Callback written = Callback.from(callback, (Throwable failure) -> {
+                if (failure != null) {
+                    dialer.abandon(dialed, "client upgrade failed");
+                }
+            });
+            upgraded = upgrader.upgrade(Upgrades.negotiator(dialed, clientLeg), request, response, written, null);
         } catch (Throwable x) {
             LOG.debug("Client upgrade of request {} failed", h.requestId(), x);
             dialer.abandon(dialed, "client upgrade failed");
