@@ -75,6 +75,7 @@ public interface Gateway {
         private int maxRequestHeaderBytes = 16 * 1024;
         private int maxRequestHeaders = 100;
         private int maxRequestUriLength = 8 * 1024;
+        private AuthFailureLimit authFailureLimit = AuthFailureLimit.defaults();
 
         private Builder() {
         }
@@ -143,6 +144,17 @@ public interface Gateway {
             return this;
         }
 
+        /**
+         * How many failed authentications a client address may have before it is refused for a cool-down (429
+         * {@link Rejection#RATE_LIMITED} with {@code Retry-After}, for every handshake from that address);
+         * {@link AuthFailureLimit#defaults()}, 60 a minute, unless set; {@link AuthFailureLimit#none()} turns it
+         * off. See {@link AuthFailureLimit} for what counts.
+         */
+        public Builder authFailureLimit(AuthFailureLimit authFailureLimit) {
+            this.authFailureLimit = requireNonNull(authFailureLimit, "authFailureLimit");
+            return this;
+        }
+
         private static int positive(int value, String name) {
             if (value < 1) {
                 throw new IllegalArgumentException(name + ": " + value + " (expected: > 0)");
@@ -195,7 +207,8 @@ public interface Gateway {
          */
         public Gateway build() {
             return new DefaultGateway(routes, settings, new DefaultGateway.Options(drainWindow, trustedProxies,
-                    maxConnections, maxRequestHeaderBytes, maxRequestHeaders, maxRequestUriLength, backendTls, responses));
+                    maxConnections, maxRequestHeaderBytes, maxRequestHeaders, maxRequestUriLength, backendTls, responses,
+                    authFailureLimit));
         }
     }
 }
