@@ -79,6 +79,7 @@ public interface Gateway {
         private int maxRequestHeaders = 100;
         private int maxRequestUriLength = 8 * 1024;
         private int maxConcurrentDials; // 0: the default, see maxConcurrentDials()
+        private AuthFailureLimit authFailureLimit = AuthFailureLimit.defaults();
 
         private Builder() {
         }
@@ -161,6 +162,17 @@ public interface Gateway {
             return this;
         }
 
+        /**
+         * How many failed authentications a client address may have before it is refused for a cool-down (429
+         * {@link Rejection#RATE_LIMITED} with {@code Retry-After}, for every handshake from that address);
+         * {@link AuthFailureLimit#defaults()}, 60 a minute, unless set; {@link AuthFailureLimit#none()} turns it
+         * off. See {@link AuthFailureLimit} for what counts.
+         */
+        public Builder authFailureLimit(AuthFailureLimit authFailureLimit) {
+            this.authFailureLimit = requireNonNull(authFailureLimit, "authFailureLimit");
+            return this;
+        }
+
         private static int positive(int value, String name) {
             if (value < 1) {
                 throw new IllegalArgumentException(name + ": " + value + " (expected: > 0)");
@@ -216,7 +228,7 @@ public interface Gateway {
                     maxConnections, maxRequestHeaderBytes, maxRequestHeaders, maxRequestUriLength,
                     maxConcurrentDials > 0 ? maxConcurrentDials
                             : maxConnections > 0 ? maxConnections : DEFAULT_CONCURRENT_DIALS,
-                    backendTls, responses));
+                    backendTls, responses, authFailureLimit));
         }
     }
 }

@@ -187,7 +187,7 @@ public final class Cidr {
         return out;
     }
 
-    private static InetAddress byAddress(byte[] bytes) {
+    static InetAddress byAddress(byte[] bytes) {
         try {
             return InetAddress.getByAddress(bytes);
         } catch (UnknownHostException e) {

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.gatehouse.AuthFailureLimit;
 import dev.gatehouse.Connections;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.GatewayResponse;
@@ -44,6 +45,7 @@ public final class DefaultGateway implements Gateway {
     private final dev.gatehouse.BackendTls backendTls;
     private final Options options;
     private final ConnectionLimits connectionLimits;
+    private final AuthFailures authFailures; // failed authentications per client address
     private final RouteTable table;
     private final Registry registry = new Registry();
     /** Over this many, idle (full) per-principal buckets are forgotten. */
@@ -67,16 +69,18 @@ public final class DefaultGateway implements Gateway {
      * @param maxConcurrentDials    see {@link Gateway.Builder#maxConcurrentDials}, its default applied
      * @param backendTls            see {@link Gateway.Builder#backendTls}
      * @param responses             see {@link Gateway.Builder#response}
+     * @param authFailureLimit      see {@link Gateway.Builder#authFailureLimit}
      */
     public record Options(Duration drainWindow, TrustedProxies trustedProxies, int maxConnections,
             int maxRequestHeaderBytes, int maxRequestHeaders, int maxRequestUriLength, int maxConcurrentDials,
             dev.gatehouse.BackendTls backendTls,
-            Map<Rejection, GatewayResponse> responses) {
+            Map<Rejection, GatewayResponse> responses, AuthFailureLimit authFailureLimit) {
         /** Checks the values are present and copies the responses. */
         public Options {
             requireNonNull(drainWindow, "drainWindow");
             requireNonNull(trustedProxies, "trustedProxies");
             requireNonNull(backendTls, "backendTls");
+            requireNonNull(authFailureLimit, "authFailureLimit");
             responses = Map.copyOf(responses);
         }
     }
@@ -90,6 +94,7 @@ public final class DefaultGateway implements Gateway {
         this.backendTls = options.backendTls();
         this.table = new RouteTable(this.routes, settings);
         this.connectionLimits = new ConnectionLimits(this.routes, options.maxConnections());
+        this.authFailures = new AuthFailures(options.authFailureLimit(), AuthFailures.DEFAULT_MAX_ADDRESSES);
         this.scheduler = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "gatehouse-timer");
             t.setDaemon(true);
@@ -240,9 +245,10 @@ public final class DefaultGateway implements Gateway {
 
     /**
      * Runs the handshake pipeline: size limits of the request, route match, upgrade check, drain check,
-     * client address, authenticator, policies, the backend's target, and last the connection limits, whose
-     * slots the admission holds until {@link #newBridge} hands them to the bridge. Logs one access line for a
-     * rejection.
+     * client address, the address's cool-down after failed authentications, authenticator (whose
+     * {@link Rejection#UNAUTHORIZED} counts one failure of the address), policies, the backend's target, and
+     * last the connection limits, whose slots the admission holds until {@link #newBridge} hands them to the
+     * bridge. Logs one access line for a rejection.
      */
     public Admission admit(Handshake request) {
         Verdict.Reject tooLarge = checkSize(request);
@@ -290,7 +296,17 @@ public final class DefaultGateway implements Gateway {
         // Identity headers come from the gateway only: drop any a client sent before anyone reads them.
         request.headers().keySet().stream().filter(name -> name.startsWith(IDENTITY_PREFIX)).forEach(clean::removeHeader);
         Handshake handshake = clean.build();
+        long coolDown = authFailures.coolDownLeft(handshake.clientAddress());
+        if (coolDown > 0) {
+            String retry = Long.toString(Math.max(1, (coolDown + 999_999_999) / 1_000_000_000));
+            return rejected(request, handshake, route, routeSettings, Verdict.reject(Rejection.RATE_LIMITED,
+                    "too many failed authentications from this address; retry in " + retry + " s")
+                    .withHeader("Retry-After", retry));
+        }
         Verdict verdict = authenticate(route, handshake);
+        if (verdict instanceof Verdict.Reject reject && reject.kind() == Rejection.UNAUTHORIZED) {
+            authFailures.failed(handshake.clientAddress());
+        }
         if (verdict instanceof Verdict.Allow) {
             verdict = new Links(route.policies(), 0).proceed(((Verdict.Allow) verdict).handshake());
         }

@@ -194,7 +194,8 @@ public final class InMemoryLimiterStore implements LimiterStore {
         }
     }
 
-    private static long nanos(Instant now) {
+    /** Epoch nanoseconds of an instant; throws {@link ArithmeticException} past the year 2262. */
+    static long nanos(Instant now) {
         return Math.addExact(Math.multiplyExact(now.getEpochSecond(), 1_000_000_000L), now.getNano());
     }
 

@@ -13,6 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.gatehouse.ApiKeyAuthenticator;
+import dev.gatehouse.AuthFailureLimit;
 import dev.gatehouse.Authenticator;
 import dev.gatehouse.Backend;
 import dev.gatehouse.JwtAuthenticator;
@@ -45,6 +46,8 @@ final class RunnerOptions {
         JWT_ISSUER("--jwt-issuer", "ISS", "the JWT's required iss (with --jwt-hs256-secret)"),
         JWT_AUDIENCE("--jwt-audience", "AUD", "the JWT's required aud (with --jwt-hs256-secret)"),
         ALLOW_ORIGIN("--allow-origin", "ORIGIN", "repeatable; admits only browsers from ORIGIN (https://*.example.com)"),
+        AUTH_FAILURE_LIMIT("--auth-failure-limit", "N", "failed authentications a minute per address, then 429 for 1m "
+                + "(default " + AuthFailureLimit.defaults().failures() + "; 0 disables)"),
         HELP("--help", "", "prints this help and exits");
 
         private static final Set<Flag> REPEATABLE = EnumSet.of(ROUTE, API_KEY, ALLOW_ORIGIN);
@@ -96,6 +99,7 @@ final class RunnerOptions {
     private final Settings settings;
     private final Authenticator authenticator; // null: no --api-key nor --jwt-hs256-secret
     private final OriginPolicy origins; // null: no --allow-origin
+    private final AuthFailureLimit authFailureLimit;
     private final List<String> warnings;
     private final boolean apiKeyRequired;
     private final boolean jwtRequired;
@@ -108,6 +112,7 @@ final class RunnerOptions {
         this.settings = p.settings.build();
         this.authenticator = p.authenticator();
         this.origins = p.originCount == 0 ? null : p.origins.build();
+        this.authFailureLimit = p.authFailureLimit;
         this.warnings = List.copyOf(p.warnings);
         this.apiKeyRequired = p.keyCount > 0;
         this.jwtRequired = !p.jwtSecret.isEmpty();
@@ -222,6 +227,11 @@ final class RunnerOptions {
         return Optional.ofNullable(origins);
     }
 
+    /** The brake on failed authentications per client address: {@code --auth-failure-limit} a minute. */
+    AuthFailureLimit authFailureLimit() {
+        return authFailureLimit;
+    }
+
     /** A duration as the flags write it: {@code 10m}, {@code 30s}, {@code 250ms}. */
     static String text(Duration d) {
         long ms = d.toMillis();
@@ -319,6 +329,7 @@ final class RunnerOptions {
         private String jwtSecret = ""; // empty: no --jwt-hs256-secret
         private String jwtIssuer = "";
         private String jwtAudience = "";
+        private AuthFailureLimit authFailureLimit = AuthFailureLimit.defaults();
 
         void accept(Flag flag, String value) {
             switch (flag) {
@@ -347,6 +358,7 @@ final class RunnerOptions {
                 case JWT_SECRET -> jwtSecret = value;
                 case JWT_ISSUER -> jwtIssuer = value;
                 case JWT_AUDIENCE -> jwtAudience = value;
+                case AUTH_FAILURE_LIMIT -> authFailureLimit = authFailureLimit(value);
                 default -> throw new AssertionError(flag);
             }
         }
@@ -390,6 +402,15 @@ final class RunnerOptions {
                 return Integer.parseInt(value);
             }
             throw UsageException.of(Flag.PORT.flag, "bad port \"" + value + "\" (expected 0-65535)");
+        }
+
+        private static AuthFailureLimit authFailureLimit(String value) {
+            if (!value.matches("\\d{1,9}")) {
+                throw UsageException.of(Flag.AUTH_FAILURE_LIMIT.flag, "bad number \"" + value
+                        + "\" (expected failures a minute, e.g. 60, or 0 to disable)");
+            }
+            int n = Integer.parseInt(value);
+            return n == 0 ? AuthFailureLimit.none() : AuthFailureLimit.of(n, Duration.ofMinutes(1));
         }
 
         private static Route route(String value) {

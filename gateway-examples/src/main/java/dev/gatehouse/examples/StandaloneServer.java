@@ -58,7 +58,7 @@ final class StandaloneServer implements AutoCloseable {
                         Route.of("/chat/{room}", Backend.of(demo.url() + "/chat/{room}")));
             }
             routes = secured(routes, options);
-            Gateway gateway = gateway(routes, options.settings());
+            Gateway gateway = gateway(routes, options);
 
             server = new Server();
             ServerConnector connector = new ServerConnector(server);
@@ -127,8 +127,8 @@ final class StandaloneServer implements AutoCloseable {
         return List.copyOf(result);
     }
 
-    private static Gateway gateway(List<Route> routes, Settings settings) {
-        Gateway.Builder b = Gateway.builder().settings(settings);
+    private static Gateway gateway(List<Route> routes, RunnerOptions options) {
+        Gateway.Builder b = Gateway.builder().settings(options.settings()).authFailureLimit(options.authFailureLimit());
         routes.forEach(b::route);
         try {
             return b.build();

@@ -14,6 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import dev.gatehouse.AuthFailureLimit;
 import dev.gatehouse.Settings;
 
 class RunnerOptionsTest {
@@ -31,6 +32,7 @@ class RunnerOptionsTest {
         assertEquals(Settings.defaults().toString(), o.settings().toString());
         assertTrue(o.authenticator().isEmpty());
         assertTrue(o.origins().isEmpty());
+        assertEquals(AuthFailureLimit.defaults(), o.authFailureLimit());
         assertFalse(o.help());
     }
 
@@ -80,6 +82,25 @@ class RunnerOptionsTest {
         assertTrue(jwt.contains("HS256") && jwt.contains("https://login.example.com") && jwt.contains("chat"), jwt);
         assertTrue(o.jwtRequired());
         assertEquals(List.of(), o.warnings());
+    }
+
+    @Test
+    void readsTheAuthFailureLimitAsFailuresAMinutePerClientAddress() {
+        assertEquals(AuthFailureLimit.of(10, Duration.ofMinutes(1)), parse("--auth-failure-limit", "10").authFailureLimit());
+        assertEquals(AuthFailureLimit.of(1, Duration.ofMinutes(1)), parse("--auth-failure-limit=1").authFailureLimit());
+        assertEquals(AuthFailureLimit.of(60, Duration.ofMinutes(1)), parse().authFailureLimit());
+    }
+
+    @Test
+    void turnsTheAuthFailureLimitOffWithZero() {
+        assertEquals(AuthFailureLimit.none(), parse("--auth-failure-limit", "0").authFailureLimit());
+    }
+
+    @Test
+    void explainsABadAuthFailureLimit() {
+        UsageException e = assertThrows(UsageException.class, () -> parse("--auth-failure-limit", "lots"));
+        assertEquals("--auth-failure-limit: bad number \"lots\" (expected failures a minute, e.g. 60, or 0 to disable)",
+                e.getMessage());
     }
 
     @Test
@@ -162,6 +183,12 @@ class RunnerOptionsTest {
                 Arguments.of("--allow-origin", List.of("--allow-origin", "localhost")),
                 Arguments.of("--allow-origin", List.of("--allow-origin", "https://app.example.com/path")),
                 Arguments.of("--help", List.of("--help=yes")),
+                Arguments.of("--auth-failure-limit", List.of("--auth-failure-limit")),
+                Arguments.of("--auth-failure-limit", List.of("--auth-failure-limit", "ten")),
+                Arguments.of("--auth-failure-limit", List.of("--auth-failure-limit=-1")),
+                Arguments.of("--auth-failure-limit", List.of("--auth-failure-limit", "1.5")),
+                Arguments.of("--auth-failure-limit", List.of("--auth-failure-limit", "9999999999")),
+                Arguments.of("--auth-failure-limit", List.of("--auth-failure-limit", "5", "--auth-failure-limit", "6")),
                 Arguments.of("--jwt-hs256-secret", List.of("--jwt-hs256-secret")),
                 Arguments.of("--jwt-issuer", List.of("--jwt-issuer", "https://login.example.com")),
                 Arguments.of("--jwt-audience", List.of("--jwt-audience", "chat", "--api-key", "k")),

@@ -188,6 +188,18 @@ class StandaloneTest {
     }
 
     @Test
+    void refusesEveryHandshakeFromAnAddressThatUsedUpItsAuthFailureLimit() throws Exception {
+        try (PathEchoBackend backend = new PathEchoBackend();
+                Runner r = Runner.started("--route", "/echo=" + backend.url("/echo"), "--api-key", "k",
+                        "--auth-failure-limit", "1")) {
+            assertEquals(401, r.refusal("/echo", Map.of()), "a missing key does not count");
+            assertEquals(401, r.refusal("/echo", Map.of("X-API-Key", "wrong")));
+
+            assertEquals(429, r.refusal("/echo", Map.of("X-API-Key", "k")), "the address cools down for a minute");
+        }
+    }
+
+    @Test
     void demoRequiresTheApiKeyOnEveryRoute() throws Exception {
         try (Runner r = Runner.started("--api-key", "k")) {
             assertEquals(401, r.refusal("/echo", Map.of()));

@@ -17,6 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import dev.gatehouse.ApiKeyAuthenticator;
+import dev.gatehouse.AuthFailureLimit;
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.IpPolicy;
@@ -81,6 +83,37 @@ class PreHandshakePolicyTest {
         assertEquals(3, upgraded);
         assertEquals(27, limited);
         assertEquals(3, backend.upgrades.size(), "the backend saw only the admitted handshakes");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void wrongKeysGet401UntilTheAuthFailureLimitThenEvenTheRightKeyGets429ForTheCoolDown(Mount mount) throws Exception {
+        Instant frozen = Instant.parse("2030-01-01T00:00:00Z"); // no failure comes back during the test
+        GatewayServer gw = start(mount, Gateway.builder()
+                        .authFailureLimit(AuthFailureLimit.builder(3, Duration.ofMinutes(1)).clock(() -> frozen).build()),
+                echo().authenticator(ApiKeyAuthenticator.of("right-key", "mobile")).build());
+
+        for (String key : new String[] {"guess-1", "guess-2", "right-key", "guess-3"}) {
+            RawHttp.Response r = RawHttp.upgrade(gw.httpUri("/echo"), "X-API-Key: " + key);
+            if (key.equals("right-key")) {
+                assertEquals(101, r.status(), "a good client below the limit is unaffected");
+                backend.nextUpgrade();
+            } else {
+                assertEquals(401, r.status(), r.body());
+                assertEquals("unauthorized", error(r));
+            }
+        }
+        for (String key : new String[] {"guess-4", "right-key"}) {
+            RawHttp.Response r = RawHttp.upgrade(gw.httpUri("/echo"), "X-API-Key: " + key);
+            assertEquals(429, r.status(), r.body());
+            assertEquals("60", r.header("retry-after"));
+            assertEquals("application/json", r.header("content-type"));
+            assertEquals("rate_limited", error(r));
+            assertTrue(r.body().contains("\"message\":\"too many failed authentications from this address; retry in 60 s\""),
+                    r.body());
+        }
+
+        assertTrue(backend.upgrades.isEmpty(), "a handshake refused during the cool-down reached the backend");
     }
 
     @ParameterizedTest
