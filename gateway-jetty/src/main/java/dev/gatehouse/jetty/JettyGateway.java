@@ -2,6 +2,7 @@ package dev.gatehouse.jetty;
 
 import static java.util.Objects.requireNonNull;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -11,6 +12,7 @@ import java.util.function.Supplier;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.http.HttpCookieStore;
+import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.ee10.websocket.server.config.JettyWebSocketServletContainerInitializer;
 import org.eclipse.jetty.server.Handler;
@@ -29,6 +31,7 @@ import dev.gatehouse.Gateway;
 import dev.gatehouse.jetty.internal.BackendDialer;
 import dev.gatehouse.jetty.internal.GatewayHandler;
 import dev.gatehouse.jetty.internal.GatewayServlet;
+import dev.gatehouse.jetty.internal.RequestDeadline;
 import dev.gatehouse.internal.DefaultGateway;
 
 /**
@@ -112,6 +115,36 @@ public final class JettyGateway extends ContainerLifeCycle {
         GatewayHandler handler = new GatewayHandler(mount.dialer, upgrader, next);
         handler.addBean(mount, true);
         return handler;
+    }
+
+    /**
+     * A deadline for complete requests on a connector, against clients that send their upgrade request a
+     * byte at a time to hold sockets (Jetty's idle timeout restarts with every byte):
+     *
+     * <pre>{@code
+     * connector.addBean(JettyGateway.requestDeadline(Duration.ofSeconds(10)));
+     * }</pre>
+     *
+     * <p>An HTTP/1.1 connection of that connector that has not received one complete request
+     * line and header block within {@code deadline} of opening is closed without a response, and one
+     * access-log line with status 408 and error {@code request_timeout} is written (request id, remote
+     * address; no path). On a connection kept alive between requests, a later header block that is still
+     * incomplete at two checks in a row is closed the same way (checks run every {@code deadline}, so that
+     * takes between one and two deadlines). A connection waiting for its next request, one whose request
+     * is being handled, and an upgraded WebSocket connection are never closed by it: the idle timeouts
+     * govern them. HTTP/2 connections are not watched. The checks run on the connector's scheduler.
+     *
+     * @param deadline how long a client has to send a complete request header block, at least 1 ms
+     * @return a listener to add to a connector, as a bean or with {@code addEventListener}, before it starts;
+     *         one listener may serve several connectors
+     * @throws IllegalArgumentException if {@code deadline} is shorter than 1 ms
+     */
+    public static Connection.Listener requestDeadline(Duration deadline) {
+        requireNonNull(deadline, "deadline");
+        if (deadline.compareTo(Duration.ofMillis(1)) < 0) {
+            throw new IllegalArgumentException("deadline: " + deadline + " (expected: >= 1 ms)");
+        }
+        return new RequestDeadline(deadline);
     }
 
     /** The backend client's TLS: the gateway's trust, hostname verification and client certificate. */
