@@ -127,14 +127,16 @@ public final class JettyGateway extends ContainerLifeCycle {
      * connector.addBean(JettyGateway.requestDeadline(Duration.ofSeconds(10)));
      * }</pre>
      *
-     * <p>An HTTP/1.1 connection of that connector that has not received one complete request
-     * line and header block within {@code deadline} of opening is closed without a response, and one
-     * access-log line with status 408 and error {@code request_timeout} is written (request id, remote
-     * address; no path). On a connection kept alive between requests, a later header block that is still
-     * incomplete at two checks in a row is closed the same way (checks run every {@code deadline}, so that
-     * takes between one and two deadlines). A connection waiting for its next request, one whose request
-     * is being handled, and an upgraded WebSocket connection are never closed by it: the idle timeouts
-     * govern them. HTTP/2 connections are not watched. The checks run on the connector's scheduler.
+     * <p>An HTTP/1.1 connection of that connector that has not received one complete request line and
+     * header block within {@code deadline} of opening is closed without a response, and one access-log line
+     * with status 408 and error {@code request_timeout} is written (request id, remote address; no path).
+     * With TLS the deadline runs from the TCP connection, so the TLS handshake counts, unless the connector
+     * negotiates its protocol with ALPN: then it runs from the choice of HTTP/1.1. On a connection kept alive
+     * between requests, a later header block that is still incomplete at two checks in a row is closed the
+     * same way (checks run every {@code deadline}, so that takes between one and two deadlines). A
+     * connection waiting for its next request, one whose request is being handled, and an upgraded
+     * WebSocket connection are never closed by it: the idle timeouts govern them. HTTP/2 connections are
+     * not watched. The checks run on the connector's scheduler.
      *
      * @param deadline how long a client has to send a complete request header block, at least 1 ms
      * @return a listener to add to a connector, as a bean or with {@code addEventListener}, before it starts;

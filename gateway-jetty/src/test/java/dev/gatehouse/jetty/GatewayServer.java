@@ -66,6 +66,12 @@ final class GatewayServer implements AutoCloseable {
         return new GatewayServer(gateway, mount, tls, c -> { });
     }
 
+    /** A gateway serving {@code wss://}, whose connector {@code configure} changes before it starts. */
+    static GatewayServer startTls(Gateway gateway, Mount mount, org.eclipse.jetty.util.ssl.SslContextFactory.Server tls,
+            Consumer<ServerConnector> configure) throws Exception {
+        return new GatewayServer(gateway, mount, tls, configure);
+    }
+
     URI uri(String path) {
         return URI.create(scheme + "://127.0.0.1:" + connector.getLocalPort() + path);
     }
