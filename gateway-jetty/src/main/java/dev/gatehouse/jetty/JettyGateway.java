@@ -159,20 +159,20 @@ public final class JettyGateway extends ContainerLifeCycle {
      * server.setErrorHandler(JettyGateway.errorHandler());
      * }</pre>
      *
-     * <p>Jetty answers some requests before any gateway sees them: 400 for a request its HTTP parser
-     * refuses, 414 for a request line and 431 for a header block larger than the connector's
+     * <p>Jetty answers some requests before any gateway sees them: 400 for a request its HTTP parser refuses,
+     * 414 for a request line and 431 for a header block larger than the connector's
      * {@code HttpConfiguration.requestHeaderSize}, and 404 or 500 when no handler takes a request or a
      * handler fails. With this handler they get {@code {"error":"<kind>","message":"...","requestId":"..."}}
-     * with {@code Cache-Control: no-store} instead of Jetty's HTML page: 400 {@code bad_request}, 404
-     * {@code route_not_found}, 408 {@code request_timeout}, 414 {@code uri_too_long}, 431
-     * {@code request_headers_too_large}, 503 {@code service_unavailable}, another 4xx {@code bad_request}
-     * and another 5xx {@code internal_error}, each with its status. A client error's message may carry
-     * Jetty's reason ("the request is malformed: No Host"); a server error's never does, so that no
-     * exception or version reaches the client. An upgrade request with {@code Upgrade: websocket} but no
-     * {@code Connection: Upgrade}, which Jetty refuses with 400, gets 426 {@code upgrade_required} with
-     * {@code Upgrade: websocket} and {@code Sec-WebSocket-Version: 13}, as the gateway answers it. Each
-     * answer writes one line to the access log, like a gateway's rejection (route {@code -}; the path only
-     * when Jetty parsed the request line, never the query).
+     * with {@code Cache-Control: no-store} instead of Jetty's HTML page: 400 {@code bad_request},
+     * 404 {@code route_not_found}, 408 {@code request_timeout}, 414 {@code uri_too_long},
+     * 431 {@code request_headers_too_large}, 503 {@code service_unavailable}, another 4xx
+     * {@code bad_request} and another 5xx {@code internal_error}, each with its status. The message is the
+     * gateway's own for the status, never Jetty's reason, which may name an exception or quote the request.
+     * An upgrade request with {@code Upgrade: websocket} but no {@code Connection: Upgrade}, which Jetty
+     * refuses with 400, gets 426 {@code upgrade_required} with {@code Upgrade: websocket} and
+     * {@code Sec-WebSocket-Version: 13}, as the gateway answers it. Each answer writes one line to the
+     * access log, like a gateway's rejection (route {@code -}; the path only when Jetty parsed the request
+     * line, never the query).
      *
      * <p>It answers every error Jetty writes with the server's error handler, also for the application's
      * other handlers; a servlet context's errors go to the context's own error handler. The gateway's

@@ -25,8 +25,6 @@ import dev.gatehouse.internal.Json;
  */
 public final class ErrorResponses implements Request.Handler {
 
-    /** The longest Jetty message passed on to the client; longer ones are cut. */
-    private static final int MAX_MESSAGE = 200;
     /** The longest path written to the access log; longer ones are cut. */
     private static final int MAX_LOGGED_PATH = 256;
 
@@ -56,6 +54,10 @@ public final class ErrorResponses implements Request.Handler {
         return s >= 400 && s <= 599 ? s : HttpStatus.INTERNAL_SERVER_ERROR_500;
     }
 
+    /**
+     * The rejection for a status. Its message is the gateway's own, never Jetty's reason: that may name an
+     * exception, or quote the request (a parser error can show the buffer it failed in, query included).
+     */
     private static Verdict.Reject reject(Request request, int status) {
         if (status == HttpStatus.BAD_REQUEST_400 && upgradeWithoutConnectionUpgrade(request)) {
             // Jetty refuses an Upgrade header without Connection: Upgrade as a bad h2c upgrade, before any
@@ -64,8 +66,7 @@ public final class ErrorResponses implements Request.Handler {
                     .withHeader("Upgrade", "websocket").withHeader("Sec-WebSocket-Version", "13");
         }
         return switch (status) {
-            case HttpStatus.BAD_REQUEST_400 -> Verdict.reject(Rejection.BAD_REQUEST, message(request, status,
-                    "the request is malformed"));
+            case HttpStatus.BAD_REQUEST_400 -> Verdict.reject(Rejection.BAD_REQUEST, "the request is malformed");
             case HttpStatus.NOT_FOUND_404 -> Verdict.reject(Rejection.ROUTE_NOT_FOUND, "no route for this request");
             case HttpStatus.REQUEST_TIMEOUT_408 -> Verdict.reject(Rejection.REQUEST_TIMEOUT,
                     "the request was not received in time");
@@ -76,22 +77,10 @@ public final class ErrorResponses implements Request.Handler {
             case HttpStatus.SERVICE_UNAVAILABLE_503 -> Verdict.reject(Rejection.UNAVAILABLE,
                     "the server is unavailable");
             default -> status < 500
-                    ? Verdict.reject(Rejection.BAD_REQUEST, message(request, status, "the request was refused"))
-                            .withStatus(status)
-                    // Never Jetty's text for a server error: it may name an exception.
+                    ? Verdict.reject(Rejection.BAD_REQUEST, "the request was refused").withStatus(status)
                     : Verdict.reject(Rejection.INTERNAL_ERROR, "the server failed to answer the request")
                             .withStatus(status);
         };
-    }
-
-    /** Jetty's own reason for a client error, unless it is only the status's reason phrase. */
-    private static String message(Request request, int status, String fallback) {
-        Object message = request.getAttribute(ErrorHandler.ERROR_MESSAGE);
-        if (!(message instanceof String text) || text.isBlank() || text.equals(HttpStatus.getMessage(status))) {
-            return fallback;
-        }
-        String cut = text.length() > MAX_MESSAGE ? text.substring(0, MAX_MESSAGE) + "..." : text;
-        return fallback + ": " + cut;
     }
 
     private static boolean upgradeWithoutConnectionUpgrade(Request request) {
