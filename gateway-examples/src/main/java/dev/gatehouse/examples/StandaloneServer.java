@@ -23,6 +23,10 @@ import dev.gatehouse.jetty.JettyGateway;
  * The servers of one standalone run: a Jetty server with the gateway mounted as a core handler and, in
  * demo mode, the {@link DemoBackend} and the {@link DemoPage}. {@link #close()} drains the gateway (clients
  * get 1012, backends 1001), then stops the demo backend.
+ *
+ * <p>The server is set up as the README's "Hardening the server" advises: no {@code Server} header, Jetty's
+ * own error responses as the gateway's JSON (logged), the {@code --request-timeout} deadline on the
+ * connector, and a thread pool whose surplus threads leave after one idle timeout.
  */
 final class StandaloneServer implements AutoCloseable {
 
