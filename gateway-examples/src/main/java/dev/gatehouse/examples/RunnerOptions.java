@@ -38,8 +38,8 @@ final class RunnerOptions {
                 + text(Settings.defaults().pingInterval()) + "; 0 disables)"),
         CONNECT_TIMEOUT("--connect-timeout", "D", "backend connect and handshake timeout (default "
                 + text(Settings.defaults().connectTimeout()) + ")"),
-        REQUEST_TIMEOUT("--request-timeout", "D", "closes a connection that has not sent a complete request this long"
-                + " after connecting (default " + text(DEFAULT_REQUEST_TIMEOUT) + "; 0 disables)"),
+        REQUEST_TIMEOUT("--request-timeout", "D", "closes connections that send no complete request within D (default "
+                + text(DEFAULT_REQUEST_TIMEOUT) + "; 0 disables)"),
         MAX_MESSAGE_SIZE("--max-message-size", "BYTES", "largest message either way: 65536, 64k, 1m (default "
                 + text(Settings.defaults().maxClientMessageSize()) + "; 0: none)"),
         API_KEY("--api-key", "KEY", "repeatable; requires this key in header X-API-Key or query api_key"),
