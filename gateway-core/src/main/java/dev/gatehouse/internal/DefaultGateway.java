@@ -2,6 +2,7 @@ package dev.gatehouse.internal;
 
 import static java.util.Objects.requireNonNull;
 
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Base64;
@@ -489,9 +490,26 @@ public final class DefaultGateway implements Gateway {
 
     /** Logs a rejection that happened after admission, e.g. a backend refusal. */
     public void logRejection(Handshake request, Route route, Verdict.Reject reject) {
+        logRejection(request.requestId(), route == null ? "-" : route.path(), request.path(),
+                request.remoteAddress(), Cidr.text(request.clientAddress()), reject);
+    }
+
+    /**
+     * Logs, in the same line as {@link #logRejection(Handshake, Route, Verdict.Reject)}, a rejection that no
+     * gateway's pipeline decided: one by Jetty's HTTP parser, or by a connector's request deadline. The
+     * route is {@code -} and the client is the remote address.
+     *
+     * @param path the request's path, or {@code -} when there is none to log
+     */
+    public static void logRejection(String requestId, String path, InetSocketAddress remote, Verdict.Reject reject) {
+        String client = remote.getAddress() == null ? remote.getHostString() : Cidr.text(remote.getAddress());
+        logRejection(requestId, "-", path, remote, client, reject);
+    }
+
+    private static void logRejection(String requestId, String route, String path, InetSocketAddress remote,
+            String client, Verdict.Reject reject) {
         ACCESS.info("id={} route={} path={} remote={} client={} status={} error={} message=\"{}\"",
-                request.requestId(), route == null ? "-" : route.path(), request.path(), request.remoteAddress(),
-                Cidr.text(request.clientAddress()), reject.status(), reject.kind().error(), reject.message());
+                requestId, route, path, remote, client, reject.status(), reject.kind().error(), reject.message());
     }
 
     private Admission rejected(Handshake request, Route route, Settings s, Verdict.Reject reject) {

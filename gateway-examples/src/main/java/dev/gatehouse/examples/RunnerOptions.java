@@ -39,6 +39,8 @@ final class RunnerOptions {
                 + text(Settings.defaults().pingInterval()) + "; 0 disables)"),
         CONNECT_TIMEOUT("--connect-timeout", "D", "backend connect and handshake timeout (default "
                 + text(Settings.defaults().connectTimeout()) + ")"),
+        REQUEST_TIMEOUT("--request-timeout", "D", "closes connections that send no complete request within D (default "
+                + text(DEFAULT_REQUEST_TIMEOUT) + "; 0 disables)"),
         MAX_MESSAGE_SIZE("--max-message-size", "BYTES", "largest message either way: 65536, 64k, 1m (default "
                 + text(Settings.defaults().maxClientMessageSize()) + "; 0: none)"),
         API_KEY("--api-key", "KEY", "repeatable; requires this key in header X-API-Key or query api_key"),
@@ -84,6 +86,8 @@ final class RunnerOptions {
     }
 
     static final int DEFAULT_PORT = 8080;
+    /** How long a client has to send a complete upgrade request, unless {@code --request-timeout} says. */
+    static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
     /** The shortest HS256 secret that is not reported as weak: 256 bits (RFC 7518, section 3.2). */
     static final int MIN_HS256_SECRET = 32;
 
@@ -97,6 +101,7 @@ final class RunnerOptions {
     private final String host; // empty: all interfaces
     private final List<Route> routes;
     private final Settings settings;
+    private final Duration requestTimeout; // zero: none
     private final Authenticator authenticator; // null: no --api-key nor --jwt-hs256-secret
     private final OriginPolicy origins; // null: no --allow-origin
     private final AuthFailureLimit authFailureLimit;
@@ -110,6 +115,7 @@ final class RunnerOptions {
         this.host = p.host;
         this.routes = List.copyOf(p.routes);
         this.settings = p.settings.build();
+        this.requestTimeout = p.requestTimeout;
         this.authenticator = p.authenticator();
         this.origins = p.originCount == 0 ? null : p.origins.build();
         this.authFailureLimit = p.authFailureLimit;
@@ -200,6 +206,14 @@ final class RunnerOptions {
     /** The gateway's settings: Gatehouse's defaults changed by the timeout and size flags. */
     Settings settings() {
         return settings;
+    }
+
+    /**
+     * How long a client has to send a complete request (line and header block) after connecting; zero when
+     * {@code --request-timeout 0} turned the deadline off.
+     */
+    Duration requestTimeout() {
+        return requestTimeout;
     }
 
     /** The authenticator every route requires, when {@code --api-key} or {@code --jwt-hs256-secret} was given. */
@@ -324,6 +338,7 @@ final class RunnerOptions {
         private boolean help;
         private int port = DEFAULT_PORT;
         private String host = "";
+        private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
         private int keyCount; // --api-key flags accepted so far
         private int originCount; // --allow-origin flags accepted so far
         private String jwtSecret = ""; // empty: no --jwt-hs256-secret
@@ -346,6 +361,7 @@ final class RunnerOptions {
                     }
                     validated(flag, () -> settings.connectTimeout(d));
                 }
+                case REQUEST_TIMEOUT -> requestTimeout = duration(flag, value);
                 case MAX_MESSAGE_SIZE -> validated(flag, () -> settings.maxMessageSize(size(flag, value)));
                 case API_KEY -> {
                     validated(flag, () -> apiKeys.key(value, "key-" + (keyCount + 1)));

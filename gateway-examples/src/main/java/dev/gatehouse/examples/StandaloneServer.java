@@ -5,8 +5,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,10 +23,20 @@ import dev.gatehouse.jetty.JettyGateway;
  * The servers of one standalone run: a Jetty server with the gateway mounted as a core handler and, in
  * demo mode, the {@link DemoBackend} and the {@link DemoPage}. {@link #close()} drains the gateway (clients
  * get 1012, backends 1001), then stops the demo backend.
+ *
+ * <p>The server is set up as the README's "Hardening the server" advises: no {@code Server} header, Jetty's
+ * own error responses as the gateway's JSON (logged), the {@code --request-timeout} deadline on the
+ * connector, and a thread pool whose surplus threads leave after one idle timeout.
  */
 final class StandaloneServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(StandaloneServer.class);
+    /** The most threads the server's pool starts, Jetty's default. */
+    static final int MAX_THREADS = 200;
+    /** The threads the server's pool keeps however idle, Jetty's default. */
+    static final int MIN_THREADS = 8;
+    /** How long a pool thread above {@link #MIN_THREADS} may stay idle. */
+    static final int THREAD_IDLE_TIMEOUT_MS = 30_000;
     /** The demo backend's message size limit when the gateway has none. */
     private static final long DEMO_BACKEND_MAX_MESSAGE = 64L << 20;
 
@@ -60,11 +73,17 @@ final class StandaloneServer implements AutoCloseable {
             routes = secured(routes, options);
             Gateway gateway = gateway(routes, options);
 
-            server = new Server();
-            ServerConnector connector = new ServerConnector(server);
+            server = new Server(threadPool());
+            HttpConfiguration http = new HttpConfiguration();
+            http.setSendServerVersion(false);
+            ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
             connector.setHost(options.host().orElse(null));
             connector.setPort(options.port());
+            if (!options.requestTimeout().isZero()) {
+                connector.addBean(JettyGateway.requestDeadline(options.requestTimeout()));
+            }
             server.addConnector(connector);
+            server.setErrorHandler(JettyGateway.errorHandler());
             Handler handler = demo == null
                     ? JettyGateway.handler(gateway, server)
                     : JettyGateway.handler(gateway, server, new DemoPage());
@@ -111,6 +130,19 @@ final class StandaloneServer implements AutoCloseable {
     @Override
     public void close() {
         stopQuietly(server, demo);
+    }
+
+    /**
+     * The server's threads. A burst of connections that open or close together (a few hundred slow clients
+     * cut off at once) starts a thread per task that finds none idle, up to {@link #MAX_THREADS}; Jetty's
+     * pool then lets only one idle thread go per idle timeout (its {@code maxEvictCount} is 1), so the surplus
+     * stayed for hours. Here every idle thread above {@link #MIN_THREADS} may go after one idle timeout.
+     */
+    private static QueuedThreadPool threadPool() {
+        QueuedThreadPool pool = new QueuedThreadPool(MAX_THREADS, MIN_THREADS, THREAD_IDLE_TIMEOUT_MS);
+        pool.setMaxEvictCount(MAX_THREADS);
+        pool.setName("gatehouse");
+        return pool;
     }
 
     private static List<Route> secured(List<Route> routes, RunnerOptions options) {

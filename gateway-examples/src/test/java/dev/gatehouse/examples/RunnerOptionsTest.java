@@ -137,6 +137,14 @@ class RunnerOptionsTest {
     }
 
     @Test
+    void givesClientsTenSecondsForACompleteRequestUnlessRequestTimeoutSaysOtherwise() {
+        assertEquals(Duration.ofSeconds(10), parse().requestTimeout());
+        assertEquals(Duration.ofMillis(1500), parse("--request-timeout", "1500ms").requestTimeout());
+        assertEquals(Duration.ofMinutes(1), parse("--request-timeout=1m").requestTimeout());
+        assertEquals(Duration.ZERO, parse("--request-timeout", "0").requestTimeout());
+    }
+
+    @Test
     void stopsAtHelp() {
         assertTrue(parse("--help", "--no-such-flag").help());
         assertTrue(parse("-h").help());
@@ -166,6 +174,10 @@ class RunnerOptionsTest {
                 Arguments.of("--ping-interval", List.of("--ping-interval")),
                 Arguments.of("--connect-timeout", List.of("--connect-timeout", "0")),
                 Arguments.of("--connect-timeout", List.of("--connect-timeout=-1s")),
+                Arguments.of("--request-timeout", List.of("--request-timeout", "soon")),
+                Arguments.of("--request-timeout", List.of("--request-timeout", "10")),
+                Arguments.of("--request-timeout", List.of("--request-timeout=-1s")),
+                Arguments.of("--request-timeout", List.of("--request-timeout")),
                 Arguments.of("--max-message-size", List.of("--max-message-size", "lots")),
                 Arguments.of("--max-message-size", List.of("--max-message-size", "-5")),
                 Arguments.of("--max-message-size", List.of("--max-message-size", "99999999999999999g")),
@@ -240,7 +252,7 @@ class RunnerOptionsTest {
                 assertTrue(r.out.lines().anyMatch(l -> l.startsWith("  " + f.flag + " ")), () -> f.flag + " missing:\n" + r.out);
             }
             for (String contract : List.of("--port N", "--route PATH=URL", "--idle-timeout D", "--ping-interval D",
-                    "--connect-timeout D", "--max-message-size BYTES", "--api-key KEY", "--jwt-hs256-secret S",
+                    "--connect-timeout D", "--request-timeout D", "--max-message-size BYTES", "--api-key KEY", "--jwt-hs256-secret S",
                     "--jwt-issuer ISS", "--jwt-audience AUD", "--allow-origin ORIGIN")) {
                 assertTrue(r.out.contains("  " + contract + " "), () -> contract + " missing:\n" + r.out);
             }

@@ -1,13 +1,19 @@
 package dev.gatehouse.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +34,54 @@ class StandaloneTest {
             assertTrue(r.out.contains("open http://127.0.0.1:" + r.port() + "/ in two browser tabs"), r.out);
             assertTrue(r.out.contains("websocat ws://127.0.0.1:" + r.port() + "/chat/lobby"), r.out);
             assertEquals("", r.err);
+        }
+    }
+
+    /** Sends {@code request} on a new connection and reads until the server closes it. */
+    private static String exchange(Runner r, String request) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", r.port())) {
+            socket.setSoTimeout(15_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            socket.shutdownOutput();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    @Test
+    void hidesTheServerVersionAndAnswersJettysOwnRejectionsWithJson() throws Exception {
+        try (Runner r = Runner.started()) {
+            String tooLarge = exchange(r, "GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "x".repeat(9000)
+                    + "\r\n\r\n");
+            assertTrue(tooLarge.startsWith("HTTP/1.1 431 "), tooLarge);
+            assertTrue(tooLarge.contains("\r\nContent-Type: application/json\r\n"), tooLarge);
+            assertTrue(tooLarge.contains("{\"error\":\"request_headers_too_large\","), tooLarge);
+
+            String noConnection = exchange(r, "GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                    + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+            assertTrue(noConnection.startsWith("HTTP/1.1 426 "), noConnection);
+            assertTrue(noConnection.contains("{\"error\":\"upgrade_required\","), noConnection);
+
+            String notFound = exchange(r, "GET /nothing-here HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            assertTrue(notFound.startsWith("HTTP/1.1 404 "), notFound);
+            for (String response : List.of(tooLarge, noConnection, notFound)) {
+                assertFalse(response.contains("\r\nServer:"), response);
+                assertFalse(response.contains("Jetty"), response);
+            }
+        }
+    }
+
+    @Test
+    void closesAConnectionWithoutACompleteRequestAtTheRequestTimeout() throws Exception {
+        try (Runner r = Runner.started("--request-timeout", "200ms");
+                Socket slow = new Socket("127.0.0.1", r.port())) {
+            slow.setSoTimeout(15_000);
+            slow.getOutputStream().write("GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr".getBytes(StandardCharsets.ISO_8859_1));
+            InputStream in = slow.getInputStream();
+            try {
+                assertEquals(-1, in.read());
+            } catch (SocketException reset) {
+                // closed too: a reset instead of an end of stream
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package dev.gatehouse.jetty;
 
 import static java.util.Objects.requireNonNull;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -11,9 +12,11 @@ import java.util.function.Supplier;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.http.HttpCookieStore;
+import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.ee10.websocket.server.config.JettyWebSocketServletContainerInitializer;
 import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.component.ContainerLifeCycle;
 import org.eclipse.jetty.util.component.LifeCycle;
@@ -27,8 +30,10 @@ import org.slf4j.LoggerFactory;
 import dev.gatehouse.BackendTls;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.jetty.internal.BackendDialer;
+import dev.gatehouse.jetty.internal.ErrorResponses;
 import dev.gatehouse.jetty.internal.GatewayHandler;
 import dev.gatehouse.jetty.internal.GatewayServlet;
+import dev.gatehouse.jetty.internal.RequestDeadline;
 import dev.gatehouse.internal.DefaultGateway;
 
 /**
@@ -112,6 +117,72 @@ public final class JettyGateway extends ContainerLifeCycle {
         GatewayHandler handler = new GatewayHandler(mount.dialer, upgrader, next);
         handler.addBean(mount, true);
         return handler;
+    }
+
+    /**
+     * A deadline for complete requests on a connector, against clients that send their upgrade request a
+     * byte at a time to hold sockets (Jetty's idle timeout restarts with every byte):
+     *
+     * <pre>{@code
+     * connector.addBean(JettyGateway.requestDeadline(Duration.ofSeconds(10)));
+     * }</pre>
+     *
+     * <p>An HTTP/1.1 connection of that connector that has not received one complete request line and
+     * header block within {@code deadline} of opening is closed without a response, and one access-log line
+     * with status 408 and error {@code request_timeout} is written (request id, remote address; no path).
+     * With TLS the deadline runs from the TCP connection, so the TLS handshake counts, unless the connector
+     * negotiates its protocol with ALPN: then it runs from the choice of HTTP/1.1. On a connection kept alive
+     * between requests, a later header block that is still incomplete at two checks in a row is closed the
+     * same way (checks run every {@code deadline}, so that takes between one and two deadlines). A
+     * connection waiting for its next request, one whose request is being handled, and an upgraded
+     * WebSocket connection are never closed by it: the idle timeouts govern them. HTTP/2 connections are
+     * not watched. The checks run on the connector's scheduler.
+     *
+     * @param deadline how long a client has to send a complete request header block, at least 1 ms
+     * @return a listener to add to a connector, as a bean or with {@code addEventListener}, before it starts;
+     *         one listener may serve several connectors
+     * @throws IllegalArgumentException if {@code deadline} is shorter than 1 ms
+     */
+    public static Connection.Listener requestDeadline(Duration deadline) {
+        requireNonNull(deadline, "deadline");
+        if (deadline.compareTo(Duration.ofMillis(1)) < 0) {
+            throw new IllegalArgumentException("deadline: " + deadline + " (expected: >= 1 ms)");
+        }
+        return new RequestDeadline(deadline);
+    }
+
+    /**
+     * An error handler that gives the responses Jetty writes itself the gateway's JSON body, for a server
+     * that serves the gateway:
+     *
+     * <pre>{@code
+     * server.setErrorHandler(JettyGateway.errorHandler());
+     * }</pre>
+     *
+     * <p>Jetty answers some requests before any gateway sees them: 400 for a request its HTTP parser refuses,
+     * 414 for a request line and 431 for a header block larger than the connector's
+     * {@code HttpConfiguration.requestHeaderSize}, and 404 or 500 when no handler takes a request or a
+     * handler fails. With this handler they get {@code {"error":"<kind>","message":"...","requestId":"..."}}
+     * with {@code Cache-Control: no-store} instead of Jetty's HTML page: 400 {@code bad_request},
+     * 404 {@code route_not_found}, 408 {@code request_timeout}, 414 {@code uri_too_long},
+     * 431 {@code request_headers_too_large}, 503 {@code service_unavailable}, another 4xx
+     * {@code bad_request} and another 5xx {@code internal_error}, each with its status. The message is the
+     * gateway's own for the status, never Jetty's reason, which may name an exception or quote the request.
+     * An upgrade request with {@code Upgrade: websocket} but no {@code Connection: Upgrade}, which Jetty
+     * refuses with 400, gets 426 {@code upgrade_required} with {@code Upgrade: websocket} and
+     * {@code Sec-WebSocket-Version: 13}, as the gateway answers it. Each answer writes one line to the
+     * access log, like a gateway's rejection (route {@code -}; the path only when Jetty parsed the request
+     * line, never the query).
+     *
+     * <p>It answers every error Jetty writes with the server's error handler, also for the application's
+     * other handlers; a servlet context's errors go to the context's own error handler. The gateway's
+     * {@link dev.gatehouse.GatewayResponse}s do not apply to these answers. The handler holds no state and
+     * may serve several servers.
+     *
+     * @return a handler for {@code Server.setErrorHandler}
+     */
+    public static Request.Handler errorHandler() {
+        return new ErrorResponses();
     }
 
     /** The backend client's TLS: the gateway's trust, hostname verification and client certificate. */

@@ -1,6 +1,7 @@
 package dev.gatehouse.jetty;
 
 import java.net.URI;
+import java.util.function.Consumer;
 
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.server.Server;
@@ -19,8 +20,8 @@ final class GatewayServer implements AutoCloseable {
 
     private final String scheme;
 
-    private GatewayServer(Gateway gateway, Mount mount, org.eclipse.jetty.util.ssl.SslContextFactory.Server tls)
-            throws Exception {
+    private GatewayServer(Gateway gateway, Mount mount, org.eclipse.jetty.util.ssl.SslContextFactory.Server tls,
+            Consumer<ServerConnector> configure) throws Exception {
         this.gateway = gateway;
         server = new Server();
         if (tls == null) {
@@ -42,21 +43,33 @@ final class GatewayServer implements AutoCloseable {
         } else {
             server.setHandler(JettyGateway.handler(gateway, server));
         }
+        configure.accept(connector);
         server.start();
     }
 
     static GatewayServer start(Gateway gateway) throws Exception {
-        return new GatewayServer(gateway, Mount.SERVLET, null);
+        return new GatewayServer(gateway, Mount.SERVLET, null, c -> { });
     }
 
     static GatewayServer start(Gateway gateway, Mount mount) throws Exception {
-        return new GatewayServer(gateway, mount, null);
+        return new GatewayServer(gateway, mount, null, c -> { });
+    }
+
+    /** A gateway whose connector (and, through it, server) {@code configure} changes before it starts. */
+    static GatewayServer start(Gateway gateway, Mount mount, Consumer<ServerConnector> configure) throws Exception {
+        return new GatewayServer(gateway, mount, null, configure);
     }
 
     /** A gateway serving {@code wss://} through the server's own TLS connector. */
     static GatewayServer startTls(Gateway gateway, Mount mount, org.eclipse.jetty.util.ssl.SslContextFactory.Server tls)
             throws Exception {
-        return new GatewayServer(gateway, mount, tls);
+        return new GatewayServer(gateway, mount, tls, c -> { });
+    }
+
+    /** A gateway serving {@code wss://}, whose connector {@code configure} changes before it starts. */
+    static GatewayServer startTls(Gateway gateway, Mount mount, org.eclipse.jetty.util.ssl.SslContextFactory.Server tls,
+            Consumer<ServerConnector> configure) throws Exception {
+        return new GatewayServer(gateway, mount, tls, configure);
     }
 
     /** The gateway this server mounts. */

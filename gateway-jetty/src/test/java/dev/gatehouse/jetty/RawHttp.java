@@ -51,26 +51,34 @@ final class RawHttp {
     }
 
     private static Response send(URI uri, String target, String headers) throws IOException {
+        return exchange(uri, "GET " + target + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort() + "\r\n"
+                + headers + "\r\n");
+    }
+
+    /** Sends {@code request} as it is (ISO-8859-1) on a new connection to the URI's host and port. */
+    static Response exchange(URI uri, String request) throws IOException {
         try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
             socket.setSoTimeout(15_000);
-            String request = "GET " + target + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort() + "\r\n"
-                    + headers + "\r\n";
             socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-            InputStream in = socket.getInputStream();
-            String statusLine = readLine(in);
-            int status = Integer.parseInt(statusLine.split(" ")[1]);
-            Map<String, String> map = new LinkedHashMap<>();
-            for (String line = readLine(in); !line.isEmpty(); line = readLine(in)) {
-                int colon = line.indexOf(':');
-                map.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
-            }
-            String body = "";
-            if (map.containsKey("content-length")) {
-                byte[] bytes = in.readNBytes(Integer.parseInt(map.get("content-length")));
-                body = new String(bytes, StandardCharsets.UTF_8);
-            }
-            return new Response(status, map, body);
+            return read(socket.getInputStream());
         }
+    }
+
+    /** Reads one response whose body, if any, has a {@code Content-Length}. */
+    static Response read(InputStream in) throws IOException {
+        String statusLine = readLine(in);
+        int status = Integer.parseInt(statusLine.split(" ")[1]);
+        Map<String, String> map = new LinkedHashMap<>();
+        for (String line = readLine(in); !line.isEmpty(); line = readLine(in)) {
+            int colon = line.indexOf(':');
+            map.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
+        }
+        String body = "";
+        if (map.containsKey("content-length")) {
+            byte[] bytes = in.readNBytes(Integer.parseInt(map.get("content-length")));
+            body = new String(bytes, StandardCharsets.UTF_8);
+        }
+        return new Response(status, map, body);
     }
 
     private static String readLine(InputStream in) throws IOException {

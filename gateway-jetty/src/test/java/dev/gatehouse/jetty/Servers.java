@@ -2,7 +2,9 @@ package dev.gatehouse.jetty;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
+import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -44,6 +46,11 @@ final class Servers implements BeforeEachCallback, AfterEachCallback {
     /** Starts the gateway on the mount, to be stopped after the test. */
     GatewayServer start(Gateway gateway, GatewayServer.Mount mount) throws Exception {
         return closeAfter(GatewayServer.start(gateway, mount));
+    }
+
+    /** Starts the gateway on the mount with its connector configured, to be stopped after the test. */
+    GatewayServer start(Gateway gateway, GatewayServer.Mount mount, Consumer<ServerConnector> configure) throws Exception {
+        return closeAfter(GatewayServer.start(gateway, mount, configure));
     }
 
     /** Closes {@code c} after the test. */

@@ -4,11 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+
+import javax.net.ssl.SSLSocket;
 
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.junit.jupiter.api.BeforeAll;
@@ -132,6 +140,50 @@ class TlsTest {
             ExecutionException refused = assertThrows(ExecutionException.class, () -> anonymous.newWebSocketBuilder()
                     .buildAsync(gw.uri("/echo"), new RecordingListener()).get(10, TimeUnit.SECONDS));
             assertEquals(401, assertInstanceOf(WebSocketHandshakeException.class, refused.getCause()).getResponse().statusCode());
+        }
+    }
+
+    private static void assertClosedWithoutResponse(Socket socket) throws Exception {
+        InputStream in = socket.getInputStream();
+        try {
+            assertEquals(-1, in.read(), "the server answered instead of closing");
+        } catch (SocketException reset) {
+            // closed too: a reset instead of an end of stream
+        }
+    }
+
+    @Test
+    void closesTlsConnectionsWithoutACompleteRequestAtTheRequestDeadline() throws Exception {
+        try (TestBackend backend = new TestBackend();
+                GatewayServer gw = GatewayServer.startTls(gateway(backend, BackendTls.defaults()), Mount.HANDLER,
+                        certs.server("server", null), connector -> {
+                            connector.setIdleTimeout(TimeUnit.HOURS.toMillis(1));
+                            connector.addBean(JettyGateway.requestDeadline(Duration.ofMillis(300)));
+                        })) {
+            URI uri = gw.uri("/echo");
+            // No TLS handshake at all: the deadline counts from the TCP connection.
+            try (Socket silent = new Socket(uri.getHost(), uri.getPort())) {
+                silent.setSoTimeout(15_000);
+                assertClosedWithoutResponse(silent);
+            }
+            // A TLS handshake, then half a request.
+            try (SSLSocket slow = (SSLSocket) certs.clientContext("server", null).getSocketFactory()
+                    .createSocket(uri.getHost(), uri.getPort())) {
+                slow.setSoTimeout(15_000);
+                slow.startHandshake();
+                slow.getOutputStream().write("GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr"
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                slow.getOutputStream().flush();
+                assertClosedWithoutResponse(slow);
+            }
+            // A complete upgrade is unaffected.
+            HttpClient trusting = HttpClient.newBuilder().sslContext(certs.clientContext("server", null)).build();
+            RecordingListener events = new RecordingListener();
+            WebSocket ws = trusting.newWebSocketBuilder().buildAsync(uri, events).get(10, TimeUnit.SECONDS);
+            ws.sendText("over tls", true).get(5, TimeUnit.SECONDS);
+            events.assertText("over tls");
+            ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
+            events.assertClose(1000, "");
         }
     }
 }
