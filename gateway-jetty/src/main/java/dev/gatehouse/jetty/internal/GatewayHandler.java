@@ -69,8 +69,8 @@ public final class GatewayHandler extends Handler.Wrapper {
                 BackendDialer.safetyIdleTimeout(admission.settings()));
         boolean upgraded;
         try {
-            upgraded = upgrader.upgrade(Upgrades.negotiator(dialed, clientLeg), Upgrades.offering(request), response, callback,
-                    null);
+            upgraded = upgrader.upgrade(Upgrades.negotiator(dialed, clientLeg), Upgrades.offering(request),
+                    response, callback, null);
         } catch (Throwable x) {
             LOG.debug("Client upgrade of request {} failed", h.requestId(), x);
             bridge.abandon("client upgrade failed");
