@@ -155,6 +155,27 @@ class LifecycleTest {
         events.assertClose(1000, "");
     }
 
+    /**
+     * RFC 6455 §5.2 makes a 64-bit payload length with its most significant bit set a protocol error (1002).
+     * Jetty's frame parser reads it, like any length of 2 GiB or more, as a frame too large to count and
+     * closes the client leg itself with 1009, before the gateway hears of it; it cannot be told apart from
+     * a real 1009 there (README, the close-code contract). The backend gets 1001.
+     */
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void closesTheClientOnAFrameLengthWithItsTopBitSetAndSendsTheBackend1001(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
+        try (RawWebSocket client = RawWebSocket.open(gw.uri("/echo"))) {
+            backend.nextUpgrade();
+            client.write(RawWebSocket.header64(0x82, 0x8000_0000_0000_0001L));
+
+            RawWebSocket.Frame close = client.readFrame();
+            assertEquals(0x8, close.opCode());
+            assertEquals(1009, close.closeCode(), "Jetty's parser decides this code; RFC 6455 wants 1002");
+        }
+        assertEquals(1001, backend.nextClose().code());
+    }
+
     @ParameterizedTest
     @EnumSource(Mount.class)
     void closesWith1009OnAnOversizeMessage(Mount mount) throws Exception {

@@ -5,6 +5,7 @@ import java.io.DataInputStream;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -58,6 +59,17 @@ final class RawWebSocket implements AutoCloseable {
         }
         socket.getOutputStream().write(wire);
         socket.getOutputStream().flush();
+    }
+
+    /** Writes bytes as they are. */
+    void write(byte[] bytes) throws IOException {
+        socket.getOutputStream().write(bytes);
+        socket.getOutputStream().flush();
+    }
+
+    /** The header of a masked client frame with a 64-bit payload length, and its (zero) mask key. */
+    static byte[] header64(int firstByte, long length) {
+        return ByteBuffer.allocate(14).put((byte) firstByte).put((byte) 0xFF).putLong(length).putInt(0).array();
     }
 
     /** The next frame the server sent, waiting up to 10 s. */

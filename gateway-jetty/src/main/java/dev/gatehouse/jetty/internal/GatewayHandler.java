@@ -76,7 +76,8 @@ public final class GatewayHandler extends Handler.Wrapper {
                     dialer.abandon(dialed, "client upgrade failed");
                 }
             });
-            upgraded = upgrader.upgrade(Upgrades.negotiator(dialed, clientLeg), request, response, written, null);
+            upgraded = upgrader.upgrade(Upgrades.negotiator(dialed, clientLeg), Upgrades.offering(request),
+                    response, written, null);
         } catch (Throwable x) {
             LOG.debug("Client upgrade of request {} failed", h.requestId(), x);
             dialer.abandon(dialed, "client upgrade failed");

@@ -111,7 +111,8 @@ public final class GatewayServlet extends HttpServlet {
         Response coreResponse = ServletCoreResponse.wrap(coreRequest, resp, false);
         FutureCallback done = new FutureCallback();
         try {
-            upgraded = upgrader.upgrade(Upgrades.negotiator(dialed, clientLeg), coreRequest, coreResponse, done, null);
+            upgraded = upgrader.upgrade(Upgrades.negotiator(dialed, clientLeg), Upgrades.offering(coreRequest),
+                    coreResponse, done, null);
             if (upgraded) {
                 done.block(); // until the 101 is written, as Jetty's own servlet upgrade waits
             }
