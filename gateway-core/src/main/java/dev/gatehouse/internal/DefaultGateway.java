@@ -283,6 +283,9 @@ public final class DefaultGateway implements Gateway {
                             .withHeader("Sec-WebSocket-Version", "13"));
         }
         String badKey = malformedKey(request);
+        if (badKey == null) {
+            badKey = malformedSubprotocols(request);
+        }
         if (badKey != null) {
             return rejected(request, route, routeSettings, Verdict.reject(Rejection.BAD_REQUEST, badKey));
         }
@@ -451,6 +454,29 @@ public final class DefaultGateway implements Gateway {
             // not base64: reported below
         }
         return "the Sec-WebSocket-Key is not the base64 encoding of 16 bytes";
+    }
+
+    /**
+     * Why the {@code Sec-WebSocket-Protocol} offers are invalid, or null: each must be an RFC 7230 token
+     * (RFC 6455, section 4.1), which Jetty's handshakers otherwise refuse only after the backend was dialled.
+     */
+    private static String malformedSubprotocols(Handshake request) {
+        for (String value : request.headers().getOrDefault("sec-websocket-protocol", List.of())) {
+            for (String offer : value.split(",", -1)) {
+                String token = offer.trim();
+                for (int i = 0; i < token.length(); i++) {
+                    if (!isTokenChar(token.charAt(i))) {
+                        return "a Sec-WebSocket-Protocol offer is not a token";
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean isTokenChar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
     }
 
     /**

@@ -171,6 +171,18 @@ class DefaultGatewayTest {
     }
 
     @Test
+    void subprotocolOffersThatAreNotTokensAreRejectedWith400() {
+        DefaultGateway gateway = gateway(Authenticator.none());
+        for (String offer : List.of("\"abc", "chat v1", "a/b", "mqtt, x=y", "caf\u00e9")) {
+            Verdict.Reject reject = rejection(gateway.admit(upgrade("/chat/lobby").header("Sec-WebSocket-Protocol", offer).build()));
+            assertEquals(Rejection.BAD_REQUEST, reject.kind(), offer);
+            assertEquals("a Sec-WebSocket-Protocol offer is not a token", reject.message());
+        }
+        admitted(gateway.admit(upgrade("/chat/lobby").header("Sec-WebSocket-Protocol", "mqtt, v12.stomp,, graphql-ws")
+                .addHeader("Sec-WebSocket-Protocol", "bearer.eyJhbGciOiJIUzI1NiJ9.e30.sig-_~").build()));
+    }
+
+    @Test
     void concurrentDialsDefaultToTheConnectionLimitElseToAListenBacklog() {
         Route route = Route.of("/chat/{room}", Backend.of(BACKEND));
         assertEquals(Gateway.Builder.DEFAULT_CONCURRENT_DIALS,

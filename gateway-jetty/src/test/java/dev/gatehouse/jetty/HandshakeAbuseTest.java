@@ -110,6 +110,16 @@ class HandshakeAbuseTest {
 
     @ParameterizedTest
     @EnumSource(Mount.class)
+    void refusesSubprotocolOffersThatAreNotTokensWith400BeforeDialling(Mount mount) throws Exception {
+        GatewayServer gw = start(mount, backend.uri("/echo"));
+
+        assertBadRequest(RawHttp.upgrade(gw.httpUri("/echo"), "Sec-WebSocket-Protocol: \"abc"),
+                "a Sec-WebSocket-Protocol offer is not a token");
+        assertTrue(backend.upgrades.isEmpty(), "the backend was dialled");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
     void closesTheBackendConnectionAtOnceWhenItsAcceptHashIsWrong(Mount mount) throws Exception {
         try (RawBackend raw = new RawBackend(head -> "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                 + "Connection: Upgrade\r\nSec-WebSocket-Accept: d3Jvbmcgd3Jvbmcgd3Jvbmcgd3I=\r\n\r\n")) {
