@@ -180,6 +180,9 @@ final class RunnerOptions {
         sb.append("\nDurations: a number with ms, s, m or h, or 0. Bad options exit with status 2.\n");
         sb.append("A JWT is read from Authorization: Bearer, the query parameter access_token, or the subprotocol\n");
         sb.append("pair bearer, bearer.<jwt>. With --api-key too, a client may present either credential.\n");
+        sb.append("\nRecommended JVM flags, which cap the heap and give memory back when idle:\n");
+        sb.append("  java -Xms64m -Xmx256m -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10 -XX:G1PeriodicGCInterval=15000 \\\n");
+        sb.append("       -jar gatehouse-standalone.jar [options]\n");
         return sb.toString();
     }
 

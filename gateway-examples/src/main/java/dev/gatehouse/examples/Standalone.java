@@ -14,6 +14,10 @@ import dev.gatehouse.Route;
  *      --route /chat/{room}=ws://localhost:7000/rooms/{room} --api-key s3cret --idle-timeout 5m
  * }</pre>
  *
+ * <p>Run it with a heap cap and the flags that give memory back when idle (README, "JVM flags for the
+ * runner"): {@code java -Xms64m -Xmx256m -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10
+ * -XX:G1PeriodicGCInterval=15000 -jar gatehouse-standalone.jar}.
+ *
  * <p>Once started it prints {@code listening on ws://HOST:PORT} with the real port. A bad flag prints one
  * line, {@code error: --flag: problem}, and exits with status 2; a server that cannot start exits with 1;
  * {@code --help} lists the flags and exits with 0. Ctrl-C drains the gateway and stops.
