@@ -26,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
+import org.eclipse.jetty.util.thread.Invocable.InvocationType;
 import org.eclipse.jetty.websocket.core.OpCode;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -312,6 +313,25 @@ class HandshakeTest {
                 .buildAsync(gw.uri("/echo"), new RecordingListener()).get(10, TimeUnit.SECONDS);
         assertFalse(ok.isInputClosed());
         ok.abort();
+    }
+
+    @Test
+    void coreHandlerRunsThePipelineOffTheSelectorThreadsWithOrWithoutANextHandler() throws Exception {
+        Gateway gateway = Gateway.builder().route(Route.of("/echo", Backend.of(backend.uri("/echo")))).build();
+        org.eclipse.jetty.server.Server server = new org.eclipse.jetty.server.Server();
+        org.eclipse.jetty.server.Handler alone = JettyGateway.handler(gateway, server);
+        org.eclipse.jetty.server.Handler wrapping = JettyGateway.handler(gateway, server,
+                new org.eclipse.jetty.server.Handler.Abstract.NonBlocking() {
+                    @Override
+                    public boolean handle(org.eclipse.jetty.server.Request request,
+                            org.eclipse.jetty.server.Response response, org.eclipse.jetty.util.Callback callback) {
+                        return false;
+                    }
+                });
+        assertEquals(InvocationType.BLOCKING, alone.getInvocationType());
+        assertEquals(InvocationType.BLOCKING, wrapping.getInvocationType());
+        server.setHandler(alone);
+        assertEquals(InvocationType.BLOCKING, server.getInvocationType());
     }
 
     @Test

@@ -33,6 +33,16 @@ public final class GatewayHandler extends Handler.Wrapper {
         this.upgrader = upgrader;
     }
 
+    /**
+     * Blocking, whatever the wrapped handler is: authenticators, custom authorizers, policies and limiter
+     * stores run in {@link #handle}, and none of them may run on a selector thread, where it would stall
+     * every connection of that selector.
+     */
+    @Override
+    public InvocationType getInvocationType() {
+        return InvocationType.BLOCKING;
+    }
+
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         Handshake h = Requests.from(request);
