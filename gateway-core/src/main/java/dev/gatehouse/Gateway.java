@@ -65,7 +65,7 @@ public interface Gateway {
 
     /** Builds a {@link Gateway}. */
     final class Builder {
-        /** The default of {@link #maxConcurrentDials} when {@link #maxConnections} is not set. */
+        /** The default of {@link #maxConcurrentDials}, unless {@link #maxConnections} is smaller. */
         public static final int DEFAULT_CONCURRENT_DIALS = 4096;
 
         private final List<Route> routes = new ArrayList<>();
@@ -149,11 +149,13 @@ public interface Gateway {
         }
 
         /**
-         * The most backend handshakes in flight at once to one backend (scheme, host and port); further dials
-         * wait in a queue, each holding its connection slot, until one finishes or their connect timeout
-         * ends. By default {@link #maxConnections} when it is set, else {@value #DEFAULT_CONCURRENT_DIALS}:
-         * the Linux default accept backlog, so that a reconnect storm reaches the backend at once without
-         * overflowing its listen queue. An upgraded connection no longer counts.
+         * The most backend handshakes in flight at once to one backend (scheme, host and port); an upgraded
+         * connection no longer counts. By default {@value #DEFAULT_CONCURRENT_DIALS}, the Linux default accept
+         * backlog, so that a reconnect storm reaches the backend at once without overflowing its listen queue,
+         * or {@link #maxConnections} when that is smaller. Further dials wait in a queue, each holding its
+         * connection slot, until a dial finishes or their connect timeout ends; the queue holds at most
+         * {@link #maxConnections} dials, or 16 times this limit when no connection limit is set, and a dial
+         * beyond it gets 503 {@link Rejection#UNAVAILABLE} with {@code Retry-After}.
          *
          * @throws IllegalArgumentException if it is not positive
          */
@@ -227,7 +229,8 @@ public interface Gateway {
             return new DefaultGateway(routes, settings, new DefaultGateway.Options(drainWindow, trustedProxies,
                     maxConnections, maxRequestHeaderBytes, maxRequestHeaders, maxRequestUriLength,
                     maxConcurrentDials > 0 ? maxConcurrentDials
-                            : maxConnections > 0 ? maxConnections : DEFAULT_CONCURRENT_DIALS,
+                            : maxConnections > 0 ? Math.min(maxConnections, DEFAULT_CONCURRENT_DIALS)
+                            : DEFAULT_CONCURRENT_DIALS,
                     backendTls, responses, authFailureLimit));
         }
     }

@@ -167,6 +167,15 @@ public final class DefaultGateway implements Gateway {
         return abandonedDials.sum();
     }
 
+    /**
+     * The most backend dials that wait for one backend beyond {@link #maxConcurrentDials()}: the global
+     * connection limit, whose slots they hold, else 16 times the dial limit.
+     */
+    public int maxQueuedDials() {
+        return options.maxConnections() > 0 ? options.maxConnections()
+                : (int) Math.min(Integer.MAX_VALUE, 16L * options.maxConcurrentDials());
+    }
+
     /** The most backend handshakes in flight at once to one backend; see {@link Gateway.Builder#maxConcurrentDials}. */
     public int maxConcurrentDials() {
         return options.maxConcurrentDials();

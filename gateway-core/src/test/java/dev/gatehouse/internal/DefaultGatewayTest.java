@@ -183,13 +183,19 @@ class DefaultGatewayTest {
     }
 
     @Test
-    void concurrentDialsDefaultToTheConnectionLimitElseToAListenBacklog() {
+    void concurrentDialsDefaultToAListenBacklogOrTheSmallerConnectionLimitAndTheirQueueIsBounded() {
         Route route = Route.of("/chat/{room}", Backend.of(BACKEND));
         assertEquals(Gateway.Builder.DEFAULT_CONCURRENT_DIALS,
                 DefaultGateway.of(Gateway.builder().route(route).build()).maxConcurrentDials());
-        assertEquals(500, DefaultGateway.of(Gateway.builder().route(route).maxConnections(500).build()).maxConcurrentDials());
-        assertEquals(10, DefaultGateway.of(Gateway.builder().route(route).maxConnections(500).maxConcurrentDials(10).build())
-                .maxConcurrentDials());
+        DefaultGateway limited = DefaultGateway.of(Gateway.builder().route(route).maxConnections(500).build());
+        assertEquals(500, limited.maxConcurrentDials());
+        assertEquals(500, limited.maxQueuedDials(), "queued dials hold connection slots");
+        DefaultGateway large = DefaultGateway.of(Gateway.builder().route(route).maxConnections(50_000).build());
+        assertEquals(Gateway.Builder.DEFAULT_CONCURRENT_DIALS, large.maxConcurrentDials());
+        assertEquals(50_000, large.maxQueuedDials());
+        DefaultGateway unlimited = DefaultGateway.of(Gateway.builder().route(route).maxConcurrentDials(10).build());
+        assertEquals(10, unlimited.maxConcurrentDials());
+        assertEquals(160, unlimited.maxQueuedDials());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Gateway.builder().maxConcurrentDials(0));
         assertEquals("maxConcurrentDials: 0 (expected: > 0)", e.getMessage());

@@ -208,10 +208,10 @@ public final class JettyGateway extends ContainerLifeCycle {
         HttpClient h = new HttpClient();
         h.setSslContextFactory(tls(gateway.backendTls()));
         h.setConnectTimeout(gateway.settings().connectTimeout().toMillis());
-        // Dials in flight per backend: the gateway's setting, not HttpClient's 64. Dials beyond it queue; each
-        // holds a connection slot and ends by its connect timeout, so the queue is bounded by those, not here.
+        // Dials in flight per backend: the gateway's setting, not HttpClient's 64. Dials beyond it queue, each
+        // holding a connection slot until its connect timeout; a full queue refuses a dial with 503.
         h.setMaxConnectionsPerDestination(gateway.maxConcurrentDials());
-        h.setMaxRequestsQueuedPerDestination(Integer.MAX_VALUE);
+        h.setMaxRequestsQueuedPerDestination(gateway.maxQueuedDials());
         // The client is shared by every client's backend leg: a cookie one backend connection was given
         // must never travel with another client's upgrade. Cookies reach backends only as the client sent them.
         h.setHttpCookieStore(new HttpCookieStore.Empty());

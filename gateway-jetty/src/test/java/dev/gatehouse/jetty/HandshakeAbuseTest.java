@@ -157,14 +157,22 @@ class HandshakeAbuseTest {
     @ParameterizedTest
     @EnumSource(Mount.class)
     void answers502NotTheBackendsFaultAsTheClientsWhenTheBackendAnswersGarbage(Mount mount) throws Exception {
-        try (RawBackend raw = new RawBackend(head -> "SSH-2.0-OpenSSH_9.2\r\n\r\n")) {
-            GatewayServer gw = start(mount, raw.uri("/echo"));
+        List<String> answers = List.of(
+                "SSH-2.0-OpenSSH_9.2\r\n\r\n",
+                "HTTP/1.1 101 Switching Protocols\r\nthis is not a header\r\n\r\n",
+                "HTTP/1.1 503 Unavailable\r\n\u0001bad: header\r\n\r\n",
+                "HTTP/1.1 403 Forbidden\r\nContent-Length: abc\r\n\r\n");
+        for (String answer : answers) {
+            try (RawBackend raw = new RawBackend(head -> answer)) {
+                GatewayServer gw = start(mount, raw.uri("/echo"));
 
-            RawHttp.Response r = RawHttp.upgrade(gw.httpUri("/echo"));
+                RawHttp.Response r = RawHttp.upgrade(gw.httpUri("/echo"));
 
-            assertEquals(502, r.status(), r.body());
-            assertTrue(r.body().contains("\"error\":\"bad_gateway\""), r.body());
-            assertTrue(raw.nextEnded().closedByPeer(), "the gateway left the backend connection open");
+                assertEquals(502, r.status(), answer + " -> " + r.body());
+                assertTrue(r.body().contains("\"error\":\"bad_gateway\",\"message\":\"the backend's answer is not "
+                        + "a valid HTTP response\""), r.body());
+                assertTrue(raw.nextEnded().closedByPeer(), "the gateway left the backend connection open");
+            }
         }
     }
 }

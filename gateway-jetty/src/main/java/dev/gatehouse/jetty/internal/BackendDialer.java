@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -19,6 +20,7 @@ import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.client.transport.HttpRequest;
+import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.util.Callback;
@@ -147,17 +149,21 @@ public final class BackendDialer {
                 return new Dialed(bridge, leg, session, null, h.subprotocolFallback().orElse(null), capture.relayed);
             }
             attempt.cancel(true);
-            attempt.thenAccept(late -> {
-                gateway.abandonedDial();
-                late.close(1001, "gateway gave up", Callback.NOOP);
-                late.demand(); // read a reply if Jetty waits for one (after 1001 it drops the connection itself)
-            });
-            EndPoint upgraded = capture.endPoint;
-            if (upgraded != null && upgraded.isOpen()) {
-                // The backend answered 101 but its handshake was refused after it (a wrong accept hash, an
-                // extension or subprotocol it was not offered): Jetty leaves that connection open.
-                gateway.abandonedDial();
-                upgraded.close();
+            if (!attempt.isCompletedExceptionally()) {
+                // Connected just as the bound expired: the session is closed with 1001.
+                attempt.thenAccept(late -> {
+                    gateway.abandonedDial();
+                    late.close(1001, "gateway gave up", Callback.NOOP);
+                    late.demand(); // read a reply if Jetty waits for one (after 1001 it drops the connection itself)
+                });
+            } else {
+                EndPoint upgraded = capture.endPoint;
+                if (upgraded != null && upgraded.isOpen()) {
+                    // The backend answered 101 but its handshake was refused after it (a wrong accept hash, an
+                    // extension or subprotocol it was not offered): Jetty leaves that connection open.
+                    gateway.abandonedDial();
+                    upgraded.close();
+                }
             }
             Route route = admission.route().orElse(null);
             Refusal refusal = classify(failure, capture, h, settings, route);
@@ -170,6 +176,15 @@ public final class BackendDialer {
         Throwable cause = unwrap(failure);
         int status = capture.status;
         LOG.debug("Backend dial for request {} failed (status {})", h.requestId(), status, cause);
+        if (capture.answered && isBadMessage(cause)) {
+            // Jetty's parser refused the answer (a bad status line, header or body framing), whatever its status.
+            return Refusal.rejected(gateway, h, route,
+                    Verdict.reject(Rejection.BAD_GATEWAY, "the backend's answer is not a valid HTTP response"));
+        }
+        if (isTooManyDials(cause)) {
+            return Refusal.rejected(gateway, h, route, Verdict.reject(Rejection.UNAVAILABLE,
+                    "too many handshakes are waiting for this backend").withHeader("Retry-After", "1"));
+        }
         if (status >= 400 && status <= 499) {
             Verdict.Reject reject = Verdict.reject(Rejection.BACKEND_REJECTED,
                     "the backend refused the upgrade with status " + status).withStatus(status);
@@ -199,10 +214,6 @@ public final class BackendDialer {
             return Refusal.rejected(gateway, h, route,
                     Verdict.reject(Rejection.BAD_GATEWAY, "the backend's handshake response was invalid"));
         }
-        if (capture.answered) {
-            return Refusal.rejected(gateway, h, route,
-                    Verdict.reject(Rejection.BAD_GATEWAY, "the backend's answer is not an HTTP response"));
-        }
         return Refusal.rejected(gateway, h, route, Verdict.reject(Rejection.BAD_GATEWAY, "the backend is unreachable"));
     }
 
@@ -211,6 +222,25 @@ public final class BackendDialer {
             t = t.getCause();
         }
         return t;
+    }
+
+    private static boolean isBadMessage(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof HttpException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether the dial was refused because the backend's queue of waiting dials is full. */
+    private static boolean isTooManyDials(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof RejectedExecutionException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean isTimeout(Throwable t) {
@@ -225,7 +255,7 @@ public final class BackendDialer {
     /** Records the backend's handshake response: status, a few headers, and up to 8 KiB of body. */
     private static final class Capture implements UpgradeListener {
         private volatile boolean answered; // the backend sent something back
-        private volatile boolean parsed;   // the backend's status line was parsed
+        private volatile int began = -1;   // the status of the backend's status line, once parsed
         private volatile int status = -1;  // the status the backend answered, -1 if none could be parsed
         private volatile EndPoint endPoint; // the backend's connection once it answered 101, or null
         private volatile String contentType;
@@ -235,7 +265,7 @@ public final class BackendDialer {
 
         @Override
         public void onHandshakeRequest(Request request) {
-            request.onResponseBegin(response -> parsed = true);
+            request.onResponseBegin(response -> began = response.getStatus());
             request.onResponseContent((response, content) -> append(content));
         }
 
@@ -248,8 +278,9 @@ public final class BackendDialer {
                     endPoint = (EndPoint) upgraded;
                 }
             }
-            // A response Jetty could not parse gets a 400 of Jetty's making: that is the backend's fault.
-            status = parsed ? response.getStatus() : -1;
+            // The status line as the backend sent it: a response Jetty cannot parse (there or in a later
+            // header) gets a 400 of Jetty's making, which is the backend's fault, not the client's.
+            status = began;
             answered = true;
             contentType = response.getHeaders().get(HttpHeader.CONTENT_TYPE);
             Map<String, List<String>> upgradeHeaders = new HashMap<>();
