@@ -173,7 +173,7 @@ class LifecycleTest {
             assertEquals(0x8, close.opCode());
             assertEquals(1009, close.closeCode(), "Jetty's parser decides this code; RFC 6455 wants 1002");
         }
-        assertEquals(1001, backend.nextClose().code());
+        assertEquals(new TestBackend.Closed(1001, ""), backend.nextClose());
     }
 
     @ParameterizedTest

@@ -52,7 +52,7 @@ class ProtocolErrorTest {
 
             assertEquals(1002, ws.readFrame().closeCode());
         }
-        assertEquals(1001, servers.backend().nextClose().code());
+        assertEquals(new TestBackend.Closed(1001, ""), servers.backend().nextClose());
         String line = accessLine();
         assertTrue(line.contains("close=1002 cause=\"client protocol error"), line);
         assertTrue(line.contains("initiator=gateway"), line);
@@ -68,7 +68,7 @@ class ProtocolErrorTest {
 
             assertEquals(1007, ws.readFrame().closeCode());
         }
-        assertEquals(1001, servers.backend().nextClose().code());
+        assertEquals(new TestBackend.Closed(1001, ""), servers.backend().nextClose());
         String line = accessLine();
         assertTrue(line.contains("close=1007 cause=\"client invalid payload"), line);
     }

@@ -158,7 +158,8 @@ class TlsTest {
                 GatewayServer gw = GatewayServer.startTls(gateway(backend, BackendTls.defaults()), Mount.HANDLER,
                         certs.server("server", null), connector -> {
                             connector.setIdleTimeout(TimeUnit.HOURS.toMillis(1));
-                            connector.addBean(JettyGateway.requestDeadline(Duration.ofMillis(300)));
+                            // Long enough for the TLS handshakes of the clients below on a loaded machine.
+                            connector.addBean(JettyGateway.requestDeadline(Duration.ofSeconds(2)));
                         })) {
             URI uri = gw.uri("/echo");
             // No TLS handshake at all: the deadline counts from the TCP connection.

@@ -75,7 +75,7 @@ public final class ErrorResponses implements Request.Handler {
             case HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE_431 -> Verdict.reject(Rejection.REQUEST_HEADERS_TOO_LARGE,
                     "the request's header block is larger than the server accepts");
             case HttpStatus.SERVICE_UNAVAILABLE_503 -> Verdict.reject(Rejection.UNAVAILABLE,
-                    "the server is unavailable");
+                    "the server is unavailable").withHeader("Retry-After", "5");
             default -> status < 500
                     ? Verdict.reject(Rejection.BAD_REQUEST, "the request was refused").withStatus(status)
                     : Verdict.reject(Rejection.INTERNAL_ERROR, "the server failed to answer the request")
