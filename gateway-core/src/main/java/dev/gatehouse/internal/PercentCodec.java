@@ -19,18 +19,28 @@ final class PercentCodec {
         if (s.indexOf('%') < 0) {
             return s;
         }
+        return new String(bytes(s, false), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The bytes a percent-encoded string stands for: escapes decoded, other characters as UTF-8. A malformed
+     * escape is kept as its characters, or, when {@code strict}, makes the answer null.
+     */
+    private static byte[] bytes(String s, boolean strict) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (c == '%' && i + 2 < s.length() && hex(s.charAt(i + 1)) >= 0 && hex(s.charAt(i + 2)) >= 0) {
                 out.write(hex(s.charAt(i + 1)) * 16 + hex(s.charAt(i + 2)));
                 i += 2;
+            } else if (c == '%' && strict) {
+                return null;
             } else {
                 byte[] bytes = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
                 out.write(bytes, 0, bytes.length);
             }
         }
-        return out.toString(StandardCharsets.UTF_8);
+        return out.toByteArray();
     }
 
     /** Encodes a value as one path segment: everything but unreserved characters is escaped. */
@@ -84,24 +94,15 @@ final class PercentCodec {
         if (s.indexOf('%') < 0) {
             return null;
         }
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c != '%') {
-                byte[] b = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
-                bytes.write(b, 0, b.length);
-            } else if (i + 2 < s.length() && hex(s.charAt(i + 1)) >= 0 && hex(s.charAt(i + 2)) >= 0) {
-                bytes.write(hex(s.charAt(i + 1)) * 16 + hex(s.charAt(i + 2)));
-                i += 2;
-            } else {
-                return "a malformed percent-escape";
-            }
+        byte[] bytes = bytes(s, true);
+        if (bytes == null) {
+            return "a malformed percent-escape";
         }
         try {
             StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes.toByteArray()));
+                    .decode(ByteBuffer.wrap(bytes));
             return null;
         } catch (CharacterCodingException e) {
             return "percent-escapes that are not UTF-8";
