@@ -1,5 +1,6 @@
 package dev.gatehouse.jetty;
 
+import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -58,6 +59,17 @@ final class FrameClient implements AutoCloseable {
             throw new AssertionError("no frame within 10 s");
         }
         return r;
+    }
+
+    /** The payload of the next message, its frames joined, waiting up to 10 s for each frame. */
+    byte[] nextMessage() throws InterruptedException {
+        ByteArrayOutputStream message = new ByteArrayOutputStream();
+        Received r;
+        do {
+            r = next();
+            message.writeBytes(r.payload());
+        } while (!r.fin());
+        return message.toByteArray();
     }
 
     /** The status of the CLOSE frame received, waiting up to 10 s. */
