@@ -244,6 +244,12 @@ public final class DefaultGateway implements Gateway {
                     ? new TokenBucket(limits.principalBytesPerSecond(), limits.principalByteBurst(), now) : null});
     }
 
+    /** The 503 of a handshake that meets a draining gateway, with {@code Retry-After}. */
+    public static Verdict.Reject shuttingDown() {
+        return Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down")
+                .withHeader("Retry-After", DRAIN_RETRY_AFTER);
+    }
+
     /** Whether a route matches the request's host and path. */
     public boolean hasRoute(Handshake request) {
         return table.match(request.hostName(), request.path()) != null;
@@ -299,9 +305,7 @@ public final class DefaultGateway implements Gateway {
             return rejected(request, route, routeSettings, Verdict.reject(Rejection.BAD_REQUEST, badKey));
         }
         if (draining) {
-            return rejected(request, route, routeSettings,
-                    Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down")
-                            .withHeader("Retry-After", DRAIN_RETRY_AFTER));
+            return rejected(request, route, routeSettings, shuttingDown());
         }
         boolean trustedPeer = options.trustedProxies().trustsPeer(request);
         Handshake.Builder clean = request.toBuilder().pathParameters(match.parameters())

@@ -9,10 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.gatehouse.Handshake;
-import dev.gatehouse.Rejection;
-import dev.gatehouse.Verdict;
 import dev.gatehouse.internal.Admission;
-import dev.gatehouse.internal.Bridge;
 
 /**
  * The core-Handler mount: takes requests that match a route, runs the handshake pipeline, dials the
@@ -62,44 +59,12 @@ public final class GatewayHandler extends Handler.Wrapper {
 
     private void upgrade(BackendDialer.Dialed dialed, Handshake h, Admission admission, Request request,
             Response response, Callback callback) {
-        if (dialed.refusal() != null) {
-            dialed.refusal().write(response, callback);
-            return;
-        }
-        Bridge bridge = dialed.bridge();
-        String subprotocol = dialed.subprotocol();
-        if (!bridge.backendConnected(dialed.backendLeg(), subprotocol)) {
-            dialer.abandon(dialed, "closed before the client upgrade");
-            Refusal.rejected(dialer.gateway(), h, admission.route().orElse(null),
-                    Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down").withHeader("Retry-After", "5"))
-                    .write(response, callback);
-            return;
-        }
-        JettyLeg clientLeg = new JettyLeg(bridge.clientHandler(), bridge::clientConnected,
-                BackendDialer.safetyIdleTimeout(admission.settings()));
-        boolean upgraded;
         try {
-            // If the 101 cannot be written (the client left during the dial), the client leg never opens:
-            // the backend leg is closed at once rather than at the bridge's connect deadline.
-            Callback written = Callback.from(callback, (Throwable failure) -> {
-                if (failure != null) {
-                    dialer.abandon(dialed, "client upgrade failed");
-                }
-            });
-            upgraded = upgrader.upgrade(Upgrades.negotiator(dialed, clientLeg), Upgrades.offering(request),
-                    response, written, null);
+            Upgrades.afterDial(dialer, upgrader, dialed, h, admission, request, response, callback)
+                    .ifPresent(refusal -> refusal.write(response, callback));
         } catch (Throwable x) {
             LOG.debug("Client upgrade of request {} failed", h.requestId(), x);
-            dialer.abandon(dialed, "client upgrade failed");
             callback.failed(x);
-            return;
-        }
-        if (!upgraded) {
-            dialer.abandon(dialed, "client upgrade refused");
-            Refusal.rejected(dialer.gateway(), h, admission.route().orElse(null),
-                    Verdict.reject(Rejection.UPGRADE_REQUIRED, "not a valid WebSocket upgrade request")
-                            .withHeader("Upgrade", "websocket").withHeader("Sec-WebSocket-Version", "13"))
-                    .write(response, callback);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.gatehouse.jetty.internal;
 
 import java.io.IOException;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +23,7 @@ import dev.gatehouse.Handshake;
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Verdict;
 import dev.gatehouse.internal.Admission;
-import dev.gatehouse.internal.Bridge;
+import dev.gatehouse.internal.DefaultGateway;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -80,8 +81,8 @@ public final class GatewayServlet extends HttpServlet {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             giveUp(dial);
-            Refusal.rejected(dialer.gateway(), request, admission.route().orElse(null),
-                    Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down")).write(resp);
+            Refusal.rejected(dialer.gateway(), request, admission.route().orElse(null), DefaultGateway.shuttingDown())
+                    .write(resp);
             return;
         } catch (ExecutionException | TimeoutException e) {
             // dial() completes normally within its own bound; this is a broken invariant.
@@ -91,40 +92,15 @@ public final class GatewayServlet extends HttpServlet {
                     Verdict.reject(Rejection.INTERNAL_ERROR, "the backend dial failed")).write(resp);
             return;
         }
-        if (dialed.refusal() != null) {
-            dialed.refusal().write(resp);
-            return;
-        }
-        Bridge bridge = dialed.bridge();
-        String subprotocol = dialed.subprotocol();
-        if (!bridge.backendConnected(dialed.backendLeg(), subprotocol)) {
-            dialer.abandon(dialed, "closed before the client upgrade");
-            Refusal.rejected(dialer.gateway(), request, admission.route().orElse(null),
-                    Verdict.reject(Rejection.UNAVAILABLE, "the gateway is shutting down").withHeader("Retry-After", "5"))
-                    .write(resp);
-            return;
-        }
-        JettyLeg clientLeg = new JettyLeg(bridge.clientHandler(), bridge::clientConnected,
-                BackendDialer.safetyIdleTimeout(admission.settings()));
-        boolean upgraded;
         Request coreRequest = ServletCoreRequest.wrap(req);
         Response coreResponse = ServletCoreResponse.wrap(coreRequest, resp, false);
         FutureCallback done = new FutureCallback();
-        try {
-            upgraded = upgrader.upgrade(Upgrades.negotiator(dialed, clientLeg), Upgrades.offering(coreRequest),
-                    coreResponse, done, null);
-            if (upgraded) {
-                done.block(); // until the 101 is written, as Jetty's own servlet upgrade waits
-            }
-        } catch (IOException | RuntimeException e) {
-            dialer.abandon(dialed, "client upgrade failed");
-            throw e;
-        }
-        if (!upgraded) {
-            dialer.abandon(dialed, "client upgrade refused");
-            Refusal.rejected(dialer.gateway(), request, admission.route().orElse(null),
-                    Verdict.reject(Rejection.UPGRADE_REQUIRED, "not a valid WebSocket upgrade request")
-                            .withHeader("Upgrade", "websocket").withHeader("Sec-WebSocket-Version", "13")).write(resp);
+        Optional<Refusal> refusal = Upgrades.afterDial(dialer, upgrader, dialed, request, admission, coreRequest,
+                coreResponse, done);
+        if (refusal.isPresent()) {
+            refusal.get().write(resp);
+        } else {
+            done.block(); // until the 101 is written, as Jetty's own servlet upgrade waits
         }
     }
 }

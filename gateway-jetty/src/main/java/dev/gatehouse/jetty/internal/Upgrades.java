@@ -7,7 +7,18 @@ import java.util.Optional;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.core.server.WebSocketMappings;
 import org.eclipse.jetty.websocket.core.server.WebSocketNegotiator;
+
+import dev.gatehouse.Handshake;
+import dev.gatehouse.Rejection;
+import dev.gatehouse.Route;
+import dev.gatehouse.Verdict;
+import dev.gatehouse.internal.Admission;
+import dev.gatehouse.internal.Bridge;
+import dev.gatehouse.internal.DefaultGateway;
 
 /** The client leg's upgrade, shared by both mounts. */
 final class Upgrades {
@@ -16,11 +27,58 @@ final class Upgrades {
     }
 
     /**
+     * The step after the backend's dial, the same on both mounts: relays a refused dial, attaches the
+     * backend leg (a gateway that began draining meanwhile gets 503), then upgrades the client with a new
+     * client leg. A backend leg whose client will not be upgraded is closed at once.
+     *
+     * @param callback completed once the 101 is written, or failed if it cannot be; untouched when a
+     *                 refusal is returned
+     * @return the refusal for the mount to write, or empty when the upgrade is under way
+     * @throws RuntimeException from Jetty's upgrade, after the backend leg was closed
+     */
+    static Optional<Refusal> afterDial(BackendDialer dialer, WebSocketMappings upgrader, BackendDialer.Dialed dialed,
+            Handshake request, Admission admission, Request jettyRequest, Response response, Callback callback) {
+        if (dialed.refusal() != null) {
+            return Optional.of(dialed.refusal());
+        }
+        DefaultGateway gateway = dialer.gateway();
+        Route route = admission.route().orElse(null);
+        Bridge bridge = dialed.bridge();
+        if (!bridge.backendConnected(dialed.backendLeg(), dialed.subprotocol())) {
+            dialer.abandon(dialed, "closed before the client upgrade");
+            return Optional.of(Refusal.rejected(gateway, request, route, DefaultGateway.shuttingDown()));
+        }
+        JettyLeg clientLeg = new JettyLeg(bridge.clientHandler(), bridge::clientConnected,
+                BackendDialer.safetyIdleTimeout(admission.settings()));
+        // If the 101 cannot be written (the client left during the dial), the client leg never opens: the
+        // backend leg is closed at once rather than at the bridge's connect deadline.
+        Callback written = Callback.from(callback, (Throwable failure) -> {
+            if (failure != null) {
+                dialer.abandon(dialed, "client upgrade failed");
+            }
+        });
+        boolean upgraded;
+        try {
+            upgraded = upgrader.upgrade(negotiator(dialed, clientLeg), offering(jettyRequest), response, written, null);
+        } catch (RuntimeException e) {
+            dialer.abandon(dialed, "client upgrade failed");
+            throw e;
+        }
+        if (upgraded) {
+            return Optional.empty();
+        }
+        dialer.abandon(dialed, "client upgrade refused");
+        return Optional.of(Refusal.rejected(gateway, request, route,
+                Verdict.reject(Rejection.UPGRADE_REQUIRED, "not a valid WebSocket upgrade request")
+                        .withHeader("Upgrade", "websocket").withHeader("Sec-WebSocket-Version", "13")));
+    }
+
+    /**
      * Accepts the client's upgrade with the dialled backend's subprotocol and relayed 101 headers, and
      * {@code clientLeg} as the frame handler. Extensions are negotiated with the client only, by Jetty, from
      * the offer {@link #offering} left in the request.
      */
-    static WebSocketNegotiator negotiator(BackendDialer.Dialed dialed, JettyLeg clientLeg) {
+    private static WebSocketNegotiator negotiator(BackendDialer.Dialed dialed, JettyLeg clientLeg) {
         String subprotocol = dialed.subprotocol();
         return (request, response, callback) -> {
             if (subprotocol != null) {
@@ -41,7 +99,7 @@ final class Upgrades {
      * 7692 has the server decline the offer; it also accepts offers with invalid values or repeated
      * parameters, which RFC 7692 has the server decline.
      */
-    static Request offering(Request request) {
+    private static Request offering(Request request) {
         List<String> offers = request.getHeaders().getValuesList(HttpHeader.SEC_WEBSOCKET_EXTENSIONS);
         if (offers.isEmpty()) {
             return request;
