@@ -57,6 +57,7 @@ final class TestBackend implements AutoCloseable {
 
     final BlockingQueue<Upgrade> upgrades = new LinkedBlockingQueue<>();
     final BlockingQueue<Closed> closes = new LinkedBlockingQueue<>();
+    final BlockingQueue<String> texts = new LinkedBlockingQueue<>(); // every text message an echo endpoint got
     final BlockingQueue<Session> sessions = new LinkedBlockingQueue<>();
     final AtomicInteger floodSent = new AtomicInteger();
     private volatile CountDownLatch held = new CountDownLatch(0); // the upgrades /held waits for
@@ -207,6 +208,7 @@ final class TestBackend implements AutoCloseable {
 
         @Override
         public void onWebSocketText(String message) {
+            texts.add(message);
             if (closeWith != null) {
                 getSession().close(closeWith.code(), closeWith.reason(), Callback.NOOP);
             } else {

@@ -1,13 +1,20 @@
 package dev.gatehouse.jetty.internal;
 
+import java.util.EventListener;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeoutException;
 
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.ConnectionMetaData;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+// Jetty's HTTP/1.1 connection is internal; see checkedConnection.
+import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.server.WebSocketMappings;
 import org.eclipse.jetty.websocket.core.server.WebSocketNegotiator;
@@ -93,16 +100,37 @@ final class Upgrades {
 
     /**
      * The client's upgrade request as Jetty's handshake is to see it: its {@code Sec-WebSocket-Extensions}
-     * reduced to the one offer the gateway accepts, or removed when it accepts none ({@link ExtensionOffers}).
-     * This happens before the handshake because Jetty parses the offers before it asks the negotiator, and
-     * answers 400 to one it cannot parse or to a permessage-deflate parameter it does not know, where RFC
-     * 7692 has the server decline the offer; it also accepts offers with invalid values or repeated
-     * parameters, which RFC 7692 has the server decline.
+     * reduced to the one offer the gateway accepts, or removed when it accepts none ({@link ExtensionOffers}),
+     * and its connection read through a {@link CheckedEndPoint}.
+     *
+     * <p>The offers are reduced before the handshake because Jetty parses them before it asks the
+     * negotiator, and answers 400 to one it cannot parse or to a permessage-deflate parameter it does not
+     * know, where RFC 7692 has the server decline the offer; it also accepts offers with invalid values or
+     * repeated parameters, which RFC 7692 has the server decline.
      */
     private static Request offering(Request request) {
+        HttpFields offered = offeredHeaders(request);
+        ConnectionMetaData checked = checkedConnection(request.getConnectionMetaData());
+        if (offered == request.getHeaders() && checked == request.getConnectionMetaData()) {
+            return request;
+        }
+        return new Request.Wrapper(request) {
+            @Override
+            public HttpFields getHeaders() {
+                return offered;
+            }
+
+            @Override
+            public ConnectionMetaData getConnectionMetaData() {
+                return checked;
+            }
+        };
+    }
+
+    private static HttpFields offeredHeaders(Request request) {
         List<String> offers = request.getHeaders().getValuesList(HttpHeader.SEC_WEBSOCKET_EXTENSIONS);
         if (offers.isEmpty()) {
-            return request;
+            return request.getHeaders();
         }
         HttpFields.Mutable headers = HttpFields.build(request.getHeaders());
         Optional<String> accepted = ExtensionOffers.accepted(offers);
@@ -111,12 +139,89 @@ final class Upgrades {
         } else {
             headers.remove(HttpHeader.SEC_WEBSOCKET_EXTENSIONS);
         }
-        HttpFields offered = headers.asImmutable();
-        return new Request.Wrapper(request) {
+        return headers.asImmutable();
+    }
+
+    /**
+     * The connection of an HTTP/1.1 upgrade with its endpoint {@linkplain CheckedEndPoint checked}: Jetty's
+     * handshake builds the WebSocket connection on the endpoint it finds here. Left as it is when the client
+     * sent bytes after its request before the 101 (they reach the WebSocket connection around any
+     * endpoint, so the check could not know where frames start), and for other protocols.
+     */
+    private static ConnectionMetaData checkedConnection(ConnectionMetaData meta) {
+        // Jetty's HTTP/1.1 connection is internal, and only it tells whether bytes follow the request.
+        if (!(meta.getConnection() instanceof HttpConnection http) || !http.isRequestBufferEmpty()) {
+            return meta;
+        }
+        Connection checked = new CheckedConnection(http, new CheckedEndPoint(http.getEndPoint()));
+        return new ConnectionMetaData.Wrapper(meta) {
             @Override
-            public HttpFields getHeaders() {
-                return offered;
+            public Connection getConnection() {
+                return checked;
             }
         };
+    }
+
+    /** The HTTP connection as the handshake sees it: itself, but for the endpoint it reads through. */
+    private record CheckedConnection(Connection connection, EndPoint endPoint) implements Connection {
+        @Override
+        public EndPoint getEndPoint() {
+            return endPoint;
+        }
+
+        @Override
+        public void addEventListener(EventListener listener) {
+            connection.addEventListener(listener);
+        }
+
+        @Override
+        public void removeEventListener(EventListener listener) {
+            connection.removeEventListener(listener);
+        }
+
+        @Override
+        public void onOpen() {
+            connection.onOpen();
+        }
+
+        @Override
+        public void onClose(Throwable cause) {
+            connection.onClose(cause);
+        }
+
+        @Override
+        public void close() {
+            connection.close();
+        }
+
+        @Override
+        public boolean onIdleExpired(TimeoutException timeout) {
+            return connection.onIdleExpired(timeout);
+        }
+
+        @Override
+        public long getMessagesIn() {
+            return connection.getMessagesIn();
+        }
+
+        @Override
+        public long getMessagesOut() {
+            return connection.getMessagesOut();
+        }
+
+        @Override
+        public long getBytesIn() {
+            return connection.getBytesIn();
+        }
+
+        @Override
+        public long getBytesOut() {
+            return connection.getBytesOut();
+        }
+
+        @Override
+        public long getCreatedTimeStamp() {
+            return connection.getCreatedTimeStamp();
+        }
     }
 }
