@@ -140,8 +140,10 @@ public final class JwtAuthenticator implements Authenticator {
         } catch (RateLimitReachedException e) {
             return unauthorized("the token is not valid", e); // an unknown kid while refreshes are rate-limited
         } catch (KeySourceException e) {
+            // The gateway's trouble, not the client's: the token may be valid (and must not count as a failure).
             LOG.warn("JWT keys could not be loaded for request {}: {}", handshake.requestId(), e.getMessage());
-            return unauthorized("the token's signing key could not be loaded", e);
+            return Verdict.reject(Rejection.UNAVAILABLE, "the token's signing keys cannot be loaded now")
+                    .withHeader("Retry-After", "5");
         } catch (ParseException | BadJOSEException | JOSEException | RuntimeException e) {
             return unauthorized("the token is not valid", e);
         }

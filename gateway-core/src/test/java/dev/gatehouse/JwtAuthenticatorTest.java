@@ -353,7 +353,7 @@ class JwtAuthenticatorTest {
     }
 
     @Test
-    void anUnreachableJwksUrlRejectsWith401() throws Exception {
+    void anUnreachableJwksUrlRejectsWith503AndRetryAfterNotAsAnInvalidToken() throws Exception {
         RSAKey key = new RSAKeyGenerator(2048).keyID("k").generate();
         int closedPort;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -364,7 +364,9 @@ class JwtAuthenticatorTest {
 
         Verdict.Reject r = rejected(auth.authenticate(request().header("Authorization", "Bearer " + rs256(key, claims().build())).build()));
 
-        assertEquals(401, r.status());
+        assertEquals(503, r.status());
+        assertEquals(Rejection.UNAVAILABLE, r.kind());
+        assertEquals("5", r.headers().get("Retry-After"));
         assertFalse(r.message().contains("127.0.0.1"), "the client learns nothing about the key server");
     }
 
