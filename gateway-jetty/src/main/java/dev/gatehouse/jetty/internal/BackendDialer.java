@@ -195,7 +195,7 @@ public final class BackendDialer {
                 }
             }
             Refusal shaped = Refusal.rejected(gateway, h, route, reject);
-            if (capture.body.size() > 0 && !gateway.hasBodyTemplate(route, Rejection.BACKEND_REJECTED)) {
+            if (capture.body.size() > 0 && !gateway.rejections().hasBodyTemplate(route, Rejection.BACKEND_REJECTED)) {
                 // No body template for this kind: the client gets the backend's own body.
                 String type = capture.contentType == null ? "application/octet-stream" : capture.contentType;
                 return new Refusal(shaped.reject(), capture.body.toByteArray(), type);

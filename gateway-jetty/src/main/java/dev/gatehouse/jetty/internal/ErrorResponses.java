@@ -15,9 +15,9 @@ import org.eclipse.jetty.util.Callback;
 
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Verdict;
-import dev.gatehouse.internal.DefaultGateway;
 import dev.gatehouse.internal.Ids;
 import dev.gatehouse.internal.Json;
+import dev.gatehouse.internal.Rejections;
 
 /**
  * A server's error handler that answers Jetty's own error responses (a request its parser refused, a
@@ -33,7 +33,7 @@ public final class ErrorResponses implements Request.Handler {
         int status = status(request, response);
         Verdict.Reject reject = reject(request, status);
         String requestId = Ids.next();
-        DefaultGateway.logRejection(requestId, loggedPath(request), remote(request), reject);
+        Rejections.log(requestId, loggedPath(request), remote(request), reject);
         if (response.isCommitted() || HttpStatus.hasNoBody(reject.status())) {
             callback.succeeded();
             return true;

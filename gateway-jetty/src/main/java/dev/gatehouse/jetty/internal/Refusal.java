@@ -28,14 +28,14 @@ record Refusal(Verdict.Reject reject, byte[] body, String contentType) {
 
     /** The response to a rejection the pipeline already shaped and logged. */
     static Refusal of(DefaultGateway gateway, Route route, Verdict.Reject reject, String requestId) {
-        Map.Entry<String, String> body = gateway.body(route, reject, requestId);
+        Map.Entry<String, String> body = gateway.rejections().body(route, reject, requestId);
         return new Refusal(reject, body.getValue().getBytes(StandardCharsets.UTF_8), body.getKey());
     }
 
     /** The response to a rejection decided by the adapter: shaped by the gateway's responses and logged. */
     static Refusal rejected(DefaultGateway gateway, Handshake request, Route route, Verdict.Reject reject) {
-        Verdict.Reject shaped = gateway.customize(route, reject);
-        gateway.logRejection(request, route, shaped);
+        Verdict.Reject shaped = gateway.rejections().customize(route, reject);
+        gateway.rejections().log(request, route, shaped);
         return of(gateway, route, shaped, request.requestId());
     }
 

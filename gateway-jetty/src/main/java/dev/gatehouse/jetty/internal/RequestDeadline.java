@@ -17,8 +17,8 @@ import org.eclipse.jetty.util.thread.Scheduler;
 
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Verdict;
-import dev.gatehouse.internal.DefaultGateway;
 import dev.gatehouse.internal.Ids;
+import dev.gatehouse.internal.Rejections;
 
 /**
  * A connector's deadline for request header blocks: closes an HTTP/1.1 connection that has not completed
@@ -102,7 +102,7 @@ public final class RequestDeadline implements Connection.Listener {
             String message = "no complete request within " + millis + " ms";
             SocketAddress remote = endPoint.getRemoteSocketAddress();
             // Logged before the close, so that the line exists once the client sees the connection end.
-            DefaultGateway.logRejection(Ids.next(), "-", remote instanceof InetSocketAddress address
+            Rejections.log(Ids.next(), "-", remote instanceof InetSocketAddress address
                     ? address : InetSocketAddress.createUnresolved(String.valueOf(remote), 0),
                     Verdict.reject(Rejection.REQUEST_TIMEOUT, message));
             endPoint.close(new TimeoutException(message));
