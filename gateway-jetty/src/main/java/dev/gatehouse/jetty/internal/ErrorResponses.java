@@ -2,7 +2,6 @@ package dev.gatehouse.jetty.internal;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
@@ -39,12 +38,7 @@ public final class ErrorResponses implements Request.Handler {
             return true;
         }
         byte[] body = Json.errorBody(reject, requestId).getBytes(StandardCharsets.UTF_8);
-        response.setStatus(reject.status());
-        reject.headers().forEach((name, value) -> response.getHeaders().put(name, value));
-        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
-        response.write(true, ByteBuffer.wrap(body), callback);
+        new Refusal(reject, body, "application/json").write(response, callback);
         return true;
     }
 
