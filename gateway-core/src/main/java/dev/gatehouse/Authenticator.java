@@ -2,6 +2,7 @@ package dev.gatehouse;
 
 import java.util.List;
 
+
 /**
  * Establishes who a client is before the upgrade. It returns {@link Verdict#allow(Handshake)} with the
  * handshake carrying the {@link Principal} (and without the credential, so that it is not forwarded), or a

@@ -3,6 +3,9 @@ package dev.gatehouse;
 import java.util.List;
 import java.util.Optional;
 
+import dev.gatehouse.policy.RevocationPolicy;
+
+
 /**
  * The registry of a gateway's open connections: list, find and close them. Every method is thread-safe
  * and returns snapshots.

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
+import dev.gatehouse.auth.AuthFailureLimit;
 import dev.gatehouse.internal.DefaultGateway;
 import dev.gatehouse.internal.TrustedProxies;
 

@@ -5,8 +5,8 @@ import static java.util.Objects.requireNonNull;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
-import java.security.cert.X509Certificate;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.StringJoiner;
 
-import dev.gatehouse.internal.Cidr;
+import dev.gatehouse.policy.Cidr;
 
 /**
  * An immutable view of a client's upgrade request, as the handshake pipeline sees it and as the backend

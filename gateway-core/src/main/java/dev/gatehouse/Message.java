@@ -5,6 +5,9 @@ import static java.util.Objects.requireNonNull;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
+import dev.gatehouse.session.MessageFilter;
+
+
 /**
  * A whole WebSocket message, text or binary, as an in-session {@link MessageFilter} sees it. Immutable:
  * {@link #binary()} returns a read-only view.

@@ -5,11 +5,13 @@ import static java.util.Objects.requireNonNull;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 import dev.gatehouse.internal.PathTemplate;
+import dev.gatehouse.session.MessageFilter;
+import dev.gatehouse.session.MessageLimits;
 
 /**
  * One entry of the gateway's route table: which upgrade requests it takes (path template and optional

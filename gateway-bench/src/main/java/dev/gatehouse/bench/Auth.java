@@ -11,8 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
-import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
-
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -25,9 +23,10 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
 
 import dev.gatehouse.Authenticator;
-import dev.gatehouse.JwtAuthenticator;
+import dev.gatehouse.auth.JwtAuthenticator;
 
 /**
  * How a handshake authenticates: the gateway role's {@link Authenticator} and the load generator's matching

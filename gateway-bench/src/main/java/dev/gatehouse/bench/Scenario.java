@@ -2,6 +2,7 @@ package dev.gatehouse.bench;
 
 import java.util.Locale;
 
+
 /**
  * The benchmark's scenarios, each run straight to the backend and through the gateway. Connection counts
  * can be overridden with {@code --connections}.

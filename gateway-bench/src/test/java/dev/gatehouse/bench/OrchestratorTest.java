@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+
 /**
  * Runs the real harness, child JVMs included, on two cheap scenarios (one with a gateway of its own that
  * verifies a JWT); asserts that it works, never on speed.

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -12,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.gatehouse.AuthFailureLimit;
+import dev.gatehouse.auth.AuthFailureLimit;
+import dev.gatehouse.policy.Cidr;
 
 /**
  * The failed authentications of each client address under an {@link AuthFailureLimit}, and the addresses
@@ -108,7 +110,11 @@ final class AuthFailures {
         if (a instanceof Inet6Address) {
             byte[] network = a.getAddress();
             Arrays.fill(network, 8, 16, (byte) 0);
-            return Cidr.text(Cidr.byAddress(network)) + "/64";
+            try {
+                return Cidr.text(InetAddress.getByAddress(network)) + "/64";
+            } catch (UnknownHostException e) {
+                throw new IllegalStateException("16 bytes are an IPv6 address", e);
+            }
         }
         return Cidr.text(a);
     }

@@ -11,6 +11,7 @@ import dev.gatehouse.Handshake;
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Route;
 import dev.gatehouse.Verdict;
+import dev.gatehouse.policy.Cidr;
 
 /**
  * The concurrent-connection limits: global (the gateway's), and per route, per principal on a route and

@@ -13,7 +13,6 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.gatehouse.AuthFailureLimit;
 import dev.gatehouse.Connections;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.GatewayResponse;
@@ -22,6 +21,9 @@ import dev.gatehouse.Rejection;
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
 import dev.gatehouse.Verdict;
+import dev.gatehouse.auth.AuthFailureLimit;
+import dev.gatehouse.policy.Cidr;
+import dev.gatehouse.session.MessageLimits;
 
 /** The {@link Gateway} implementation: its lifecycle and drain, the registry, the timer, and the wiring of the pipeline. */
 public final class DefaultGateway implements Gateway {
@@ -216,12 +218,12 @@ public final class DefaultGateway implements Gateway {
     }
 
     /**
-     * The per-principal message buckets [messages, bytes] of a route's {@link dev.gatehouse.MessageLimits},
+     * The per-principal message buckets [messages, bytes] of a route's {@link MessageLimits},
      * shared by the principal's connections (anonymous ones by client address); entries are null when
      * that limit is not set.
      */
     TokenBucket[] principalBuckets(Route route, Handshake h) {
-        dev.gatehouse.MessageLimits limits = route.messageLimits().orElse(null);
+        MessageLimits limits = route.messageLimits().orElse(null);
         if (limits == null || (limits.principalMessagesPerSecond() == 0 && limits.principalBytesPerSecond() == 0)) {
             return new TokenBucket[2];
         }

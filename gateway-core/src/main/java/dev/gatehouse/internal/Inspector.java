@@ -12,9 +12,9 @@ import org.slf4j.LoggerFactory;
 import dev.gatehouse.CloseStatus;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Message;
-import dev.gatehouse.MessageAction;
-import dev.gatehouse.MessageFilter;
-import dev.gatehouse.MessageLimits;
+import dev.gatehouse.session.MessageAction;
+import dev.gatehouse.session.MessageFilter;
+import dev.gatehouse.session.MessageLimits;
 import dev.gatehouse.spi.Completion;
 
 /**

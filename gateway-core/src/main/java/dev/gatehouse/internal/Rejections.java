@@ -11,6 +11,7 @@ import dev.gatehouse.Handshake;
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Route;
 import dev.gatehouse.Verdict;
+import dev.gatehouse.policy.Cidr;
 
 /**
  * How a gateway answers and logs a rejected handshake: the {@link GatewayResponse}s configured per route and

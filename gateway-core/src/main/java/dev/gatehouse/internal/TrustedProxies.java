@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Optional;
 
 import dev.gatehouse.Handshake;
+import dev.gatehouse.policy.Cidr;
 
 /**
  * The proxies whose {@code X-Forwarded-For} the gateway believes, and the client address that follows from

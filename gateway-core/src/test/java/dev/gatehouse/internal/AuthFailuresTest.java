@@ -13,13 +13,14 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 
-import dev.gatehouse.ApiKeyAuthenticator;
-import dev.gatehouse.AuthFailureLimit;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Route;
 import dev.gatehouse.Verdict;
+import dev.gatehouse.auth.ApiKeyAuthenticator;
+import dev.gatehouse.auth.AuthFailureLimit;
+import dev.gatehouse.policy.Cidr;
 
 /**
  * The brake on failed authentications through {@link DefaultGateway#admit}, on a fake clock: only invalid

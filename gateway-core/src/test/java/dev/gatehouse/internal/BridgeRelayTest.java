@@ -17,11 +17,11 @@ import org.junit.jupiter.api.Test;
 
 import dev.gatehouse.CloseStatus;
 import dev.gatehouse.ConnectionInfo;
-import dev.gatehouse.MessageAction;
-import dev.gatehouse.MessageLimits;
-import dev.gatehouse.spi.Completion;
 import dev.gatehouse.internal.BridgeHarness.Connection;
 import dev.gatehouse.internal.FakeChannel.Sent;
+import dev.gatehouse.session.MessageAction;
+import dev.gatehouse.session.MessageLimits;
+import dev.gatehouse.spi.Completion;
 
 /** The relay: demand-driven flow control, fragments, frame types, counters and pings. */
 class BridgeRelayTest {

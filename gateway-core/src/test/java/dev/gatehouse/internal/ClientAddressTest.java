@@ -16,10 +16,11 @@ import org.junit.jupiter.api.Test;
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Handshake;
-import dev.gatehouse.IpPolicy;
 import dev.gatehouse.Policy;
 import dev.gatehouse.Route;
 import dev.gatehouse.Verdict;
+import dev.gatehouse.policy.Cidr;
+import dev.gatehouse.policy.IpPolicy;
 
 /**
  * The client address the pipeline resolves from the TCP peer and {@code X-Forwarded-For} (trusted proxies

@@ -15,7 +15,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 
-import dev.gatehouse.ApiKeyAuthenticator;
 import dev.gatehouse.Authenticator;
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
@@ -25,6 +24,7 @@ import dev.gatehouse.Principal;
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Route;
 import dev.gatehouse.Verdict;
+import dev.gatehouse.auth.ApiKeyAuthenticator;
 
 /** The handshake pipeline, {@link DefaultGateway#admit}: route, upgrade check, drain, authenticator, policies, backend. */
 class DefaultGatewayTest {

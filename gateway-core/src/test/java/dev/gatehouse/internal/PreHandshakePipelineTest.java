@@ -15,17 +15,17 @@ import org.junit.jupiter.api.Test;
 
 import dev.gatehouse.Authenticator;
 import dev.gatehouse.Backend;
-import dev.gatehouse.ClaimsPolicy;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Handshake;
-import dev.gatehouse.LimitKey;
 import dev.gatehouse.Policy;
 import dev.gatehouse.Principal;
-import dev.gatehouse.QuotaPolicy;
-import dev.gatehouse.RateLimitPolicy;
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Route;
 import dev.gatehouse.Verdict;
+import dev.gatehouse.policy.ClaimsPolicy;
+import dev.gatehouse.policy.LimitKey;
+import dev.gatehouse.policy.QuotaPolicy;
+import dev.gatehouse.policy.RateLimitPolicy;
 
 /**
  * The pre-handshake limits and policies through {@link DefaultGateway#admit}: request size limits before

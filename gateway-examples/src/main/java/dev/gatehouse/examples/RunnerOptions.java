@@ -12,14 +12,14 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import dev.gatehouse.ApiKeyAuthenticator;
-import dev.gatehouse.AuthFailureLimit;
 import dev.gatehouse.Authenticator;
 import dev.gatehouse.Backend;
-import dev.gatehouse.JwtAuthenticator;
-import dev.gatehouse.OriginPolicy;
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
+import dev.gatehouse.auth.ApiKeyAuthenticator;
+import dev.gatehouse.auth.AuthFailureLimit;
+import dev.gatehouse.auth.JwtAuthenticator;
+import dev.gatehouse.policy.OriginPolicy;
 
 /**
  * The standalone runner's command line, parsed and validated: every value is already turned into the

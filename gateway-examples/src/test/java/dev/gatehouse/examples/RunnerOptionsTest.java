@@ -14,8 +14,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import dev.gatehouse.AuthFailureLimit;
 import dev.gatehouse.Settings;
+import dev.gatehouse.auth.AuthFailureLimit;
 
 class RunnerOptionsTest {
 

@@ -8,12 +8,12 @@ import java.net.ServerSocket;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import dev.gatehouse.ApiKeyAuthenticator;
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.GatewayResponse;
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Route;
+import dev.gatehouse.auth.ApiKeyAuthenticator;
 import dev.gatehouse.jetty.GatewayServer.Mount;
 
 /** Gateway responses: the status and body of each rejection kind, gateway-wide and per route. */

@@ -28,18 +28,18 @@ import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.util.thread.Invocable.InvocationType;
 import org.eclipse.jetty.websocket.core.OpCode;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import dev.gatehouse.ApiKeyAuthenticator;
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
-import dev.gatehouse.OriginPolicy;
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
+import dev.gatehouse.auth.ApiKeyAuthenticator;
 import dev.gatehouse.jetty.GatewayServer.Mount;
+import dev.gatehouse.policy.OriginPolicy;
 
 /** Everything decided before the 101: routing, authentication, policies and the backend-first handshake. */
 class HandshakeTest {

@@ -13,21 +13,20 @@ import java.util.Date;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
-import dev.gatehouse.JwtAuthenticator;
 import dev.gatehouse.Route;
+import dev.gatehouse.auth.JwtAuthenticator;
 import dev.gatehouse.jetty.GatewayServer.Mount;
 
 /** JWT authentication through a real gateway: credential sources, identity headers, expiry. */

@@ -14,15 +14,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.gatehouse.ApiKeyAuthenticator;
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Message;
-import dev.gatehouse.MessageAction;
-import dev.gatehouse.MessageFilter;
-import dev.gatehouse.MessageLimits;
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
+import dev.gatehouse.auth.ApiKeyAuthenticator;
+import dev.gatehouse.session.MessageAction;
+import dev.gatehouse.session.MessageFilter;
+import dev.gatehouse.session.MessageLimits;
 
 /** In-session policies through a real gateway: filters, per-direction limits and message rate limits. */
 class MessagePolicyTest {

@@ -12,20 +12,20 @@ import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import dev.gatehouse.ApiKeyAuthenticator;
-import dev.gatehouse.AuthFailureLimit;
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
-import dev.gatehouse.IpPolicy;
-import dev.gatehouse.LimitKey;
-import dev.gatehouse.RateLimitPolicy;
 import dev.gatehouse.Route;
+import dev.gatehouse.auth.ApiKeyAuthenticator;
+import dev.gatehouse.auth.AuthFailureLimit;
 import dev.gatehouse.jetty.GatewayServer.Mount;
+import dev.gatehouse.policy.IpPolicy;
+import dev.gatehouse.policy.LimitKey;
+import dev.gatehouse.policy.RateLimitPolicy;
 
 /**
  * The pre-handshake policies and limits through a real gateway: each rejection gets its documented status

@@ -9,11 +9,11 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
-import dev.gatehouse.ApiKeyAuthenticator;
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
-import dev.gatehouse.RevocationPolicy;
 import dev.gatehouse.Route;
+import dev.gatehouse.auth.ApiKeyAuthenticator;
+import dev.gatehouse.policy.RevocationPolicy;
 
 /** Revocation: open connections of a principal closed through the registry, reconnects refused. */
 class RevocationTest {

@@ -15,20 +15,19 @@ import java.util.Date;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.Test;
-
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import org.junit.jupiter.api.Test;
 
-import dev.gatehouse.ApiKeyAuthenticator;
 import dev.gatehouse.Authenticator;
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
-import dev.gatehouse.JwtAuthenticator;
 import dev.gatehouse.Route;
+import dev.gatehouse.auth.ApiKeyAuthenticator;
+import dev.gatehouse.auth.JwtAuthenticator;
 import dev.gatehouse.jetty.logging.RecordingLogProvider;
 
 /** Drives every credential path, accepted and refused, and checks that no log line carries a secret. */

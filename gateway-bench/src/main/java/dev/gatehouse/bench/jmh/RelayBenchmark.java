@@ -22,13 +22,13 @@ import org.openjdk.jmh.annotations.Warmup;
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Handshake;
-import dev.gatehouse.MessageAction;
-import dev.gatehouse.MessageLimits;
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
 import dev.gatehouse.internal.Admission;
 import dev.gatehouse.internal.Bridge;
 import dev.gatehouse.internal.DefaultGateway;
+import dev.gatehouse.session.MessageAction;
+import dev.gatehouse.session.MessageLimits;
 import dev.gatehouse.spi.ChannelHandler;
 import dev.gatehouse.spi.Completion;
 
