@@ -210,21 +210,6 @@ public final class Handshake {
         return Optional.ofNullable(principal);
     }
 
-    /** Whether this is a WebSocket upgrade: a {@code GET} with {@code Upgrade: websocket}. */
-    public boolean isWebSocketUpgrade() {
-        if (!"GET".equalsIgnoreCase(method)) {
-            return false;
-        }
-        for (String value : headers.getOrDefault("upgrade", List.of())) {
-            for (String token : value.split(",")) {
-                if (token.trim().equalsIgnoreCase("websocket")) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
     /** Returns a copy that carries the principal. */
     public Handshake withPrincipal(Principal principal) {
         Builder b = toBuilder();

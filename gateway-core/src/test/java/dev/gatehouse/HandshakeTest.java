@@ -130,15 +130,6 @@ class HandshakeTest {
     }
 
     @Test
-    void webSocketUpgradeNeedsGetAndTheUpgradeToken() {
-        assertTrue(Handshake.builder("r", "/").header("Upgrade", "websocket").build().isWebSocketUpgrade());
-        assertTrue(Handshake.builder("r", "/").header("Upgrade", "foo, WebSocket").build().isWebSocketUpgrade());
-        assertFalse(Handshake.builder("r", "/").build().isWebSocketUpgrade());
-        assertFalse(Handshake.builder("r", "/").header("Upgrade", "h2c").build().isWebSocketUpgrade());
-        assertFalse(Handshake.builder("r", "/").method("POST").header("Upgrade", "websocket").build().isWebSocketUpgrade());
-    }
-
-    @Test
     void toBuilderCopiesEveryValue() {
         Principal alice = Principal.of("alice");
         InetSocketAddress remote = new InetSocketAddress("198.51.100.1", 1234);

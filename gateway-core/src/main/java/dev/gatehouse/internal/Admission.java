@@ -1,5 +1,7 @@
 package dev.gatehouse.internal;
 
+import static java.util.Objects.requireNonNull;
+
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
@@ -12,81 +14,103 @@ import dev.gatehouse.Settings;
 import dev.gatehouse.Verdict;
 
 /**
- * The outcome of the handshake pipeline: either a rejection, or an admitted request with everything
- * needed to dial the backend. An admitted request holds its connection slots (the concurrent-connection
- * limits) until {@link DefaultGateway#newBridge} passes them to the bridge, which gives them back when it
- * ends; an adapter must therefore create the bridge of every admitted request.
+ * The outcome of the handshake pipeline, which a mount switches on: {@link Rejected}, answered with the
+ * rejection's HTTP response, or {@link Admitted}, with everything needed to dial the backend.
  */
-public final class Admission {
-
-    private final Verdict.Reject reject;          // null when admitted
-    private final Route route;                    // null when no route matched
-    private final Settings settings;
-    private final Handshake handshake;
-    private final URI backendUri;                 // null when rejected
-    private final Map<String, List<String>> backendHeaders;
-    private final AtomicReference<ConnectionLimits.Reservation> reservation; // NONE once passed to a bridge
-
-    private Admission(Verdict.Reject reject, Route route, Settings settings, Handshake handshake, URI backendUri,
-            Map<String, List<String>> backendHeaders, ConnectionLimits.Reservation reservation) {
-        this.reject = reject;
-        this.route = route;
-        this.settings = settings;
-        this.handshake = handshake;
-        this.backendUri = backendUri;
-        this.backendHeaders = backendHeaders;
-        this.reservation = new AtomicReference<>(reservation);
-    }
-
-    static Admission rejected(Verdict.Reject reject, Route route, Settings settings, Handshake handshake) {
-        return new Admission(reject, route, settings, handshake, null, Map.of(), ConnectionLimits.Reservation.NONE);
-    }
-
-    static Admission admitted(Route route, Settings settings, Handshake handshake, URI backendUri,
-            Map<String, List<String>> backendHeaders, ConnectionLimits.Reservation reservation) {
-        return new Admission(null, route, settings, handshake, backendUri, backendHeaders, reservation);
-    }
-
-    /** Hands the connection slots over, once; later calls get {@link ConnectionLimits.Reservation#NONE}. */
-    ConnectionLimits.Reservation takeReservation() {
-        return reservation.getAndSet(ConnectionLimits.Reservation.NONE);
-    }
-
-    /** The rejection, when the handshake was refused. */
-    public Optional<Verdict.Reject> rejection() {
-        return Optional.ofNullable(reject);
-    }
-
-    /** The matched route; empty for a 404. */
-    public Optional<Route> route() {
-        return Optional.ofNullable(route);
-    }
+public sealed interface Admission {
 
     /** The effective settings (the gateway's when no route matched). */
-    public Settings settings() {
-        return settings;
+    Settings settings();
+
+    /** The rejection, when the handshake was refused; empty when admitted. */
+    default Optional<Verdict.Reject> rejection() {
+        return this instanceof Rejected r ? Optional.of(r.reject()) : Optional.empty();
     }
 
-    /** The handshake after authentication and policies. */
-    public Handshake handshake() {
-        return handshake;
-    }
+    /** A refused handshake; its access-log line is already written. */
+    final class Rejected implements Admission {
+        private final Verdict.Reject reject;
+        private final Route route;       // null when no route matched
+        private final Settings settings;
 
-    /** The backend URI to dial, query included. Only for admitted requests. */
-    public URI backendUri() {
-        if (backendUri == null) {
-            throw new IllegalStateException("rejected");
+        Rejected(Verdict.Reject reject, Route route, Settings settings) {
+            this.reject = requireNonNull(reject, "reject");
+            this.route = route;
+            this.settings = requireNonNull(settings, "settings");
         }
-        return backendUri;
+
+        /** Why the handshake was refused, with the status, headers and body to answer. */
+        public Verdict.Reject reject() {
+            return reject;
+        }
+
+        /** The matched route, whose custom responses apply; empty for a 404 and for requests refused before routing. */
+        public Optional<Route> route() {
+            return Optional.ofNullable(route);
+        }
+
+        @Override
+        public Settings settings() {
+            return settings;
+        }
     }
 
-    /** The headers to send to the backend, besides the WebSocket handshake's own. */
-    public Map<String, List<String>> backendHeaders() {
-        return backendHeaders;
-    }
+    /**
+     * An admitted handshake. It holds its connection slots (the concurrent-connection limits) until
+     * {@link DefaultGateway#newBridge} passes them to the bridge, which gives them back when it ends; an adapter
+     * must therefore create the bridge of every admitted request.
+     */
+    final class Admitted implements Admission {
+        private final Route route;
+        private final Settings settings;
+        private final Handshake handshake;
+        private final URI backendUri;
+        private final Map<String, List<String>> backendHeaders;
+        private final AtomicReference<ConnectionLimits.Reservation> reservation; // NONE once passed to a bridge
 
-    /** The client's offered subprotocols, which are offered to the backend as they are. */
-    public List<String> subprotocols() {
-        return handshake.subprotocols();
+        Admitted(Route route, Settings settings, Handshake handshake, URI backendUri,
+                Map<String, List<String>> backendHeaders, ConnectionLimits.Reservation reservation) {
+            this.route = requireNonNull(route, "route");
+            this.settings = requireNonNull(settings, "settings");
+            this.handshake = requireNonNull(handshake, "handshake");
+            this.backendUri = requireNonNull(backendUri, "backendUri");
+            this.backendHeaders = backendHeaders; // built by the pipeline, never changed after
+            this.reservation = new AtomicReference<>(reservation);
+        }
+
+        /** Hands the connection slots over, once; later calls get {@link ConnectionLimits.Reservation#NONE}. */
+        ConnectionLimits.Reservation takeReservation() {
+            return reservation.getAndSet(ConnectionLimits.Reservation.NONE);
+        }
+
+        /** The matched route. */
+        public Route route() {
+            return route;
+        }
+
+        @Override
+        public Settings settings() {
+            return settings;
+        }
+
+        /** The handshake after authentication and policies. */
+        public Handshake handshake() {
+            return handshake;
+        }
+
+        /** The backend URI to dial, query included. */
+        public URI backendUri() {
+            return backendUri;
+        }
+
+        /** The headers to send to the backend, besides the WebSocket handshake's own. */
+        public Map<String, List<String>> backendHeaders() {
+            return backendHeaders;
+        }
+
+        /** The client's offered subprotocols, which are offered to the backend as they are. */
+        public List<String> subprotocols() {
+            return handshake.subprotocols();
+        }
     }
 }

@@ -77,10 +77,10 @@ public final class Bridge {
     private volatile String subprotocol;  // the negotiated subprotocol, null for none
     private volatile long lastActivity;   // nanoTime of the last data frame, ping or unsolicited pong
 
-    Bridge(DefaultGateway gateway, Admission admission) {
+    Bridge(DefaultGateway gateway, Admission.Admitted admission) {
         this.gateway = gateway;
         // Only what the connection needs for its life: not the dial's backend URI and headers.
-        this.route = admission.route().orElseThrow(() -> new IllegalArgumentException("admission: no route"));
+        this.route = admission.route();
         this.handshake = admission.handshake();
         this.settings = admission.settings();
         this.id = handshake.requestId();

@@ -273,10 +273,7 @@ public final class DefaultGateway implements Gateway {
      * admission's connection slots pass to the bridge, which gives them back when it leaves the registry.
      * Call it once for every admitted admission, or its slots are never given back.
      */
-    public Bridge newBridge(Admission admission) {
-        if (admission.rejection().isPresent()) {
-            throw new IllegalArgumentException("admission: rejected");
-        }
+    public Bridge newBridge(Admission.Admitted admission) {
         Bridge bridge = new Bridge(this, admission);
         registry.add(bridge, admission.takeReservation());
         bridge.arm();

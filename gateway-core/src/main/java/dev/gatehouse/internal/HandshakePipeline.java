@@ -3,7 +3,6 @@ package dev.gatehouse.internal;
 import static java.util.Objects.requireNonNull;
 
 import java.net.URI;
-import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -52,21 +51,14 @@ final class HandshakePipeline {
     }
 
     /**
-     * Runs the handshake pipeline: size limits of the request, route match, upgrade check, drain check,
-     * client address, the address's cool-down after failed authentications, authenticator (whose
-     * {@link Rejection#UNAUTHORIZED} counts one failure of the address), policies, the backend's target, and
-     * last the connection limits, whose slots the admission holds until {@link DefaultGateway#newBridge} hands
-     * them to the bridge. Logs one access line for a rejection.
+     * Runs the handshake pipeline, each step in turn, the first rejection ending it. Logs one access line
+     * for a rejection; an admission holds its connection slots until {@link DefaultGateway#newBridge} hands
+     * them to the bridge.
      */
     Admission admit(Handshake request) {
-        Verdict.Reject tooLarge = checkSize(request);
-        if (tooLarge != null) {
-            return rejected(request, null, settings, tooLarge);
-        }
-        String badTarget = malformedTarget(request);
-        if (badTarget != null) {
-            // Refused before anything decodes the target: Jetty's handshakers and clients throw on these.
-            return rejected(request, null, settings, Verdict.reject(Rejection.BAD_REQUEST, badTarget));
+        Verdict.Reject malformed = checkRequest(request);
+        if (malformed != null) {
+            return rejected(request, null, settings, malformed);
         }
         RouteTable.Match match = table.match(request.hostName(), request.path());
         if (match == null) {
@@ -75,81 +67,103 @@ final class HandshakePipeline {
         }
         Route route = match.route();
         Settings routeSettings = match.settings();
-        if (!request.isWebSocketUpgrade()) {
-            return rejected(request, route, routeSettings,
-                    Verdict.reject(Rejection.UPGRADE_REQUIRED, "this path accepts WebSocket upgrades only")
-                            .withHeader("Upgrade", "websocket"));
-        }
-        String malformed = malformedUpgrade(request);
-        if (malformed != null) {
-            // Refused here, before anything else runs: the backend is never dialled for a request that
-            // Jetty would not upgrade.
-            return rejected(request, route, routeSettings,
-                    Verdict.reject(Rejection.UPGRADE_REQUIRED, malformed)
-                            .withHeader("Upgrade", "websocket")
-                            .withHeader("Sec-WebSocket-Version", "13"));
-        }
-        String badKey = malformedKey(request);
-        if (badKey == null) {
-            badKey = malformedSubprotocols(request);
-        }
-        if (badKey != null) {
-            return rejected(request, route, routeSettings, Verdict.reject(Rejection.BAD_REQUEST, badKey));
+        Verdict.Reject notAnUpgrade = OpeningHandshake.check(request);
+        if (notAnUpgrade != null) {
+            return rejected(request, route, routeSettings, notAnUpgrade);
         }
         if (draining.getAsBoolean()) {
             return rejected(request, route, routeSettings, DefaultGateway.shuttingDown());
         }
-        boolean trustedPeer = options.trustedProxies().trustsPeer(request);
-        Handshake.Builder clean = request.toBuilder().pathParameters(match.parameters())
-                .clientAddress(options.trustedProxies().clientAddress(request));
-        // Identity headers come from the gateway only: drop any a client sent before anyone reads them.
-        request.headers().keySet().stream().filter(name -> name.startsWith(IDENTITY_PREFIX)).forEach(clean::removeHeader);
-        Handshake handshake = clean.build();
-        long coolDown = authFailures.coolDownLeft(handshake.clientAddress());
-        if (coolDown > 0) {
-            String retry = Long.toString(Math.max(1, (coolDown + 999_999_999) / 1_000_000_000));
-            return rejected(request, handshake, route, routeSettings, Verdict.reject(Rejection.RATE_LIMITED,
-                    "too many failed authentications from this address; retry in " + retry + " s")
-                    .withHeader("Retry-After", retry));
+        Handshake handshake = resolveClient(request, match);
+        Verdict verdict = coolingDown(handshake);
+        if (verdict == null) {
+            verdict = authenticate(route, handshake);
+            if (verdict instanceof Verdict.Reject reject && reject.kind() == Rejection.UNAUTHORIZED) {
+                authFailures.failed(handshake.clientAddress());
+            }
         }
-        Verdict verdict = authenticate(route, handshake);
-        if (verdict instanceof Verdict.Reject reject && reject.kind() == Rejection.UNAUTHORIZED) {
-            authFailures.failed(handshake.clientAddress());
+        if (verdict instanceof Verdict.Allow allowed) {
+            verdict = new Links(route.policies(), 0).proceed(allowed.handshake());
         }
-        if (verdict instanceof Verdict.Allow) {
-            verdict = new Links(route.policies(), 0).proceed(((Verdict.Allow) verdict).handshake());
-        }
-        if (verdict instanceof Verdict.Reject) {
-            return rejected(request, handshake, route, routeSettings, (Verdict.Reject) verdict);
+        if (verdict instanceof Verdict.Reject reject) {
+            return rejected(handshake, route, routeSettings, reject);
         }
         Handshake admitted = ((Verdict.Allow) verdict).handshake();
         if (route.forwardsCredentials()) {
             admitted = withCredentials(request, admitted);
         }
-        URI target;
-        try {
-            target = requireNonNull(route.backend().target(admitted), "backend returned null");
-            String scheme = target.getScheme() == null ? "" : target.getScheme().toLowerCase(Locale.ROOT);
-            if (!scheme.equals("ws") && !scheme.equals("wss")) {
-                throw new GatewayStateException("backend target " + target.getScheme() + "://… is not ws:// or wss://");
-            }
-            if (!admitted.query().isEmpty()) {
-                String uri = target.toString();
-                target = URI.create(uri + (target.getRawQuery() == null ? "?" : "&")
-                        + PercentCodec.encodeIllegalQueryCharacters(admitted.query()));
-            }
-        } catch (RuntimeException e) {
-            LOG.error("Backend of {} failed to resolve a target for request {}", route, request.requestId(), e);
-            return rejected(request, route, routeSettings,
+        URI target = backendTarget(route, admitted);
+        if (target == null) {
+            return rejected(admitted, route, routeSettings,
                     Verdict.reject(Rejection.INTERNAL_ERROR, "the route's backend could not be resolved"));
         }
         ConnectionLimits.Outcome slots = connectionLimits.reserve(route, admitted);
         if (slots.reject() != null) {
-            return rejected(request, admitted, route, routeSettings, slots.reject());
+            return rejected(admitted, route, routeSettings, slots.reject());
         }
-        return Admission.admitted(route, routeSettings, admitted, target,
+        boolean trustedPeer = options.trustedProxies().trustsPeer(request);
+        return new Admission.Admitted(route, routeSettings, admitted, target,
                 ForwardedHeaders.of(admitted, request.requestId(), trustedPeer, route.forwardsCredentials()),
                 slots.reservation());
+    }
+
+    /**
+     * The 431, 414 or 400 for a request over the gateway's size limits or with a target that cannot be
+     * percent-decoded as UTF-8, or null. Refused before anything decodes the target: Jetty's handshakers and
+     * clients throw on these.
+     */
+    private Verdict.Reject checkRequest(Handshake request) {
+        Verdict.Reject tooLarge = checkSize(request);
+        if (tooLarge != null) {
+            return tooLarge;
+        }
+        String badTarget = malformedTarget(request);
+        return badTarget == null ? null : Verdict.reject(Rejection.BAD_REQUEST, badTarget);
+    }
+
+    /**
+     * The request with the route's path parameters, the client's address (through trusted proxies), and
+     * without the identity headers a client sent, which only the gateway may set.
+     */
+    private Handshake resolveClient(Handshake request, RouteTable.Match match) {
+        Handshake.Builder clean = request.toBuilder().pathParameters(match.parameters())
+                .clientAddress(options.trustedProxies().clientAddress(request));
+        request.headers().keySet().stream().filter(name -> name.startsWith(IDENTITY_PREFIX)).forEach(clean::removeHeader);
+        return clean.build();
+    }
+
+    /** The 429 for an address cooling down after too many failed authentications, or null. */
+    private Verdict.Reject coolingDown(Handshake handshake) {
+        long coolDown = authFailures.coolDownLeft(handshake.clientAddress());
+        if (coolDown <= 0) {
+            return null;
+        }
+        String retry = Long.toString(Math.max(1, (coolDown + 999_999_999) / 1_000_000_000));
+        return Verdict.reject(Rejection.RATE_LIMITED,
+                "too many failed authentications from this address; retry in " + retry + " s")
+                .withHeader("Retry-After", retry);
+    }
+
+    /**
+     * The backend URI for the admitted handshake, with the client's query appended; null (and an error
+     * logged) when the route's backend fails or returns something that is not {@code ws://} or {@code wss://}.
+     */
+    private static URI backendTarget(Route route, Handshake admitted) {
+        try {
+            URI target = requireNonNull(route.backend().target(admitted), "backend returned null");
+            String scheme = target.getScheme() == null ? "" : target.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("ws") && !scheme.equals("wss")) {
+                throw new GatewayStateException("backend target " + target.getScheme() + "://… is not ws:// or wss://");
+            }
+            if (admitted.query().isEmpty()) {
+                return target;
+            }
+            return URI.create(target + (target.getRawQuery() == null ? "?" : "&")
+                    + PercentCodec.encodeIllegalQueryCharacters(admitted.query()));
+        } catch (RuntimeException e) {
+            LOG.error("Backend of {} failed to resolve a target for request {}", route, admitted.requestId(), e);
+            return null;
+        }
     }
 
     /**
@@ -192,30 +206,6 @@ final class HandshakePipeline {
         return null;
     }
 
-    /**
-     * What makes a {@code GET} with {@code Upgrade: websocket} an invalid RFC 6455 opening handshake, or null
-     * when it is valid: {@code Connection} must include {@code upgrade}, {@code Sec-WebSocket-Version} must be
-     * 13 and {@code Sec-WebSocket-Key} must be present.
-     */
-    private static String malformedUpgrade(Handshake request) {
-        boolean connectionUpgrade = false;
-        for (String value : request.headers().getOrDefault("connection", List.of())) {
-            for (String token : value.split(",")) {
-                connectionUpgrade |= token.trim().equalsIgnoreCase("upgrade");
-            }
-        }
-        if (!connectionUpgrade) {
-            return "the upgrade request has no Connection: Upgrade";
-        }
-        if (!request.header("Sec-WebSocket-Version").map(v -> v.trim().equals("13")).orElse(false)) {
-            return "only WebSocket version 13 is supported";
-        }
-        if (request.header("Sec-WebSocket-Key").map(String::isBlank).orElse(true)) {
-            return "the upgrade request has no Sec-WebSocket-Key";
-        }
-        return null;
-    }
-
     /** Why the request's path or query cannot be percent-decoded as UTF-8, or null when they can. */
     private static String malformedTarget(Handshake request) {
         String path = PercentCodec.malformed(request.path());
@@ -226,58 +216,11 @@ final class HandshakePipeline {
         return query == null ? null : "the query string has " + query;
     }
 
-    /**
-     * Why a present {@code Sec-WebSocket-Key} is invalid, or null: RFC 6455 (section 4.2.1) requires exactly one,
-     * the base64 encoding of 16 bytes.
-     */
-    private static String malformedKey(Handshake request) {
-        List<String> keys = request.headers().getOrDefault("sec-websocket-key", List.of());
-        if (keys.size() > 1) {
-            return "the upgrade request has more than one Sec-WebSocket-Key";
-        }
-        String key = keys.get(0).trim();
-        try {
-            if (key.length() == 24 && Base64.getDecoder().decode(key).length == 16) {
-                return null;
-            }
-        } catch (IllegalArgumentException e) {
-            // not base64: reported below
-        }
-        return "the Sec-WebSocket-Key is not the base64 encoding of 16 bytes";
-    }
-
-    /**
-     * Why the {@code Sec-WebSocket-Protocol} offers are invalid, or null: each must be an RFC 7230 token
-     * (RFC 6455, section 4.1), which Jetty's handshakers otherwise refuse only after the backend was dialled.
-     */
-    private static String malformedSubprotocols(Handshake request) {
-        for (String value : request.headers().getOrDefault("sec-websocket-protocol", List.of())) {
-            for (String offer : value.split(",", -1)) {
-                String token = offer.trim();
-                for (int i = 0; i < token.length(); i++) {
-                    if (!isTokenChar(token.charAt(i))) {
-                        return "a Sec-WebSocket-Protocol offer is not a token";
-                    }
-                }
-            }
-        }
-        return null;
-    }
-
-    private static boolean isTokenChar(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-    }
-
-    private Admission rejected(Handshake request, Route route, Settings s, Verdict.Reject reject) {
-        return rejected(request, request, route, s, reject);
-    }
-
-    /** Logs with the handshake as the pipeline had it (client address resolved), answers for the request. */
-    private Admission rejected(Handshake request, Handshake resolved, Route route, Settings s, Verdict.Reject reject) {
+    /** Logs the rejection with the handshake as the pipeline had it (client address resolved once known). */
+    private Admission rejected(Handshake logged, Route route, Settings s, Verdict.Reject reject) {
         Verdict.Reject shaped = rejections.customize(route, reject);
-        rejections.log(resolved, route, shaped);
-        return Admission.rejected(shaped, route, s, request);
+        rejections.log(logged, route, shaped);
+        return new Admission.Rejected(shaped, route, s);
     }
 
     private static Verdict authenticate(Route route, Handshake handshake) {

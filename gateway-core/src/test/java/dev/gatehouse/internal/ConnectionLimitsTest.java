@@ -75,8 +75,7 @@ class ConnectionLimitsTest {
 
     /** Admits, creates the bridge and connects both legs; fails if rejected. */
     private Connection open(DefaultGateway gateway, Handshake request) {
-        Admission admission = gateway.admit(request);
-        assertTrue(admission.rejection().isEmpty(), () -> "rejected: " + admission.rejection().get());
+        Admission.Admitted admission = Admissions.admitted(gateway.admit(request));
         Connection c = new Connection(gateway.newBridge(admission));
         connections.add(c);
         assertTrue(c.connectBackend(null));
@@ -224,7 +223,7 @@ class ConnectionLimitsTest {
     @Test
     void slotsAreGivenBackWhenTheBackendDialFails() {
         DefaultGateway gateway = gateway(Gateway.builder().maxConnections(1), chat().build());
-        Admission admission = gateway.admit(request("203.0.113.7"));
+        Admission.Admitted admission = Admissions.admitted(gateway.admit(request("203.0.113.7")));
         Bridge bridge = gateway.newBridge(admission);
 
         bridge.abandon("backend dial failed");
@@ -237,7 +236,7 @@ class ConnectionLimitsTest {
     @Test
     void slotsAreGivenBackWhenTheClientUpgradeIsAbandonedOnceTheBackendAnswers() {
         DefaultGateway gateway = gateway(Gateway.builder().maxConnections(1), chat().build());
-        Connection c = new Connection(gateway.newBridge(gateway.admit(request("203.0.113.7"))));
+        Connection c = new Connection(gateway.newBridge(Admissions.admitted(gateway.admit(request("203.0.113.7")))));
         connections.add(c);
         assertTrue(c.connectBackend(null));
 
@@ -291,7 +290,7 @@ class ConnectionLimitsTest {
     @Test
     void reservationIsGivenBackAtMostOnce() {
         DefaultGateway gateway = gateway(Gateway.builder().maxConnections(2), chat().build());
-        Admission admission = gateway.admit(request("203.0.113.7"));
+        Admission.Admitted admission = Admissions.admitted(gateway.admit(request("203.0.113.7")));
         open(gateway, request("203.0.113.8"));
         ConnectionLimits.Reservation r = admission.takeReservation();
 

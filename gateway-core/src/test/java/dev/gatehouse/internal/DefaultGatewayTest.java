@@ -1,6 +1,7 @@
 package dev.gatehouse.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
@@ -59,16 +61,15 @@ class DefaultGatewayTest {
     }
 
     private static Verdict.Reject rejection(Admission admission) {
-        return admission.rejection().orElseThrow(() -> new AssertionError("admitted to " + admission.backendUri()));
+        return admission.rejection().orElseThrow(() -> new AssertionError("admitted: " + admission));
     }
 
-    private static Admission admitted(Admission admission) {
-        assertTrue(admission.rejection().isEmpty(), () -> "rejected: " + admission.rejection().get());
-        return admission;
+    private static Admission.Admitted admitted(Admission admission) {
+        return Admissions.admitted(admission);
     }
 
     /** The values of a backend header, whatever the case of its name; fails if it appears under two spellings. */
-    private static List<String> header(Admission admission, String name) {
+    private static List<String> header(Admission.Admitted admission, String name) {
         List<String> values = new ArrayList<>();
         int spellings = 0;
         for (Map.Entry<String, List<String>> e : admission.backendHeaders().entrySet()) {
@@ -91,7 +92,7 @@ class DefaultGatewayTest {
         assertEquals(404, reject.status());
         assertEquals(Rejection.ROUTE_NOT_FOUND, reject.kind());
         assertEquals("route_not_found", reject.kind().error());
-        assertTrue(admission.route().isEmpty());
+        assertTrue(assertInstanceOf(Admission.Rejected.class, admission).route().isEmpty());
         assertTrue(Json.errorBody(reject, "req-1").contains("\"requestId\":\"req-1\""));
     }
 
@@ -331,7 +332,7 @@ class DefaultGatewayTest {
             return chain.proceed(h.withHeader("X-Trail", h.header("X-Trail").orElse("") + ",second"));
         };
 
-        Admission admission = admitted(gateway(Authenticator.none(), first, second).admit(upgrade("/chat/lobby").build()));
+        Admission.Admitted admission = admitted(gateway(Authenticator.none(), first, second).admit(upgrade("/chat/lobby").build()));
 
         assertEquals(List.of("first", "second saw first"), order);
         assertEquals(List.of("first,second"), header(admission, "X-Trail"));
@@ -423,7 +424,7 @@ class DefaultGatewayTest {
 
     @Test
     void backendUriCarriesThePathParametersAndTheClientsQuery() {
-        Admission admission = admitted(gateway(Authenticator.none())
+        Admission.Admitted admission = admitted(gateway(Authenticator.none())
                 .admit(upgrade("/chat/room%201").query("lang=en&v=2").build()));
 
         assertEquals(URI.create("ws://chat.internal:9000/rooms/room%201?lang=en&v=2"), admission.backendUri());
@@ -433,14 +434,14 @@ class DefaultGatewayTest {
     void clientQueryIsJoinedToTheTemplatesOwnQuery() {
         DefaultGateway gateway = gateway(Route.of("/feed", Backend.of("ws://feed.internal/v1?format=json")));
 
-        Admission admission = admitted(gateway.admit(upgrade("/feed").query("since=10").build()));
+        Admission.Admitted admission = admitted(gateway.admit(upgrade("/feed").query("since=10").build()));
 
         assertEquals(URI.create("ws://feed.internal/v1?format=json&since=10"), admission.backendUri());
     }
 
     @Test
     void backendUriHasNoQueryWhenTheClientSentNone() {
-        Admission admission = admitted(gateway(Authenticator.none()).admit(upgrade("/chat/lobby").build()));
+        Admission.Admitted admission = admitted(gateway(Authenticator.none()).admit(upgrade("/chat/lobby").build()));
 
         assertEquals(URI.create("ws://chat.internal:9000/rooms/lobby"), admission.backendUri());
     }
@@ -472,12 +473,12 @@ class DefaultGatewayTest {
     void apiKeyRemovedByTheAuthenticatorIsNotForwardedInQueryOrHeaders() {
         DefaultGateway gateway = gateway(ApiKeyAuthenticator.of("s3cret-key", "mobile-app"));
 
-        Admission byQuery = admitted(gateway.admit(upgrade("/chat/lobby").query("api_key=s3cret-key&lang=en").build()));
-        Admission byHeader = admitted(gateway.admit(upgrade("/chat/lobby").header("X-API-Key", "s3cret-key").build()));
+        Admission.Admitted byQuery = admitted(gateway.admit(upgrade("/chat/lobby").query("api_key=s3cret-key&lang=en").build()));
+        Admission.Admitted byHeader = admitted(gateway.admit(upgrade("/chat/lobby").header("X-API-Key", "s3cret-key").build()));
 
         assertEquals(URI.create("ws://chat.internal:9000/rooms/lobby?lang=en"), byQuery.backendUri());
         assertEquals(URI.create("ws://chat.internal:9000/rooms/lobby"), byHeader.backendUri());
-        for (Admission a : List.of(byQuery, byHeader)) {
+        for (Admission.Admitted a : List.of(byQuery, byHeader)) {
             assertFalse(a.backendUri().toString().contains("s3cret"), a.backendUri().toString());
             assertFalse(a.backendHeaders().toString().contains("s3cret"), a.backendHeaders().toString());
             assertTrue(header(a, "X-API-Key").isEmpty());
@@ -487,7 +488,7 @@ class DefaultGatewayTest {
 
     @Test
     void clientSubprotocolsAreOfferedToTheBackendAsTheyAre() {
-        Admission admission = admitted(gateway(Authenticator.none())
+        Admission.Admitted admission = admitted(gateway(Authenticator.none())
                 .admit(upgrade("/chat/lobby").subprotocols(List.of("chat.v2", "chat.v1")).build()));
 
         assertEquals(List.of("chat.v2", "chat.v1"), admission.subprotocols());
@@ -497,7 +498,7 @@ class DefaultGatewayTest {
 
     @Test
     void backendReceivesForwardedHeaders() {
-        Admission admission = admitted(gateway(Authenticator.none()).admit(upgrade("/chat/lobby").secure(true).build()));
+        Admission.Admitted admission = admitted(gateway(Authenticator.none()).admit(upgrade("/chat/lobby").secure(true).build()));
 
         assertEquals(List.of("203.0.113.7"), header(admission, "X-Forwarded-For"));
         assertEquals(List.of("https"), header(admission, "X-Forwarded-Proto"));
@@ -508,14 +509,14 @@ class DefaultGatewayTest {
 
     @Test
     void plainConnectionIsForwardedAsHttp() {
-        Admission admission = admitted(gateway(Authenticator.none()).admit(upgrade("/chat/lobby").build()));
+        Admission.Admitted admission = admitted(gateway(Authenticator.none()).admit(upgrade("/chat/lobby").build()));
 
         assertEquals(List.of("http"), header(admission, "X-Forwarded-Proto"));
     }
 
     @Test
     void ipv6ClientIsQuotedAndBracketedInForwarded() {
-        Admission admission = admitted(gateway(Authenticator.none()).admit(upgrade("/chat/lobby")
+        Admission.Admitted admission = admitted(gateway(Authenticator.none()).admit(upgrade("/chat/lobby")
                 .remoteAddress(new InetSocketAddress("2001:db8::1", 40000)).build()));
 
         String forwarded = header(admission, "Forwarded").get(0);
@@ -527,7 +528,7 @@ class DefaultGatewayTest {
     void backendReceivesIdentityHeadersFromThePrincipal() {
         Authenticator auth = h -> Verdict.allow(h.withPrincipal(Principal.builder("alice").consumer("mobile-app").build()));
 
-        Admission admission = admitted(gateway(auth).admit(upgrade("/chat/lobby").build()));
+        Admission.Admitted admission = admitted(gateway(auth).admit(upgrade("/chat/lobby").build()));
 
         assertEquals(List.of("alice"), header(admission, "X-Gatehouse-Subject"));
         assertEquals(List.of("mobile-app"), header(admission, "X-Gatehouse-Consumer"));
@@ -535,7 +536,7 @@ class DefaultGatewayTest {
 
     @Test
     void anonymousClientSendsNoIdentityHeaders() {
-        Admission admission = admitted(gateway(Authenticator.none()).admit(upgrade("/chat/lobby").build()));
+        Admission.Admitted admission = admitted(gateway(Authenticator.none()).admit(upgrade("/chat/lobby").build()));
 
         assertTrue(header(admission, "X-Gatehouse-Subject").isEmpty());
         assertTrue(header(admission, "X-Gatehouse-Consumer").isEmpty());
@@ -543,7 +544,7 @@ class DefaultGatewayTest {
 
     @Test
     void clientQueryWithCharactersAUriForbidsIsEncodedNotRejected() {
-        Admission admission = admitted(gateway(Authenticator.none())
+        Admission.Admitted admission = admitted(gateway(Authenticator.none())
                 .admit(upgrade("/chat/lobby").query("a=b|c d&e=%41\u00e9").build()));
 
         assertEquals("a=b%7Cc%20d&e=%41%C3%A9", admission.backendUri().getRawQuery());
@@ -568,7 +569,7 @@ class DefaultGatewayTest {
         Policy tenant = (h, chain) -> chain.proceed(h.withHeader("X-Gatehouse-Tenant", "acme")
                 .withHeader("X-Gatehouse-Subject", "policy-cannot-override"));
 
-        Admission admission = admitted(gateway(auth, tenant).admit(upgrade("/chat/lobby").build()));
+        Admission.Admitted admission = admitted(gateway(auth, tenant).admit(upgrade("/chat/lobby").build()));
 
         assertEquals(List.of("acme"), header(admission, "X-Gatehouse-Tenant"));
         assertEquals(List.of("alice"), header(admission, "X-Gatehouse-Subject"));
@@ -588,7 +589,7 @@ class DefaultGatewayTest {
                 .header("Forwarded", "for=10.0.0.1")
                 .build();
 
-        Admission admission = admitted(gateway(auth).admit(spoofed));
+        Admission.Admitted admission = admitted(gateway(auth).admit(spoofed));
 
         assertEquals(List.of("alice"), header(admission, "X-Gatehouse-Subject"));
         assertTrue(header(admission, "X-Gatehouse-Consumer").isEmpty());
@@ -614,7 +615,7 @@ class DefaultGatewayTest {
                 .header("Sec-WebSocket-Extensions", "permessage-deflate")
                 .build();
 
-        Admission admission = admitted(gateway(Authenticator.none()).admit(request));
+        Admission.Admitted admission = admitted(gateway(Authenticator.none()).admit(request));
 
         for (String name : List.of("Authorization", "Connection", "Upgrade", "Host", "X-Hop", "Keep-Alive",
                 "Proxy-Authorization", "TE", "Transfer-Encoding", "Sec-WebSocket-Key", "Sec-WebSocket-Version",
@@ -633,7 +634,7 @@ class DefaultGatewayTest {
                 .addHeader("X-Tenant", "t2")
                 .build();
 
-        Admission admission = admitted(gateway(Authenticator.none()).admit(request));
+        Admission.Admitted admission = admitted(gateway(Authenticator.none()).admit(request));
 
         assertEquals(List.of("session=abc"), header(admission, "Cookie"));
         assertEquals(List.of("https://app.example.com"), header(admission, "Origin"));
@@ -647,10 +648,10 @@ class DefaultGatewayTest {
         Route plain = Route.of("/plain", Backend.of("ws://b/plain"));
         DefaultGateway gateway = gateway(withSettings, plain);
 
-        Admission a = admitted(gateway.admit(upgrade("/own").build()));
-        Admission b = admitted(gateway.admit(upgrade("/plain").build()));
+        Admission.Admitted a = admitted(gateway.admit(upgrade("/own").build()));
+        Admission.Admitted b = admitted(gateway.admit(upgrade("/plain").build()));
 
-        assertEquals(withSettings, a.route().orElseThrow());
+        assertEquals(withSettings, a.route());
         assertEquals(own, a.settings());
         assertEquals(gateway.settings(), b.settings());
     }
@@ -661,18 +662,19 @@ class DefaultGatewayTest {
         Route fallback = Route.of("/ws", Backend.of("ws://default/ws"));
         DefaultGateway gateway = gateway(fallback, tenant);
 
-        Admission a = admitted(gateway.admit(upgrade("/ws").host("ACME.Tenants.Example.com:8443").build()));
-        Admission b = admitted(gateway.admit(upgrade("/ws").host("example.com").build()));
+        Admission.Admitted a = admitted(gateway.admit(upgrade("/ws").host("ACME.Tenants.Example.com:8443").build()));
+        Admission.Admitted b = admitted(gateway.admit(upgrade("/ws").host("example.com").build()));
 
         assertEquals(URI.create("ws://tenant/ws"), a.backendUri());
         assertEquals(URI.create("ws://default/ws"), b.backendUri());
     }
 
     @Test
-    void rejectedAdmissionHasNoBackendUri() {
+    void refusedHandshakeIsARejectionWithoutABackend() {
         Admission admission = gateway(Authenticator.none()).admit(upgrade("/nowhere").build());
 
-        assertThrows(IllegalStateException.class, admission::backendUri);
-        assertThrows(IllegalArgumentException.class, () -> gateway(Authenticator.none()).newBridge(admission));
+        Admission.Rejected rejected = assertInstanceOf(Admission.Rejected.class, admission);
+        assertEquals(Rejection.ROUTE_NOT_FOUND, rejected.reject().kind());
+        assertEquals(admission.rejection(), Optional.of(rejected.reject()));
     }
 }

@@ -101,9 +101,8 @@ public class RelayBenchmark {
                 .host("gw.example.com")
                 .remoteAddress(new InetSocketAddress("127.0.0.1", 40000))
                 .build();
-        Admission admission = gateway.admit(request);
-        if (admission.rejection().isPresent()) {
-            throw new IllegalStateException("rejected: " + admission.rejection().get());
+        if (!(gateway.admit(request) instanceof Admission.Admitted admission)) {
+            throw new IllegalStateException("rejected: " + request);
         }
         Bridge bridge = gateway.newBridge(admission);
         clientChannel = new ImmediateChannel();

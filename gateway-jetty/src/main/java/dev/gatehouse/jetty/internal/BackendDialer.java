@@ -111,7 +111,7 @@ public final class BackendDialer {
      * normally, at the latest shortly after the route's connect timeout; on a refusal the bridge is
      * already abandoned.
      */
-    CompletableFuture<Dialed> dial(Admission admission) {
+    CompletableFuture<Dialed> dial(Admission.Admitted admission) {
         Handshake h = admission.handshake();
         Settings settings = admission.settings();
         Bridge bridge = gateway.newBridge(admission);
@@ -165,8 +165,7 @@ public final class BackendDialer {
                     upgraded.close();
                 }
             }
-            Route route = admission.route().orElse(null);
-            Refusal refusal = classify(failure, capture, h, settings, route);
+            Refusal refusal = classify(failure, capture, h, settings, admission.route());
             bridge.abandon("backend dial failed: " + refusal.reject().message());
             return new Dialed(bridge, leg, null, refusal, null, Map.of());
         });

@@ -47,17 +47,18 @@ public final class GatewayHandler extends Handler.Wrapper {
         if (next != null && !dialer.gateway().hasRoute(h)) {
             return next.handle(request, response, callback);
         }
-        Admission admission = dialer.gateway().admit(h);
-        if (admission.rejection().isPresent()) {
-            Refusal.of(dialer.gateway(), admission.route().orElse(null), admission.rejection().get(), h.requestId())
+        Admission outcome = dialer.gateway().admit(h);
+        if (outcome instanceof Admission.Rejected rejected) {
+            Refusal.of(dialer.gateway(), rejected.route().orElse(null), rejected.reject(), h.requestId())
                     .write(response, callback);
             return true;
         }
+        Admission.Admitted admission = (Admission.Admitted) outcome;
         dialer.dial(admission).thenAccept(dialed -> upgrade(dialed, h, admission, request, response, callback));
         return true;
     }
 
-    private void upgrade(BackendDialer.Dialed dialed, Handshake h, Admission admission, Request request,
+    private void upgrade(BackendDialer.Dialed dialed, Handshake h, Admission.Admitted admission, Request request,
             Response response, Callback callback) {
         try {
             Upgrades.afterDial(dialer, upgrader, dialed, h, admission, request, response, callback)

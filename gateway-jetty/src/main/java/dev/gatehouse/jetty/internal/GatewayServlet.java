@@ -67,12 +67,13 @@ public final class GatewayServlet extends HttpServlet {
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         Handshake request = Requests.from(req);
-        Admission admission = dialer.gateway().admit(request);
-        if (admission.rejection().isPresent()) {
-            Refusal.of(dialer.gateway(), admission.route().orElse(null), admission.rejection().get(), request.requestId())
+        Admission outcome = dialer.gateway().admit(request);
+        if (outcome instanceof Admission.Rejected rejected) {
+            Refusal.of(dialer.gateway(), rejected.route().orElse(null), rejected.reject(), request.requestId())
                     .write(resp);
             return;
         }
+        Admission.Admitted admission = (Admission.Admitted) outcome;
         BackendDialer.Dialed dialed;
         CompletableFuture<BackendDialer.Dialed> dial = dialer.dial(admission);
         try {
@@ -81,14 +82,14 @@ public final class GatewayServlet extends HttpServlet {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             giveUp(dial);
-            Refusal.rejected(dialer.gateway(), request, admission.route().orElse(null), DefaultGateway.shuttingDown())
+            Refusal.rejected(dialer.gateway(), request, admission.route(), DefaultGateway.shuttingDown())
                     .write(resp);
             return;
         } catch (ExecutionException | TimeoutException e) {
             // dial() completes normally within its own bound; this is a broken invariant.
             LOG.error("Backend dial for request {} did not complete", request.requestId(), e);
             giveUp(dial);
-            Refusal.rejected(dialer.gateway(), request, admission.route().orElse(null),
+            Refusal.rejected(dialer.gateway(), request, admission.route(),
                     Verdict.reject(Rejection.INTERNAL_ERROR, "the backend dial failed")).write(resp);
             return;
         }

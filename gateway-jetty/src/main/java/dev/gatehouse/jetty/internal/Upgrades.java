@@ -44,12 +44,12 @@ final class Upgrades {
      * @throws RuntimeException from Jetty's upgrade, after the backend leg was closed
      */
     static Optional<Refusal> afterDial(BackendDialer dialer, WebSocketMappings upgrader, BackendDialer.Dialed dialed,
-            Handshake request, Admission admission, Request jettyRequest, Response response, Callback callback) {
+            Handshake request, Admission.Admitted admission, Request jettyRequest, Response response, Callback callback) {
         if (dialed.refusal() != null) {
             return Optional.of(dialed.refusal());
         }
         DefaultGateway gateway = dialer.gateway();
-        Route route = admission.route().orElse(null);
+        Route route = admission.route();
         Bridge bridge = dialed.bridge();
         if (!bridge.backendConnected(dialed.backendLeg(), dialed.subprotocol())) {
             dialer.abandon(dialed, "closed before the client upgrade");
