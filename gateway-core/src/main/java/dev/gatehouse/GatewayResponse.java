@@ -6,6 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+
 /**
  * How the gateway answers one kind of rejected handshake, replacing its default status, message or body
  * (AWS API Gateway's "gateway responses"). Set gateway-wide with {@code Gateway.Builder.response(..)} and
@@ -108,9 +110,7 @@ public final class GatewayResponse {
         if (!json) {
             return v;
         }
-        StringBuilder sb = new StringBuilder();
-        dev.gatehouse.internal.Json.quote(sb, v);
-        return sb.substring(1, sb.length() - 1);
+        return new String(JsonStringEncoder.getInstance().quoteAsString(v));
     }
 
     private static int checkStatus(int status) {
