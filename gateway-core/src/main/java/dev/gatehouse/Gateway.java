@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import dev.gatehouse.auth.AuthFailureLimit;
+import dev.gatehouse.policy.Cidr;
 import dev.gatehouse.internal.DefaultGateway;
-import dev.gatehouse.internal.TrustedProxies;
 
 /**
  * A WebSocket gateway: a route table with default settings, and the registry of the connections it
@@ -31,6 +31,12 @@ public interface Gateway {
     static Builder builder() {
         return new Builder();
     }
+
+    /**
+     * A builder holding this gateway's routes, settings and options, to build a changed gateway from. The
+     * gateway it builds is a new one, with a registry of its own; this one is not changed.
+     */
+    Builder toBuilder();
 
     /** The routes, in the order they were added. */
     List<Route> routes();
@@ -74,7 +80,7 @@ public interface Gateway {
         private Duration drainWindow = Duration.ZERO;
         private BackendTls backendTls = BackendTls.defaults();
         private final java.util.Map<Rejection, GatewayResponse> responses = new java.util.EnumMap<>(Rejection.class);
-        private TrustedProxies trustedProxies = TrustedProxies.NONE;
+        private List<Cidr> trustedProxies = List.of();
         private int maxConnections;
         private int maxRequestHeaderBytes = 16 * 1024;
         private int maxRequestHeaders = 100;
@@ -98,7 +104,11 @@ public interface Gateway {
          * @throws IllegalArgumentException if an entry is not an address or CIDR
          */
         public Builder trustedProxies(String... cidrs) {
-            this.trustedProxies = TrustedProxies.of(List.of(cidrs));
+            List<Cidr> parsed = new ArrayList<>();
+            for (String c : cidrs) {
+                parsed.add(Cidr.parse(requireNonNull(c, "trustedProxies")));
+            }
+            this.trustedProxies = List.copyOf(parsed);
             return this;
         }
 
@@ -228,10 +238,7 @@ public interface Gateway {
          */
         public Gateway build() {
             return new DefaultGateway(routes, settings, new DefaultGateway.Options(drainWindow, trustedProxies,
-                    maxConnections, maxRequestHeaderBytes, maxRequestHeaders, maxRequestUriLength,
-                    maxConcurrentDials > 0 ? maxConcurrentDials
-                            : maxConnections > 0 ? Math.min(maxConnections, DEFAULT_CONCURRENT_DIALS)
-                            : DEFAULT_CONCURRENT_DIALS,
+                    maxConnections, maxRequestHeaderBytes, maxRequestHeaders, maxRequestUriLength, maxConcurrentDials,
                     backendTls, responses, authFailureLimit));
         }
     }

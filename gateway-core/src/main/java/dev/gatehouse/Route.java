@@ -46,7 +46,6 @@ public final class Route {
     private final int maxConnections;             // 0: no limit
     private final int maxConnectionsPerPrincipal; // 0: no limit
     private final int maxConnectionsPerIp;        // 0: no limit
-    private final PathTemplate template;
 
     private Route(Builder b) {
         this.path = b.path;
@@ -63,7 +62,6 @@ public final class Route {
         this.maxConnections = b.maxConnections;
         this.maxConnectionsPerPrincipal = b.maxConnectionsPerPrincipal;
         this.maxConnectionsPerIp = b.maxConnectionsPerIp;
-        this.template = b.template;
     }
 
     /** A route with no authentication and no policies. */
@@ -169,10 +167,6 @@ public final class Route {
         return maxConnectionsPerIp;
     }
 
-    PathTemplate template() {
-        return template;
-    }
-
     @Override
     public String toString() {
         return "Route[" + (host == null ? "" : host) + path + "]";
@@ -181,7 +175,7 @@ public final class Route {
     /** Builds a {@link Route}. */
     public static final class Builder {
         private final String path;
-        private final PathTemplate template;
+        private final PathTemplate template; // the parsed path, to check the backend against
         private String host;
         private Authenticator authenticator = Authenticator.none();
         private final List<Policy> policies = new ArrayList<>();

@@ -62,12 +62,12 @@ public final class DefaultGateway implements Gateway {
      * @param maxRequestHeaderBytes see {@link Gateway.Builder#maxRequestHeaderBytes}
      * @param maxRequestHeaders     see {@link Gateway.Builder#maxRequestHeaders}
      * @param maxRequestUriLength   see {@link Gateway.Builder#maxRequestUriLength}
-     * @param maxConcurrentDials    see {@link Gateway.Builder#maxConcurrentDials}, its default applied
+     * @param maxConcurrentDials    see {@link Gateway.Builder#maxConcurrentDials}; 0 for the default
      * @param backendTls            see {@link Gateway.Builder#backendTls}
      * @param responses             see {@link Gateway.Builder#response}
      * @param authFailureLimit      see {@link Gateway.Builder#authFailureLimit}
      */
-    public record Options(Duration drainWindow, TrustedProxies trustedProxies, int maxConnections,
+    public record Options(Duration drainWindow, List<Cidr> trustedProxies, int maxConnections,
             int maxRequestHeaderBytes, int maxRequestHeaders, int maxRequestUriLength, int maxConcurrentDials,
             dev.gatehouse.BackendTls backendTls,
             Map<Rejection, GatewayResponse> responses, AuthFailureLimit authFailureLimit) {
@@ -77,7 +77,17 @@ public final class DefaultGateway implements Gateway {
             requireNonNull(trustedProxies, "trustedProxies");
             requireNonNull(backendTls, "backendTls");
             requireNonNull(authFailureLimit, "authFailureLimit");
+            trustedProxies = List.copyOf(trustedProxies);
             responses = Map.copyOf(responses);
+        }
+
+        /** The bound on concurrent dials: the one set, else the default, or maxConnections when smaller. */
+        int concurrentDials() {
+            if (maxConcurrentDials > 0) {
+                return maxConcurrentDials;
+            }
+            return maxConnections > 0 ? Math.min(maxConnections, Gateway.Builder.DEFAULT_CONCURRENT_DIALS)
+                    : Gateway.Builder.DEFAULT_CONCURRENT_DIALS;
         }
     }
 
@@ -114,6 +124,33 @@ public final class DefaultGateway implements Gateway {
         }
         throw new IllegalArgumentException("gateway: " + gateway.getClass().getName()
                 + " (expected: a gateway built by Gateway.builder())");
+    }
+
+    /** The gateway-wide options it was built with. */
+    Options options() {
+        return options;
+    }
+
+    @Override
+    public Gateway.Builder toBuilder() {
+        Gateway.Builder b = Gateway.builder()
+                .settings(settings)
+                .drainWindow(options.drainWindow())
+                .backendTls(options.backendTls())
+                .authFailureLimit(options.authFailureLimit())
+                .trustedProxies(options.trustedProxies().stream().map(Cidr::toString).toArray(String[]::new))
+                .maxRequestHeaderBytes(options.maxRequestHeaderBytes())
+                .maxRequestHeaders(options.maxRequestHeaders())
+                .maxRequestUriLength(options.maxRequestUriLength());
+        if (options.maxConnections() > 0) {
+            b.maxConnections(options.maxConnections());
+        }
+        if (options.maxConcurrentDials() > 0) {
+            b.maxConcurrentDials(options.maxConcurrentDials());
+        }
+        options.responses().forEach(b::response);
+        routes.forEach(b::route);
+        return b;
     }
 
     @Override
@@ -169,12 +206,12 @@ public final class DefaultGateway implements Gateway {
      */
     public int maxQueuedDials() {
         return options.maxConnections() > 0 ? options.maxConnections()
-                : (int) Math.min(Integer.MAX_VALUE, 16L * options.maxConcurrentDials());
+                : (int) Math.min(Integer.MAX_VALUE, 16L * options.concurrentDials());
     }
 
     /** The most backend handshakes in flight at once to one backend; see {@link Gateway.Builder#maxConcurrentDials}. */
     public int maxConcurrentDials() {
-        return options.maxConcurrentDials();
+        return options.concurrentDials();
     }
 
     @Override

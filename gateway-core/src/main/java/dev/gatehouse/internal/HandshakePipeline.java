@@ -36,6 +36,7 @@ final class HandshakePipeline {
     private final DefaultGateway.Options options;
     private final ConnectionLimits connectionLimits;
     private final AuthFailures authFailures;
+    private final TrustedProxies trustedProxies;
     private final Rejections rejections;
     private final BooleanSupplier draining;
 
@@ -45,6 +46,7 @@ final class HandshakePipeline {
         this.settings = settings;
         this.options = options;
         this.connectionLimits = connectionLimits;
+        this.trustedProxies = TrustedProxies.of(options.trustedProxies());
         this.authFailures = new AuthFailures(options.authFailureLimit(), AuthFailures.DEFAULT_MAX_ADDRESSES);
         this.rejections = rejections;
         this.draining = draining;
@@ -101,7 +103,7 @@ final class HandshakePipeline {
         if (slots.reject() != null) {
             return rejected(admitted, route, routeSettings, slots.reject());
         }
-        boolean trustedPeer = options.trustedProxies().trustsPeer(request);
+        boolean trustedPeer = trustedProxies.trustsPeer(request);
         return new Admission.Admitted(route, routeSettings, admitted, target,
                 ForwardedHeaders.of(admitted, request.requestId(), trustedPeer, route.forwardsCredentials()),
                 slots.reservation());
@@ -127,7 +129,7 @@ final class HandshakePipeline {
      */
     private Handshake resolveClient(Handshake request, RouteTable.Match match) {
         Handshake.Builder clean = request.toBuilder().pathParameters(match.parameters())
-                .clientAddress(options.trustedProxies().clientAddress(request));
+                .clientAddress(trustedProxies.clientAddress(request));
         request.headers().keySet().stream().filter(name -> name.startsWith(IDENTITY_PREFIX)).forEach(clean::removeHeader);
         return clean.build();
     }

@@ -18,7 +18,7 @@ import dev.gatehouse.policy.Cidr;
  * trusted, the left-most one is. An entry that is not an IP literal (say {@code unknown}) stops the walk:
  * the client is then the last trusted hop seen, since nothing further left can be believed.
  */
-public final class TrustedProxies {
+final class TrustedProxies {
 
     /** Trusts no proxy: the client is always the TCP peer. */
     public static final TrustedProxies NONE = new TrustedProxies(List.of());
@@ -29,17 +29,9 @@ public final class TrustedProxies {
         this.networks = List.copyOf(networks);
     }
 
-    /**
-     * The proxies in these networks.
-     *
-     * @throws IllegalArgumentException if an entry is not an address or CIDR
-     */
-    public static TrustedProxies of(List<String> cidrs) {
-        List<Cidr> parsed = new ArrayList<>();
-        for (String c : cidrs) {
-            parsed.add(Cidr.parse(c));
-        }
-        return new TrustedProxies(parsed);
+    /** The proxies in these networks. */
+    public static TrustedProxies of(List<Cidr> networks) {
+        return networks.isEmpty() ? NONE : new TrustedProxies(networks);
     }
 
     /** Whether the address is a trusted proxy. */

@@ -91,6 +91,18 @@ public final class Cidr {
         return network.length == 16;
     }
 
+    /** Networks are equal when they hold the same addresses, however they were written. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Cidr other && other.prefix == prefix && java.util.Arrays.equals(other.network, network);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * prefix + java.util.Arrays.hashCode(network);
+    }
+
+    /** The network as it was written. */
     @Override
     public String toString() {
         return text;

@@ -1,13 +1,14 @@
 package dev.gatehouse.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -20,11 +21,13 @@ import org.junit.jupiter.api.Test;
 import dev.gatehouse.Authenticator;
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
+import dev.gatehouse.GatewayResponse;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Policy;
 import dev.gatehouse.Principal;
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Route;
+import dev.gatehouse.Settings;
 import dev.gatehouse.Verdict;
 import dev.gatehouse.auth.ApiKeyAuthenticator;
 
@@ -181,6 +184,26 @@ class DefaultGatewayTest {
         }
         admitted(gateway.admit(upgrade("/chat/lobby").header("Sec-WebSocket-Protocol", "mqtt, v12.stomp,, graphql-ws")
                 .addHeader("Sec-WebSocket-Protocol", "bearer.eyJhbGciOiJIUzI1NiJ9.e30.sig-_~").build()));
+    }
+
+    @Test
+    void toBuilderBuildsAGatewayWithTheSameRoutesSettingsAndOptions() {
+        Route chat = Route.of("/chat/{room}", Backend.of(BACKEND));
+        Settings settings = Settings.builder().idleTimeout(Duration.ofMinutes(3)).build();
+        GatewayResponse teapot = GatewayResponse.status(418);
+        Gateway original = Gateway.builder().route(chat).settings(settings).trustedProxies("10.0.0.0/8", "::1")
+                .maxConnections(500).maxRequestHeaders(50).drainWindow(Duration.ofSeconds(7))
+                .response(Rejection.FORBIDDEN, teapot).build();
+
+        DefaultGateway copy = DefaultGateway.of(original.toBuilder().build());
+        DefaultGateway extended = DefaultGateway.of(original.toBuilder().route(Route.of("/feed", Backend.of("ws://feed.internal:9000/feed"))).build());
+
+        assertEquals(original.routes(), copy.routes());
+        assertEquals(settings, copy.settings());
+        assertEquals(DefaultGateway.of(original).options(), copy.options());
+        assertEquals(500, copy.maxConcurrentDials(), "the default stays a default, derived again");
+        assertEquals(1, original.routes().size(), "the original is not changed");
+        assertEquals(2, extended.routes().size());
     }
 
     @Test
