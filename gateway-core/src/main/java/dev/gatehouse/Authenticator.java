@@ -47,7 +47,7 @@ public interface Authenticator {
         if (chain.isEmpty()) {
             throw new IllegalArgumentException("authenticators: none (expected: at least one)");
         }
-        return new Chain(chain);
+        return new FirstOfAuthenticator(chain);
     }
 
     /**
@@ -61,34 +61,5 @@ public interface Authenticator {
             return v instanceof Verdict.Reject && ((Verdict.Reject) v).kind() == Rejection.CREDENTIAL_MISSING
                     ? Verdict.allow(handshake) : v;
         };
-    }
-
-    /** The chain behind {@link #firstOf(Authenticator...)}. */
-    final class Chain implements Authenticator {
-        private final List<Authenticator> authenticators;
-
-        private Chain(List<Authenticator> authenticators) {
-            this.authenticators = authenticators;
-        }
-
-        @Override
-        public Verdict authenticate(Handshake handshake) {
-            Verdict.Reject firstMissing = null;
-            for (Authenticator a : authenticators) {
-                Verdict v = a.authenticate(handshake);
-                if (!(v instanceof Verdict.Reject) || ((Verdict.Reject) v).kind() != Rejection.CREDENTIAL_MISSING) {
-                    return v;
-                }
-                if (firstMissing == null) {
-                    firstMissing = (Verdict.Reject) v;
-                }
-            }
-            return new Verdict.Reject(Rejection.CREDENTIAL_MISSING, 401, "a credential is required", firstMissing.headers());
-        }
-
-        @Override
-        public String toString() {
-            return "Authenticator.firstOf" + authenticators;
-        }
     }
 }

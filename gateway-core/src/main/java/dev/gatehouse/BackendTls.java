@@ -125,7 +125,10 @@ public final class BackendTls {
             return this;
         }
 
-        /** Builds the settings. */
+        /**
+         * Builds the backend TLS configuration. It does not fail: the trust store and client certificate were
+         * loaded, and refused with an {@link IllegalArgumentException} naming the file, when they were set.
+         */
         public BackendTls build() {
             return new BackendTls(this);
         }

@@ -1,5 +1,7 @@
 package dev.gatehouse;
 
+import static java.util.Objects.requireNonNull;
+
 import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.Optional;
@@ -11,8 +13,8 @@ import java.util.Optional;
  * @param id              the connection's URL-safe id
  * @param route           the path template of the route it was accepted on
  * @param remoteAddress   the client's address
- * @param principalValue  who the client is, {@code null} when anonymous; use {@link #principal()}
- * @param subprotocolValue the negotiated subprotocol, {@code null} when none; use {@link #subprotocol()}
+ * @param principal       who the client is; empty when anonymous
+ * @param subprotocol     the negotiated subprotocol; empty when none
  * @param connectedAt     when both legs were connected
  * @param lastActiveAt    when the last activity (data, ping, unsolicited pong) was seen
  * @param messagesIn      messages from the client
@@ -27,8 +29,8 @@ public record ConnectionInfo(
         String id,
         String route,
         InetSocketAddress remoteAddress,
-        Principal principalValue,
-        String subprotocolValue,
+        Optional<Principal> principal,
+        Optional<String> subprotocol,
         Instant connectedAt,
         Instant lastActiveAt,
         long messagesIn,
@@ -38,13 +40,14 @@ public record ConnectionInfo(
         long pendingBytes,
         long peakPendingBytes) {
 
-    /** Who the client is; empty when anonymous. */
-    public Optional<Principal> principal() {
-        return Optional.ofNullable(principalValue);
-    }
-
-    /** The negotiated subprotocol; empty when none. */
-    public Optional<String> subprotocol() {
-        return Optional.ofNullable(subprotocolValue);
+    /** Checks that every reference is present: nothing here is {@code null}. */
+    public ConnectionInfo {
+        requireNonNull(id, "id");
+        requireNonNull(route, "route");
+        requireNonNull(remoteAddress, "remoteAddress");
+        requireNonNull(principal, "principal");
+        requireNonNull(subprotocol, "subprotocol");
+        requireNonNull(connectedAt, "connectedAt");
+        requireNonNull(lastActiveAt, "lastActiveAt");
     }
 }

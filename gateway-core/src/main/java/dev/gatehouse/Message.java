@@ -7,74 +7,85 @@ import java.nio.charset.StandardCharsets;
 
 import dev.gatehouse.session.MessageFilter;
 
-
 /**
- * A whole WebSocket message, text or binary, as an in-session {@link MessageFilter} sees it. Immutable:
- * {@link #binary()} returns a read-only view.
+ * A whole WebSocket message as an in-session {@link MessageFilter} sees it: {@link Text} or {@link Binary}.
+ * Immutable. Switch on the kind with a pattern:
+ *
+ * <pre>{@code
+ * String shown = message instanceof Message.Text t ? t.text() : message.size() + " bytes";
+ * }</pre>
+ *
+ * <p>{@code toString()} never shows the payload, which may hold secrets.
  */
-public final class Message {
-
-    private final String text;        // null for binary
-    private final ByteBuffer binary;  // null for text; read-only
-
-    private Message(String text, ByteBuffer binary) {
-        this.text = text;
-        this.binary = binary;
-    }
+public sealed interface Message permits Message.Text, Message.Binary {
 
     /** A text message. */
-    public static Message text(String text) {
-        return new Message(requireNonNull(text, "text"), null);
+    static Text text(String text) {
+        return new Text(text);
     }
 
-    /** A binary message holding a copy of the buffer's remaining bytes. */
-    public static Message binary(ByteBuffer bytes) {
-        ByteBuffer copy = ByteBuffer.allocate(requireNonNull(bytes, "bytes").remaining());
-        copy.put(bytes.duplicate()).flip();
-        return new Message(null, copy.asReadOnlyBuffer());
+    /** A binary message holding a copy of the buffer's remaining bytes; the buffer is not changed. */
+    static Binary binary(ByteBuffer bytes) {
+        return new Binary(bytes);
     }
 
     /** A binary message holding a copy of the bytes. */
-    public static Message binary(byte[] bytes) {
-        return binary(ByteBuffer.wrap(requireNonNull(bytes, "bytes")));
-    }
-
-    /** Whether this is a text message. */
-    public boolean isText() {
-        return text != null;
-    }
-
-    /**
-     * The text.
-     *
-     * @throws IllegalStateException for a binary message
-     */
-    public String text() {
-        if (text == null) {
-            throw new IllegalStateException("a binary message has no text");
-        }
-        return text;
-    }
-
-    /**
-     * The bytes, as a read-only buffer positioned at 0.
-     *
-     * @throws IllegalStateException for a text message
-     */
-    public ByteBuffer binary() {
-        if (binary == null) {
-            throw new IllegalStateException("a text message has no binary payload");
-        }
-        return binary.duplicate();
+    static Binary binary(byte[] bytes) {
+        return new Binary(ByteBuffer.wrap(requireNonNull(bytes, "bytes")));
     }
 
     /** The payload size in bytes (UTF-8 for text). */
-    public int size() {
-        return text != null ? text.getBytes(StandardCharsets.UTF_8).length : binary.remaining();
+    int size();
+
+    /**
+     * A text message.
+     *
+     * @param text the text
+     */
+    record Text(String text) implements Message {
+        /** Checks the text is present. */
+        public Text {
+            requireNonNull(text, "text");
+        }
+
+        @Override
+        public int size() {
+            return text.getBytes(StandardCharsets.UTF_8).length;
+        }
+
+        @Override
+        public String toString() {
+            return "Message.Text[" + size() + " bytes]";
+        }
     }
 
-    @Override
-    public String toString() {
-        return (text != null ? "Message[text, " : "Message[binary, ") + size() + " bytes]";
+    /**
+     * A binary message. Two are equal when their bytes are.
+     *
+     * @param bytes the payload; a read-only copy of what was given
+     */
+    record Binary(ByteBuffer bytes) implements Message {
+        /** Copies the buffer's remaining bytes; the buffer itself is not changed. */
+        public Binary {
+            ByteBuffer copy = ByteBuffer.allocate(requireNonNull(bytes, "bytes").remaining());
+            copy.put(bytes.duplicate()).flip();
+            bytes = copy.asReadOnlyBuffer();
+        }
+
+        /** The bytes, as a read-only buffer positioned at 0 (a new view on each call). */
+        @Override
+        public ByteBuffer bytes() {
+            return bytes.duplicate();
+        }
+
+        @Override
+        public int size() {
+            return bytes.remaining();
+        }
+
+        @Override
+        public String toString() {
+            return "Message.Binary[" + size() + " bytes]";
+        }
     }
 }

@@ -7,6 +7,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -18,8 +19,8 @@ import dev.gatehouse.Rejection;
 import dev.gatehouse.Verdict;
 
 /**
- * Authenticates clients by API key, sent in a header ({@code X-API-Key} by default) or a query parameter
- * ({@code api_key} by default). Each key maps to a consumer, which becomes the principal's subject and
+ * Authenticates clients by API key, found by its {@link CredentialSource}s: by default the header
+ * {@code X-API-Key}, then the query parameter {@code api_key}. Each key maps to a consumer, which becomes the principal's subject and
  * consumer and reaches the backend as {@code X-Gatehouse-Consumer}.
  *
  * <pre>{@code
@@ -29,26 +30,29 @@ import dev.gatehouse.Verdict;
  *         .build();
  * }</pre>
  *
- * <p>Keys are held only as SHA-256 hashes and compared in constant time; the key header and query
- * parameter are removed before the request is forwarded, and never logged. A missing or unknown key gets
+ * <p>Keys are held only as SHA-256 hashes and compared in constant time; a key is removed from every
+ * source before the request is forwarded, and never logged. A missing or unknown key gets
  * 401.
  */
 public final class ApiKeyAuthenticator implements Authenticator {
 
     private final Map<String, Entry> byHash; // hex SHA-256 of the key -> entry
-    private final String header;
-    private final String queryParameter;
+    private final List<CredentialSource> sources;
 
     private record Entry(byte[] hash, String consumer) {
     }
 
     private ApiKeyAuthenticator(Builder b) {
         this.byHash = Map.copyOf(b.byHash);
-        this.header = b.header;
-        this.queryParameter = b.queryParameter;
+        this.sources = b.sources;
     }
 
-    /** An authenticator with one key for one consumer, read from the default header and query parameter. */
+    /**
+     * An authenticator with one key for one consumer, read from the default sources.
+     *
+     * @throws NullPointerException     if the key is null, e.g. an unset environment variable
+     * @throws IllegalArgumentException if the key or consumer is empty
+     */
     public static ApiKeyAuthenticator of(String key, String consumer) {
         return builder().key(key, consumer).build();
     }
@@ -65,26 +69,40 @@ public final class ApiKeyAuthenticator implements Authenticator {
 
     @Override
     public Verdict authenticate(Handshake handshake) {
-        Optional<String> presented = handshake.header(header);
-        if (presented.isEmpty()) {
-            presented = handshake.queryParameter(queryParameter);
+        CredentialSource.Credential found = null;
+        for (CredentialSource source : sources) {
+            found = source.find(handshake).orElse(null);
+            if (found != null) {
+                break;
+            }
         }
-        if (presented.isEmpty() || presented.get().isEmpty()) {
-            return Verdict.reject(Rejection.CREDENTIAL_MISSING,
-                    "an API key is required in header " + header + " or query parameter " + queryParameter);
+        if (found == null) {
+            return Verdict.reject(Rejection.CREDENTIAL_MISSING, "an API key is required");
         }
-        byte[] hash = sha256(presented.get());
+        byte[] hash = sha256(found.value());
         Entry entry = byHash.get(HexFormat.of().formatHex(hash));
         if (entry == null || !MessageDigest.isEqual(entry.hash(), hash)) {
             return Verdict.reject(Rejection.UNAUTHORIZED, "the API key is not valid");
         }
         Principal principal = Principal.builder(entry.consumer()).consumer(entry.consumer()).build();
-        return Verdict.allow(handshake.withPrincipal(principal).withoutHeader(header).withoutQueryParameter(queryParameter));
+        return Verdict.allow(withoutKeys(found.stripped()).withPrincipal(principal));
+    }
+
+    /** The handshake without a key in any source, so that a second copy of it is not forwarded either. */
+    private Handshake withoutKeys(Handshake handshake) {
+        Handshake h = handshake;
+        for (CredentialSource source : sources) {
+            Optional<CredentialSource.Credential> other = source.find(h);
+            if (other.isPresent()) {
+                h = other.get().stripped();
+            }
+        }
+        return h;
     }
 
     @Override
     public String toString() {
-        return "ApiKeyAuthenticator[" + byHash.size() + " keys, header=" + header + ", query=" + queryParameter + "]";
+        return "ApiKeyAuthenticator[" + byHash.size() + " keys]";
     }
 
     private static byte[] sha256(String key) {
@@ -98,8 +116,8 @@ public final class ApiKeyAuthenticator implements Authenticator {
     /** Builds an {@link ApiKeyAuthenticator}. */
     public static final class Builder {
         private final Map<String, Entry> byHash = new HashMap<>();
-        private String header = "X-API-Key";
-        private String queryParameter = "api_key";
+        private List<CredentialSource> sources =
+                List.of(CredentialSource.header("X-API-Key"), CredentialSource.queryParameter("api_key"));
 
         private Builder() {
         }
@@ -110,7 +128,7 @@ public final class ApiKeyAuthenticator implements Authenticator {
          * @throws IllegalArgumentException if the key is empty or already added
          */
         public Builder key(String key, String consumer) {
-            requireNonNull(key, "key");
+            requireNonNull(key, "key: null (expected: an API key; is the variable it was read from set?)");
             if (key.isEmpty()) {
                 throw new IllegalArgumentException("key: empty (expected: a non-empty API key)");
             }
@@ -137,15 +155,17 @@ public final class ApiKeyAuthenticator implements Authenticator {
             return this;
         }
 
-        /** The header that carries the key; {@code X-API-Key} by default. */
-        public Builder header(String header) {
-            this.header = requireNonNull(header, "header");
-            return this;
-        }
-
-        /** The query parameter that carries the key; {@code api_key} by default. */
-        public Builder queryParameter(String queryParameter) {
-            this.queryParameter = requireNonNull(queryParameter, "queryParameter");
+        /**
+         * Where to look for the key, in order; by default {@code CredentialSource.header("X-API-Key")}, then
+         * {@code CredentialSource.queryParameter("api_key")}.
+         *
+         * @throws IllegalArgumentException if there is none
+         */
+        public Builder credentialSources(CredentialSource... sources) {
+            if (sources.length == 0) {
+                throw new IllegalArgumentException("credentialSources: none (expected: at least one)");
+            }
+            this.sources = List.of(sources);
             return this;
         }
 

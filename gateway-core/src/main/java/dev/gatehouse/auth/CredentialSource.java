@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 
 import dev.gatehouse.Handshake;
@@ -100,38 +99,6 @@ public interface CredentialSource {
      * chose none.
      */
     static CredentialSource subprotocol() {
-        return h -> {
-            List<String> offered = h.subprotocols();
-            if (!offered.contains(SubprotocolPair.MARKER)) {
-                return Optional.empty();
-            }
-            String token = null;
-            List<String> rest = new ArrayList<>();
-            for (String p : offered) {
-                if (p.toLowerCase(Locale.ROOT).startsWith(SubprotocolPair.PREFIX) && p.length() > SubprotocolPair.PREFIX.length()) {
-                    if (token == null) {
-                        token = p.substring(SubprotocolPair.PREFIX.length());
-                    }
-                } else if (!p.equals(SubprotocolPair.MARKER)) {
-                    rest.add(p);
-                }
-            }
-            if (token == null) {
-                return Optional.empty();
-            }
-            Handshake stripped = h.toBuilder().subprotocols(rest).subprotocolFallback(SubprotocolPair.MARKER).build();
-            return Optional.of(new Credential(token, stripped));
-        };
-    }
-
-    /** The names of the browser subprotocol pair. */
-    final class SubprotocolPair {
-        /** The marker subprotocol, {@code bearer}, also the client's answer when the backend chose none. */
-        public static final String MARKER = "bearer";
-        /** The prefix of the subprotocol that carries the token, {@code bearer.}. */
-        public static final String PREFIX = "bearer.";
-
-        private SubprotocolPair() {
-        }
+        return SubprotocolCredential.INSTANCE;
     }
 }

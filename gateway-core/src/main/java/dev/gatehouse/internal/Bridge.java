@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -287,7 +288,7 @@ public final class Bridge {
         Handshake h = handshake;
         Instant lastActive = since.plusNanos(Math.max(0, lastActivity - opened));
         return new ConnectionInfo(id, route.path(), h.remoteAddress(),
-                h.principal().orElse(null), subprotocol, since, lastActive, client.messages, client.bytes,
+                h.principal(), Optional.ofNullable(subprotocol), since, lastActive, client.messages, client.bytes,
                 backend.messages, backend.bytes, pending.get(), peakPending.get());
     }
 

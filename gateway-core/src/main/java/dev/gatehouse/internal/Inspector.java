@@ -198,10 +198,10 @@ final class Inspector {
         }
         if (action instanceof MessageAction.Forward) {
             Message out = ((MessageAction.Forward) action).message();
-            if (out.isText()) {
-                leg.forward(true, ByteBuffer.wrap(out.text().getBytes(StandardCharsets.UTF_8)), true, NoopCompletion.INSTANCE);
+            if (out instanceof Message.Text text) {
+                leg.forward(true, ByteBuffer.wrap(text.text().getBytes(StandardCharsets.UTF_8)), true, NoopCompletion.INSTANCE);
             } else {
-                leg.forward(false, out.binary(), true, NoopCompletion.INSTANCE);
+                leg.forward(false, ((Message.Binary) out).bytes(), true, NoopCompletion.INSTANCE);
             }
         } else if (action instanceof MessageAction.Reply) {
             leg.reply(((MessageAction.Reply) action).text());

@@ -9,10 +9,11 @@ import dev.gatehouse.Message;
  * close the connection. Validation, transformation and interception are all filters:
  *
  * <pre>{@code
- * MessageFilter jsonOnly = (message, connection) -> message.isText() && Json.isValid(message.text())
- *         ? MessageAction.forward(message)
- *         : MessageAction.invalid("messages must be JSON");        // 1007 to the sender, 1001 to the other leg
- * Route.builder("/feed").clientMessages(jsonOnly).backend(feed).build();
+ * MessageFilter objectsOnly = (message, connection) ->
+ *         message instanceof Message.Text text && text.text().startsWith("{") && text.text().endsWith("}")
+ *                 ? MessageAction.forward(message)
+ *                 : MessageAction.invalid("messages must be JSON objects");  // 1007 to the sender, 1001 to the other leg
+ * Route.builder("/feed").clientMessages(objectsOnly).backend(Backend.of("ws://feed.internal:9000")).build();
  * }</pre>
  *
  * <p>A route with a filter for a direction reassembles that direction's fragmented messages before the

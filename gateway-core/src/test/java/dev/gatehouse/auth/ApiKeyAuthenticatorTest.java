@@ -102,13 +102,30 @@ class ApiKeyAuthenticatorTest {
     }
 
     @Test
-    void customHeaderAndQueryParameterAreUsed() {
-        ApiKeyAuthenticator auth = ApiKeyAuthenticator.builder().key("k1", "c1").header("X-Key").queryParameter("key").build();
+    void customCredentialSourcesAreUsed() {
+        ApiKeyAuthenticator auth = ApiKeyAuthenticator.builder().key("k1", "c1")
+                .credentialSources(CredentialSource.header("X-Key"), CredentialSource.queryParameter("key")).build();
 
         allowed(auth.authenticate(request().header("X-Key", "k1").build()));
         Handshake h = allowed(auth.authenticate(request().query("key=k1&api_key=other").build()));
         assertEquals("api_key=other", h.query());
         rejected(auth.authenticate(request().header("X-API-Key", "k1").build()));
+    }
+
+    @Test
+    void aKeySentInTwoSourcesIsRemovedFromBoth() {
+        ApiKeyAuthenticator auth = ApiKeyAuthenticator.of("k1", "c1");
+
+        Handshake h = allowed(auth.authenticate(request().header("X-API-Key", "k1").query("api_key=k1&lang=en").build()));
+
+        assertTrue(h.header("X-API-Key").isEmpty());
+        assertEquals("lang=en", h.query());
+    }
+
+    @Test
+    void anUnsetKeyVariableIsNamedInTheError() {
+        NullPointerException e = assertThrows(NullPointerException.class, () -> ApiKeyAuthenticator.of(null, "c1"));
+        assertTrue(e.getMessage().startsWith("key: null"), e.getMessage());
     }
 
     @Test

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import dev.gatehouse.CloseStatus;
+import dev.gatehouse.Message;
 import dev.gatehouse.ConnectionInfo;
 import dev.gatehouse.internal.BridgeHarness.Connection;
 import dev.gatehouse.internal.FakeChannel.Sent;
@@ -218,7 +219,7 @@ class BridgeRelayTest {
     void aFilterSeesTheWholeTextOfFragmentsSplitInsideACharacter() {
         List<String> seen = new CopyOnWriteArrayList<>();
         BridgeHarness filtered = BridgeHarness.create(r -> r.clientMessages((message, connection) -> {
-            seen.add(message.text());
+            seen.add(((Message.Text) message).text());
             return MessageAction.forward(message);
         }));
         Connection c = filtered.connect();

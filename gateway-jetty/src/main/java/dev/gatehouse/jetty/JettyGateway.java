@@ -52,7 +52,8 @@ import dev.gatehouse.internal.DefaultGateway;
  * mount owns one Jetty {@link WebSocketCoreClient} for all backend legs, started and stopped with the
  * context or handler, which shares the server's thread pool, scheduler and buffer pool. When the server
  * stops, the gateway drains before Jetty closes anything: new upgrades get 503,
- * open connections are closed with 1012 over the gateway's {@link Gateway#drainWindow()}, and the stop
+ * open connections are closed with their route's {@link dev.gatehouse.Settings#drainStatus()} (1012 "service
+ * restart" unless changed) over the gateway's {@link Gateway#drainWindow()}, and the stop
  * waits for them up to that window plus the close timeout.
  */
 public final class JettyGateway extends ContainerLifeCycle {

@@ -30,10 +30,10 @@ class MessagePolicyTest {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     /** Accepts text that looks like a JSON object or array; a stand-in for a real JSON parser. */
     private static final MessageFilter JSON_ONLY = (message, connection) -> {
-        if (!message.isText()) {
+        if (!(message instanceof Message.Text text)) {
             return MessageAction.invalid("messages must be JSON text");
         }
-        String t = message.text().trim();
+        String t = text.text().trim();
         boolean json = (t.startsWith("{") && t.endsWith("}")) || (t.startsWith("[") && t.endsWith("]"));
         return json ? MessageAction.forward(message) : MessageAction.invalid("messages must be JSON");
     };
@@ -92,8 +92,8 @@ class MessagePolicyTest {
     @Test
     void aBackendFilterTransformsMessagesToTheClient() throws Exception {
         RecordingListener events = new RecordingListener();
-        WebSocket ws = connect(Route.builder("/echo").backendMessages((m, c) -> m.isText()
-                ? MessageAction.forward(Message.text(m.text().toUpperCase(Locale.ROOT)))
+        WebSocket ws = connect(Route.builder("/echo").backendMessages((m, c) -> m instanceof Message.Text t
+                ? MessageAction.forward(Message.text(t.text().toUpperCase(Locale.ROOT)))
                 : MessageAction.forward(m)), events);
         ws.sendText("shout", true).get(5, TimeUnit.SECONDS);
         events.assertText("SHOUT");
@@ -106,7 +106,7 @@ class MessagePolicyTest {
     @Test
     void aFilterCanAnswerAMessageItselfWithoutTheBackend() throws Exception {
         RecordingListener events = new RecordingListener();
-        WebSocket ws = connect(Route.builder("/echo").clientMessages((m, c) -> m.isText() && m.text().equals("ping?")
+        WebSocket ws = connect(Route.builder("/echo").clientMessages((m, c) -> m instanceof Message.Text t && t.text().equals("ping?")
                 ? MessageAction.reply("pong!") : MessageAction.forward(m)), events);
         ws.sendText("ping?", true).get(5, TimeUnit.SECONDS);
         events.assertText("pong!");
