@@ -7,7 +7,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -48,6 +48,7 @@ public final class Bridge {
     private enum State { CONNECTING, OPEN, CLOSING, CLOSED }
 
     private final DefaultGateway gateway;
+    private final Ticker ticker;          // the gateway's clocks and timer
     private final Route route;            // the matched route (an admitted request always has one)
     private final Handshake handshake;    // the request after authentication and policies
     private final Settings settings;
@@ -68,7 +69,7 @@ public final class Bridge {
     private String initiator;             // "client", "backend" or "gateway"; guarded by lock
     private CloseStatus clientClose;      // the status the client leg ended with; guarded by lock
     private long closeDeadline;           // nanoTime by which both legs must have answered CLOSE; guarded by lock
-    private ScheduledFuture<?> timer;     // the next tick; guarded by lock
+    private Future<?> timer;              // the next tick, null once CLOSED; guarded by lock
     private long openedNanos;             // nanoTime when OPEN; guarded by lock
     private long connectDeadline;         // nanoTime by which the client leg must have opened; guarded by lock
     private long expiresNanos;            // nanoTime when the credential (plus grace) expires; guarded by lock
@@ -79,6 +80,7 @@ public final class Bridge {
 
     Bridge(DefaultGateway gateway, Admission admission) {
         this.gateway = gateway;
+        this.ticker = gateway.ticker();
         // Only what the connection needs for its life: not the dial's backend URI and headers.
         this.route = admission.route().orElseThrow(() -> new IllegalArgumentException("admission: no route"));
         this.handshake = admission.handshake();
@@ -200,8 +202,8 @@ public final class Bridge {
             } else {
                 state = State.OPEN;
                 open = true;
-                openedNanos = System.nanoTime();
-                connectedAt = Instant.now();
+                openedNanos = ticker.nanoTime();
+                connectedAt = ticker.now();
                 lastActivity = openedNanos;
                 client.lastPingAt = openedNanos;
                 backend.lastPingAt = openedNanos;
@@ -237,7 +239,7 @@ public final class Bridge {
      */
     void arm() {
         synchronized (lock) {
-            long now = System.nanoTime();
+            long now = ticker.nanoTime();
             // The dial's own bound is connectTimeout plus a second; the client's upgrade then takes moments.
             connectDeadline = now + settings.connectTimeout().plus(settings.closeTimeout()).toNanos() * 2;
             scheduleTick(now);
@@ -338,8 +340,8 @@ public final class Bridge {
             return;
         }
         side.closeToSend = status;
-        closeDeadline = System.nanoTime() + closeNanos;
-        scheduleTick(System.nanoTime());
+        closeDeadline = ticker.nanoTime() + closeNanos;
+        scheduleTick(ticker.nanoTime());
         side.sendPendingClose(actions);
     }
 
@@ -359,7 +361,7 @@ public final class Bridge {
         gateway.registry().remove(this);
         if (connectedAt != null) {
             Handshake h = handshake;
-            long millis = Duration.between(connectedAt, Instant.now()).toMillis();
+            long millis = Duration.between(connectedAt, ticker.now()).toMillis();
             InetSocketAddress remote = h.remoteAddress();
             DefaultGateway.ACCESS.info(
                     "id={} route={} principal={} remote={} status=101 durationMs={} messagesIn={} bytesIn={} "
@@ -396,14 +398,14 @@ public final class Bridge {
             timer = null;
         }
         if (next != Long.MAX_VALUE) {
-            timer = gateway.scheduler().schedule(this::tick, Math.max(0, next - now), TimeUnit.NANOSECONDS);
+            timer = ticker.schedule(this::tick, Math.max(0, next - now), TimeUnit.NANOSECONDS);
         }
     }
 
     private void tick() {
         List<Runnable> actions = new ArrayList<>(2);
         synchronized (lock) {
-            long now = System.nanoTime();
+            long now = ticker.nanoTime();
             if (state == State.CONNECTING && now - connectDeadline >= 0) {
                 decide("the client leg never opened", "gateway", CloseStatus.ABNORMAL);
                 client.abortLeg(actions);
@@ -569,7 +571,7 @@ public final class Bridge {
 
         /** Counts the fragment; on a too-big message closes the bridge and returns true. */
         private boolean exceedsLimit(int n, boolean last) {
-            lastActivity = System.nanoTime();
+            lastActivity = ticker.nanoTime();
             bytes += n;
             messageBytes += n;
             if (limit > 0 && messageBytes > limit) {
@@ -622,7 +624,7 @@ public final class Bridge {
 
         @Override
         public void onPing(ByteBuffer payload) {
-            lastActivity = System.nanoTime();
+            lastActivity = ticker.nanoTime();
             channel.sendPong(payload, pongSent); // the next frame is read once the pong is written
         }
 
@@ -636,13 +638,13 @@ public final class Bridge {
                         awaitingPong = false;
                         solicited = true;
                         if (state == State.OPEN) {
-                            scheduleTick(System.nanoTime()); // the next ping is due earlier than the pong deadline
+                            scheduleTick(ticker.nanoTime()); // the next ping is due earlier than the pong deadline
                         }
                     }
                 }
             }
             if (!solicited) {
-                lastActivity = System.nanoTime();
+                lastActivity = ticker.nanoTime();
             }
             channel.demand();
         }
