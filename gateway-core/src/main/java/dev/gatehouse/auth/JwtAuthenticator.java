@@ -4,16 +4,14 @@ import static java.util.Objects.requireNonNull;
 
 import java.net.MalformedURLException;
 import java.net.URI;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
-import java.security.Key;
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.text.ParseException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -22,42 +20,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-import com.nimbusds.jose.JOSEException;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.JWSVerifier;
-import com.nimbusds.jose.KeySourceException;
-import com.nimbusds.jose.crypto.Ed25519Verifier;
-import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
-import com.nimbusds.jose.jwk.Curve;
-import com.nimbusds.jose.jwk.ECKey;
-import com.nimbusds.jose.jwk.JWK;
-import com.nimbusds.jose.jwk.JWKMatcher;
-import com.nimbusds.jose.jwk.JWKSelector;
-import com.nimbusds.jose.jwk.JWKSet;
-import com.nimbusds.jose.jwk.OctetKeyPair;
-import com.nimbusds.jose.jwk.OctetSequenceKey;
-import com.nimbusds.jose.jwk.RSAKey;
-import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
-import com.nimbusds.jose.jwk.source.JWKSource;
-import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
-import com.nimbusds.jose.jwk.source.RateLimitReachedException;
-import com.nimbusds.jose.proc.BadJOSEException;
-import com.nimbusds.jose.proc.JWSVerificationKeySelector;
-import com.nimbusds.jose.proc.SecurityContext;
-import com.nimbusds.jose.util.DefaultResourceRetriever;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.proc.BadJWTException;
-import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
-import com.nimbusds.jwt.proc.DefaultJWTProcessor;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import dev.gatehouse.Authenticator;
 import dev.gatehouse.Handshake;
-import dev.gatehouse.Principal;
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Verdict;
+import dev.gatehouse.internal.JwtVerifier;
 
 /**
  * Authenticates clients by JSON Web Token, verified with nimbus-jose-jwt: signature against local keys or
@@ -89,22 +56,18 @@ import dev.gatehouse.Verdict;
  */
 public final class JwtAuthenticator implements Authenticator {
 
-    private static final Logger LOG = LoggerFactory.getLogger(JwtAuthenticator.class);
-    private static final Set<JWSAlgorithm> HMAC = Set.of(JWSAlgorithm.HS256, JWSAlgorithm.HS384, JWSAlgorithm.HS512);
     private static final List<String> SUPPORTED = List.of("HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
             "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EDDSA");
     /** The class nimbus-jose-jwt verifies Ed25519 signatures with, from its optional dependency Tink. */
     private static final String ED25519_PROVIDER = "com.google.crypto.tink.subtle.Ed25519Verify";
 
-    private final DefaultJWTProcessor<SecurityContext> processor;
+    private final JwtVerifier verifier;
     private final List<CredentialSource> sources;
-    private final Set<String> requiredScopes;
     private final String description;
 
-    private JwtAuthenticator(Builder b, DefaultJWTProcessor<SecurityContext> processor) {
-        this.processor = processor;
+    private JwtAuthenticator(Builder b, JwtVerifier verifier) {
+        this.verifier = verifier;
         this.sources = List.copyOf(b.sources);
-        this.requiredScopes = Set.copyOf(b.requiredScopes);
         this.description = "JwtAuthenticator[algorithms=" + b.algorithms + (b.issuer == null ? "" : ", issuer=" + b.issuer)
                 + (b.audiences.isEmpty() ? "" : ", audience=" + b.audiences) + "]";
     }
@@ -137,32 +100,7 @@ public final class JwtAuthenticator implements Authenticator {
             return Verdict.reject(Rejection.CREDENTIAL_MISSING, "a bearer token is required")
                     .withHeader("WWW-Authenticate", "Bearer");
         }
-        JWTClaimsSet claims;
-        try {
-            claims = processor.process(credential.value(), null);
-        } catch (BadJWTException e) {
-            return unauthorized(describe(e), e);
-        } catch (RateLimitReachedException e) {
-            return unauthorized("the token is not valid", e); // an unknown kid while refreshes are rate-limited
-        } catch (KeySourceException e) {
-            // The gateway's trouble, not the client's: the token may be valid (and must not count as a failure).
-            LOG.warn("JWT keys could not be loaded for request {}: {}", handshake.requestId(), e.getMessage());
-            return Verdict.reject(Rejection.UNAVAILABLE, "the token's signing keys cannot be loaded now")
-                    .withHeader("Retry-After", "5");
-        } catch (ParseException | BadJOSEException | JOSEException | RuntimeException e) {
-            return unauthorized("the token is not valid", e);
-        }
-        Set<String> scopes = scopes(claims);
-        if (!scopes.containsAll(requiredScopes)) {
-            return Verdict.reject(Rejection.FORBIDDEN, "the token lacks a required scope")
-                    .withHeader("WWW-Authenticate", "Bearer error=\"insufficient_scope\", scope=\""
-                            + String.join(" ", requiredScopes) + "\"");
-        }
-        Principal.Builder principal = Principal.builder(subject(claims)).claims(claims.toJSONObject()).scopes(scopes);
-        if (claims.getExpirationTime() != null) {
-            principal.expiresAt(claims.getExpirationTime().toInstant());
-        }
-        return Verdict.allow(credential.stripped().withPrincipal(principal.build()));
+        return verifier.verify(credential, handshake.requestId());
     }
 
     @Override
@@ -170,131 +108,9 @@ public final class JwtAuthenticator implements Authenticator {
         return description;
     }
 
-    private static Verdict unauthorized(String message, Exception cause) {
-        if (cause != null) {
-            LOG.debug("JWT rejected: {}", message, cause);
-        }
-        return Verdict.reject(Rejection.UNAUTHORIZED, message)
-                .withHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-    }
-
-    private static String describe(BadJWTException e) {
-        String m = e.getMessage() == null ? "" : e.getMessage().toLowerCase(Locale.ROOT);
-        if (m.contains("expired")) {
-            return "the token has expired";
-        }
-        if (m.contains("before use time") || m.contains("nbf")) {
-            return "the token is not valid yet";
-        }
-        if (m.contains(" aud ")) {
-            return "the token is not for this audience";
-        }
-        if (m.contains(" iss ") || m.contains("[iss")) {
-            return "the token's issuer is not accepted";
-        }
-        if (m.contains("missing") || m.contains("value rejected")) {
-            return "the token lacks a required claim or value";
-        }
-        return "the token is not valid";
-    }
-
-    private static String subject(JWTClaimsSet claims) {
-        for (String name : List.of("sub", "client_id", "azp")) {
-            Object v = claims.getClaim(name);
-            if (v instanceof String && !((String) v).isEmpty()) {
-                return (String) v;
-            }
-        }
-        return "-";
-    }
-
-    private static Set<String> scopes(JWTClaimsSet claims) {
-        Set<String> scopes = new LinkedHashSet<>();
-        for (String name : List.of("scope", "scp")) {
-            Object v = claims.getClaim(name);
-            if (v instanceof String) {
-                for (String s : ((String) v).trim().split("\\s+")) {
-                    if (!s.isEmpty()) {
-                        scopes.add(s);
-                    }
-                }
-            } else if (v instanceof Collection) {
-                for (Object s : (Collection<?>) v) {
-                    if (s instanceof String) {
-                        scopes.add((String) s);
-                    }
-                }
-            }
-        }
-        return scopes;
-    }
-
-    /**
-     * An Ed25519 public key (a JWK of type OKP) in the shape of a {@link java.security.Key}, which is what
-     * nimbus's processor hands from key selector to verifier factory; nimbus has no JCA form for it.
-     */
-    private static final class OkpKey implements PublicKey {
-        private static final long serialVersionUID = 1L;
-        private final transient OctetKeyPair jwk;
-
-        OkpKey(OctetKeyPair jwk) {
-            this.jwk = jwk;
-        }
-
-        @Override
-        public String getAlgorithm() {
-            return "Ed25519";
-        }
-
-        @Override
-        public String getFormat() {
-            return "JWK";
-        }
-
-        @Override
-        public byte[] getEncoded() {
-            return jwk.getDecodedX();
-        }
-    }
-
-    /** Selects keys as nimbus does, and Ed25519 keys (which nimbus's selector cannot convert) for EdDSA. */
-    private static final class KeySelector extends JWSVerificationKeySelector<SecurityContext> {
-        KeySelector(Set<JWSAlgorithm> algorithms, JWKSource<SecurityContext> source) {
-            super(algorithms, source);
-        }
-
-        @Override
-        public List<Key> selectJWSKeys(JWSHeader header, SecurityContext context) throws KeySourceException {
-            if (!JWSAlgorithm.EdDSA.equals(header.getAlgorithm())) {
-                return super.selectJWSKeys(header, context);
-            }
-            if (!isAllowed(header.getAlgorithm())) {
-                return List.of();
-            }
-            List<Key> keys = new ArrayList<>();
-            for (JWK jwk : getJWKSource().get(new JWKSelector(createJWKMatcher(header)), context)) {
-                if (jwk instanceof OctetKeyPair && Curve.Ed25519.equals(((OctetKeyPair) jwk).getCurve())) {
-                    keys.add(new OkpKey(((OctetKeyPair) jwk).toPublicJWK()));
-                }
-            }
-            return keys;
-        }
-    }
-
-    /** nimbus's verifiers, plus its {@link Ed25519Verifier} for the keys of {@link KeySelector}. */
-    private static final class VerifierFactory extends DefaultJWSVerifierFactory {
-        @Override
-        public JWSVerifier createJWSVerifier(JWSHeader header, Key key) throws JOSEException {
-            if (key instanceof OkpKey) {
-                return new Ed25519Verifier(((OkpKey) key).jwk);
-            }
-            return super.createJWSVerifier(header, key);
-        }
-    }
-
     /** Builds a {@link JwtAuthenticator}; every problem is reported by {@link #build()}. */
     public static final class Builder {
-        private final List<JWK> keys = new ArrayList<>();
+        private final JwtVerifier.Keys keys = new JwtVerifier.Keys();
         private URI jwksUri;
         private Duration jwksCacheTtl = Duration.ofMinutes(5);
         private Duration jwksRefreshInterval = Duration.ofSeconds(30);
@@ -327,7 +143,7 @@ public final class JwtAuthenticator implements Authenticator {
             if (secret.length == 0) {
                 throw new IllegalArgumentException("secret: empty (expected: at least 32 bytes)");
             }
-            keys.add(new OctetSequenceKey.Builder(secret.clone()).build());
+            keys.secret(secret);
             return this;
         }
 
@@ -335,10 +151,9 @@ public final class JwtAuthenticator implements Authenticator {
         public Builder publicKey(PublicKey key) {
             requireNonNull(key, "key");
             if (key instanceof RSAPublicKey) {
-                keys.add(new RSAKey.Builder((RSAPublicKey) key).build());
+                keys.publicKey((RSAPublicKey) key);
             } else if (key instanceof ECPublicKey) {
-                ECPublicKey ec = (ECPublicKey) key;
-                keys.add(new ECKey.Builder(Curve.forECParameterSpec(ec.getParams()), ec).build());
+                keys.publicKey((ECPublicKey) key);
             } else {
                 throw new IllegalArgumentException("key: " + key.getAlgorithm()
                         + " (expected: an RSA or EC public key; give Ed25519 keys as a JWK set)");
@@ -354,7 +169,7 @@ public final class JwtAuthenticator implements Authenticator {
         public Builder jwkSet(String json) {
             requireNonNull(json, "json");
             try {
-                keys.addAll(JWKSet.parse(json).getKeys());
+                keys.jwkSet(json);
             } catch (ParseException e) {
                 throw new IllegalArgumentException("jwkSet: not a JWK set (" + e.getMessage() + ")", e);
             }
@@ -488,83 +303,45 @@ public final class JwtAuthenticator implements Authenticator {
             if (algorithms.isEmpty()) {
                 throw new IllegalStateException("algorithms: none (expected: an explicit allow-list, e.g. RS256)");
             }
-            Set<JWSAlgorithm> algs = new LinkedHashSet<>();
-            for (String a : algorithms) {
-                algs.add(a.equals("EDDSA") ? JWSAlgorithm.EdDSA : JWSAlgorithm.parse(a));
-            }
-            if (algs.contains(JWSAlgorithm.EdDSA) && !present(ED25519_PROVIDER)) {
+            if (algorithms.contains("EDDSA") && !present(ED25519_PROVIDER)) {
                 throw new IllegalStateException("algorithms: EdDSA needs com.google.crypto.tink:tink on the classpath"
                         + " (nimbus-jose-jwt verifies Ed25519 with it)");
             }
-            List<JWK> usable = new ArrayList<>();
-            for (JWK key : keys) {
-                usable.add(key instanceof OctetSequenceKey ? checkSecret((OctetSequenceKey) key, algs) : key);
+            JwtVerifier.Rules rules = new JwtVerifier.Rules(algorithms, issuer, audiences, clockSkew, requiredClaims,
+                    exactClaims, requiredScopes);
+            if (jwksUri != null) {
+                return new JwtAuthenticator(this, JwtVerifier.remote(jwksUrl(), jwksCacheTtl, jwksRefreshInterval,
+                        jwksTimeout, rules));
             }
-            JWKSource<SecurityContext> source = jwksUri != null ? remoteSource() : localSource(new JWKSet(usable));
-            DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
-            processor.setJWSKeySelector(new KeySelector(algs, source));
-            processor.setJWSVerifierFactory(new VerifierFactory());
-            JWTClaimsSet.Builder exact = new JWTClaimsSet.Builder();
-            exactClaims.forEach(exact::claim);
-            if (issuer != null) {
-                exact.issuer(issuer);
-            }
-            DefaultJWTClaimsVerifier<SecurityContext> verifier = new DefaultJWTClaimsVerifier<>(
-                    audiences.isEmpty() ? null : audiences, exact.build(), requiredClaims, null);
-            verifier.setMaxClockSkew((int) Math.min(Integer.MAX_VALUE, clockSkew.getSeconds()));
-            processor.setJWTClaimsSetVerifier(verifier);
-            return new JwtAuthenticator(this, processor);
-        }
-
-        private JWK checkSecret(OctetSequenceKey key, Set<JWSAlgorithm> algs) {
-            int needed = 0;
-            for (JWSAlgorithm a : algs) {
-                if (HMAC.contains(a)) {
-                    needed = Math.max(needed, Integer.parseInt(a.getName().substring(2)) / 8);
-                }
-            }
-            if (needed == 0) {
-                throw new IllegalStateException("algorithms: " + algorithms + " has no HS* algorithm for the secret");
-            }
-            byte[] secret = key.toByteArray();
-            if (secret.length >= needed) {
-                return key;
-            }
-            if (!allowShortSecrets) {
-                throw new IllegalStateException("secret: " + secret.length + " bytes (expected: at least " + needed
-                        + " bytes for " + algorithms + ", or allowShortSecrets(true))");
-            }
-            // HMAC zero-pads keys shorter than its block size (64 bytes for SHA-256, 128 for SHA-384/512),
-            // so the padded key produces exactly the same signatures as the short one.
-            return new OctetSequenceKey.Builder(Arrays.copyOf(secret, needed)).build();
+            return new JwtAuthenticator(this, JwtVerifier.local(keys, secretLength(), rules));
         }
 
         /**
-         * The local keys. A key given without a {@code kid} (a secret or a public key) verifies tokens
-         * whatever {@code kid} they name; keys of a JWK set are matched by {@code kid}.
+         * The least length of the secrets: the largest hash of the HS* algorithms. A shorter secret fails the
+         * build unless {@link #allowShortSecrets(boolean)}, and is then zero-padded to it.
          */
-        private static JWKSource<SecurityContext> localSource(JWKSet keys) {
-            ImmutableJWKSet<SecurityContext> exact = new ImmutableJWKSet<>(keys);
-            JWKSet kidless = new JWKSet(keys.getKeys().stream().filter(k -> k.getKeyID() == null).toList());
-            return (selector, context) -> {
-                List<JWK> hits = exact.get(selector, context);
-                if (!hits.isEmpty() || kidless.isEmpty()) {
-                    return hits;
+        private int secretLength() {
+            int needed = 0;
+            for (String a : algorithms) {
+                if (a.startsWith("HS")) {
+                    needed = Math.max(needed, Integer.parseInt(a.substring(2)) / 8);
                 }
-                JWKMatcher anyKid = new JWKMatcher.Builder(selector.getMatcher()).keyIDs((Set<String>) null).build();
-                return new JWKSelector(anyKid).select(kidless);
-            };
+            }
+            for (int length : keys.secretLengths()) {
+                if (needed == 0) {
+                    throw new IllegalStateException("algorithms: " + algorithms + " has no HS* algorithm for the secret");
+                }
+                if (length < needed && !allowShortSecrets) {
+                    throw new IllegalStateException("secret: " + length + " bytes (expected: at least " + needed
+                            + " bytes for " + algorithms + ", or allowShortSecrets(true))");
+                }
+            }
+            return needed;
         }
 
-        private JWKSource<SecurityContext> remoteSource() {
+        private URL jwksUrl() {
             try {
-                int timeout = (int) Math.min(Integer.MAX_VALUE, jwksTimeout.toMillis());
-                return JWKSourceBuilder
-                        .<SecurityContext>create(jwksUri.toURL(), new DefaultResourceRetriever(timeout, timeout, 256 * 1024))
-                        .cache(jwksCacheTtl.toMillis(), jwksTimeout.toMillis())
-                        .rateLimited(jwksRefreshInterval.toMillis())
-                        .refreshAheadCache(false)
-                        .build();
+                return jwksUri.toURL();
             } catch (MalformedURLException e) {
                 throw new IllegalStateException("jwksUri: " + jwksUri + " (" + e.getMessage() + ")", e);
             }

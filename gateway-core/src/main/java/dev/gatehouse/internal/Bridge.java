@@ -1,16 +1,13 @@
 package dev.gatehouse.internal;
 
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import dev.gatehouse.CloseStatus;
 import dev.gatehouse.ConnectionInfo;
 import dev.gatehouse.Handshake;
+import dev.gatehouse.Principal;
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
 import dev.gatehouse.spi.Channel;
@@ -37,6 +35,9 @@ import dev.gatehouse.spi.Completion;
  * <p>Flow control: a frame read from one leg is sent on the other, and that leg is asked for its next
  * frame only when the send completes. At most one data frame per direction is in flight, so a slow reader
  * slows its writer through TCP instead of filling the heap. The per-frame path takes no lock.
+ *
+ * <p>Time comes from the gateway's {@link Ticker}; the bridge keeps one tick scheduled for the next of its
+ * {@link Deadlines}, and counts its traffic in {@link ConnectionStats}.
  */
 public final class Bridge {
 
@@ -46,21 +47,19 @@ public final class Bridge {
     private static final CloseStatus CLIENT_GONE = CloseStatus.of(1001, "client gone");
     private static final CloseStatus EXPIRED = CloseStatus.of(1008, "credential expired");
 
-    private enum State { CONNECTING, OPEN, CLOSING, CLOSED }
+    /** The bridge's life, in order; it only moves forward. */
+    enum State { CONNECTING, OPEN, CLOSING, CLOSED }
 
     private final DefaultGateway gateway;
+    private final Ticker ticker;          // the gateway's clocks and timer
     private final Route route;            // the matched route (an admitted request always has one)
     private final Handshake handshake;    // the request after authentication and policies
     private final Settings settings;
     private final String id;
     private final Side client = new Side("client");
     private final Side backend = new Side("backend");
-    private final long idleNanos;
-    private final long pingNanos;
-    private final long pongNanos;
-    private final long closeNanos;
-    private final AtomicLong pending = new AtomicLong(); // data bytes received and not yet forwarded
-    private final AtomicLong peakPending = new AtomicLong(); // max of pending over the bridge's life
+    private final Deadlines deadlines;
+    private final ConnectionStats stats;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
     private final Object lock = new Object();
@@ -68,29 +67,25 @@ public final class Bridge {
     private String cause;                 // why the connection ends; set once, by the first close decision; guarded by lock
     private String initiator;             // "client", "backend" or "gateway"; guarded by lock
     private CloseStatus clientClose;      // the status the client leg ended with; guarded by lock
-    private long closeDeadline;           // nanoTime by which both legs must have answered CLOSE; guarded by lock
-    private ScheduledFuture<?> timer;     // the next tick; guarded by lock
-    private long openedNanos;             // nanoTime when OPEN; guarded by lock
-    private long connectDeadline;         // nanoTime by which the client leg must have opened; guarded by lock
-    private long expiresNanos;            // nanoTime when the credential (plus grace) expires; guarded by lock
-    private boolean expires;              // whether the credential expires at all; guarded by lock
-    private Instant connectedAt;          // when OPEN; written once under lock before state becomes OPEN
+    private Future<?> timer;              // the next tick, null once CLOSED; guarded by lock
     private volatile String subprotocol;  // the negotiated subprotocol, null for none
-    private volatile long lastActivity;   // nanoTime of the last data frame, ping or unsolicited pong
 
     Bridge(DefaultGateway gateway, Admission.Admitted admission) {
         this.gateway = gateway;
+        this.ticker = gateway.ticker();
         // Only what the connection needs for its life: not the dial's backend URI and headers.
         this.route = admission.route();
         this.handshake = admission.handshake();
         this.settings = admission.settings();
         this.id = handshake.requestId();
-        this.idleNanos = settings.idleTimeout().toNanos();
-        this.pingNanos = settings.pingInterval().toNanos();
-        this.pongNanos = settings.pongTimeout().toNanos();
-        this.closeNanos = settings.closeTimeout().toNanos();
+        this.deadlines = new Deadlines(settings);
+        this.stats = new ConnectionStats(id, route.path(), handshake);
         client.peer = backend;
         backend.peer = client;
+        client.keepalive = deadlines.client;
+        backend.keepalive = deadlines.backend;
+        client.counts = stats.client;
+        backend.counts = stats.backend;
         client.limit = settings.maxClientMessageSize();
         backend.limit = settings.maxBackendMessageSize();
         if (route.clientMessages().isPresent() || route.messageLimits().isPresent()) {
@@ -201,17 +196,11 @@ public final class Bridge {
             } else {
                 state = State.OPEN;
                 open = true;
-                openedNanos = System.nanoTime();
-                connectedAt = Instant.now();
-                lastActivity = openedNanos;
-                client.lastPingAt = openedNanos;
-                backend.lastPingAt = openedNanos;
-                handshake.principal().flatMap(p -> p.expiresAt()).ifPresent(at -> {
-                    Duration left = Duration.between(connectedAt, at).plus(settings.credentialGrace());
-                    expires = true;
-                    expiresNanos = openedNanos + Math.max(0, left.toNanos());
-                });
-                scheduleTick(openedNanos);
+                long now = ticker.nanoTime();
+                Instant at = ticker.now();
+                stats.opened(now, at);
+                deadlines.opened(now, at, handshake.principal().flatMap(Principal::expiresAt));
+                scheduleTick(now);
             }
         }
         run(actions);
@@ -238,9 +227,8 @@ public final class Bridge {
      */
     void arm() {
         synchronized (lock) {
-            long now = System.nanoTime();
-            // The dial's own bound is connectTimeout plus a second; the client's upgrade then takes moments.
-            connectDeadline = now + settings.connectTimeout().plus(settings.closeTimeout()).toNanos() * 2;
+            long now = ticker.nanoTime();
+            deadlines.arm(now);
             scheduleTick(now);
         }
     }
@@ -282,14 +270,15 @@ public final class Bridge {
             if (state != State.OPEN) {
                 return null;
             }
-            since = connectedAt;
-            opened = openedNanos;
+            since = stats.connectedAt();
+            opened = stats.openedNanos();
         }
         Handshake h = handshake;
-        Instant lastActive = since.plusNanos(Math.max(0, lastActivity - opened));
+        Instant lastActive = since.plusNanos(Math.max(0, deadlines.lastActivity() - opened));
         return new ConnectionInfo(id, route.path(), h.remoteAddress(),
-                h.principal(), Optional.ofNullable(subprotocol), since, lastActive, client.messages, client.bytes,
-                backend.messages, backend.bytes, pending.get(), peakPending.get());
+                h.principal(), Optional.ofNullable(subprotocol), since, lastActive, stats.client.messages(),
+                stats.client.bytes(), stats.backend.messages(), stats.backend.bytes(), stats.pending(),
+                stats.peakPending());
     }
 
     /** The access log's words for a protocol violation that the adapter closed with {@code sent}. */
@@ -339,8 +328,9 @@ public final class Bridge {
             return;
         }
         side.closeToSend = status;
-        closeDeadline = System.nanoTime() + closeNanos;
-        scheduleTick(System.nanoTime());
+        long now = ticker.nanoTime();
+        deadlines.closing(now);
+        scheduleTick(now);
         side.sendPendingClose(actions);
     }
 
@@ -358,77 +348,51 @@ public final class Bridge {
 
     private void finished() {
         gateway.registry().remove(this);
-        if (connectedAt != null) {
-            Handshake h = handshake;
-            long millis = Duration.between(connectedAt, Instant.now()).toMillis();
-            InetSocketAddress remote = h.remoteAddress();
-            DefaultGateway.ACCESS.info(
-                    "id={} route={} principal={} remote={} status=101 durationMs={} messagesIn={} bytesIn={} "
-                            + "messagesOut={} bytesOut={} close={} cause=\"{}\" initiator={}",
-                    id, route.path(), h.principal().map(Object::toString).orElse("-"),
-                    remote, millis, client.messages, client.bytes, backend.messages, backend.bytes,
-                    clientClose == null ? "-" : clientClose.code(), cause, initiator);
-        }
+        stats.logAccess(ticker.now(), clientClose, cause, initiator);
         closed.complete(null);
     }
 
     // ---- timers ----
 
+    /** Replaces the scheduled tick with one at the next deadline of the current state, if any. */
     private void scheduleTick(long now) {
-        long next = Long.MAX_VALUE;
-        if (state == State.CONNECTING) {
-            next = connectDeadline;
-        } else if (state == State.CLOSING) {
-            next = closeDeadline;
-        } else if (state == State.OPEN) {
-            if (idleNanos > 0) {
-                next = lastActivity + idleNanos;
-            }
-            if (pingNanos > 0) {
-                next = Math.min(next, client.keepaliveDeadline());
-                next = Math.min(next, backend.keepaliveDeadline());
-            }
-            if (expires) {
-                next = Math.min(next, expiresNanos);
-            }
-        }
+        long next = deadlines.next(state);
         if (timer != null) {
             timer.cancel(false);
             timer = null;
         }
         if (next != Long.MAX_VALUE) {
-            timer = gateway.scheduler().schedule(this::tick, Math.max(0, next - now), TimeUnit.NANOSECONDS);
+            timer = ticker.schedule(this::tick, Math.max(0, next - now), TimeUnit.NANOSECONDS);
         }
     }
 
     private void tick() {
         List<Runnable> actions = new ArrayList<>(2);
         synchronized (lock) {
-            long now = System.nanoTime();
-            if (state == State.CONNECTING && now - connectDeadline >= 0) {
-                decide("the client leg never opened", "gateway", CloseStatus.ABNORMAL);
-                client.abortLeg(actions);
-                backend.abortLeg(actions);
-                finishIfDone(actions);
-            } else if (state == State.CLOSING && now - closeDeadline >= 0) {
-                client.giveUp(actions);
-                backend.giveUp(actions);
-                finishIfDone(actions);
-            } else if (state == State.OPEN) {
-                if (pingNanos > 0) {
-                    client.excuseIfBlocked(now);
-                    backend.excuseIfBlocked(now);
+            long now = ticker.nanoTime();
+            switch (deadlines.due(state, now, client.forwarding, backend.forwarding)) {
+                case CONNECT_TIMEOUT -> {
+                    decide("the client leg never opened", "gateway", CloseStatus.ABNORMAL);
+                    client.abortLeg(actions);
+                    backend.abortLeg(actions);
+                    finishIfDone(actions);
                 }
-                if (expires && now - expiresNanos >= 0) {
-                    closeBoth(EXPIRED, CloseStatus.GOING_AWAY, "credential expired", actions);
-                } else if (idleNanos > 0 && now - lastActivity >= idleNanos) {
-                    closeBoth(IDLE, IDLE, "idle timeout", actions);
-                } else if (pingNanos > 0 && (client.pongOverdue(now) || backend.pongOverdue(now))) {
-                    closeBoth(KEEPALIVE, KEEPALIVE, "keepalive timeout: " + (client.pongOverdue(now) ? "client" : "backend")
-                            + " did not answer a ping", actions);
-                } else if (pingNanos > 0) {
+                case CLOSE_TIMEOUT -> {
+                    client.giveUp(actions);
+                    backend.giveUp(actions);
+                    finishIfDone(actions);
+                }
+                case CREDENTIAL_EXPIRED -> closeBoth(EXPIRED, CloseStatus.GOING_AWAY, "credential expired", actions);
+                case IDLE_TIMEOUT -> closeBoth(IDLE, IDLE, "idle timeout", actions);
+                case CLIENT_SILENT -> closeBoth(KEEPALIVE, KEEPALIVE, "keepalive timeout: client did not answer a ping",
+                        actions);
+                case BACKEND_SILENT -> closeBoth(KEEPALIVE, KEEPALIVE, "keepalive timeout: backend did not answer a ping",
+                        actions);
+                case PINGS -> {
                     client.pingIfDue(now, actions);
                     backend.pingIfDue(now, actions);
+                }
+                case NOTHING -> {
                 }
             }
             if (state != State.CLOSED) {
@@ -460,23 +424,20 @@ public final class Bridge {
     private final class Side implements ChannelHandler, Completion, Inspector.Leg {
         private final String name;
         private Side peer;                  // set once in the constructor of Bridge
+        private Deadlines.Keepalive keepalive; // this leg's pings; set once in the constructor of Bridge
+        private ConnectionStats.Counts counts; // what this leg received; set once in the constructor of Bridge
         private long limit;                 // the largest message this leg may send, 0 for none; set in the constructor
         private Inspector inspector;        // in-session policies of this leg's messages, or null; set in the constructor
         private Outbox outbox;              // serializes sends on this leg when policies may reply, or null; set in the constructor
         private volatile boolean forwarding; // a frame received on this leg awaits the other leg's send
         private volatile Channel channel;   // null until the leg is connected
-        private volatile long messages;     // complete messages received on this leg; single writer
-        private volatile long bytes;        // payload bytes received on this leg; single writer
         private long messageBytes;          // bytes of the message being received; single writer
-        private Completion release;         // the inbound frame being forwarded, or null
-        private int releaseBytes;           // its size
+        private Completion release;         // the inbound frame being forwarded, or null; set before its send, cleared by its completion
+        private int releaseBytes;           // its size; set with release
         private volatile CloseStatus closeToSend; // the CLOSE decided for this leg, null while it may receive data; written under lock
         private boolean closeSent;          // whether closeToSend went to the channel; guarded by lock
         private CloseStatus awaiting;       // the peer's CLOSE that awaits our reply, or null; guarded by lock
         private volatile boolean finished;  // this leg is closed (handshake done, lost or aborted); written under lock
-        private long lastPingAt;            // nanoTime of the last keepalive ping; guarded by lock
-        private long pingPayload;           // payload of the outstanding keepalive ping; guarded by lock
-        private boolean awaitingPong;       // whether that ping is unanswered; guarded by lock
 
         /** Reads the leg's next frame once the pong answering its ping is written (or failed). */
         private final Completion pongSent = new Completion() {
@@ -533,10 +494,7 @@ public final class Bridge {
             release = done;
             releaseBytes = n;
             forwarding = true;
-            long now = pending.addAndGet(n);
-            if (now > peakPending.get()) {
-                peakPending.accumulateAndGet(now, Math::max);
-            }
+            stats.holding(n);
             if (peer.outbox != null) {
                 peer.outbox.send(text, fragment, last, this);
             } else if (text) {
@@ -570,8 +528,8 @@ public final class Bridge {
 
         /** Counts the fragment; on a too-big message closes the bridge and returns true. */
         private boolean exceedsLimit(int n, boolean last) {
-            lastActivity = System.nanoTime();
-            bytes += n;
+            deadlines.active(ticker.nanoTime());
+            counts.received(n);
             messageBytes += n;
             if (limit > 0 && messageBytes > limit) {
                 boolean fromClient = this == client;
@@ -581,7 +539,7 @@ public final class Bridge {
                 return true;
             }
             if (last) {
-                messages++;
+                counts.messageEnded();
                 messageBytes = 0;
             }
             return false;
@@ -616,14 +574,14 @@ public final class Bridge {
             Completion r = release;
             if (r != null) {
                 release = null;
-                pending.addAndGet(-releaseBytes);
+                stats.released(releaseBytes);
                 r.succeeded();
             }
         }
 
         @Override
         public void onPing(ByteBuffer payload) {
-            lastActivity = System.nanoTime();
+            deadlines.active(ticker.nanoTime());
             channel.sendPong(payload, pongSent); // the next frame is read once the pong is written
         }
 
@@ -633,17 +591,16 @@ public final class Bridge {
             if (payload.remaining() == Long.BYTES) {
                 long value = payload.getLong(payload.position());
                 synchronized (lock) {
-                    if (awaitingPong && value == pingPayload) {
-                        awaitingPong = false;
+                    if (keepalive.answeredBy(value)) {
                         solicited = true;
                         if (state == State.OPEN) {
-                            scheduleTick(System.nanoTime()); // the next ping is due earlier than the pong deadline
+                            scheduleTick(ticker.nanoTime()); // the next ping is due earlier than the pong deadline
                         }
                     }
                 }
             }
             if (!solicited) {
-                lastActivity = System.nanoTime();
+                deadlines.active(ticker.nanoTime());
             }
             channel.demand();
         }
@@ -730,7 +687,7 @@ public final class Bridge {
             if (ch != null && status != null && !closeSent && !finished) {
                 closeSent = true;
                 actions.add(() -> ch.close(status));
-                if (openedNanos == 0) {
+                if (!stats.isOpened()) {
                     actions.add(ch::demand); // the relay never read this leg: let the transport read the reply
                 }
             }
@@ -779,31 +736,10 @@ public final class Bridge {
             }
         }
 
-        private long keepaliveDeadline() {
-            return awaitingPong ? lastPingAt + pongNanos : lastPingAt + pingNanos;
-        }
-
-        private boolean pongOverdue(long now) {
-            return awaitingPong && now - lastPingAt >= pongNanos;
-        }
-
-        /**
-         * A leg whose last frame still waits for the other leg's send is not read, so its pong cannot
-         * arrive: its pong deadline restarts. Keepalive then blames the slow reader, not its sender.
-         */
-        private void excuseIfBlocked(long now) {
-            if (awaitingPong && forwarding) {
-                lastPingAt = now;
-            }
-        }
-
         private void pingIfDue(long now, List<Runnable> actions) {
-            if (!awaitingPong && now - lastPingAt >= pingNanos) {
-                awaitingPong = true;
-                lastPingAt = now;
-                pingPayload = now;
+            if (keepalive.pingDue(now)) {
                 Channel ch = channel;
-                ByteBuffer payload = ByteBuffer.allocate(Long.BYTES).putLong(0, now);
+                ByteBuffer payload = ByteBuffer.allocate(Long.BYTES).putLong(0, keepalive.payload());
                 actions.add(() -> ch.sendPing(payload));
             }
         }

@@ -6,8 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
@@ -48,10 +47,10 @@ public final class DefaultGateway implements Gateway {
     private static final int MAX_PRINCIPAL_BUCKETS = 10_000;
     private final java.util.concurrent.ConcurrentHashMap<String, TokenBucket[]> principalBuckets =
             new java.util.concurrent.ConcurrentHashMap<>(); // route + principal -> [messages, bytes]
-    private final ScheduledThreadPoolExecutor scheduler;
+    private final Ticker ticker;
     private final java.util.concurrent.atomic.LongAdder abandonedDials = new java.util.concurrent.atomic.LongAdder();
     private CompletableFuture<Void> drained; // null until drain() is called; guarded by this
-    private volatile boolean draining;
+    private volatile boolean draining; // set once, by the first drain(), and never cleared
 
     /**
      * The gateway-wide options of {@link Gateway.Builder}, validated by it.
@@ -93,6 +92,10 @@ public final class DefaultGateway implements Gateway {
 
     /** Validates the routes and builds the table; see {@link Gateway.Builder#build()}. */
     public DefaultGateway(List<Route> routes, Settings settings, Options options) {
+        this(routes, settings, options, new SystemTicker());
+    }
+
+    private DefaultGateway(List<Route> routes, Settings settings, Options options, Ticker ticker) {
         this.routes = List.copyOf(routes);
         this.settings = requireNonNull(settings, "settings");
         this.options = requireNonNull(options, "options");
@@ -102,14 +105,16 @@ public final class DefaultGateway implements Gateway {
         this.connectionLimits = new ConnectionLimits(this.routes, options.maxConnections());
         this.rejections = new Rejections(options.responses());
         this.pipeline = new HandshakePipeline(table, settings, options, connectionLimits, rejections, () -> draining);
-        this.scheduler = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "gatehouse-timer");
-            t.setDaemon(true);
-            return t;
-        });
-        scheduler.setRemoveOnCancelPolicy(true);
-        scheduler.setKeepAliveTime(30, TimeUnit.SECONDS);
-        scheduler.allowCoreThreadTimeOut(true);
+        this.ticker = requireNonNull(ticker, "ticker");
+    }
+
+    /**
+     * A gateway with the routes, settings and options of one built by {@link Gateway#builder()}, whose
+     * connections read the time from, and schedule their timers on, this ticker instead of the system's.
+     */
+    static DefaultGateway of(Gateway gateway, Ticker ticker) {
+        DefaultGateway built = of(gateway);
+        return new DefaultGateway(built.routes, built.settings, built.options, ticker);
     }
 
     /**
@@ -172,13 +177,14 @@ public final class DefaultGateway implements Gateway {
         return registry;
     }
 
-    ScheduledThreadPoolExecutor scheduler() {
-        return scheduler;
+    /** The gateway's clocks and timer. */
+    Ticker ticker() {
+        return ticker;
     }
 
     /** Runs a task after a delay on the gateway's timer thread; a cancelled task is forgotten at once. */
-    public ScheduledFuture<?> schedule(Runnable task, Duration delay) {
-        return scheduler.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+    public Future<?> schedule(Runnable task, Duration delay) {
+        return ticker.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** Drops every connection left, without close handshakes: the last step of stopping. */
@@ -247,7 +253,7 @@ public final class DefaultGateway implements Gateway {
             if (i == 0 || step == 0) {
                 bridge.drain();
             } else {
-                scheduler.schedule(bridge::drain, step * i, TimeUnit.NANOSECONDS);
+                ticker.schedule(bridge::drain, step * i, TimeUnit.NANOSECONDS);
             }
         }
         LOG.info("Draining {} connection(s) over {}", bridges.size(), window);

@@ -1,11 +1,12 @@
 package dev.gatehouse.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -59,9 +60,8 @@ class BridgeBoundsTest {
         FakeChannel.Sent pending = c.backend.channel.nextSent(); // the backend does not take it yet
 
         // The client cannot be read while its frame waits, so it cannot answer pings; the backend does.
-        for (int i = 0; i < 6; i++) {
-            c.backend.channel.awaitPing();
-        }
+        harness.advance(Duration.ofMillis(300));
+        assertEquals(6, c.backend.channel.pings().size());
         assertTrue(c.client.channel.closes().isEmpty(), "the client was not blamed for the backend's slowness");
 
         pending.succeed();
@@ -70,15 +70,19 @@ class BridgeBoundsTest {
     }
 
     @Test
-    void aBridgeWhoseClientLegNeverOpensIsDroppedAndLeavesTheRegistry() throws Exception {
+    void aBridgeWhoseClientLegNeverOpensIsDroppedAndLeavesTheRegistry() {
         harness = BridgeHarness.create(BridgeHarness.quiet().connectTimeout(Duration.ofMillis(50))
                 .closeTimeout(Duration.ofMillis(50)).build());
         Connection c = harness.admit(BridgeHarness.request(Ids.next()).build());
         c.connectBackend(null);
 
-        c.bridge.closed().get(5, TimeUnit.SECONDS);
+        // The deadline is twice the connect timeout plus the close timeout.
+        harness.advance(Duration.ofMillis(199));
+        assertFalse(c.bridge.closed().isDone(), "dropped before the connect deadline");
+        harness.advance(Duration.ofMillis(1));
 
         assertEquals(1, c.backend.channel.aborts());
         assertTrue(c.bridge.closed().isDone());
+        assertEquals(List.of(), harness.gateway().registry().all());
     }
 }

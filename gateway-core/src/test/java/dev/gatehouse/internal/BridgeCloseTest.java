@@ -271,8 +271,9 @@ class BridgeCloseTest {
         Connection c = harness.connect();
 
         c.backend.sendClose(CloseStatus.of(1015, "tls"));
-        c.client.channel.awaitAbort();
-        c.awaitClosed();
+        harness.advance(Duration.ofMillis(100));
+        assertEquals(1, c.client.channel.aborts());
+        assertTrue(c.bridge.closed().isDone());
 
         // assertNoViolations() in @AfterEach also fails on any reserved code sent
         for (CloseStatus sent : c.backend.channel.closes()) {
@@ -365,10 +366,14 @@ class BridgeCloseTest {
         Connection c = harness.connect();
 
         c.backend.sendClose(CloseStatus.of(4000, "bye"));
+        harness.advance(Duration.ofMillis(99));
+        assertEquals(0, c.client.channel.aborts(), "gave up before the close timeout");
+        assertTrue(c.backend.channel.closes().isEmpty());
 
-        c.client.channel.awaitAbort();
-        assertEquals(CloseStatus.of(4000, "bye"), c.backend.channel.awaitClose());
-        c.awaitClosed();
+        harness.advance(Duration.ofMillis(1));
+        assertEquals(1, c.client.channel.aborts());
+        assertEquals(List.of(CloseStatus.of(4000, "bye")), c.backend.channel.closes());
+        assertTrue(c.bridge.closed().isDone());
         assertEquals(0, c.backend.channel.aborts());
     }
 
@@ -378,10 +383,13 @@ class BridgeCloseTest {
         Connection c = harness.connect();
 
         harness.gateway().connections().close(c.id(), CloseStatus.of(4000, "kick"));
+        harness.advance(Duration.ofMillis(99));
+        assertFalse(c.bridge.closed().isDone(), "gave up before the close timeout");
+        harness.advance(Duration.ofMillis(1));
 
-        c.client.channel.awaitAbort();
-        c.backend.channel.awaitAbort();
-        c.awaitClosed();
+        assertEquals(1, c.client.channel.aborts());
+        assertEquals(1, c.backend.channel.aborts());
+        assertTrue(c.bridge.closed().isDone());
     }
 
     @Test
@@ -391,9 +399,10 @@ class BridgeCloseTest {
 
         harness.gateway().connections().close(c.id(), CloseStatus.of(4000, "kick"));
         c.client.echoClose();
+        harness.advance(Duration.ofMillis(100));
 
-        c.backend.channel.awaitAbort();
-        c.awaitClosed();
+        assertEquals(1, c.backend.channel.aborts());
+        assertTrue(c.bridge.closed().isDone());
         assertEquals(0, c.client.channel.aborts());
     }
 
@@ -523,7 +532,8 @@ class BridgeCloseTest {
         harness = BridgeHarness.create(BridgeHarness.quiet().closeTimeout(Duration.ofMillis(100)).build());
         Connection c = harness.admit(BridgeHarness.request(Ids.next()).build());
         harness.gateway().drain(Duration.ZERO);
-        c.awaitClosed(); // the close timeout passed while the backend was still being dialled
+        harness.advance(Duration.ofMillis(100)); // the close timeout passes while the backend is still being dialled
+        assertTrue(c.bridge.closed().isDone());
 
         assertFalse(c.connectBackend(null));
         c.bridge.abandon("closed before the client upgrade");

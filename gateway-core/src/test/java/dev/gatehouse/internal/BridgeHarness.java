@@ -30,7 +30,8 @@ import dev.gatehouse.spi.ChannelHandler;
 /**
  * A gateway with one route ({@code /chat/{room}} to {@code ws://chat.internal:9000/rooms/{room}}) whose
  * connections are bridged between two {@link FakeChannel}s. Tests drive each leg's inbound events through
- * {@link Leg} and read what the engine sent from {@link Leg#channel}.
+ * {@link Leg} and read what the engine sent from {@link Leg#channel}. The gateway's time is a
+ * {@link ManualTicker}: no timer fires unless the test {@link #advance advances} it.
  */
 final class BridgeHarness {
 
@@ -39,12 +40,13 @@ final class BridgeHarness {
     /** A literal address, so that nothing is resolved. */
     static final InetSocketAddress REMOTE = new InetSocketAddress("203.0.113.7", 51234);
 
+    private final ManualTicker ticker = new ManualTicker();
     private final DefaultGateway gateway;
     private final List<Connection> connections = new CopyOnWriteArrayList<>();
 
     private BridgeHarness(Settings settings, Authenticator authenticator, UnaryOperator<Route.Builder> customize) {
         Route route = customize.apply(Route.builder(ROUTE).authenticator(authenticator).backend(Backend.of(BACKEND))).build();
-        this.gateway = DefaultGateway.of(Gateway.builder().route(route).settings(settings).build());
+        this.gateway = DefaultGateway.of(Gateway.builder().route(route).settings(settings).build(), ticker);
     }
 
     /** Settings without idle timeout or keepalive, so that no timer interferes with a test. */
@@ -71,6 +73,16 @@ final class BridgeHarness {
 
     DefaultGateway gateway() {
         return gateway;
+    }
+
+    /** The gateway's clocks and timer. */
+    ManualTicker ticker() {
+        return ticker;
+    }
+
+    /** Moves the gateway's time forward, firing the timers that fall due on the way. */
+    void advance(Duration duration) {
+        ticker.advance(duration);
     }
 
     /** An upgrade request for {@code /chat/lobby} from {@link #REMOTE}. */

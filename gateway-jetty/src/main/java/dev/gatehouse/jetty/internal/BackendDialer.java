@@ -12,8 +12,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -132,7 +132,7 @@ public final class BackendDialer {
         // A bound of our own over Jetty's handshake timeout, on the gateway's timer (which forgets
         // cancelled tasks, unlike CompletableFuture.orTimeout's).
         CompletableFuture<CoreSession> bounded = new CompletableFuture<>();
-        ScheduledFuture<?> bound = gateway.schedule(() -> bounded.completeExceptionally(
+        Future<?> bound = gateway.schedule(() -> bounded.completeExceptionally(
                 new TimeoutException("backend dial exceeded " + (timeoutMillis + 1000) + " ms")),
                 Duration.ofMillis(timeoutMillis + 1000));
         connect.whenComplete((session, failure) -> {
