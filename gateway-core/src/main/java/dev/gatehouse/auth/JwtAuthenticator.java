@@ -11,12 +11,9 @@ import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.text.ParseException;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -29,8 +26,9 @@ import dev.gatehouse.internal.JwtVerifier;
 /**
  * Authenticates clients by JSON Web Token, verified with nimbus-jose-jwt: signature against local keys or
  * a JWKS URL (cached, refreshed when a token names an unknown {@code kid}, refreshes rate-limited), an
- * explicit algorithm allow-list, {@code iss}, {@code aud}, {@code exp} and {@code nbf} with clock skew,
- * required claims and scopes.
+ * explicit algorithm allow-list, {@code iss}, {@code aud}, {@code exp} and {@code nbf} with clock skew.
+ * Required scopes and claims are a {@link dev.gatehouse.policy.ClaimsPolicy} on the route, whatever
+ * authenticator established the principal.
  *
  * <pre>{@code
  * Authenticator jwt = JwtAuthenticator.builder()
@@ -38,8 +36,8 @@ import dev.gatehouse.internal.JwtVerifier;
  *         .algorithms("RS256", "ES256")
  *         .issuer("https://login.example.com/")
  *         .audience("chat-api")
- *         .requireScopes("chat:read")
  *         .build();
+ * Route.builder("/chat/{room}").authenticator(jwt).policy(ClaimsPolicy.requireScopes("chat:read"))...
  * }</pre>
  *
  * <p>The token is looked for, in order, in {@code Authorization: Bearer}, the query parameter
@@ -119,9 +117,6 @@ public final class JwtAuthenticator implements Authenticator {
         private String issuer;
         private final Set<String> audiences = new LinkedHashSet<>();
         private Duration clockSkew = Duration.ofSeconds(60);
-        private final Set<String> requiredClaims = new LinkedHashSet<>();
-        private final Map<String, Object> exactClaims = new HashMap<>();
-        private final Set<String> requiredScopes = new LinkedHashSet<>();
         private List<CredentialSource> sources = List.of(CredentialSource.bearerHeader(),
                 CredentialSource.queryParameter("access_token"), CredentialSource.subprotocol());
         private boolean allowShortSecrets;
@@ -250,24 +245,6 @@ public final class JwtAuthenticator implements Authenticator {
             return this;
         }
 
-        /** A claim that must be present, e.g. {@code "exp"} to refuse tokens that never expire. */
-        public Builder requireClaim(String name) {
-            requiredClaims.add(requireNonNull(name, "name"));
-            return this;
-        }
-
-        /** A claim that must have exactly this value. */
-        public Builder requireClaim(String name, String value) {
-            exactClaims.put(requireNonNull(name, "name"), requireNonNull(value, "value"));
-            return this;
-        }
-
-        /** Scopes the token must grant; a token without them gets 403. */
-        public Builder requireScopes(String... scopes) {
-            requiredScopes.addAll(Arrays.asList(scopes));
-            return this;
-        }
-
         /** Where to look for the token, in order; see the class documentation for the default. */
         public Builder credentialSources(CredentialSource... sources) {
             if (sources.length == 0) {
@@ -307,8 +284,7 @@ public final class JwtAuthenticator implements Authenticator {
                 throw new IllegalStateException("algorithms: EdDSA needs com.google.crypto.tink:tink on the classpath"
                         + " (nimbus-jose-jwt verifies Ed25519 with it)");
             }
-            JwtVerifier.Rules rules = new JwtVerifier.Rules(algorithms, issuer, audiences, clockSkew, requiredClaims,
-                    exactClaims, requiredScopes);
+            JwtVerifier.Rules rules = new JwtVerifier.Rules(algorithms, issuer, audiences, clockSkew);
             if (jwksUri != null) {
                 return new JwtAuthenticator(this, JwtVerifier.remote(jwksUrl(), jwksCacheTtl, jwksRefreshInterval,
                         jwksTimeout, rules));

@@ -14,7 +14,6 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 
 import com.nimbusds.jose.JOSEException;
@@ -75,19 +74,12 @@ public final class JwtVerifier {
      * @param issuer         the required {@code iss}, or {@code null} for any
      * @param audiences      the accepted {@code aud}s, one of which a token needs; empty for any
      * @param clockSkew      the tolerance on {@code exp} and {@code nbf}
-     * @param requiredClaims claims that must be present
-     * @param exactClaims    claims that must have exactly these values
-     * @param requiredScopes scopes the token must grant, else 403
      */
-    public record Rules(Set<String> algorithms, String issuer, Set<String> audiences, Duration clockSkew,
-            Set<String> requiredClaims, Map<String, Object> exactClaims, Set<String> requiredScopes) {
-        /** Copies the collections, keeping the order of all but the scopes. */
+    public record Rules(Set<String> algorithms, String issuer, Set<String> audiences, Duration clockSkew) {
+        /** Copies the collections, keeping their order. */
         public Rules {
             algorithms = ordered(algorithms);
             audiences = ordered(audiences);
-            requiredClaims = ordered(requiredClaims);
-            exactClaims = Map.copyOf(exactClaims);
-            requiredScopes = Set.copyOf(requiredScopes);
         }
 
         private static Set<String> ordered(Set<String> values) {
@@ -157,7 +149,6 @@ public final class JwtVerifier {
     }
 
     private final DefaultJWTProcessor<SecurityContext> processor;
-    private final Set<String> requiredScopes;
 
     private JwtVerifier(JWKSource<SecurityContext> source, Rules rules) {
         Set<JWSAlgorithm> algs = new LinkedHashSet<>();
@@ -168,16 +159,14 @@ public final class JwtVerifier {
         p.setJWSKeySelector(new KeySelector(algs, source));
         p.setJWSVerifierFactory(new VerifierFactory());
         JWTClaimsSet.Builder exact = new JWTClaimsSet.Builder();
-        rules.exactClaims().forEach(exact::claim);
         if (rules.issuer() != null) {
             exact.issuer(rules.issuer());
         }
         DefaultJWTClaimsVerifier<SecurityContext> verifier = new DefaultJWTClaimsVerifier<>(
-                rules.audiences().isEmpty() ? null : rules.audiences(), exact.build(), rules.requiredClaims(), null);
+                rules.audiences().isEmpty() ? null : rules.audiences(), exact.build(), Set.of(), null);
         verifier.setMaxClockSkew((int) Math.min(Integer.MAX_VALUE, rules.clockSkew().getSeconds()));
         p.setJWTClaimsSetVerifier(verifier);
         this.processor = p;
-        this.requiredScopes = rules.requiredScopes();
     }
 
     /**
@@ -229,13 +218,8 @@ public final class JwtVerifier {
         } catch (ParseException | BadJOSEException | JOSEException | RuntimeException e) {
             return unauthorized("the token is not valid", e);
         }
-        Set<String> scopes = scopes(claims);
-        if (!scopes.containsAll(requiredScopes)) {
-            return Verdict.reject(Rejection.FORBIDDEN, "the token lacks a required scope")
-                    .withHeader("WWW-Authenticate", "Bearer error=\"insufficient_scope\", scope=\""
-                            + String.join(" ", requiredScopes) + "\"");
-        }
-        Principal.Builder principal = Principal.builder(subject(claims)).claims(claims.toJSONObject()).scopes(scopes);
+        Principal.Builder principal = Principal.builder(subject(claims)).claims(claims.toJSONObject())
+                .scopes(scopes(claims));
         if (claims.getExpirationTime() != null) {
             principal.expiresAt(claims.getExpirationTime().toInstant());
         }

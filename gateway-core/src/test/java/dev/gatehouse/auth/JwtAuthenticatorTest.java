@@ -48,6 +48,7 @@ import dev.gatehouse.Handshake;
 import dev.gatehouse.Principal;
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Verdict;
+import dev.gatehouse.policy.ClaimsPolicy;
 
 /** Real keys, real tokens, a real JWKS endpoint: every accepted token and every attack. */
 class JwtAuthenticatorTest {
@@ -148,7 +149,7 @@ class JwtAuthenticatorTest {
     @Test
     void acceptsScopesGivenAsAnArrayAndReadsScp() throws Exception {
         String token = hs256(claims().claim("scp", List.of("a", "b")).build());
-        JwtAuthenticator auth = JwtAuthenticator.builder().secret(SECRET).algorithms("HS256").requireScopes("b").build();
+        JwtAuthenticator auth = JwtAuthenticator.builder().secret(SECRET).algorithms("HS256").build();
 
         assertEquals(Set.of("a", "b"), allowed(auth.authenticate(request().header("Authorization", "Bearer " + token).build()))
                 .principal().orElseThrow().scopes());
@@ -279,26 +280,27 @@ class JwtAuthenticatorTest {
     }
 
     @Test
-    void rejectsAMissingScopeWith403() throws Exception {
-        JwtAuthenticator auth = JwtAuthenticator.builder().secret(SECRET).algorithms("HS256").requireScopes("chat:write").build();
+    void aClaimsPolicyRejectsATokenWithoutTheRequiredScopeWith403() throws Exception {
         String token = hs256(claims().claim("scope", "chat:read").build());
+        Handshake admitted = allowed(hs256Authenticator().authenticate(request().header("Authorization", "Bearer " + token).build()));
 
-        Verdict.Reject r = rejected(auth.authenticate(request().header("Authorization", "Bearer " + token).build()));
+        Verdict.Reject r = rejected(ClaimsPolicy.requireScopes("chat:write").evaluate(admitted, Verdict::allow));
 
         assertEquals(403, r.status());
         assertEquals("Bearer error=\"insufficient_scope\", scope=\"chat:write\"", r.headers().get("WWW-Authenticate"));
     }
 
     @Test
-    void rejectsAMissingRequiredClaimAndAWrongClaimValue() throws Exception {
-        JwtAuthenticator auth = JwtAuthenticator.builder().secret(SECRET).algorithms("HS256")
-                .requireClaim("tenant").requireClaim("region", "eu").build();
+    void aClaimsPolicyRejectsATokenWithoutARequiredClaimOrWithAnotherValue() throws Exception {
+        ClaimsPolicy policy = ClaimsPolicy.builder().claim("tenant").claim("region", "eu").build();
+        JwtAuthenticator auth = hs256Authenticator();
 
-        rejected(auth.authenticate(request().header("Authorization", "Bearer " + hs256(claims().claim("region", "eu").build())).build()));
-        rejected(auth.authenticate(request().header("Authorization", "Bearer "
-                + hs256(claims().claim("tenant", "acme").claim("region", "us").build())).build()));
-        allowed(auth.authenticate(request().header("Authorization", "Bearer "
-                + hs256(claims().claim("tenant", "acme").claim("region", "eu").build())).build()));
+        rejected(policy.evaluate(allowed(auth.authenticate(request().header("Authorization", "Bearer "
+                + hs256(claims().claim("region", "eu").build())).build())), Verdict::allow));
+        rejected(policy.evaluate(allowed(auth.authenticate(request().header("Authorization", "Bearer "
+                + hs256(claims().claim("tenant", "acme").claim("region", "us").build())).build())), Verdict::allow));
+        allowed(policy.evaluate(allowed(auth.authenticate(request().header("Authorization", "Bearer "
+                + hs256(claims().claim("tenant", "acme").claim("region", "eu").build())).build())), Verdict::allow));
     }
 
     @Test

@@ -16,7 +16,6 @@ import org.slf4j.LoggerFactory;
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Route;
-import dev.gatehouse.Settings;
 import dev.gatehouse.jetty.JettyGateway;
 
 /**
