@@ -8,10 +8,12 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.gatehouse.BackendTls;
 import dev.gatehouse.Connections;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.GatewayResponse;
@@ -22,7 +24,6 @@ import dev.gatehouse.Settings;
 import dev.gatehouse.Verdict;
 import dev.gatehouse.auth.AuthFailureLimit;
 import dev.gatehouse.policy.Cidr;
-import dev.gatehouse.session.MessageLimits;
 
 /** The {@link Gateway} implementation: its lifecycle and drain, the registry, the timer, and the wiring of the pipeline. */
 public final class DefaultGateway implements Gateway {
@@ -36,19 +37,16 @@ public final class DefaultGateway implements Gateway {
     private final List<Route> routes;
     private final Settings settings;
     private final Duration drainWindow;
-    private final dev.gatehouse.BackendTls backendTls;
+    private final BackendTls backendTls;
     private final Options options;
     private final ConnectionLimits connectionLimits;
     private final RouteTable table;
     private final Rejections rejections;
     private final HandshakePipeline pipeline;
     private final Registry registry = new Registry();
-    /** Over this many, idle (full) per-principal buckets are forgotten. */
-    private static final int MAX_PRINCIPAL_BUCKETS = 10_000;
-    private final java.util.concurrent.ConcurrentHashMap<String, TokenBucket[]> principalBuckets =
-            new java.util.concurrent.ConcurrentHashMap<>(); // route + principal -> [messages, bytes]
+    private final PrincipalBuckets principalBuckets = new PrincipalBuckets();
     private final Ticker ticker;
-    private final java.util.concurrent.atomic.LongAdder abandonedDials = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder abandonedDials = new LongAdder();
     private CompletableFuture<Void> drained; // null until drain() is called; guarded by this
     private volatile boolean draining; // set once, by the first drain(), and never cleared
 
@@ -68,7 +66,7 @@ public final class DefaultGateway implements Gateway {
      */
     public record Options(Duration drainWindow, List<Cidr> trustedProxies, int maxConnections,
             int maxRequestHeaderBytes, int maxRequestHeaders, int maxRequestUriLength, int maxConcurrentDials,
-            dev.gatehouse.BackendTls backendTls,
+            BackendTls backendTls,
             Map<Rejection, GatewayResponse> responses, AuthFailureLimit authFailureLimit) {
         /** Checks the values are present and copies the responses. */
         public Options {
@@ -221,7 +219,7 @@ public final class DefaultGateway implements Gateway {
     }
 
     @Override
-    public dev.gatehouse.BackendTls backendTls() {
+    public BackendTls backendTls() {
         return backendTls;
     }
 
@@ -260,27 +258,9 @@ public final class DefaultGateway implements Gateway {
         return drained;
     }
 
-    /**
-     * The per-principal message buckets [messages, bytes] of a route's {@link MessageLimits},
-     * shared by the principal's connections (anonymous ones by client address); entries are null when
-     * that limit is not set.
-     */
+    /** The message buckets a principal shares across its connections on a route; see {@link PrincipalBuckets}. */
     TokenBucket[] principalBuckets(Route route, Handshake h) {
-        MessageLimits limits = route.messageLimits().orElse(null);
-        if (limits == null || (limits.principalMessagesPerSecond() == 0 && limits.principalBytesPerSecond() == 0)) {
-            return new TokenBucket[2];
-        }
-        String who = h.principal().map(p -> "p:" + p.subject())
-                .orElseGet(() -> "a:" + Cidr.text(h.clientAddress()));
-        long now = System.nanoTime();
-        if (principalBuckets.size() > MAX_PRINCIPAL_BUCKETS) {
-            principalBuckets.values().removeIf(b -> (b[0] == null || b[0].isFull(now)) && (b[1] == null || b[1].isFull(now)));
-        }
-        return principalBuckets.computeIfAbsent(route.path() + " " + who, k -> new TokenBucket[] {
-            limits.principalMessagesPerSecond() > 0
-                    ? new TokenBucket(limits.principalMessagesPerSecond(), limits.principalMessageBurst(), now) : null,
-            limits.principalBytesPerSecond() > 0
-                    ? new TokenBucket(limits.principalBytesPerSecond(), limits.principalByteBurst(), now) : null});
+        return principalBuckets.of(route, h);
     }
 
     /** The 503 of a handshake that meets a draining gateway, with {@code Retry-After}. */
