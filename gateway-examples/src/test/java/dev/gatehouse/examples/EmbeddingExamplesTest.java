@@ -9,6 +9,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import org.eclipse.jetty.server.Server;
@@ -62,10 +63,10 @@ class EmbeddingExamplesTest {
 
     private void assertRelaysEcho(String path) throws Exception {
         Recorder events = new Recorder();
-        WebSocket ws = HTTP.newWebSocketBuilder().buildAsync(uri("ws", path), events).get(10, TimeUnit.SECONDS);
+        WebSocket ws = HTTP.newWebSocketBuilder().buildAsync(uri("ws", path), events).get(5, TimeUnit.SECONDS);
         try {
             events.assertText("/echo consumer=-");
-            ws.sendText("hello", true).get(10, TimeUnit.SECONDS);
+            ws.sendText("hello", true).get(5, TimeUnit.SECONDS);
             events.assertText("hello");
         } finally {
             ws.abort();
@@ -73,7 +74,8 @@ class EmbeddingExamplesTest {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(uri("http", path)).build(), HttpResponse.BodyHandlers.ofString());
+        return HTTP.send(HttpRequest.newBuilder(uri("http", path)).timeout(Duration.ofSeconds(5)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private URI uri(String scheme, String path) {

@@ -85,10 +85,10 @@ final class Recorder implements WebSocket.Listener {
         events.add(new Error(error));
     }
 
-    /** The next event, pings included; fails after 10 s. */
+    /** The next event, pings included; fails after 5 s. */
     Event next() throws InterruptedException {
-        Event e = events.poll(10, TimeUnit.SECONDS);
-        assertNotNull(e, "no event within 10 s");
+        Event e = events.poll(5, TimeUnit.SECONDS);
+        assertNotNull(e, "no event within 5 s");
         return e;
     }
 

@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -77,7 +78,7 @@ final class Runner implements AutoCloseable {
     WebSocket connect(String path, Recorder recorder, Map<String, String> headers) throws Exception {
         WebSocket.Builder b = HTTP.newWebSocketBuilder();
         headers.forEach(b::header);
-        WebSocket ws = b.buildAsync(ws(path), recorder).get(10, TimeUnit.SECONDS);
+        WebSocket ws = b.buildAsync(ws(path), recorder).get(5, TimeUnit.SECONDS);
         synchronized (sockets) {
             sockets.add(ws);
         }
@@ -93,7 +94,7 @@ final class Runner implements AutoCloseable {
         WebSocket.Builder b = HTTP.newWebSocketBuilder();
         headers.forEach(b::header);
         try {
-            WebSocket ws = b.buildAsync(ws(path), new Recorder()).get(10, TimeUnit.SECONDS);
+            WebSocket ws = b.buildAsync(ws(path), new Recorder()).get(5, TimeUnit.SECONDS);
             ws.abort();
             throw new AssertionError("the upgrade of " + path + " was accepted");
         } catch (ExecutionException | CompletionException e) {
@@ -103,7 +104,7 @@ final class Runner implements AutoCloseable {
     }
 
     HttpResponse<String> get(String path) throws Exception {
-        return HTTP.send(java.net.http.HttpRequest.newBuilder(http(path)).GET().build(),
+        return HTTP.send(java.net.http.HttpRequest.newBuilder(http(path)).timeout(Duration.ofSeconds(5)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 

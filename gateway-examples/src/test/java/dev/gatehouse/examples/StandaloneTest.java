@@ -40,7 +40,7 @@ class StandaloneTest {
     /** Sends {@code request} on a new connection and reads until the server closes it. */
     private static String exchange(Runner r, String request) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", r.port())) {
-            socket.setSoTimeout(15_000);
+            socket.setSoTimeout(5_000);
             socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
             socket.shutdownOutput();
             return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
@@ -74,7 +74,7 @@ class StandaloneTest {
     void closesAConnectionWithoutACompleteRequestAtTheRequestTimeout() throws Exception {
         try (Runner r = Runner.started("--request-timeout", "200ms");
                 Socket slow = new Socket("127.0.0.1", r.port())) {
-            slow.setSoTimeout(15_000);
+            slow.setSoTimeout(5_000);
             slow.getOutputStream().write("GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr".getBytes(StandardCharsets.ISO_8859_1));
             InputStream in = slow.getInputStream();
             try {
@@ -90,11 +90,11 @@ class StandaloneTest {
         try (Runner r = Runner.started()) {
             Recorder events = new Recorder();
             WebSocket ws = r.connect("/echo", events);
-            ws.sendText("hello", true).get();
+            ws.sendText("hello", true).get(5, TimeUnit.SECONDS);
             events.assertText("hello");
-            ws.sendBinary(ByteBuffer.wrap(new byte[] {1, 2, 3}), true).get();
+            ws.sendBinary(ByteBuffer.wrap(new byte[] {1, 2, 3}), true).get(5, TimeUnit.SECONDS);
             events.assertBinary(ByteBuffer.wrap(new byte[] {1, 2, 3}));
-            ws.sendClose(1000, "bye").get();
+            ws.sendClose(1000, "bye").get(5, TimeUnit.SECONDS);
             events.assertClose(1000, "bye");
         }
     }
@@ -109,21 +109,21 @@ class StandaloneTest {
             WebSocket b = r.connect("/chat/room1", bob);
             WebSocket c = r.connect("/chat/room2", carol);
 
-            a.sendText("alice: hi", true).get();
+            a.sendText("alice: hi", true).get(5, TimeUnit.SECONDS);
             alice.assertText("alice: hi");
             bob.assertText("alice: hi");
 
-            b.sendText("bob: hello", true).get();
+            b.sendText("bob: hello", true).get(5, TimeUnit.SECONDS);
             bob.assertText("bob: hello");
             alice.assertText("bob: hello");
 
             // Carol's room is separate: the first message she gets is her own.
-            c.sendText("carol: anyone?", true).get();
+            c.sendText("carol: anyone?", true).get(5, TimeUnit.SECONDS);
             carol.assertText("carol: anyone?");
             carol.assertNoMessages();
 
             // ...and it did not reach room1: the next message there is the one sent after it.
-            a.sendText("alice: bye", true).get();
+            a.sendText("alice: bye", true).get(5, TimeUnit.SECONDS);
             alice.assertText("alice: bye");
             bob.assertText("alice: bye");
         }
@@ -134,14 +134,14 @@ class StandaloneTest {
         try (Runner r = Runner.started()) {
             Recorder first = new Recorder();
             WebSocket gone = r.connect("/chat/room%201", first);
-            gone.sendClose(1000, "").get();
+            gone.sendClose(1000, "").get(5, TimeUnit.SECONDS);
             first.assertClose(1000, "");
 
             Recorder second = new Recorder();
             Recorder third = new Recorder();
             WebSocket ws = r.connect("/chat/room%201", second);
             r.connect("/chat/room%201", third);
-            ws.sendText("still here", true).get();
+            ws.sendText("still here", true).get(5, TimeUnit.SECONDS);
             second.assertText("still here");
             third.assertText("still here");
         }
@@ -184,9 +184,9 @@ class StandaloneTest {
         try (Runner r = Runner.started("--max-message-size", "8")) {
             Recorder events = new Recorder();
             WebSocket ws = r.connect("/echo", events);
-            ws.sendText("12345678", true).get();
+            ws.sendText("12345678", true).get(5, TimeUnit.SECONDS);
             events.assertText("12345678");
-            ws.sendText("123456789", true).get();
+            ws.sendText("123456789", true).get(5, TimeUnit.SECONDS);
             Recorder.Event e = events.nextData();
             assertEquals(1009, ((Recorder.Close) e).code(), e::toString);
         }
@@ -202,7 +202,7 @@ class StandaloneTest {
             Recorder room = new Recorder();
             WebSocket ws = r.connect("/rooms/blue?x=1", room);
             room.assertText("/chat/blue?x=1 consumer=-");
-            ws.sendText("ping", true).get();
+            ws.sendText("ping", true).get(5, TimeUnit.SECONDS);
             room.assertText("ping");
 
             Recorder api = new Recorder();
@@ -260,7 +260,7 @@ class StandaloneTest {
             assertEquals(401, r.refusal("/chat/lobby", Map.of()));
             Recorder events = new Recorder();
             WebSocket ws = r.connect("/chat/lobby?api_key=k", events);
-            ws.sendText("hi", true).get();
+            ws.sendText("hi", true).get(5, TimeUnit.SECONDS);
             events.assertText("hi");
             assertTrue(r.out.contains("/?api_key=YOUR_KEY in two browser tabs"), r.out);
         }
@@ -275,7 +275,7 @@ class StandaloneTest {
             assertEquals(403, r.refusal("/echo", Map.of()));
             Recorder events = new Recorder();
             WebSocket ws = r.connect("/echo", events, Map.of("Origin", "https://app.example.com"));
-            ws.sendText("hi", true).get();
+            ws.sendText("hi", true).get(5, TimeUnit.SECONDS);
             events.assertText("hi");
         }
     }
@@ -306,7 +306,7 @@ class StandaloneTest {
 
             Recorder bySubprotocol = new Recorder();
             WebSocket ws = Runner.HTTP.newWebSocketBuilder().subprotocols("bearer", "bearer." + token)
-                    .buildAsync(r.ws("/echo"), bySubprotocol).get(10, TimeUnit.SECONDS);
+                    .buildAsync(r.ws("/echo"), bySubprotocol).get(5, TimeUnit.SECONDS);
             try {
                 assertEquals("bearer", ws.getSubprotocol());
                 bySubprotocol.assertText("/echo consumer=-");
@@ -352,7 +352,7 @@ class StandaloneTest {
             Recorder events = new Recorder();
             WebSocket ws = r.connect("/echo", events, Map.of("Authorization",
                     "Bearer " + Jwts.hs256("short", "dave", "any", "any", Instant.now().plusSeconds(600))));
-            ws.sendText("hi", true).get();
+            ws.sendText("hi", true).get(5, TimeUnit.SECONDS);
             events.assertText("hi");
         }
     }

@@ -81,12 +81,12 @@ class JwksRotationTest {
                 .build());
         RecordingListener before = new RecordingListener();
         WebSocket old = http.newWebSocketBuilder().header("Authorization", "Bearer " + token(first, "old"))
-                .buildAsync(gw.uri("/echo"), before).get(10, TimeUnit.SECONDS);
+                .buildAsync(gw.uri("/echo"), before).get(5, TimeUnit.SECONDS);
 
         published.set(new JWKSet(List.of(second.toPublicJWK())).toString());
         RecordingListener after = new RecordingListener();
         WebSocket rotated = http.newWebSocketBuilder().header("Authorization", "Bearer " + token(second, "new"))
-                .buildAsync(gw.uri("/echo"), after).get(10, TimeUnit.SECONDS);
+                .buildAsync(gw.uri("/echo"), after).get(5, TimeUnit.SECONDS);
         assertEquals(2, fetches.get(), "the unknown kid fetched the keys again, once");
 
         old.sendText("still open", true).get(5, TimeUnit.SECONDS);

@@ -63,7 +63,7 @@ class JwtTest {
     void admitsABearerTokenAndForwardsTheSubjectNotTheToken(Mount mount) throws Exception {
         GatewayServer gw = start(mount);
         WebSocket ws = HTTP.newWebSocketBuilder().header("Authorization", "Bearer " + token("alice", Instant.now().plusSeconds(60)))
-                .buildAsync(gw.uri("/echo"), new RecordingListener()).get(10, TimeUnit.SECONDS);
+                .buildAsync(gw.uri("/echo"), new RecordingListener()).get(5, TimeUnit.SECONDS);
         TestBackend.Upgrade up = backend.nextUpgrade();
         assertEquals("alice", up.header("X-Gatehouse-Subject"));
         assertNull(up.header("Authorization"));
@@ -81,14 +81,14 @@ class JwtTest {
         String header = token("gina", Instant.now().plusSeconds(60));
         String query = token("hank", Instant.now().plusSeconds(60));
         WebSocket byHeader = HTTP.newWebSocketBuilder().header("Authorization", "Bearer " + header)
-                .buildAsync(gw.uri("/echo"), new RecordingListener()).get(10, TimeUnit.SECONDS);
+                .buildAsync(gw.uri("/echo"), new RecordingListener()).get(5, TimeUnit.SECONDS);
         TestBackend.Upgrade up = backend.nextUpgrade();
         assertEquals("Bearer " + header, up.header("Authorization"));
         assertEquals("gina", up.header("X-Gatehouse-Subject"));
         byHeader.abort();
         WebSocket byQuery = HTTP.newWebSocketBuilder()
                 .buildAsync(URI.create(gw.uri("/echo") + "?access_token=" + query), new RecordingListener())
-                .get(10, TimeUnit.SECONDS);
+                .get(5, TimeUnit.SECONDS);
         assertEquals("access_token=" + query, backend.nextUpgrade().query());
         byQuery.abort();
     }
@@ -100,7 +100,7 @@ class JwtTest {
         String token = token("bob", Instant.now().plusSeconds(60));
         WebSocket ws = HTTP.newWebSocketBuilder()
                 .buildAsync(URI.create(gw.uri("/echo") + "?room=7&access_token=" + token), new RecordingListener())
-                .get(10, TimeUnit.SECONDS);
+                .get(5, TimeUnit.SECONDS);
         assertEquals("room=7", backend.nextUpgrade().query());
         ws.abort();
     }
@@ -112,7 +112,7 @@ class JwtTest {
         String token = token("carol", Instant.now().plusSeconds(60));
         RecordingListener events = new RecordingListener();
         WebSocket ws = HTTP.newWebSocketBuilder().subprotocols("bearer", "bearer." + token)
-                .buildAsync(gw.uri("/echo"), events).get(10, TimeUnit.SECONDS);
+                .buildAsync(gw.uri("/echo"), events).get(5, TimeUnit.SECONDS);
         assertEquals("bearer", ws.getSubprotocol());
         assertEquals(List.of(), backend.nextUpgrade().subprotocols());
         ws.sendText("hi", true).get(5, TimeUnit.SECONDS);
@@ -126,7 +126,7 @@ class JwtTest {
         GatewayServer gw = start(mount);
         String token = token("dave", Instant.now().plusSeconds(60));
         WebSocket ws = HTTP.newWebSocketBuilder().subprotocols("mqtt", "bearer", "bearer." + token)
-                .buildAsync(gw.uri("/proto"), new RecordingListener()).get(10, TimeUnit.SECONDS);
+                .buildAsync(gw.uri("/proto"), new RecordingListener()).get(5, TimeUnit.SECONDS);
         assertEquals("mqtt", ws.getSubprotocol());
         assertEquals(List.of("mqtt"), backend.nextUpgrade().subprotocols());
         ws.abort();
@@ -150,7 +150,7 @@ class JwtTest {
         GatewayServer gw = start(mount);
         RecordingListener events = new RecordingListener();
         HTTP.newWebSocketBuilder().header("Authorization", "Bearer " + token("frank", Instant.now().plusSeconds(2)))
-                .buildAsync(gw.uri("/echo"), events).get(10, TimeUnit.SECONDS);
+                .buildAsync(gw.uri("/echo"), events).get(5, TimeUnit.SECONDS);
         events.assertClose(1008, "credential expired");
         assertEquals(new TestBackend.Closed(1001, ""), backend.nextClose());
     }

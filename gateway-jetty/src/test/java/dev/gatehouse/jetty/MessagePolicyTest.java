@@ -58,7 +58,7 @@ class MessagePolicyTest {
                     .route(route.backend(Backend.of(backend.uri("/echo"))).build()).build());
         }
         return HTTP.newWebSocketBuilder().header("X-API-Key", "k-1").buildAsync(gateway.uri("/echo"), events)
-                .get(10, TimeUnit.SECONDS);
+                .get(5, TimeUnit.SECONDS);
     }
 
     @Test

@@ -120,8 +120,8 @@ final class RecordingListener implements WebSocket.Listener {
     }
 
     Event next() throws InterruptedException {
-        Event e = events.poll(10, TimeUnit.SECONDS);
-        assertNotNull(e, "no event within 10 s");
+        Event e = events.poll(5, TimeUnit.SECONDS);
+        assertNotNull(e, "no event within 5 s");
         return e;
     }
 

@@ -37,7 +37,7 @@ class RelayTest {
     }
 
     private static WebSocket connect(GatewayServer gw, RecordingListener events) throws Exception {
-        return HTTP.newWebSocketBuilder().buildAsync(gw.uri("/echo"), events).get(10, TimeUnit.SECONDS);
+        return HTTP.newWebSocketBuilder().buildAsync(gw.uri("/echo"), events).get(5, TimeUnit.SECONDS);
     }
 
     @ParameterizedTest
@@ -81,6 +81,7 @@ class RelayTest {
         for (int size : new int[] {0, 1024, 1 << 20, 16 << 20}) {
             byte[] bytes = new byte[size];
             random.nextBytes(bytes);
+            // 30 s for the sends of up to 16 MB, which a loaded machine relays slowly.
             ws.sendBinary(ByteBuffer.wrap(bytes), true).get(30, TimeUnit.SECONDS);
             events.assertBinary(bytes);
 
@@ -127,6 +128,7 @@ class RelayTest {
             done.add(HTTP.newWebSocketBuilder().buildAsync(gw.uri("/echo"), counter)
                     .thenCompose(ws -> sendAll(ws, counter)));
         }
+        // 60 s for 20,000 round trips on 200 connections, which a loaded machine relays slowly.
         CompletableFuture.allOf(done.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
         for (CompletableFuture<Void> f : done) {
             f.get();

@@ -52,7 +52,7 @@ class RequestDeadlineTest {
     private static Socket open(GatewayServer gw) throws IOException {
         URI uri = gw.httpUri("/");
         Socket socket = new Socket(uri.getHost(), uri.getPort());
-        socket.setSoTimeout(15_000);
+        socket.setSoTimeout(5_000);
         return socket;
     }
 
@@ -124,7 +124,7 @@ class RequestDeadlineTest {
     void leavesUpgradedAndKeptAliveConnectionsOpenPastTheDeadline(Mount mount) throws Exception {
         GatewayServer gw = start(mount);
         RecordingListener events = new RecordingListener();
-        WebSocket ws = HTTP.newWebSocketBuilder().buildAsync(gw.uri("/echo"), events).get(10, TimeUnit.SECONDS);
+        WebSocket ws = HTTP.newWebSocketBuilder().buildAsync(gw.uri("/echo"), events).get(5, TimeUnit.SECONDS);
         try (Socket keptAlive = open(gw)) {
             write(keptAlive, "GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
             assertEquals(404, RawHttp.read(keptAlive.getInputStream()).status());

@@ -35,9 +35,9 @@ class RevocationTest {
         RecordingListener a1 = new RecordingListener();
         RecordingListener a2 = new RecordingListener();
         RecordingListener b = new RecordingListener();
-        http.newWebSocketBuilder().header("X-API-Key", "key-a").buildAsync(gw.uri("/echo"), a1).get(10, TimeUnit.SECONDS);
-        http.newWebSocketBuilder().header("X-API-Key", "key-a").buildAsync(gw.uri("/echo"), a2).get(10, TimeUnit.SECONDS);
-        var ws = http.newWebSocketBuilder().header("X-API-Key", "key-b").buildAsync(gw.uri("/echo"), b).get(10, TimeUnit.SECONDS);
+        http.newWebSocketBuilder().header("X-API-Key", "key-a").buildAsync(gw.uri("/echo"), a1).get(5, TimeUnit.SECONDS);
+        http.newWebSocketBuilder().header("X-API-Key", "key-a").buildAsync(gw.uri("/echo"), a2).get(5, TimeUnit.SECONDS);
+        var ws = http.newWebSocketBuilder().header("X-API-Key", "key-b").buildAsync(gw.uri("/echo"), b).get(5, TimeUnit.SECONDS);
         Await.until("three connections are open", () -> gw.gateway.connections().count() == 3);
 
         revoked.add("tenant-a");

@@ -83,7 +83,7 @@ class SecretsAreNeverLoggedTest {
         assertEquals(502, RawHttp.upgrade(URI.create(gw.httpUri("/down") + "?access_token=" + valid)).status());
         RecordingListener events = new RecordingListener();
         HTTP.newWebSocketBuilder().header("Authorization", "Bearer " + expiring)
-                .buildAsync(gw.uri("/echo"), events).get(10, TimeUnit.SECONDS);
+                .buildAsync(gw.uri("/echo"), events).get(5, TimeUnit.SECONDS);
         events.assertClose(1008, "credential expired");
         servers.stopAll(); // what stopping logs is checked too
 
@@ -99,7 +99,7 @@ class SecretsAreNeverLoggedTest {
 
     private static void open(WebSocket.Builder builder, URI uri) throws Exception {
         RecordingListener events = new RecordingListener();
-        WebSocket ws = builder.buildAsync(uri, events).get(10, TimeUnit.SECONDS);
+        WebSocket ws = builder.buildAsync(uri, events).get(5, TimeUnit.SECONDS);
         ws.sendText("hi", true).get(5, TimeUnit.SECONDS);
         events.assertText("hi");
         ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);

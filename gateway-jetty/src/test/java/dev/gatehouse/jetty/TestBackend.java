@@ -34,7 +34,7 @@ import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
  * <li>{@code /flood}: sends {@code count} binary messages of {@code size} bytes, each after the previous
  *     send completed, counting completed sends;</li>
  * <li>{@code /held}: like echo, but answers no upgrade until {@link #holdUpgrades(int) the set number} of
- *     upgrades are waiting together (or 10 s have passed, then 503).</li>
+ *     upgrades are waiting together (or {@link #HELD_MAX_SECONDS} seconds have passed, then 503).</li>
  * </ul>
  */
 final class TestBackend implements AutoCloseable {
@@ -54,6 +54,9 @@ final class TestBackend implements AutoCloseable {
     /** A close the backend received. */
     record Closed(int code, String reason) {
     }
+
+    /** How long {@code /held} holds an upgrade: 10 s, for the storms of tests to gather on a loaded machine. */
+    static final int HELD_MAX_SECONDS = 10;
 
     final BlockingQueue<Upgrade> upgrades = new LinkedBlockingQueue<>();
     final BlockingQueue<Closed> closes = new LinkedBlockingQueue<>();
@@ -123,7 +126,7 @@ final class TestBackend implements AutoCloseable {
                 CountDownLatch together = held;
                 together.countDown();
                 try {
-                    if (!together.await(10, TimeUnit.SECONDS)) {
+                    if (!together.await(HELD_MAX_SECONDS, TimeUnit.SECONDS)) {
                         rs.setStatus(503);
                         cb.succeeded();
                         return null;
@@ -164,25 +167,25 @@ final class TestBackend implements AutoCloseable {
     }
 
     Upgrade nextUpgrade() throws InterruptedException {
-        Upgrade u = upgrades.poll(10, TimeUnit.SECONDS);
+        Upgrade u = upgrades.poll(5, TimeUnit.SECONDS);
         if (u == null) {
-            throw new AssertionError("the backend saw no upgrade within 10 s");
+            throw new AssertionError("the backend saw no upgrade within 5 s");
         }
         return u;
     }
 
     Closed nextClose() throws InterruptedException {
-        Closed c = closes.poll(10, TimeUnit.SECONDS);
+        Closed c = closes.poll(5, TimeUnit.SECONDS);
         if (c == null) {
-            throw new AssertionError("the backend saw no close within 10 s");
+            throw new AssertionError("the backend saw no close within 5 s");
         }
         return c;
     }
 
     Session nextSession() throws InterruptedException {
-        Session s = sessions.poll(10, TimeUnit.SECONDS);
+        Session s = sessions.poll(5, TimeUnit.SECONDS);
         if (s == null) {
-            throw new AssertionError("no backend session within 10 s");
+            throw new AssertionError("no backend session within 5 s");
         }
         return s;
     }

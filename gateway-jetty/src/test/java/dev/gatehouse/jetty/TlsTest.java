@@ -55,7 +55,7 @@ class TlsTest {
     private static void assertEchoes(GatewayServer gw) throws Exception {
         RecordingListener events = new RecordingListener();
         WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(gw.uri("/echo"), events)
-                .get(10, TimeUnit.SECONDS);
+                .get(5, TimeUnit.SECONDS);
         ws.sendText("over tls", true).get(5, TimeUnit.SECONDS);
         events.assertText("over tls");
         ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
@@ -126,7 +126,7 @@ class TlsTest {
                 .build(), mount, tls);
         HttpClient withCertificate = HttpClient.newBuilder().sslContext(certs.clientContext("server", "user")).build();
         RecordingListener events = new RecordingListener();
-        WebSocket ws = withCertificate.newWebSocketBuilder().buildAsync(gw.uri("/echo"), events).get(10, TimeUnit.SECONDS);
+        WebSocket ws = withCertificate.newWebSocketBuilder().buildAsync(gw.uri("/echo"), events).get(5, TimeUnit.SECONDS);
         TestBackend.Upgrade up = backend.nextUpgrade();
         assertEquals("CN=alice,O=Example", up.header("X-Gatehouse-Subject"));
         assertEquals("https", up.header("X-Forwarded-Proto"));
@@ -137,7 +137,7 @@ class TlsTest {
 
         HttpClient anonymous = HttpClient.newBuilder().sslContext(certs.clientContext("server", null)).build();
         ExecutionException refused = assertThrows(ExecutionException.class, () -> anonymous.newWebSocketBuilder()
-                .buildAsync(gw.uri("/echo"), new RecordingListener()).get(10, TimeUnit.SECONDS));
+                .buildAsync(gw.uri("/echo"), new RecordingListener()).get(5, TimeUnit.SECONDS));
         assertEquals(401, assertInstanceOf(WebSocketHandshakeException.class, refused.getCause()).getResponse().statusCode());
     }
 
@@ -161,13 +161,13 @@ class TlsTest {
         URI uri = gw.uri("/echo");
         // No TLS handshake at all: the deadline counts from the TCP connection.
         try (Socket silent = new Socket(uri.getHost(), uri.getPort())) {
-            silent.setSoTimeout(15_000);
+            silent.setSoTimeout(5_000);
             assertClosedWithoutResponse(silent);
         }
         // A TLS handshake, then half a request.
         try (SSLSocket slow = (SSLSocket) certs.clientContext("server", null).getSocketFactory()
                 .createSocket(uri.getHost(), uri.getPort())) {
-            slow.setSoTimeout(15_000);
+            slow.setSoTimeout(5_000);
             slow.startHandshake();
             slow.getOutputStream().write("GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr"
                     .getBytes(StandardCharsets.ISO_8859_1));
@@ -177,7 +177,7 @@ class TlsTest {
         // A complete upgrade is unaffected.
         HttpClient trusting = HttpClient.newBuilder().sslContext(certs.clientContext("server", null)).build();
         RecordingListener events = new RecordingListener();
-        WebSocket ws = trusting.newWebSocketBuilder().buildAsync(uri, events).get(10, TimeUnit.SECONDS);
+        WebSocket ws = trusting.newWebSocketBuilder().buildAsync(uri, events).get(5, TimeUnit.SECONDS);
         ws.sendText("over tls", true).get(5, TimeUnit.SECONDS);
         events.assertText("over tls");
         ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
