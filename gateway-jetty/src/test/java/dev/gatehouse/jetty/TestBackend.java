@@ -37,11 +37,12 @@ import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
  *     upgrades are waiting together (or {@link #HELD_MAX_SECONDS} seconds have passed, then 503).</li>
  * </ul>
  */
-final class TestBackend implements AutoCloseable {
+public final class TestBackend implements AutoCloseable {
 
     /** What the backend saw of one upgrade request. */
-    record Upgrade(String path, String query, Map<String, List<String>> headers, List<String> subprotocols) {
-        String header(String name) {
+    public record Upgrade(String path, String query, Map<String, List<String>> headers, List<String> subprotocols) {
+        /** The first value of the header, whatever the case of its name, or null. */
+        public String header(String name) {
             for (Map.Entry<String, List<String>> e : headers.entrySet()) {
                 if (e.getKey().equalsIgnoreCase(name)) {
                     return e.getValue().get(0);
@@ -52,7 +53,7 @@ final class TestBackend implements AutoCloseable {
     }
 
     /** A close the backend received. */
-    record Closed(int code, String reason) {
+    public record Closed(int code, String reason) {
     }
 
     /** How long {@code /held} holds an upgrade: 10 s, for the storms of tests to gather on a loaded machine. */
@@ -68,7 +69,7 @@ final class TestBackend implements AutoCloseable {
     private final ServerConnector connector;
     private final String scheme;
 
-    TestBackend() throws Exception {
+    public TestBackend() throws Exception {
         this(null);
     }
 
@@ -158,15 +159,21 @@ final class TestBackend implements AutoCloseable {
         held = new CountDownLatch(count);
     }
 
-    URI uri(String path) {
-        return URI.create(scheme + "://127.0.0.1:" + connector.getLocalPort() + path);
+    public URI uri(String path) {
+        return URI.create(url(path));
+    }
+
+    /** The URL of a path, which may be a URI template such as {@code /any/{room}} that {@link URI} refuses. */
+    public String url(String path) {
+        return scheme + "://127.0.0.1:" + connector.getLocalPort() + path;
     }
 
     int port() {
         return connector.getLocalPort();
     }
 
-    Upgrade nextUpgrade() throws InterruptedException {
+    /** The next upgrade the backend saw, waiting up to 5 s for it. */
+    public Upgrade nextUpgrade() throws InterruptedException {
         Upgrade u = upgrades.poll(5, TimeUnit.SECONDS);
         if (u == null) {
             throw new AssertionError("the backend saw no upgrade within 5 s");
@@ -174,7 +181,8 @@ final class TestBackend implements AutoCloseable {
         return u;
     }
 
-    Closed nextClose() throws InterruptedException {
+    /** The next close the backend received, waiting up to 5 s for it. */
+    public Closed nextClose() throws InterruptedException {
         Closed c = closes.poll(5, TimeUnit.SECONDS);
         if (c == null) {
             throw new AssertionError("the backend saw no close within 5 s");
