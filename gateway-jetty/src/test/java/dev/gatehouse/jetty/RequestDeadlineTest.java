@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,6 +40,11 @@ class RequestDeadlineTest {
 
     @RegisterExtension
     final Servers servers = new Servers();
+
+    @BeforeEach
+    void clearLog() {
+        RecordingLogProvider.clear(); // the log lines of a socket are found by its port, which earlier sockets had too
+    }
 
     private GatewayServer start(Mount mount) throws Exception {
         Gateway gateway = Gateway.builder().route(Route.of("/echo", Backend.of(servers.backend().uri("/echo")))).build();
