@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import dev.gatehouse.jetty.RecordingListener;
 
 /** The standalone runner launched in-process, with its output captured, and clients for it. */
 final class Runner implements AutoCloseable {
@@ -74,18 +77,18 @@ final class Runner implements AutoCloseable {
     }
 
     /** Opens a WebSocket through the gateway; closed with the runner. */
-    WebSocket connect(String path, Recorder recorder, Map<String, String> headers) throws Exception {
+    WebSocket connect(String path, RecordingListener events, Map<String, String> headers) throws Exception {
         WebSocket.Builder b = HTTP.newWebSocketBuilder();
         headers.forEach(b::header);
-        WebSocket ws = b.buildAsync(ws(path), recorder).get(10, TimeUnit.SECONDS);
+        WebSocket ws = b.buildAsync(ws(path), events).get(5, TimeUnit.SECONDS);
         synchronized (sockets) {
             sockets.add(ws);
         }
         return ws;
     }
 
-    WebSocket connect(String path, Recorder recorder) throws Exception {
-        return connect(path, recorder, Map.of());
+    WebSocket connect(String path, RecordingListener events) throws Exception {
+        return connect(path, events, Map.of());
     }
 
     /** The HTTP status with which the gateway refuses an upgrade. */
@@ -93,7 +96,7 @@ final class Runner implements AutoCloseable {
         WebSocket.Builder b = HTTP.newWebSocketBuilder();
         headers.forEach(b::header);
         try {
-            WebSocket ws = b.buildAsync(ws(path), new Recorder()).get(10, TimeUnit.SECONDS);
+            WebSocket ws = b.buildAsync(ws(path), new RecordingListener()).get(5, TimeUnit.SECONDS);
             ws.abort();
             throw new AssertionError("the upgrade of " + path + " was accepted");
         } catch (ExecutionException | CompletionException e) {
@@ -103,7 +106,7 @@ final class Runner implements AutoCloseable {
     }
 
     HttpResponse<String> get(String path) throws Exception {
-        return HTTP.send(java.net.http.HttpRequest.newBuilder(http(path)).GET().build(),
+        return HTTP.send(java.net.http.HttpRequest.newBuilder(http(path)).timeout(Duration.ofSeconds(5)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 

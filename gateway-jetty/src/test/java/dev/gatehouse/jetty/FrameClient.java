@@ -37,7 +37,7 @@ final class FrameClient implements AutoCloseable {
         client.start();
         CoreClientUpgradeRequest upgrade = CoreClientUpgradeRequest.from(client, uri, recorder);
         upgrade.addExtensions(extensions);
-        session = client.connect(upgrade).get(10, TimeUnit.SECONDS);
+        session = client.connect(upgrade).get(5, TimeUnit.SECONDS);
     }
 
     /** The extensions the server accepted, by name. */
@@ -49,19 +49,19 @@ final class FrameClient implements AutoCloseable {
     void send(byte opCode, boolean fin, byte[] payload) throws Exception {
         FutureCallback written = new FutureCallback();
         session.sendFrame(new Frame(opCode, fin, ByteBuffer.wrap(payload)), written, false);
-        written.get(10, TimeUnit.SECONDS);
+        written.get(5, TimeUnit.SECONDS);
     }
 
-    /** The next frame received, waiting up to 10 s. */
+    /** The next frame received, waiting up to 5 s. */
     Received next() throws InterruptedException {
-        Received r = recorder.frames.poll(10, TimeUnit.SECONDS);
+        Received r = recorder.frames.poll(5, TimeUnit.SECONDS);
         if (r == null) {
-            throw new AssertionError("no frame within 10 s");
+            throw new AssertionError("no frame within 5 s");
         }
         return r;
     }
 
-    /** The payload of the next message, its frames joined, waiting up to 10 s for each frame. */
+    /** The payload of the next message, its frames joined, waiting up to 5 s for each frame. */
     byte[] nextMessage() throws InterruptedException {
         ByteArrayOutputStream message = new ByteArrayOutputStream();
         Received r;
@@ -72,11 +72,11 @@ final class FrameClient implements AutoCloseable {
         return message.toByteArray();
     }
 
-    /** The status of the CLOSE frame received, waiting up to 10 s. */
+    /** The status of the CLOSE frame received, waiting up to 5 s. */
     CloseStatus closeStatus() throws InterruptedException {
-        CloseStatus s = recorder.closed.poll(10, TimeUnit.SECONDS);
+        CloseStatus s = recorder.closed.poll(5, TimeUnit.SECONDS);
         if (s == null) {
-            throw new AssertionError("no close within 10 s");
+            throw new AssertionError("no close within 5 s");
         }
         return s;
     }

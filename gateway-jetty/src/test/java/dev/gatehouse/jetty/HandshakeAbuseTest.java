@@ -147,7 +147,7 @@ class HandshakeAbuseTest {
         } // gone before its backend answered
 
         RecordingListener events = new RecordingListener();
-        WebSocket stayer = HTTP.newWebSocketBuilder().buildAsync(gw.uri("/held"), events).get(15, TimeUnit.SECONDS);
+        WebSocket stayer = HTTP.newWebSocketBuilder().buildAsync(gw.uri("/held"), events).get(5, TimeUnit.SECONDS);
 
         assertEquals(1001, backend.nextClose().code(), "the leaver's backend connection");
         stayer.sendText("still here", true).get(5, TimeUnit.SECONDS);

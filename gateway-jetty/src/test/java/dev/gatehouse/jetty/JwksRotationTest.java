@@ -30,6 +30,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
@@ -38,6 +39,9 @@ import dev.gatehouse.auth.JwtAuthenticator;
 
 /** A JWKS endpoint served by Jetty, and a key rotation while connections are open. */
 class JwksRotationTest {
+
+    @RegisterExtension
+    final Servers servers = new Servers();
 
     private static String token(RSAKey key, String subject) throws Exception {
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).build(),
@@ -65,34 +69,31 @@ class JwksRotationTest {
                 return true;
             }
         });
+        servers.closeAfter(keys::stop);
         keys.start();
         HttpClient http = HttpClient.newHttpClient();
-        try (TestBackend backend = new TestBackend();
-                GatewayServer gw = GatewayServer.start(Gateway.builder()
-                        .route(Route.builder("/echo").backend(Backend.of(backend.uri("/echo")))
-                                .authenticator(JwtAuthenticator.builder()
-                                        .jwksUri(URI.create("http://127.0.0.1:" + connector.getLocalPort() + "/jwks.json"))
-                                        .algorithms("RS256").jwksRefreshInterval(Duration.ofMillis(1)).build())
-                                .build())
-                        .build())) {
-            RecordingListener before = new RecordingListener();
-            WebSocket old = http.newWebSocketBuilder().header("Authorization", "Bearer " + token(first, "old"))
-                    .buildAsync(gw.uri("/echo"), before).get(10, TimeUnit.SECONDS);
+        GatewayServer gw = servers.start(Gateway.builder()
+                .route(Route.builder("/echo").backend(Backend.of(servers.backend().uri("/echo")))
+                        .authenticator(JwtAuthenticator.builder()
+                                .jwksUri(URI.create("http://127.0.0.1:" + connector.getLocalPort() + "/jwks.json"))
+                                .algorithms("RS256").jwksRefreshInterval(Duration.ofMillis(1)).build())
+                        .build())
+                .build());
+        RecordingListener before = new RecordingListener();
+        WebSocket old = http.newWebSocketBuilder().header("Authorization", "Bearer " + token(first, "old"))
+                .buildAsync(gw.uri("/echo"), before).get(5, TimeUnit.SECONDS);
 
-            published.set(new JWKSet(List.of(second.toPublicJWK())).toString());
-            RecordingListener after = new RecordingListener();
-            WebSocket rotated = http.newWebSocketBuilder().header("Authorization", "Bearer " + token(second, "new"))
-                    .buildAsync(gw.uri("/echo"), after).get(10, TimeUnit.SECONDS);
-            assertEquals(2, fetches.get(), "the unknown kid fetched the keys again, once");
+        published.set(new JWKSet(List.of(second.toPublicJWK())).toString());
+        RecordingListener after = new RecordingListener();
+        WebSocket rotated = http.newWebSocketBuilder().header("Authorization", "Bearer " + token(second, "new"))
+                .buildAsync(gw.uri("/echo"), after).get(5, TimeUnit.SECONDS);
+        assertEquals(2, fetches.get(), "the unknown kid fetched the keys again, once");
 
-            old.sendText("still open", true).get(5, TimeUnit.SECONDS);
-            before.assertText("still open");
-            rotated.sendText("rotated", true).get(5, TimeUnit.SECONDS);
-            after.assertText("rotated");
-            assertEquals(401, RawHttp.upgrade(gw.httpUri("/echo"), "Authorization: Bearer " + token(first, "late")).status(),
-                    "a retired key no longer admits new connections");
-        } finally {
-            keys.stop();
-        }
+        old.sendText("still open", true).get(5, TimeUnit.SECONDS);
+        before.assertText("still open");
+        rotated.sendText("rotated", true).get(5, TimeUnit.SECONDS);
+        after.assertText("rotated");
+        assertEquals(401, RawHttp.upgrade(gw.httpUri("/echo"), "Authorization: Bearer " + token(first, "late")).status(),
+                "a retired key no longer admits new connections");
     }
 }

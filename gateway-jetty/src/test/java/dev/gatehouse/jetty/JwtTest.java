@@ -18,8 +18,8 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -34,29 +34,21 @@ class JwtTest {
 
     private static final byte[] SECRET = "a-256-bit-secret-for-the-tests!!".getBytes(StandardCharsets.UTF_8);
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    @RegisterExtension
+    final Servers servers = new Servers();
     private TestBackend backend;
-    private GatewayServer gateway;
 
     @BeforeEach
-    void start() throws Exception {
-        backend = new TestBackend();
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        if (gateway != null) {
-            gateway.close();
-        }
-        backend.close();
+    void useTheBackend() {
+        backend = servers.backend();
     }
 
     private GatewayServer start(Mount mount) throws Exception {
         JwtAuthenticator jwt = JwtAuthenticator.builder().secret(SECRET).algorithms("HS256").build();
-        gateway = GatewayServer.start(Gateway.builder()
+        return servers.start(Gateway.builder()
                 .route(Route.builder("/echo").authenticator(jwt).backend(Backend.of(backend.uri("/echo"))).build())
                 .route(Route.builder("/proto").authenticator(jwt).backend(Backend.of(backend.uri("/proto"))).build())
                 .build(), mount);
-        return gateway;
     }
 
     private static String token(String subject, Instant expiry) throws Exception {
@@ -71,7 +63,7 @@ class JwtTest {
     void admitsABearerTokenAndForwardsTheSubjectNotTheToken(Mount mount) throws Exception {
         GatewayServer gw = start(mount);
         WebSocket ws = HTTP.newWebSocketBuilder().header("Authorization", "Bearer " + token("alice", Instant.now().plusSeconds(60)))
-                .buildAsync(gw.uri("/echo"), new RecordingListener()).get(10, TimeUnit.SECONDS);
+                .buildAsync(gw.uri("/echo"), new RecordingListener()).get(5, TimeUnit.SECONDS);
         TestBackend.Upgrade up = backend.nextUpgrade();
         assertEquals("alice", up.header("X-Gatehouse-Subject"));
         assertNull(up.header("Authorization"));
@@ -82,21 +74,21 @@ class JwtTest {
     @EnumSource(Mount.class)
     void forwardsTheCredentialWhenTheRouteAsks(Mount mount) throws Exception {
         JwtAuthenticator jwt = JwtAuthenticator.builder().secret(SECRET).algorithms("HS256").build();
-        gateway = GatewayServer.start(Gateway.builder()
+        GatewayServer gw = servers.start(Gateway.builder()
                 .route(Route.builder("/echo").authenticator(jwt).forwardCredentials(true)
                         .backend(Backend.of(backend.uri("/echo"))).build())
                 .build(), mount);
         String header = token("gina", Instant.now().plusSeconds(60));
         String query = token("hank", Instant.now().plusSeconds(60));
         WebSocket byHeader = HTTP.newWebSocketBuilder().header("Authorization", "Bearer " + header)
-                .buildAsync(gateway.uri("/echo"), new RecordingListener()).get(10, TimeUnit.SECONDS);
+                .buildAsync(gw.uri("/echo"), new RecordingListener()).get(5, TimeUnit.SECONDS);
         TestBackend.Upgrade up = backend.nextUpgrade();
         assertEquals("Bearer " + header, up.header("Authorization"));
         assertEquals("gina", up.header("X-Gatehouse-Subject"));
         byHeader.abort();
         WebSocket byQuery = HTTP.newWebSocketBuilder()
-                .buildAsync(URI.create(gateway.uri("/echo") + "?access_token=" + query), new RecordingListener())
-                .get(10, TimeUnit.SECONDS);
+                .buildAsync(URI.create(gw.uri("/echo") + "?access_token=" + query), new RecordingListener())
+                .get(5, TimeUnit.SECONDS);
         assertEquals("access_token=" + query, backend.nextUpgrade().query());
         byQuery.abort();
     }
@@ -108,7 +100,7 @@ class JwtTest {
         String token = token("bob", Instant.now().plusSeconds(60));
         WebSocket ws = HTTP.newWebSocketBuilder()
                 .buildAsync(URI.create(gw.uri("/echo") + "?room=7&access_token=" + token), new RecordingListener())
-                .get(10, TimeUnit.SECONDS);
+                .get(5, TimeUnit.SECONDS);
         assertEquals("room=7", backend.nextUpgrade().query());
         ws.abort();
     }
@@ -120,7 +112,7 @@ class JwtTest {
         String token = token("carol", Instant.now().plusSeconds(60));
         RecordingListener events = new RecordingListener();
         WebSocket ws = HTTP.newWebSocketBuilder().subprotocols("bearer", "bearer." + token)
-                .buildAsync(gw.uri("/echo"), events).get(10, TimeUnit.SECONDS);
+                .buildAsync(gw.uri("/echo"), events).get(5, TimeUnit.SECONDS);
         assertEquals("bearer", ws.getSubprotocol());
         assertEquals(List.of(), backend.nextUpgrade().subprotocols());
         ws.sendText("hi", true).get(5, TimeUnit.SECONDS);
@@ -134,7 +126,7 @@ class JwtTest {
         GatewayServer gw = start(mount);
         String token = token("dave", Instant.now().plusSeconds(60));
         WebSocket ws = HTTP.newWebSocketBuilder().subprotocols("mqtt", "bearer", "bearer." + token)
-                .buildAsync(gw.uri("/proto"), new RecordingListener()).get(10, TimeUnit.SECONDS);
+                .buildAsync(gw.uri("/proto"), new RecordingListener()).get(5, TimeUnit.SECONDS);
         assertEquals("mqtt", ws.getSubprotocol());
         assertEquals(List.of("mqtt"), backend.nextUpgrade().subprotocols());
         ws.abort();
@@ -158,7 +150,7 @@ class JwtTest {
         GatewayServer gw = start(mount);
         RecordingListener events = new RecordingListener();
         HTTP.newWebSocketBuilder().header("Authorization", "Bearer " + token("frank", Instant.now().plusSeconds(2)))
-                .buildAsync(gw.uri("/echo"), events).get(10, TimeUnit.SECONDS);
+                .buildAsync(gw.uri("/echo"), events).get(5, TimeUnit.SECONDS);
         events.assertClose(1008, "credential expired");
         assertEquals(new TestBackend.Closed(1001, ""), backend.nextClose());
     }

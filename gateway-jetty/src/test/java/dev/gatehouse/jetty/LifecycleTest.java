@@ -34,6 +34,7 @@ import dev.gatehouse.Gateway;
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
 import dev.gatehouse.jetty.GatewayServer.Mount;
+import dev.gatehouse.jetty.logging.RecordingLogProvider;
 
 /** After the 101: the close-code contract, timeouts, keepalive, limits, flow control, registry and drain. */
 class LifecycleTest {
@@ -63,7 +64,7 @@ class LifecycleTest {
     }
 
     private static WebSocket connect(URI uri, RecordingListener events) throws Exception {
-        return HTTP.newWebSocketBuilder().buildAsync(uri, events).get(10, TimeUnit.SECONDS);
+        return HTTP.newWebSocketBuilder().buildAsync(uri, events).get(5, TimeUnit.SECONDS);
     }
 
     @ParameterizedTest
@@ -176,7 +177,7 @@ class LifecycleTest {
             assertEquals(0x8, close.opCode());
             assertEquals(1002, close.closeCode());
         }
-        assertEquals("hi", backend.texts.poll(10, TimeUnit.SECONDS), "the frame before the bad one was relayed");
+        assertEquals("hi", backend.texts.poll(5, TimeUnit.SECONDS), "the frame before the bad one was relayed");
         assertEquals(new TestBackend.Closed(1001, ""), backend.nextClose());
     }
 
@@ -257,7 +258,7 @@ class LifecycleTest {
         for (int i = 0; i < 3; i++) {
             assertEquals(new TestBackend.Closed(1001, ""), backend.nextClose());
         }
-        stopped.get(15, TimeUnit.SECONDS);
+        stopped.get(5, TimeUnit.SECONDS);
         assertEquals(0, gw.gateway.connections().count());
     }
 
@@ -269,7 +270,7 @@ class LifecycleTest {
         connect(gw.uri("/echo"), open);
         CompletableFuture<Void> drained = gw.gateway.drain(Duration.ZERO);
         open.assertClose(1012, "service restart");
-        drained.get(10, TimeUnit.SECONDS);
+        drained.get(5, TimeUnit.SECONDS);
         RawHttp.Response r = RawHttp.upgrade(gw.httpUri("/echo"));
         assertEquals(503, r.status());
         assertEquals("5", r.header("retry-after"));
@@ -282,7 +283,7 @@ class LifecycleTest {
         GatewayServer gw = start(mount);
         RecordingListener events = new RecordingListener();
         WebSocket ws = HTTP.newWebSocketBuilder().subprotocols("x").buildAsync(gw.uri("/echo"), events)
-                .get(10, TimeUnit.SECONDS);
+                .get(5, TimeUnit.SECONDS);
         ws.sendText("count me", true).get(5, TimeUnit.SECONDS);
         events.assertText("count me");
         TestBackend.Upgrade up = backend.nextUpgrade();
@@ -301,7 +302,9 @@ class LifecycleTest {
         assertTrue(gw.gateway.connections().close(id, CloseStatus.of(4403, "kicked")));
         events.assertClose(4403, "kicked");
         assertEquals(new TestBackend.Closed(1001, ""), backend.nextClose());
-        Await.until("the connection leaves the registry", () -> gw.gateway.connections().count() == 0);
+        // A bridge writes its access-log line once it has left the registry.
+        RecordingLogProvider.awaitLine(l -> l.contains("dev.gatehouse.access") && l.contains("id=" + id + " "));
+        assertEquals(0, gw.gateway.connections().count());
         assertTrue(gw.gateway.connections().find(id).isEmpty());
     }
 
@@ -311,7 +314,7 @@ class LifecycleTest {
         gw.gateway.drain(Duration.ZERO).get(5, TimeUnit.SECONDS);
         ExecutionException e = assertThrows(ExecutionException.class,
                 () -> HTTP.newWebSocketBuilder().buildAsync(gw.uri("/echo"), new RecordingListener())
-                        .get(10, TimeUnit.SECONDS));
+                        .get(5, TimeUnit.SECONDS));
         assertEquals(503, assertInstanceOf(WebSocketHandshakeException.class, e.getCause()).getResponse().statusCode());
     }
 }

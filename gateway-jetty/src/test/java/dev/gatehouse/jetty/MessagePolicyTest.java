@@ -10,9 +10,9 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
@@ -38,20 +38,14 @@ class MessagePolicyTest {
         return json ? MessageAction.forward(message) : MessageAction.invalid("messages must be JSON");
     };
 
+    @RegisterExtension
+    final Servers servers = new Servers();
     private TestBackend backend;
-    private GatewayServer gateway;
+    private GatewayServer gateway; // the test's gateway, started by its first connect
 
     @BeforeEach
-    void startBackend() throws Exception {
-        backend = new TestBackend();
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        if (gateway != null) {
-            gateway.close();
-        }
-        backend.close();
+    void useTheBackend() {
+        backend = servers.backend();
     }
 
     private WebSocket connect(Route.Builder route, RecordingListener events) throws Exception {
@@ -60,11 +54,11 @@ class MessagePolicyTest {
 
     private WebSocket connect(Route.Builder route, Settings settings, RecordingListener events) throws Exception {
         if (gateway == null) {
-            gateway = GatewayServer.start(Gateway.builder().settings(settings)
+            gateway = servers.start(Gateway.builder().settings(settings)
                     .route(route.backend(Backend.of(backend.uri("/echo"))).build()).build());
         }
         return HTTP.newWebSocketBuilder().header("X-API-Key", "k-1").buildAsync(gateway.uri("/echo"), events)
-                .get(10, TimeUnit.SECONDS);
+                .get(5, TimeUnit.SECONDS);
     }
 
     @Test

@@ -3,8 +3,6 @@ package dev.gatehouse.jetty;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
@@ -23,6 +21,7 @@ import dev.gatehouse.Route;
 import dev.gatehouse.auth.ApiKeyAuthenticator;
 import dev.gatehouse.auth.AuthFailureLimit;
 import dev.gatehouse.jetty.GatewayServer.Mount;
+import dev.gatehouse.jetty.logging.RecordingLogProvider;
 import dev.gatehouse.policy.IpPolicy;
 import dev.gatehouse.policy.LimitKey;
 import dev.gatehouse.policy.RateLimitPolicy;
@@ -121,10 +120,10 @@ class PreHandshakePolicyTest {
     void perIpConnectionLimitGets429ThenAdmitsAgainOnceAConnectionCloses(Mount mount) throws Exception {
         GatewayServer gw = start(mount, Gateway.builder(), echo().maxConnectionsPerIp(2).build());
         RecordingListener firstEvents = new RecordingListener();
-        WebSocket first = HTTP.newWebSocketBuilder().buildAsync(gw.uri("/echo"), firstEvents).get(10, TimeUnit.SECONDS);
+        WebSocket first = HTTP.newWebSocketBuilder().buildAsync(gw.uri("/echo"), firstEvents).get(5, TimeUnit.SECONDS);
         WebSocket second = HTTP.newWebSocketBuilder().buildAsync(gw.uri("/echo"), new RecordingListener())
-                .get(10, TimeUnit.SECONDS);
-        backend.nextUpgrade();
+                .get(5, TimeUnit.SECONDS);
+        String firstId = backend.nextUpgrade().header("X-Gatehouse-Connection-Id");
         backend.nextUpgrade();
 
         RawHttp.Response refused = RawHttp.upgrade(gw.httpUri("/echo"));
@@ -135,9 +134,11 @@ class PreHandshakePolicyTest {
         first.sendClose(1000, "bye").get(5, TimeUnit.SECONDS);
         firstEvents.assertClose(1000, "bye");
         assertEquals(new TestBackend.Closed(1000, "bye"), backend.nextClose());
-        // The slot is given back when the bridge ends, just after the client got its close: retry briefly.
-        Await.until("a third connection is admitted", () -> upgradeStatus(gw) == 101);
+        // The slot is given back when the bridge ends, just after the client got its close, and before the
+        // bridge writes its access-log line.
+        RecordingLogProvider.awaitLine(l -> l.contains("dev.gatehouse.access") && l.contains("id=" + firstId + " "));
 
+        assertEquals(101, RawHttp.upgrade(gw.httpUri("/echo")).status());
         assertEquals(1, backend.upgrades.size());
         second.abort();
     }
@@ -197,13 +198,5 @@ class PreHandshakePolicyTest {
         assertEquals(414, uri.status(), uri.body());
         assertEquals("uri_too_long", error(uri));
         assertTrue(backend.upgrades.isEmpty());
-    }
-
-    private static int upgradeStatus(GatewayServer gw) {
-        try {
-            return RawHttp.upgrade(gw.httpUri("/echo")).status();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -8,7 +8,6 @@ import java.io.InputStream;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Arrays;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -42,10 +41,9 @@ class ProtocolErrorTest {
                 .build(), mount);
     }
 
-    /** The access-log line of the connection that ended, waiting for it up to 10 s. */
+    /** The access-log line of the connection that ended, waiting for it up to 5 s. */
     private static String accessLine() throws InterruptedException {
-        return RecordingLogProvider.awaitLine(l -> l.contains("dev.gatehouse.access") && l.contains("status=101"),
-                Duration.ofSeconds(10));
+        return RecordingLogProvider.awaitLine(l -> l.contains("dev.gatehouse.access") && l.contains("status=101"));
     }
 
     @ParameterizedTest
@@ -89,7 +87,7 @@ class ProtocolErrorTest {
         GatewayServer gw = start(mount);
         URI uri = gw.uri("/echo");
         try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
-            socket.setSoTimeout(10_000);
+            socket.setSoTimeout(5_000);
             byte[] request = ("GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
                     .getBytes(StandardCharsets.ISO_8859_1);

@@ -78,11 +78,11 @@ final class RawBackend implements AutoCloseable {
         return URI.create("ws://127.0.0.1:" + server.getLocalPort() + path);
     }
 
-    /** How the next connection ended, waiting up to 10 s for it. */
+    /** How the next connection ended, waiting up to 5 s for it. */
     Ended nextEnded() throws InterruptedException {
-        Ended e = ended.poll(10, TimeUnit.SECONDS);
+        Ended e = ended.poll(5, TimeUnit.SECONDS);
         if (e == null) {
-            throw new AssertionError("no backend connection ended within 10 s");
+            throw new AssertionError("no backend connection ended within 5 s");
         }
         return e;
     }
@@ -105,7 +105,7 @@ final class RawBackend implements AutoCloseable {
         ByteArrayOutputStream after = new ByteArrayOutputStream();
         boolean closedByPeer = false;
         try (s) {
-            s.setSoTimeout(60_000);
+            s.setSoTimeout(5_000); // a connection the gateway leaves open ends as not closed by it
             InputStream in = s.getInputStream();
             String head = readHead(in);
             requests.add(head);

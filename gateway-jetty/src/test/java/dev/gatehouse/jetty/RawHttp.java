@@ -58,7 +58,7 @@ final class RawHttp {
     /** Sends {@code request} as it is (ISO-8859-1) on a new connection to the URI's host and port. */
     static Response exchange(URI uri, String request) throws IOException {
         try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
-            socket.setSoTimeout(15_000);
+            socket.setSoTimeout(5_000);
             socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
             return read(socket.getInputStream());
         }

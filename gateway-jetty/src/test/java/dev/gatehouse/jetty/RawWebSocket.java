@@ -33,7 +33,7 @@ final class RawWebSocket implements AutoCloseable {
     /** Upgrades to {@code ws://} {@code uri}, failing unless the answer is 101. */
     static RawWebSocket open(URI uri) throws IOException {
         Socket socket = new Socket(uri.getHost(), uri.getPort());
-        socket.setSoTimeout(10_000);
+        socket.setSoTimeout(5_000);
         String target = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
         String request = "GET " + target + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort() + "\r\n"
                 + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -72,7 +72,7 @@ final class RawWebSocket implements AutoCloseable {
         return ByteBuffer.allocate(14).put((byte) firstByte).put((byte) 0xFF).putLong(length).putInt(0).array();
     }
 
-    /** The next frame the server sent, waiting up to 10 s. */
+    /** The next frame the server sent, waiting up to 5 s. */
     Frame readFrame() throws IOException {
         int b0 = in.readUnsignedByte();
         int b1 = in.readUnsignedByte();

@@ -20,24 +20,24 @@ import java.util.concurrent.TimeUnit;
  * By default it requests messages one by one as they arrive; with {@code autoRequest=false} the test
  * decides when to read.
  */
-final class RecordingListener implements WebSocket.Listener {
+public final class RecordingListener implements WebSocket.Listener {
 
-    sealed interface Event {
+    public sealed interface Event {
     }
 
-    record Text(String text) implements Event {
+    public record Text(String text) implements Event {
     }
 
-    record Binary(byte[] bytes) implements Event {
+    public record Binary(byte[] bytes) implements Event {
     }
 
-    record Ping(byte[] payload) implements Event {
+    public record Ping(byte[] payload) implements Event {
     }
 
-    record Close(int code, String reason) implements Event {
+    public record Close(int code, String reason) implements Event {
     }
 
-    record Error(Throwable cause) implements Event {
+    public record Error(Throwable cause) implements Event {
     }
 
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
@@ -47,11 +47,11 @@ final class RecordingListener implements WebSocket.Listener {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     volatile WebSocket webSocket;
 
-    RecordingListener() {
+    public RecordingListener() {
         this(true);
     }
 
-    RecordingListener(boolean autoRequest) {
+    public RecordingListener(boolean autoRequest) {
         this.autoRequest = autoRequest;
     }
 
@@ -119,14 +119,14 @@ final class RecordingListener implements WebSocket.Listener {
         return closed;
     }
 
-    Event next() throws InterruptedException {
-        Event e = events.poll(10, TimeUnit.SECONDS);
-        assertNotNull(e, "no event within 10 s");
+    public Event next() throws InterruptedException {
+        Event e = events.poll(5, TimeUnit.SECONDS);
+        assertNotNull(e, "no event within 5 s");
         return e;
     }
 
     /** The next event that is not a ping. */
-    Event nextData() throws InterruptedException {
+    public Event nextData() throws InterruptedException {
         Event e;
         do {
             e = next();
@@ -134,29 +134,29 @@ final class RecordingListener implements WebSocket.Listener {
         return e;
     }
 
-    void assertText(String expected) throws InterruptedException {
+    public void assertText(String expected) throws InterruptedException {
         Event e = nextData();
         assertEquals(new Text(expected), e instanceof Text ? e : fail(e));
     }
 
-    void assertBinary(byte[] expected) throws InterruptedException {
+    public void assertBinary(byte[] expected) throws InterruptedException {
         Event e = nextData();
         assertInstanceOf(Binary.class, e, () -> "expected binary, got " + e);
         assertArrayEquals(expected, ((Binary) e).bytes());
     }
 
-    void assertClose(int code, String reason) throws InterruptedException {
+    public void assertClose(int code, String reason) throws InterruptedException {
         Event e = nextData();
         assertEquals(new Close(code, reason), e);
     }
 
-    Ping assertPing() throws InterruptedException {
+    public Ping assertPing() throws InterruptedException {
         Event e = next();
         assertInstanceOf(Ping.class, e, () -> "expected a ping, got " + e);
         return (Ping) e;
     }
 
-    void assertNoMoreEvents() {
+    public void assertNoMoreEvents() {
         Event e = events.poll();
         while (e instanceof Ping) {
             e = events.poll();

@@ -14,8 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.eclipse.jetty.websocket.core.OpCode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -27,43 +26,26 @@ import dev.gatehouse.jetty.GatewayServer.Mount;
 /** Data relay through both mounts: sizes, fragments, text and binary, order, concurrency. */
 class RelayTest {
 
-    private static TestBackend backend;
-    private static GatewayServer servlet;
-    private static GatewayServer handler;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    @RegisterExtension
+    final Servers servers = new Servers();
 
-    @BeforeAll
-    static void start() throws Exception {
-        backend = new TestBackend();
-        Gateway gateway = Gateway.builder()
-                .route(Route.of("/echo", Backend.of(backend.uri("/echo"))))
-                .build();
-        servlet = GatewayServer.start(gateway, Mount.SERVLET);
-        handler = GatewayServer.start(Gateway.builder()
-                .route(Route.of("/echo", Backend.of(backend.uri("/echo"))))
-                .build(), Mount.HANDLER);
+    private GatewayServer start(Mount mount) throws Exception {
+        return servers.start(Gateway.builder()
+                .route(Route.of("/echo", Backend.of(servers.backend().uri("/echo"))))
+                .build(), mount);
     }
 
-    @AfterAll
-    static void stop() throws Exception {
-        servlet.close();
-        handler.close();
-        backend.close();
-    }
-
-    private static GatewayServer gateway(Mount mount) {
-        return mount == Mount.SERVLET ? servlet : handler;
-    }
-
-    private static WebSocket connect(Mount mount, RecordingListener events) throws Exception {
-        return HTTP.newWebSocketBuilder().buildAsync(gateway(mount).uri("/echo"), events).get(10, TimeUnit.SECONDS);
+    private static WebSocket connect(GatewayServer gw, RecordingListener events) throws Exception {
+        return HTTP.newWebSocketBuilder().buildAsync(gw.uri("/echo"), events).get(5, TimeUnit.SECONDS);
     }
 
     @ParameterizedTest
     @EnumSource(Mount.class)
     void relaysTextCutInsideACharacterAsTheBytesItCameIn(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
         byte[] e = "\u00e9".getBytes(StandardCharsets.UTF_8);
-        try (FrameClient client = new FrameClient(gateway(mount).uri("/echo"))) {
+        try (FrameClient client = new FrameClient(gw.uri("/echo"))) {
             client.send(OpCode.TEXT, false, new byte[] {'h', e[0]});
             client.send(OpCode.CONTINUATION, true, new byte[] {e[1], '!'});
 
@@ -81,7 +63,8 @@ class RelayTest {
     @ParameterizedTest
     @EnumSource(Mount.class)
     void textThatIsNotUtf8IsRefusedByTheBackendWhoseCloseReachesTheClient(Mount mount) throws Exception {
-        try (FrameClient client = new FrameClient(gateway(mount).uri("/echo"))) {
+        GatewayServer gw = start(mount);
+        try (FrameClient client = new FrameClient(gw.uri("/echo"))) {
             client.send(OpCode.TEXT, true, new byte[] {'o', 'k', (byte) 0xC3, '('});
 
             assertEquals(1007, client.closeStatus().getCode());
@@ -91,12 +74,14 @@ class RelayTest {
     @ParameterizedTest
     @EnumSource(Mount.class)
     void echoesTextAndBinaryOfEverySize(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
         RecordingListener events = new RecordingListener();
-        WebSocket ws = connect(mount, events);
+        WebSocket ws = connect(gw, events);
         Random random = new Random(42);
         for (int size : new int[] {0, 1024, 1 << 20, 16 << 20}) {
             byte[] bytes = new byte[size];
             random.nextBytes(bytes);
+            // 30 s for the sends of up to 16 MB, which a loaded machine relays slowly.
             ws.sendBinary(ByteBuffer.wrap(bytes), true).get(30, TimeUnit.SECONDS);
             events.assertBinary(bytes);
 
@@ -117,8 +102,9 @@ class RelayTest {
     @ParameterizedTest
     @EnumSource(Mount.class)
     void relaysAFragmentedMessageWhole(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
         RecordingListener events = new RecordingListener();
-        WebSocket ws = connect(mount, events);
+        WebSocket ws = connect(gw, events);
         ws.sendText("frag", false).get(5, TimeUnit.SECONDS);
         ws.sendText("ment", false).get(5, TimeUnit.SECONDS);
         ws.sendText("ed \u20ac", true).get(5, TimeUnit.SECONDS);
@@ -133,14 +119,16 @@ class RelayTest {
     @ParameterizedTest
     @EnumSource(Mount.class)
     void relaysTwoHundredConcurrentConnectionsInOrder(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
         int connections = 200;
         int messages = 100;
         List<CompletableFuture<Void>> done = new ArrayList<>();
         for (int c = 0; c < connections; c++) {
             Counter counter = new Counter(c, messages);
-            done.add(HTTP.newWebSocketBuilder().buildAsync(gateway(mount).uri("/echo"), counter)
+            done.add(HTTP.newWebSocketBuilder().buildAsync(gw.uri("/echo"), counter)
                     .thenCompose(ws -> sendAll(ws, counter)));
         }
+        // 60 s for 20,000 round trips on 200 connections, which a loaded machine relays slowly.
         CompletableFuture.allOf(done.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
         for (CompletableFuture<Void> f : done) {
             f.get();
@@ -211,8 +199,9 @@ class RelayTest {
     @ParameterizedTest
     @EnumSource(Mount.class)
     void keepsTextAndBinaryApartInOrder(Mount mount) throws Exception {
+        GatewayServer gw = start(mount);
         RecordingListener events = new RecordingListener();
-        WebSocket ws = connect(mount, events);
+        WebSocket ws = connect(gw, events);
         for (int i = 0; i < 20; i++) {
             ws.sendText("t" + i, true).get(5, TimeUnit.SECONDS);
             ws.sendBinary(ByteBuffer.wrap(new byte[] {(byte) i}), true).get(5, TimeUnit.SECONDS);

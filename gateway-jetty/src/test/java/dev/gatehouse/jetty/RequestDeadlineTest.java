@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -40,6 +41,11 @@ class RequestDeadlineTest {
     @RegisterExtension
     final Servers servers = new Servers();
 
+    @BeforeEach
+    void clearLog() {
+        RecordingLogProvider.clear(); // the log lines of a socket are found by its port, which earlier sockets had too
+    }
+
     private GatewayServer start(Mount mount) throws Exception {
         Gateway gateway = Gateway.builder().route(Route.of("/echo", Backend.of(servers.backend().uri("/echo")))).build();
         return servers.start(gateway, mount, connector -> {
@@ -52,7 +58,7 @@ class RequestDeadlineTest {
     private static Socket open(GatewayServer gw) throws IOException {
         URI uri = gw.httpUri("/");
         Socket socket = new Socket(uri.getHost(), uri.getPort());
-        socket.setSoTimeout(15_000);
+        socket.setSoTimeout(5_000);
         return socket;
     }
 
@@ -124,7 +130,7 @@ class RequestDeadlineTest {
     void leavesUpgradedAndKeptAliveConnectionsOpenPastTheDeadline(Mount mount) throws Exception {
         GatewayServer gw = start(mount);
         RecordingListener events = new RecordingListener();
-        WebSocket ws = HTTP.newWebSocketBuilder().buildAsync(gw.uri("/echo"), events).get(10, TimeUnit.SECONDS);
+        WebSocket ws = HTTP.newWebSocketBuilder().buildAsync(gw.uri("/echo"), events).get(5, TimeUnit.SECONDS);
         try (Socket keptAlive = open(gw)) {
             write(keptAlive, "GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
             assertEquals(404, RawHttp.read(keptAlive.getInputStream()).status());

@@ -21,6 +21,7 @@ import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.gatehouse.Authenticator;
 import dev.gatehouse.Backend;
@@ -37,6 +38,8 @@ class SecretsAreNeverLoggedTest {
     private static final String API_KEY = "ak_live_Zq81Kd03mVx7";
     private static final String WRONG_KEY = "ak_live_WRONGwrong42";
     private static final byte[] SECRET = "jwt-secret-that-is-32-bytes-long".getBytes(StandardCharsets.UTF_8);
+    @RegisterExtension
+    final Servers servers = new Servers();
 
     private static String token(Instant expiry) throws Exception {
         SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256),
@@ -58,31 +61,31 @@ class SecretsAreNeverLoggedTest {
         Authenticator keyOrToken = Authenticator.firstOf(ApiKeyAuthenticator.of(API_KEY, "mobile"),
                 JwtAuthenticator.builder().secret(SECRET).algorithms("HS256").build());
         RecordingLogProvider.clear();
-        try (TestBackend backend = new TestBackend();
-                GatewayServer gw = GatewayServer.start(Gateway.builder()
-                        .route(Route.builder("/echo").authenticator(keyOrToken).backend(Backend.of(backend.uri("/echo"))).build())
-                        .route(Route.builder("/down").authenticator(keyOrToken)
-                                .backend(Backend.of("ws://127.0.0.1:" + closedPort + "/x")).build())
-                        .build())) {
-            // accepted: key in header and query, token in header, query and subprotocol
-            open(HTTP.newWebSocketBuilder().header("X-API-Key", API_KEY), gw.uri("/echo"));
-            open(HTTP.newWebSocketBuilder(), URI.create(gw.uri("/echo") + "?api_key=" + API_KEY));
-            open(HTTP.newWebSocketBuilder().header("Authorization", "Bearer " + valid), gw.uri("/echo"));
-            open(HTTP.newWebSocketBuilder(), URI.create(gw.uri("/echo") + "?access_token=" + valid));
-            open(HTTP.newWebSocketBuilder().subprotocols("bearer", "bearer." + valid), gw.uri("/echo"));
-            // refused: wrong key, expired and forged tokens, everywhere
-            assertEquals(401, RawHttp.upgrade(gw.httpUri("/echo"), "X-API-Key: " + WRONG_KEY).status());
-            assertEquals(401, RawHttp.upgrade(URI.create(gw.httpUri("/echo") + "?api_key=" + WRONG_KEY)).status());
-            assertEquals(401, RawHttp.upgrade(gw.httpUri("/echo"), "Authorization: Bearer " + expired).status());
-            assertEquals(401, RawHttp.upgrade(URI.create(gw.httpUri("/echo") + "?access_token=" + forged)).status());
-            assertEquals(401, RawHttp.upgrade(gw.httpUri("/echo"), "Sec-WebSocket-Protocol: bearer, bearer." + forged).status());
-            // a backend failure with the credential in the query, and a connection closed at the token's expiry
-            assertEquals(502, RawHttp.upgrade(URI.create(gw.httpUri("/down") + "?access_token=" + valid)).status());
-            RecordingListener events = new RecordingListener();
-            HTTP.newWebSocketBuilder().header("Authorization", "Bearer " + expiring)
-                    .buildAsync(gw.uri("/echo"), events).get(10, TimeUnit.SECONDS);
-            events.assertClose(1008, "credential expired");
-        }
+        GatewayServer gw = servers.start(Gateway.builder()
+                .route(Route.builder("/echo").authenticator(keyOrToken)
+                        .backend(Backend.of(servers.backend().uri("/echo"))).build())
+                .route(Route.builder("/down").authenticator(keyOrToken)
+                        .backend(Backend.of("ws://127.0.0.1:" + closedPort + "/x")).build())
+                .build());
+        // accepted: key in header and query, token in header, query and subprotocol
+        open(HTTP.newWebSocketBuilder().header("X-API-Key", API_KEY), gw.uri("/echo"));
+        open(HTTP.newWebSocketBuilder(), URI.create(gw.uri("/echo") + "?api_key=" + API_KEY));
+        open(HTTP.newWebSocketBuilder().header("Authorization", "Bearer " + valid), gw.uri("/echo"));
+        open(HTTP.newWebSocketBuilder(), URI.create(gw.uri("/echo") + "?access_token=" + valid));
+        open(HTTP.newWebSocketBuilder().subprotocols("bearer", "bearer." + valid), gw.uri("/echo"));
+        // refused: wrong key, expired and forged tokens, everywhere
+        assertEquals(401, RawHttp.upgrade(gw.httpUri("/echo"), "X-API-Key: " + WRONG_KEY).status());
+        assertEquals(401, RawHttp.upgrade(URI.create(gw.httpUri("/echo") + "?api_key=" + WRONG_KEY)).status());
+        assertEquals(401, RawHttp.upgrade(gw.httpUri("/echo"), "Authorization: Bearer " + expired).status());
+        assertEquals(401, RawHttp.upgrade(URI.create(gw.httpUri("/echo") + "?access_token=" + forged)).status());
+        assertEquals(401, RawHttp.upgrade(gw.httpUri("/echo"), "Sec-WebSocket-Protocol: bearer, bearer." + forged).status());
+        // a backend failure with the credential in the query, and a connection closed at the token's expiry
+        assertEquals(502, RawHttp.upgrade(URI.create(gw.httpUri("/down") + "?access_token=" + valid)).status());
+        RecordingListener events = new RecordingListener();
+        HTTP.newWebSocketBuilder().header("Authorization", "Bearer " + expiring)
+                .buildAsync(gw.uri("/echo"), events).get(5, TimeUnit.SECONDS);
+        events.assertClose(1008, "credential expired");
+        servers.stopAll(); // what stopping logs is checked too
 
         List<String> lines = RecordingLogProvider.lines();
         assertTrue(lines.stream().anyMatch(l -> l.contains("status=401")), "the rejections were logged");
@@ -96,7 +99,7 @@ class SecretsAreNeverLoggedTest {
 
     private static void open(WebSocket.Builder builder, URI uri) throws Exception {
         RecordingListener events = new RecordingListener();
-        WebSocket ws = builder.buildAsync(uri, events).get(10, TimeUnit.SECONDS);
+        WebSocket ws = builder.buildAsync(uri, events).get(5, TimeUnit.SECONDS);
         ws.sendText("hi", true).get(5, TimeUnit.SECONDS);
         events.assertText("hi");
         ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.function.Consumer;
 
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -28,6 +29,14 @@ final class Servers implements BeforeEachCallback, AfterEachCallback {
 
     @Override
     public void afterEach(ExtensionContext context) throws Exception {
+        stopAll();
+    }
+
+    /**
+     * Stops what the test started and its backend now, the latest first, for a test that checks what
+     * stopping does; the rest of the test sees them stopped.
+     */
+    void stopAll() throws Exception {
         try {
             for (int i = started.size() - 1; i >= 0; i--) {
                 started.get(i).close();
@@ -43,6 +52,11 @@ final class Servers implements BeforeEachCallback, AfterEachCallback {
         return backend;
     }
 
+    /** Starts the gateway as a servlet, to be stopped after the test. */
+    GatewayServer start(Gateway gateway) throws Exception {
+        return start(gateway, GatewayServer.Mount.SERVLET);
+    }
+
     /** Starts the gateway on the mount, to be stopped after the test. */
     GatewayServer start(Gateway gateway, GatewayServer.Mount mount) throws Exception {
         return closeAfter(GatewayServer.start(gateway, mount));
@@ -51,6 +65,22 @@ final class Servers implements BeforeEachCallback, AfterEachCallback {
     /** Starts the gateway on the mount with its connector configured, to be stopped after the test. */
     GatewayServer start(Gateway gateway, GatewayServer.Mount mount, Consumer<ServerConnector> configure) throws Exception {
         return closeAfter(GatewayServer.start(gateway, mount, configure));
+    }
+
+    /** Starts the gateway on the mount serving {@code wss://} with this TLS factory, to be stopped after the test. */
+    GatewayServer startTls(Gateway gateway, GatewayServer.Mount mount, SslContextFactory.Server tls) throws Exception {
+        return closeAfter(GatewayServer.startTls(gateway, mount, tls));
+    }
+
+    /** Like {@link #startTls(Gateway, GatewayServer.Mount, SslContextFactory.Server)}, with its connector configured. */
+    GatewayServer startTls(Gateway gateway, GatewayServer.Mount mount, SslContextFactory.Server tls,
+            Consumer<ServerConnector> configure) throws Exception {
+        return closeAfter(GatewayServer.startTls(gateway, mount, tls, configure));
+    }
+
+    /** Starts another backend, serving {@code wss://} with this TLS factory, to be stopped after the test. */
+    TestBackend startBackend(SslContextFactory.Server tls) throws Exception {
+        return closeAfter(new TestBackend(tls));
     }
 
     /** Closes {@code c} after the test. */

@@ -34,14 +34,15 @@ import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
  * <li>{@code /flood}: sends {@code count} binary messages of {@code size} bytes, each after the previous
  *     send completed, counting completed sends;</li>
  * <li>{@code /held}: like echo, but answers no upgrade until {@link #holdUpgrades(int) the set number} of
- *     upgrades are waiting together (or 10 s have passed, then 503).</li>
+ *     upgrades are waiting together (or {@link #HELD_MAX_SECONDS} seconds have passed, then 503).</li>
  * </ul>
  */
-final class TestBackend implements AutoCloseable {
+public final class TestBackend implements AutoCloseable {
 
     /** What the backend saw of one upgrade request. */
-    record Upgrade(String path, String query, Map<String, List<String>> headers, List<String> subprotocols) {
-        String header(String name) {
+    public record Upgrade(String path, String query, Map<String, List<String>> headers, List<String> subprotocols) {
+        /** The first value of the header, whatever the case of its name, or null. */
+        public String header(String name) {
             for (Map.Entry<String, List<String>> e : headers.entrySet()) {
                 if (e.getKey().equalsIgnoreCase(name)) {
                     return e.getValue().get(0);
@@ -52,8 +53,11 @@ final class TestBackend implements AutoCloseable {
     }
 
     /** A close the backend received. */
-    record Closed(int code, String reason) {
+    public record Closed(int code, String reason) {
     }
+
+    /** How long {@code /held} holds an upgrade: 10 s, for the storms of tests to gather on a loaded machine. */
+    static final int HELD_MAX_SECONDS = 10;
 
     final BlockingQueue<Upgrade> upgrades = new LinkedBlockingQueue<>();
     final BlockingQueue<Closed> closes = new LinkedBlockingQueue<>();
@@ -65,7 +69,7 @@ final class TestBackend implements AutoCloseable {
     private final ServerConnector connector;
     private final String scheme;
 
-    TestBackend() throws Exception {
+    public TestBackend() throws Exception {
         this(null);
     }
 
@@ -123,7 +127,7 @@ final class TestBackend implements AutoCloseable {
                 CountDownLatch together = held;
                 together.countDown();
                 try {
-                    if (!together.await(10, TimeUnit.SECONDS)) {
+                    if (!together.await(HELD_MAX_SECONDS, TimeUnit.SECONDS)) {
                         rs.setStatus(503);
                         cb.succeeded();
                         return null;
@@ -155,34 +159,41 @@ final class TestBackend implements AutoCloseable {
         held = new CountDownLatch(count);
     }
 
-    URI uri(String path) {
-        return URI.create(scheme + "://127.0.0.1:" + connector.getLocalPort() + path);
+    public URI uri(String path) {
+        return URI.create(url(path));
+    }
+
+    /** The URL of a path, which may be a URI template such as {@code /any/{room}} that {@link URI} refuses. */
+    public String url(String path) {
+        return scheme + "://127.0.0.1:" + connector.getLocalPort() + path;
     }
 
     int port() {
         return connector.getLocalPort();
     }
 
-    Upgrade nextUpgrade() throws InterruptedException {
-        Upgrade u = upgrades.poll(10, TimeUnit.SECONDS);
+    /** The next upgrade the backend saw, waiting up to 5 s for it. */
+    public Upgrade nextUpgrade() throws InterruptedException {
+        Upgrade u = upgrades.poll(5, TimeUnit.SECONDS);
         if (u == null) {
-            throw new AssertionError("the backend saw no upgrade within 10 s");
+            throw new AssertionError("the backend saw no upgrade within 5 s");
         }
         return u;
     }
 
-    Closed nextClose() throws InterruptedException {
-        Closed c = closes.poll(10, TimeUnit.SECONDS);
+    /** The next close the backend received, waiting up to 5 s for it. */
+    public Closed nextClose() throws InterruptedException {
+        Closed c = closes.poll(5, TimeUnit.SECONDS);
         if (c == null) {
-            throw new AssertionError("the backend saw no close within 10 s");
+            throw new AssertionError("the backend saw no close within 5 s");
         }
         return c;
     }
 
     Session nextSession() throws InterruptedException {
-        Session s = sessions.poll(10, TimeUnit.SECONDS);
+        Session s = sessions.poll(5, TimeUnit.SECONDS);
         if (s == null) {
-            throw new AssertionError("no backend session within 10 s");
+            throw new AssertionError("no backend session within 5 s");
         }
         return s;
     }

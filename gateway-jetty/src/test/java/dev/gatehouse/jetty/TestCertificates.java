@@ -117,6 +117,7 @@ final class TestCertificates {
     private static void run(List<String> cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
+        // 60 s: keytool is a JVM of its own, whose start alone can take seconds on a loaded machine.
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
             throw new IOException("keytool failed: " + String.join(" ", cmd) + "\n" + new String(out));
         }

@@ -21,6 +21,7 @@ import javax.net.ssl.SSLSocket;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -39,6 +40,8 @@ class TlsTest {
 
     private static final char[] PASSWORD = TestCertificates.PASSWORD.toCharArray();
     private static TestCertificates certs;
+    @RegisterExtension
+    final Servers servers = new Servers();
 
     @BeforeAll
     static void makeCertificates() throws Exception {
@@ -52,7 +55,7 @@ class TlsTest {
     private static void assertEchoes(GatewayServer gw) throws Exception {
         RecordingListener events = new RecordingListener();
         WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(gw.uri("/echo"), events)
-                .get(10, TimeUnit.SECONDS);
+                .get(5, TimeUnit.SECONDS);
         ws.sendText("over tls", true).get(5, TimeUnit.SECONDS);
         events.assertText("over tls");
         ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
@@ -62,45 +65,41 @@ class TlsTest {
     @ParameterizedTest
     @EnumSource(Mount.class)
     void relaysToAWssBackendSignedByATrustedAuthority(Mount mount) throws Exception {
-        try (TestBackend backend = new TestBackend(certs.server("server", null));
-                GatewayServer gw = GatewayServer.start(gateway(backend,
-                        BackendTls.builder().trustStore(certs.trustStore("server"), PASSWORD).build()), mount)) {
-            assertEchoes(gw);
-        }
+        TestBackend backend = servers.startBackend(certs.server("server", null));
+        GatewayServer gw = servers.start(gateway(backend,
+                BackendTls.builder().trustStore(certs.trustStore("server"), PASSWORD).build()), mount);
+        assertEchoes(gw);
     }
 
     @Test
     void refusesAWssBackendItDoesNotTrustWith502() throws Exception {
-        try (TestBackend backend = new TestBackend(certs.server("server", null));
-                GatewayServer gw = GatewayServer.start(gateway(backend, BackendTls.defaults()))) {
-            assertEquals(502, RawHttp.upgrade(gw.httpUri("/echo")).status());
-        }
+        TestBackend backend = servers.startBackend(certs.server("server", null));
+        GatewayServer gw = servers.start(gateway(backend, BackendTls.defaults()));
+        assertEquals(502, RawHttp.upgrade(gw.httpUri("/echo")).status());
     }
 
     @Test
     void checksThatTheBackendsCertificateNamesItsHost() throws Exception {
-        try (TestBackend backend = new TestBackend(certs.server("wrong-name", null));
-                GatewayServer strict = GatewayServer.start(gateway(backend,
-                        BackendTls.builder().trustStore(certs.trustStore("wrong-name"), PASSWORD).build()));
-                GatewayServer lenient = GatewayServer.start(gateway(backend,
-                        BackendTls.builder().trustStore(certs.trustStore("wrong-name"), PASSWORD)
-                                .hostnameVerification(false).build()))) {
-            assertEquals(502, RawHttp.upgrade(strict.httpUri("/echo")).status());
-            assertEchoes(lenient);
-        }
+        TestBackend backend = servers.startBackend(certs.server("wrong-name", null));
+        GatewayServer strict = servers.start(gateway(backend,
+                BackendTls.builder().trustStore(certs.trustStore("wrong-name"), PASSWORD).build()));
+        GatewayServer lenient = servers.start(gateway(backend,
+                BackendTls.builder().trustStore(certs.trustStore("wrong-name"), PASSWORD)
+                        .hostnameVerification(false).build()));
+        assertEquals(502, RawHttp.upgrade(strict.httpUri("/echo")).status());
+        assertEchoes(lenient);
     }
 
     @Test
     void presentsAClientCertificateToABackendThatRequiresOne() throws Exception {
-        try (TestBackend backend = new TestBackend(certs.server("server", "client"));
-                GatewayServer without = GatewayServer.start(gateway(backend,
-                        BackendTls.builder().trustStore(certs.trustStore("server"), PASSWORD).build()));
-                GatewayServer with = GatewayServer.start(gateway(backend,
-                        BackendTls.builder().trustStore(certs.trustStore("server"), PASSWORD)
-                                .clientCertificate(certs.keyStore("client"), PASSWORD).build()))) {
-            assertEquals(502, RawHttp.upgrade(without.httpUri("/echo")).status());
-            assertEchoes(with);
-        }
+        TestBackend backend = servers.startBackend(certs.server("server", "client"));
+        GatewayServer without = servers.start(gateway(backend,
+                BackendTls.builder().trustStore(certs.trustStore("server"), PASSWORD).build()));
+        GatewayServer with = servers.start(gateway(backend,
+                BackendTls.builder().trustStore(certs.trustStore("server"), PASSWORD)
+                        .clientCertificate(certs.keyStore("client"), PASSWORD).build()));
+        assertEquals(502, RawHttp.upgrade(without.httpUri("/echo")).status());
+        assertEchoes(with);
     }
 
     @Test
@@ -121,26 +120,25 @@ class TlsTest {
         tls.setTrustStorePassword(TestCertificates.PASSWORD);
         tls.setTrustStoreType("PKCS12");
         tls.setWantClientAuth(true);
-        try (TestBackend backend = new TestBackend();
-                GatewayServer gw = GatewayServer.startTls(Gateway.builder()
-                        .route(Route.builder("/echo").authenticator(byCertificate).backend(Backend.of(backend.uri("/echo"))).build())
-                        .build(), mount, tls)) {
-            HttpClient withCertificate = HttpClient.newBuilder().sslContext(certs.clientContext("server", "user")).build();
-            RecordingListener events = new RecordingListener();
-            WebSocket ws = withCertificate.newWebSocketBuilder().buildAsync(gw.uri("/echo"), events).get(10, TimeUnit.SECONDS);
-            TestBackend.Upgrade up = backend.nextUpgrade();
-            assertEquals("CN=alice,O=Example", up.header("X-Gatehouse-Subject"));
-            assertEquals("https", up.header("X-Forwarded-Proto"));
-            ws.sendText("mutual", true).get(5, TimeUnit.SECONDS);
-            events.assertText("mutual");
-            ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
-            events.assertClose(1000, "");
+        TestBackend backend = servers.backend();
+        GatewayServer gw = servers.startTls(Gateway.builder()
+                .route(Route.builder("/echo").authenticator(byCertificate).backend(Backend.of(backend.uri("/echo"))).build())
+                .build(), mount, tls);
+        HttpClient withCertificate = HttpClient.newBuilder().sslContext(certs.clientContext("server", "user")).build();
+        RecordingListener events = new RecordingListener();
+        WebSocket ws = withCertificate.newWebSocketBuilder().buildAsync(gw.uri("/echo"), events).get(5, TimeUnit.SECONDS);
+        TestBackend.Upgrade up = backend.nextUpgrade();
+        assertEquals("CN=alice,O=Example", up.header("X-Gatehouse-Subject"));
+        assertEquals("https", up.header("X-Forwarded-Proto"));
+        ws.sendText("mutual", true).get(5, TimeUnit.SECONDS);
+        events.assertText("mutual");
+        ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
+        events.assertClose(1000, "");
 
-            HttpClient anonymous = HttpClient.newBuilder().sslContext(certs.clientContext("server", null)).build();
-            ExecutionException refused = assertThrows(ExecutionException.class, () -> anonymous.newWebSocketBuilder()
-                    .buildAsync(gw.uri("/echo"), new RecordingListener()).get(10, TimeUnit.SECONDS));
-            assertEquals(401, assertInstanceOf(WebSocketHandshakeException.class, refused.getCause()).getResponse().statusCode());
-        }
+        HttpClient anonymous = HttpClient.newBuilder().sslContext(certs.clientContext("server", null)).build();
+        ExecutionException refused = assertThrows(ExecutionException.class, () -> anonymous.newWebSocketBuilder()
+                .buildAsync(gw.uri("/echo"), new RecordingListener()).get(5, TimeUnit.SECONDS));
+        assertEquals(401, assertInstanceOf(WebSocketHandshakeException.class, refused.getCause()).getResponse().statusCode());
     }
 
     private static void assertClosedWithoutResponse(Socket socket) throws Exception {
@@ -154,37 +152,35 @@ class TlsTest {
 
     @Test
     void closesTlsConnectionsWithoutACompleteRequestAtTheRequestDeadline() throws Exception {
-        try (TestBackend backend = new TestBackend();
-                GatewayServer gw = GatewayServer.startTls(gateway(backend, BackendTls.defaults()), Mount.HANDLER,
-                        certs.server("server", null), connector -> {
-                            connector.setIdleTimeout(TimeUnit.HOURS.toMillis(1));
-                            // Long enough for the TLS handshakes of the clients below on a loaded machine.
-                            connector.addBean(JettyGateway.requestDeadline(Duration.ofSeconds(2)));
-                        })) {
-            URI uri = gw.uri("/echo");
-            // No TLS handshake at all: the deadline counts from the TCP connection.
-            try (Socket silent = new Socket(uri.getHost(), uri.getPort())) {
-                silent.setSoTimeout(15_000);
-                assertClosedWithoutResponse(silent);
-            }
-            // A TLS handshake, then half a request.
-            try (SSLSocket slow = (SSLSocket) certs.clientContext("server", null).getSocketFactory()
-                    .createSocket(uri.getHost(), uri.getPort())) {
-                slow.setSoTimeout(15_000);
-                slow.startHandshake();
-                slow.getOutputStream().write("GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr"
-                        .getBytes(StandardCharsets.ISO_8859_1));
-                slow.getOutputStream().flush();
-                assertClosedWithoutResponse(slow);
-            }
-            // A complete upgrade is unaffected.
-            HttpClient trusting = HttpClient.newBuilder().sslContext(certs.clientContext("server", null)).build();
-            RecordingListener events = new RecordingListener();
-            WebSocket ws = trusting.newWebSocketBuilder().buildAsync(uri, events).get(10, TimeUnit.SECONDS);
-            ws.sendText("over tls", true).get(5, TimeUnit.SECONDS);
-            events.assertText("over tls");
-            ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
-            events.assertClose(1000, "");
+        GatewayServer gw = servers.startTls(gateway(servers.backend(), BackendTls.defaults()), Mount.HANDLER,
+                certs.server("server", null), connector -> {
+                    connector.setIdleTimeout(TimeUnit.HOURS.toMillis(1));
+                    // Long enough for the TLS handshakes of the clients below on a loaded machine.
+                    connector.addBean(JettyGateway.requestDeadline(Duration.ofSeconds(2)));
+                });
+        URI uri = gw.uri("/echo");
+        // No TLS handshake at all: the deadline counts from the TCP connection.
+        try (Socket silent = new Socket(uri.getHost(), uri.getPort())) {
+            silent.setSoTimeout(5_000);
+            assertClosedWithoutResponse(silent);
         }
+        // A TLS handshake, then half a request.
+        try (SSLSocket slow = (SSLSocket) certs.clientContext("server", null).getSocketFactory()
+                .createSocket(uri.getHost(), uri.getPort())) {
+            slow.setSoTimeout(5_000);
+            slow.startHandshake();
+            slow.getOutputStream().write("GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr"
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            slow.getOutputStream().flush();
+            assertClosedWithoutResponse(slow);
+        }
+        // A complete upgrade is unaffected.
+        HttpClient trusting = HttpClient.newBuilder().sslContext(certs.clientContext("server", null)).build();
+        RecordingListener events = new RecordingListener();
+        WebSocket ws = trusting.newWebSocketBuilder().buildAsync(uri, events).get(5, TimeUnit.SECONDS);
+        ws.sendText("over tls", true).get(5, TimeUnit.SECONDS);
+        events.assertText("over tls");
+        ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
+        events.assertClose(1000, "");
     }
 }

@@ -2,6 +2,8 @@ package dev.gatehouse.jetty.internal;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 import org.eclipse.jetty.util.Callback;
@@ -41,8 +43,11 @@ public final class JettyLeg implements FrameHandler, Channel {
     private boolean inboundText;          // the message being received is text; inbound frames are serial
     private volatile boolean outboundOpen; // a message being sent has not ended; data sends are serial
     private boolean closeCalled;      // whether the engine called close() or abort(); guarded by this
+    private boolean closeRequested;   // like closeCalled, but set before Jetty is asked to close; guarded by this
     private boolean closeNotified;    // whether the engine was told of the close; guarded by this
     private Callback heldCloseReply;  // the peer's CLOSE, answered when the engine calls close(); guarded by this
+    private boolean ended;            // the engine was told how Jetty ended the leg (onClosed); guarded by this
+    private List<Runnable> heldFailures; // failed sends waiting for the engine to hear why; guarded by this
 
     /**
      * @param handler     the engine's handler of this leg's events
@@ -195,7 +200,36 @@ public final class JettyLeg implements FrameHandler, Channel {
         if (notify) {
             handler.onClose(toStatus(closeStatus));
         }
+        List<Runnable> failures;
+        synchronized (this) {
+            ended = true;
+            failures = heldFailures;
+            heldFailures = null;
+        }
+        if (failures != null) {
+            failures.forEach(Runnable::run);
+        }
         callback.succeeded();
+    }
+
+    /**
+     * Fails a send, but only once the engine knows why when Jetty closed the leg by itself: for a protocol
+     * error Jetty sends its CLOSE and refuses sends at once, yet calls {@link #onError} only once that CLOSE
+     * is written; a send failed meanwhile would make the engine see a lost connection instead.
+     * {@link #onClosed} always follows, and runs the failures held until then.
+     */
+    private void fail(Runnable failure) {
+        synchronized (this) {
+            CoreSession s = session;
+            if (!ended && !closeRequested && s != null && !s.isOutputOpen()) {
+                if (heldFailures == null) {
+                    heldFailures = new ArrayList<>(2);
+                }
+                heldFailures.add(failure);
+                return;
+            }
+        }
+        failure.run();
     }
 
     /** Jetty's close status as the engine sees it: reserved and unknown codes mean a lost connection. */
@@ -267,6 +301,9 @@ public final class JettyLeg implements FrameHandler, Channel {
 
     @Override
     public void close(CloseStatus status) {
+        synchronized (this) {
+            closeRequested = true;
+        }
         // Our CLOSE goes first, so that a peer's CLOSE arriving meanwhile is held (and then released below)
         // rather than answered with its own code before ours is sent.
         if (status.code() == CloseStatus.NO_STATUS.code()) {
@@ -290,6 +327,7 @@ public final class JettyLeg implements FrameHandler, Channel {
         Callback reply;
         synchronized (this) {
             closeCalled = true;
+            closeRequested = true;
             reply = heldCloseReply;
             heldCloseReply = null;
         }
@@ -319,7 +357,7 @@ public final class JettyLeg implements FrameHandler, Channel {
      * engine starts the next only after the previous one's completion ran, which may start it at once, so
      * the completion is taken before it runs.
      */
-    private static final class Sent implements Callback {
+    private final class Sent implements Callback {
         private volatile Completion completion; // the send in flight's completion; null between sends
 
         @Override
@@ -333,7 +371,7 @@ public final class JettyLeg implements FrameHandler, Channel {
         public void failed(Throwable cause) {
             Completion c = completion;
             completion = null;
-            c.failed(cause);
+            fail(() -> c.failed(cause));
         }
 
         @Override

@@ -50,12 +50,12 @@ public final class RecordingLogProvider implements SLF4JServiceProvider {
     }
 
     /**
-     * The first line recorded since the last {@link #clear()} that {@code matches}, waiting for it up to
-     * {@code timeout}.
+     * The first line recorded since the last {@link #clear()} that {@code matches}, waiting for it up to 5 s.
      *
      * @throws AssertionError if none is logged in time
      */
-    public static String awaitLine(Predicate<String> matches, Duration timeout) throws InterruptedException {
+    public static String awaitLine(Predicate<String> matches) throws InterruptedException {
+        Duration timeout = Duration.ofSeconds(5);
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (LINES) {
             while (true) {
