@@ -5,10 +5,8 @@ import static java.util.Objects.requireNonNull;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
-import dev.gatehouse.session.MessageFilter;
-
 /**
- * A whole WebSocket message as an in-session {@link MessageFilter} sees it: {@link Text} or {@link Binary}.
+ * A whole WebSocket message as an in-session {@link dev.gatehouse.session.MessageFilter} sees it: {@link Text} or {@link Binary}.
  * Immutable. Switch on the kind with a pattern:
  *
  * <pre>{@code

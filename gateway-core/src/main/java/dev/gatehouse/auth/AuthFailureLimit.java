@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Objects;
 
-import dev.gatehouse.Gateway;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Rejection;
 
@@ -14,7 +13,7 @@ import dev.gatehouse.Rejection;
 /**
  * A brake on guessing credentials: how many failed authentications a client address may have per period
  * before the gateway stops listening to it for a cool-down. Set it with
- * {@link Gateway.Builder#authFailureLimit(AuthFailureLimit)}; {@link #defaults()} (60 a minute, then a one-minute
+ * {@link dev.gatehouse.Gateway.Builder#authFailureLimit(AuthFailureLimit)}; {@link #defaults()} (60 a minute, then a one-minute
  * cool-down) applies unless set, and {@link #none()} turns it off.
  *
  * <pre>{@code
@@ -34,7 +33,7 @@ import dev.gatehouse.Rejection;
  * before its authenticator runs with 429 {@link Rejection#RATE_LIMITED} and {@code Retry-After}: the whole
  * seconds, rounded up, until the cool-down ends. After it, the address proceeds normally, with the tokens
  * the bucket got back meanwhile. The trade-off: good clients that share an address with a guesser (behind a
- * NAT, or the same proxy when {@link Gateway.Builder#trustedProxies} is not set) are shut out with it during
+ * NAT, or the same proxy when {@link dev.gatehouse.Gateway.Builder#trustedProxies} is not set) are shut out with it during
  * the cool-down.
  *
  * <p>The address is the client's as the gateway resolves it ({@link Handshake#clientAddress()}, after
