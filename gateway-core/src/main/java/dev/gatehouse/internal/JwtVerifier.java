@@ -51,21 +51,21 @@ import dev.gatehouse.Principal;
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Verdict;
 import dev.gatehouse.auth.CredentialSource;
-import dev.gatehouse.auth.JwtAuthenticator;
 
 /**
- * The nimbus-jose-jwt side of {@link JwtAuthenticator}: keys in JWK form, their source (local, or a JWKS
- * URL cached, refetched for an unknown {@code kid} and rate-limited), the processor with its key selector,
- * verifier factory and claims verifier, and the reading of a verified token into a principal or a
- * rejection. {@link JwtAuthenticator}'s builder validates the settings and names them in its messages;
- * this class assumes valid ones.
+ * The nimbus-jose-jwt side of {@link dev.gatehouse.auth.JwtAuthenticator}: keys in JWK form, their source
+ * (local, or a JWKS URL cached, refetched for an unknown {@code kid} and rate-limited), the processor with its
+ * key selector, verifier factory and claims verifier, and the reading of a verified token into a principal or
+ * a rejection. The authenticator's builder validates the settings and names them in its messages; this
+ * class assumes valid ones.
  *
  * <p>Thread: a built verifier is immutable and safe for concurrent use; {@link Keys} is not.
  */
 public final class JwtVerifier {
 
     /** Logged under the authenticator's name, where operators look for it. */
-    private static final Logger LOG = LoggerFactory.getLogger(JwtAuthenticator.class);
+    /** Logs under the authenticator's name, where users configure its logging. */
+    private static final Logger LOG = LoggerFactory.getLogger("dev.gatehouse.auth.JwtAuthenticator");
 
     /**
      * What a token must satisfy besides its signature.
