@@ -40,7 +40,8 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
  * ({@code 1.50} stays {@code 1.50}, {@code 1e3} stays {@code 1e3}). {@code null}, an object, an array and a
  * missing path give no value. A template has a value only when each of its parts has one. When a key appears
  * more than once in an object, its first occurrence wins, even when a later one would have had the value.
- * Text that is not JSON, or whose top level is not an object, has no value.
+ * Text that is not JSON, or whose top level is not an object, has no value; so has text that starts with a
+ * byte order mark, which RFC 8259 does not allow.
  *
  * <p><b>Work.</b> Evaluation streams the message through Jackson's {@link JsonParser}: it skips the
  * subtrees that cannot hold a wanted value and stops as soon as it has every wanted value, or knows it will
@@ -151,8 +152,8 @@ public final class SelectionExpression {
         while (i < end && isJsonSpace(utf8[i])) {
             i++;
         }
-        // only an object (or a byte order mark before one) can have a value: spare the parser plain text
-        if (i == end || (utf8[i] != '{' && utf8[i] != (byte) 0xEF)) {
+        // only an object can have a value: spare the parser plain text
+        if (i == end || utf8[i] != '{') {
             return Optional.empty();
         }
         try (JsonParser p = FACTORY.createParser(utf8, offset, length)) {
