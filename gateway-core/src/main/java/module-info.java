@@ -11,6 +11,7 @@ module dev.gatehouse {
     exports dev.gatehouse;
     exports dev.gatehouse.auth;
     exports dev.gatehouse.policy;
+    exports dev.gatehouse.routing;
     exports dev.gatehouse.session;
     exports dev.gatehouse.spi;
     exports dev.gatehouse.internal to dev.gatehouse.jetty, dev.gatehouse.bench;

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import dev.gatehouse.internal.PathTemplate;
+import dev.gatehouse.routing.WebSocketApi;
 import dev.gatehouse.session.MessageFilter;
 import dev.gatehouse.session.MessageLimits;
 
@@ -41,7 +42,8 @@ public final class Route {
     private final MessageLimits messageLimits;   // null: none
     private final Map<Rejection, GatewayResponse> responses;
     private final boolean forwardCredentials;
-    private final Backend backend;
+    private final Backend backend;           // null for a WebSocket API route
+    private final WebSocketApi webSocketApi; // null for a proxy route
     private final Settings settings; // null: the gateway's
     private final int maxConnections;             // 0: no limit
     private final int maxConnectionsPerPrincipal; // 0: no limit
@@ -58,6 +60,7 @@ public final class Route {
         this.responses = Map.copyOf(b.responses);
         this.forwardCredentials = b.forwardCredentials;
         this.backend = b.backend;
+        this.webSocketApi = b.webSocketApi;
         this.settings = b.settings;
         this.maxConnections = b.maxConnections;
         this.maxConnectionsPerPrincipal = b.maxConnectionsPerPrincipal;
@@ -90,6 +93,7 @@ public final class Route {
         b.responses.putAll(responses);
         b.forwardCredentials = forwardCredentials;
         b.backend = backend;
+        b.webSocketApi = webSocketApi;
         b.settings = settings;
         b.maxConnections = maxConnections;
         b.maxConnectionsPerPrincipal = maxConnectionsPerPrincipal;
@@ -142,9 +146,14 @@ public final class Route {
         return forwardCredentials;
     }
 
-    /** The backend. */
-    public Backend backend() {
-        return backend;
+    /** The backend of a proxy route; empty for a WebSocket API route. */
+    public Optional<Backend> backend() {
+        return Optional.ofNullable(backend);
+    }
+
+    /** What a WebSocket API route does with messages; empty for a proxy route. */
+    public Optional<WebSocketApi> webSocketApi() {
+        return Optional.ofNullable(webSocketApi);
     }
 
     /** This route's settings, when they replace the gateway's. */
@@ -185,6 +194,7 @@ public final class Route {
         private final Map<Rejection, GatewayResponse> responses = new EnumMap<>(Rejection.class);
         private boolean forwardCredentials;
         private Backend backend;
+        private WebSocketApi webSocketApi;
         private Settings settings;
         private int maxConnections;
         private int maxConnectionsPerPrincipal;
@@ -256,9 +266,19 @@ public final class Route {
             return this;
         }
 
-        /** The backend; required. */
+        /** The backend, which makes this a proxy route; a route has a backend or a WebSocket API. */
         public Builder backend(Backend backend) {
             this.backend = requireNonNull(backend, "backend");
+            return this;
+        }
+
+        /**
+         * Makes this a WebSocket API route: the gateway terminates the client's WebSocket and routes each
+         * message to an integration. Unless the route has settings of its own, its message size limit is
+         * {@link WebSocketApi#DEFAULT_MAX_MESSAGE_SIZE} (or the gateway's, when smaller).
+         */
+        public Builder webSocketApi(WebSocketApi webSocketApi) {
+            this.webSocketApi = requireNonNull(webSocketApi, "webSocketApi");
             return this;
         }
 
@@ -311,14 +331,20 @@ public final class Route {
         /**
          * Builds the route.
          *
-         * @throws IllegalStateException if no backend is set, or the backend template uses a parameter
-         *                               the path does not define
+         * @throws IllegalStateException if neither or both of a backend and a WebSocket API are set, or the
+         *                               backend template uses a parameter the path does not define
          */
         public Route build() {
-            if (backend == null) {
-                throw new IllegalStateException("backend: not set for route " + path);
+            if (backend == null && webSocketApi == null) {
+                throw new IllegalStateException("backend: not set for route " + path + " (expected: a backend or a WebSocket API)");
             }
-            template.checkBackend(backend, path);
+            if (backend != null && webSocketApi != null) {
+                throw new IllegalStateException("backend: set for route " + path
+                        + ", which has a WebSocket API (expected: one of the two)");
+            }
+            if (backend != null) {
+                template.checkBackend(backend, path);
+            }
             return new Route(this);
         }
     }

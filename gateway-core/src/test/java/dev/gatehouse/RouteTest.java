@@ -111,7 +111,7 @@ class RouteTest {
             assertEquals(Optional.of("chat.example.com"), r.host());
             assertSame(auth, r.authenticator());
             assertEquals(List.of(policy), r.policies());
-            assertSame(BACKEND, r.backend());
+            assertSame(BACKEND, r.backend().orElseThrow());
             assertEquals(Optional.of(settings), r.settings());
         }
         assertEquals("Route[chat.example.com/chat/{room}]", route.toString());

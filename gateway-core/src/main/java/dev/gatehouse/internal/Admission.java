@@ -56,7 +56,7 @@ public sealed interface Admission {
     }
 
     /**
-     * An admitted handshake. It holds its connection slots (the concurrent-connection limits) until
+     * An admitted handshake, of a proxy route (with the backend to dial) or of a WebSocket API route. It holds its connection slots (the concurrent-connection limits) until
      * {@link DefaultGateway#newBridge} passes them to the bridge, which gives them back when it ends; an adapter
      * must therefore create the bridge of every admitted request.
      */
@@ -64,7 +64,7 @@ public sealed interface Admission {
         private final Route route;
         private final Settings settings;
         private final Handshake handshake;
-        private final URI backendUri;
+        private final URI backendUri; // null for a WebSocket API route
         private final Map<String, List<String>> backendHeaders;
         private final AtomicReference<ConnectionLimits.Reservation> reservation; // NONE once passed to a bridge
 
@@ -73,7 +73,10 @@ public sealed interface Admission {
             this.route = requireNonNull(route, "route");
             this.settings = requireNonNull(settings, "settings");
             this.handshake = requireNonNull(handshake, "handshake");
-            this.backendUri = requireNonNull(backendUri, "backendUri");
+            if ((backendUri == null) == route.backend().isPresent()) {
+                throw new IllegalArgumentException("backendUri: " + backendUri + " for " + route);
+            }
+            this.backendUri = backendUri;
             this.backendHeaders = backendHeaders; // built by the pipeline, never changed after
             this.reservation = new AtomicReference<>(reservation);
         }
@@ -98,8 +101,15 @@ public sealed interface Admission {
             return handshake;
         }
 
-        /** The backend URI to dial, query included. */
+        /**
+         * The backend URI to dial, query included.
+         *
+         * @throws IllegalStateException for a WebSocket API route, which has no backend
+         */
         public URI backendUri() {
+            if (backendUri == null) {
+                throw new IllegalStateException("a WebSocket API route has no backend: " + route);
+            }
             return backendUri;
         }
 

@@ -3,9 +3,12 @@ package dev.gatehouse.internal;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -24,6 +27,9 @@ import dev.gatehouse.Settings;
 import dev.gatehouse.Verdict;
 import dev.gatehouse.auth.AuthFailureLimit;
 import dev.gatehouse.policy.Cidr;
+import dev.gatehouse.routing.RouteEvent;
+import dev.gatehouse.routing.WebSocketApi;
+import dev.gatehouse.spi.Channel;
 
 /** The {@link Gateway} implementation: its lifecycle and drain, the registry, the timer, and the wiring of the pipeline. */
 public final class DefaultGateway implements Gateway {
@@ -46,6 +52,7 @@ public final class DefaultGateway implements Gateway {
     private final Registry registry = new Registry();
     private final PrincipalBuckets principalBuckets = new PrincipalBuckets();
     private final Ticker ticker;
+    private final Integrations integrations;
     private final LongAdder abandonedDials = new LongAdder();
     private CompletableFuture<Void> drained; // null until drain() is called; guarded by this
     private volatile boolean draining; // set once, by the first drain(), and never cleared
@@ -104,6 +111,7 @@ public final class DefaultGateway implements Gateway {
         this.rejections = new Rejections(options.responses());
         this.pipeline = new HandshakePipeline(table, settings, options, connectionLimits, rejections, () -> draining);
         this.ticker = requireNonNull(ticker, "ticker");
+        this.integrations = new Integrations(ticker);
     }
 
     /**
@@ -261,6 +269,40 @@ public final class DefaultGateway implements Gateway {
     /** The message buckets a principal shares across its connections on a route; see {@link PrincipalBuckets}. */
     TokenBucket[] principalBuckets(Route route, Handshake h) {
         return principalBuckets.of(route, h);
+    }
+
+    /** How this gateway calls its WebSocket API routes' integrations; an adapter gives it its pool and HTTP client. */
+    public Integrations integrations() {
+        return integrations;
+    }
+
+    /**
+     * Runs {@code $connect} for an admitted request of a WebSocket API route whose bridge was created. The
+     * stage always completes normally; on a refusal the adapter abandons the bridge and answers the refusal.
+     *
+     * @throws IllegalArgumentException if the route is a proxy route
+     */
+    public CompletionStage<Integrations.Connect> connectApi(Admission.Admitted admission, Bridge bridge) {
+        WebSocketApi api = admission.route().webSocketApi()
+                .orElseThrow(() -> new IllegalArgumentException("admission: " + admission.route() + " is a proxy route"));
+        Instant now = ticker.now();
+        RouteEvent event = new RouteEvent(RouteEvent.Type.CONNECT, "$connect", bridge.id(),
+                admission.handshake().requestId(), Optional.empty(), now, now, admission.handshake(), Optional.empty(),
+                Optional.empty());
+        return integrations.connect(api, event, admission.subprotocols());
+    }
+
+    /**
+     * The backend leg of a WebSocket API connection whose {@code $connect} accepted it, attached to its
+     * bridge; pass it to {@link Bridge#backendConnected}.
+     */
+    public Channel integrationLeg(Admission.Admitted admission, Bridge bridge) {
+        WebSocketApi api = admission.route().webSocketApi()
+                .orElseThrow(() -> new IllegalArgumentException("admission: " + admission.route() + " is a proxy route"));
+        IntegrationLeg leg = new IntegrationLeg(api, (integration, event) -> integrations.invoke(integration, event,
+                api.timeout()), bridge.id(), admission.handshake(), ticker.now(), ticker);
+        leg.attach(bridge.backendHandler());
+        return leg;
     }
 
     /** The 503 of a handshake that meets a draining gateway, with {@code Retry-After}. */

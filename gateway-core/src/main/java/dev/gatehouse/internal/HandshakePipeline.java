@@ -94,8 +94,8 @@ final class HandshakePipeline {
         if (route.forwardsCredentials()) {
             admitted = withCredentials(request, admitted);
         }
-        URI target = backendTarget(route, admitted);
-        if (target == null) {
+        URI target = route.backend().isEmpty() ? null : backendTarget(route, admitted);
+        if (target == null && route.backend().isPresent()) {
             return rejected(admitted, route, routeSettings,
                     Verdict.reject(Rejection.INTERNAL_ERROR, "the route's backend could not be resolved"));
         }
@@ -152,7 +152,7 @@ final class HandshakePipeline {
      */
     private static URI backendTarget(Route route, Handshake admitted) {
         try {
-            URI target = requireNonNull(route.backend().target(admitted), "backend returned null");
+            URI target = requireNonNull(route.backend().orElseThrow().target(admitted), "backend returned null");
             String scheme = target.getScheme() == null ? "" : target.getScheme().toLowerCase(Locale.ROOT);
             if (!scheme.equals("ws") && !scheme.equals("wss")) {
                 throw new GatewayStateException("backend target " + target.getScheme() + "://… is not ws:// or wss://");

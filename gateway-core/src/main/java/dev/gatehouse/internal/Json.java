@@ -17,6 +17,24 @@ public final class Json {
     private Json() {
     }
 
+    /**
+     * The gateway's own message to a WebSocket API client, AWS's shape:
+     * {@code {"message":"<text>","connectionId":"<id>","requestId":"<id>"}}.
+     */
+    public static String apiMessage(String message, String connectionId, String requestId) {
+        StringWriter out = new StringWriter(96);
+        try (JsonGenerator g = FACTORY.createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField("message", message);
+            g.writeStringField("connectionId", connectionId);
+            g.writeStringField("requestId", requestId);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to a StringWriter", e);
+        }
+        return out.toString();
+    }
+
     /** {@code {"error":"<kind>","message":"<text>","requestId":"<id>"}}. */
     public static String errorBody(Verdict.Reject reject, String requestId) {
         StringWriter out = new StringWriter(96);

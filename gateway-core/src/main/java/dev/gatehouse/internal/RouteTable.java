@@ -8,6 +8,7 @@ import java.util.Map;
 
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
+import dev.gatehouse.routing.WebSocketApi;
 
 /** The routes ordered from most to least specific, matched by host and path. Immutable. */
 final class RouteTable {
@@ -34,6 +35,23 @@ final class RouteTable {
 
     private final Entry[] entries;
 
+    /**
+     * A route's own settings, else the gateway's; a WebSocket API route without its own caps messages at
+     * {@link WebSocketApi#DEFAULT_MAX_MESSAGE_SIZE} either way, as AWS does.
+     */
+    static Settings effectiveSettings(Route route, Settings defaults) {
+        if (route.settings().isPresent()) {
+            return route.settings().get();
+        }
+        if (route.webSocketApi().isEmpty()) {
+            return defaults;
+        }
+        return defaults.toBuilder()
+                .maxClientMessageSize(Math.min(defaults.maxClientMessageSize(), WebSocketApi.DEFAULT_MAX_MESSAGE_SIZE))
+                .maxBackendMessageSize(Math.min(defaults.maxBackendMessageSize(), WebSocketApi.DEFAULT_MAX_MESSAGE_SIZE))
+                .build();
+    }
+
     RouteTable(List<Route> routes, Settings defaults) {
         if (routes.isEmpty()) {
             throw new IllegalStateException("routes: none (expected: at least one route)");
@@ -48,7 +66,7 @@ final class RouteTable {
             if (clash != null) {
                 throw new IllegalStateException("routes: " + clash + " and " + route + " match the same requests");
             }
-            list.add(new Entry(route, template, host, route.settings().orElse(defaults)));
+            list.add(new Entry(route, template, host, effectiveSettings(route, defaults)));
         }
         list.sort(Comparator.comparingInt(Entry::hostRank)
                 .thenComparing((a, b) -> a.template().compareSpecificity(b.template())));

@@ -71,7 +71,7 @@ public final class SelectionExpression {
             .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
             .build();
 
-    private static final String SETTING = "routeSelection";
+    private static final String SETTING = "selection";
     private static final String ROOT = "request.body.";
 
     private final String source;
@@ -130,7 +130,7 @@ public final class SelectionExpression {
      *
      * @throws IllegalArgumentException naming the setting, the expression and the problem, with the
      *         problem's 0-based position where there is one, e.g.
-     *         {@code routeSelection: "${request.body.action" (expected: a closing } at 21)}
+     *         {@code selection: "${request.body.action" (expected: a closing } at 21)}
      */
     public static SelectionExpression parse(String expression) {
         requireNonNull(expression, SETTING);

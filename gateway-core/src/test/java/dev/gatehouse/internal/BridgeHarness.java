@@ -87,7 +87,12 @@ final class BridgeHarness {
 
     /** An upgrade request for {@code /chat/lobby} from {@link #REMOTE}. */
     static Handshake.Builder request(String id) {
-        return Handshake.builder(id, "/chat/lobby")
+        return request(id, "/chat/lobby");
+    }
+
+    /** An upgrade request for {@code path} from {@link #REMOTE}. */
+    static Handshake.Builder request(String id, String path) {
+        return Handshake.builder(id, path)
                 .header("Upgrade", "websocket")
                 .header("Connection", "Upgrade")
                 .header("Sec-WebSocket-Version", "13").header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")

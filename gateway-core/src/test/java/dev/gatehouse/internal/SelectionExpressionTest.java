@@ -329,14 +329,14 @@ class SelectionExpressionTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> SelectionExpression.parse(expression));
 
-        assertEquals("routeSelection: \"" + expression + "\" (" + problem + ")", e.getMessage());
+        assertEquals("selection: \"" + expression + "\" (" + problem + ")", e.getMessage());
     }
 
     @Test
     void nullExpressionIsRejected() {
         NullPointerException e = assertThrows(NullPointerException.class, () -> SelectionExpression.parse(null));
 
-        assertEquals("routeSelection", e.getMessage());
+        assertEquals("selection", e.getMessage());
     }
 
     @Test

@@ -106,7 +106,7 @@ public final class Standalone {
                     + "  (or: wscat -c ws://" + hostPort + "/echo" + key + ")");
         } else {
             for (Route route : server.routes()) {
-                out.println("route " + route.path() + " -> " + route.backend());
+                out.println("route " + route.path() + " -> " + route.backend().map(Object::toString).orElse("WebSocket API"));
             }
         }
         out.println("press Ctrl-C to stop");

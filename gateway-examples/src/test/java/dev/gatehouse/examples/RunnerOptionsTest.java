@@ -46,7 +46,7 @@ class RunnerOptionsTest {
         assertEquals(9000, o.port());
         assertEquals("127.0.0.1", o.host().orElseThrow());
         assertEquals(List.of("/chat/{room}", "/api/*"), o.routes().stream().map(r -> r.path()).toList());
-        assertEquals("ws://localhost:7000/rooms/{room}", o.routes().get(0).backend().toString());
+        assertEquals("ws://localhost:7000/rooms/{room}", o.routes().get(0).backend().orElseThrow().toString());
         assertEquals(Duration.ofMillis(500), o.settings().idleTimeout());
         assertEquals(Duration.ZERO, o.settings().pingInterval());
         assertEquals(Duration.ofSeconds(3), o.settings().connectTimeout());
@@ -65,7 +65,7 @@ class RunnerOptionsTest {
         assertEquals(9001, o.port());
         assertEquals("localhost", o.host().orElseThrow());
         assertEquals("/echo", o.routes().get(0).path());
-        assertEquals("ws://localhost:7000/echo?x=1", o.routes().get(0).backend().toString());
+        assertEquals("ws://localhost:7000/echo?x=1", o.routes().get(0).backend().orElseThrow().toString());
         assertEquals(Duration.ofMinutes(5), o.settings().idleTimeout());
         assertEquals(Duration.ofSeconds(20), o.settings().pingInterval());
         assertEquals(Duration.ofHours(1), o.settings().connectTimeout());

@@ -233,6 +233,8 @@ public final class JettyGateway extends ContainerLifeCycle {
         }
         dialer.client(c);
         if (s != null) {
+            // In-process integrations run on the server's pool, never on a selector thread.
+            gateway.integrations().useExecutor(s.getThreadPool());
             s.addEventListener(drainOnStop);
         }
         super.doStart();

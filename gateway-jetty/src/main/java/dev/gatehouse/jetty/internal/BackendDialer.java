@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -37,6 +38,8 @@ import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
 import dev.gatehouse.Verdict;
 import dev.gatehouse.internal.Admission;
+import dev.gatehouse.internal.Integrations;
+import dev.gatehouse.spi.Channel;
 import dev.gatehouse.internal.Bridge;
 import dev.gatehouse.internal.DefaultGateway;
 
@@ -78,13 +81,14 @@ public final class BackendDialer {
      * @param fallback  the subprotocol to answer the client with when the backend chose none, or null
      * @param relayed   the backend's 101 headers that the client's 101 carries too ({@link #RELAYED_UPGRADE_HEADERS})
      */
-    record Dialed(Bridge bridge, JettyLeg backendLeg, CoreSession backend, Refusal refusal, String fallback,
+    record Dialed(Bridge bridge, Channel backendLeg, String subprotocol, Refusal refusal,
             Map<String, List<String>> relayed) {
-        /** The subprotocol the client is answered with: the backend's choice, else the fallback, else null. */
-        String subprotocol() {
-            String p = backend.getNegotiatedSubProtocol();
-            return p == null || p.isEmpty() ? fallback : p;
-        }
+    }
+
+    /** The subprotocol the client is answered with: the backend's choice, else the fallback, else null. */
+    private static String subprotocol(CoreSession backend, String fallback) {
+        String p = backend.getNegotiatedSubProtocol();
+        return p == null || p.isEmpty() ? fallback : p;
     }
 
     /**
@@ -104,6 +108,32 @@ public final class BackendDialer {
             return Duration.ZERO;
         }
         return Duration.ofMillis(Math.max(idle, keepalive) + s.closeTimeout().toMillis() + 1000);
+    }
+
+    /**
+     * Creates the bridge of an admitted request and connects its backend leg: dials the backend of a proxy
+     * route, or runs the {@code $connect} of a WebSocket API route. The future always completes normally; on
+     * a refusal the bridge is already abandoned.
+     */
+    CompletableFuture<Dialed> connect(Admission.Admitted admission) {
+        if (admission.route().webSocketApi().isEmpty()) {
+            return dial(admission);
+        }
+        Bridge bridge = gateway.newBridge(admission);
+        return gateway.connectApi(admission, bridge).toCompletableFuture().thenApply(outcome -> {
+            if (outcome instanceof Integrations.Connect.Accepted accepted) {
+                return new Dialed(bridge, gateway.integrationLeg(admission, bridge), accepted.subprotocol(), null, Map.of());
+            }
+            Integrations.Connect.Refused refused = (Integrations.Connect.Refused) outcome;
+            Refusal refusal = Refusal.rejected(gateway, admission.handshake(), admission.route(), refused.reject());
+            if (refused.body() != null && !gateway.rejections().hasBodyTemplate(admission.route(), refused.reject().kind())) {
+                // No body template for this kind: the client gets the integration's own body.
+                refusal = new Refusal(refusal.reject(), refused.body().getBytes(StandardCharsets.UTF_8),
+                        "text/plain;charset=utf-8");
+            }
+            bridge.abandon("$connect refused: " + refused.reject().message());
+            return new Dialed(bridge, null, null, refusal, Map.of());
+        });
     }
 
     /**
@@ -146,7 +176,8 @@ public final class BackendDialer {
         CompletableFuture<CoreSession> attempt = connect;
         return bounded.handle((session, failure) -> {
             if (failure == null) {
-                return new Dialed(bridge, leg, session, null, h.subprotocolFallback().orElse(null), capture.relayed);
+                return new Dialed(bridge, leg, subprotocol(session, h.subprotocolFallback().orElse(null)), null,
+                        capture.relayed);
             }
             attempt.cancel(true);
             if (!attempt.isCompletedExceptionally()) {
@@ -167,7 +198,7 @@ public final class BackendDialer {
             }
             Refusal refusal = classify(failure, capture, h, settings, admission.route());
             bridge.abandon("backend dial failed: " + refusal.reject().message());
-            return new Dialed(bridge, leg, null, refusal, null, Map.of());
+            return new Dialed(bridge, leg, null, refusal, Map.of());
         });
     }
 

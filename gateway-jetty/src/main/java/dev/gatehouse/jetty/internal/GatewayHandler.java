@@ -54,7 +54,7 @@ public final class GatewayHandler extends Handler.Wrapper {
             return true;
         }
         Admission.Admitted admission = (Admission.Admitted) outcome;
-        dialer.dial(admission).thenAccept(dialed -> upgrade(dialed, h, admission, request, response, callback));
+        dialer.connect(admission).thenAccept(dialed -> upgrade(dialed, h, admission, request, response, callback));
         return true;
     }
 

@@ -75,9 +75,10 @@ public final class GatewayServlet extends HttpServlet {
         }
         Admission.Admitted admission = (Admission.Admitted) outcome;
         BackendDialer.Dialed dialed;
-        CompletableFuture<BackendDialer.Dialed> dial = dialer.dial(admission);
+        CompletableFuture<BackendDialer.Dialed> dial = dialer.connect(admission);
         try {
-            long bound = admission.settings().connectTimeout().toMillis() + 5000;
+            long bound = admission.route().webSocketApi().map(api -> api.timeout().toMillis())
+                    .orElse(admission.settings().connectTimeout().toMillis()) + 5000;
             dialed = dial.get(bound, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,0 +1,288 @@
+package dev.gatehouse.internal;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.gatehouse.CloseStatus;
+import dev.gatehouse.Handshake;
+import dev.gatehouse.Message;
+import dev.gatehouse.routing.Integration;
+import dev.gatehouse.routing.Reply;
+import dev.gatehouse.routing.RouteEvent;
+import dev.gatehouse.routing.WebSocketApi;
+import dev.gatehouse.spi.Channel;
+import dev.gatehouse.spi.ChannelHandler;
+import dev.gatehouse.spi.Completion;
+
+/**
+ * The backend leg of a WebSocket API route: a {@link Channel} that the {@link Bridge} relays the client's
+ * messages to as it would to a backend, and that turns each whole message into an integration call, its
+ * answer into a message (or a close) from the "backend". Because the bridge's send completes only once
+ * the integration answered and its reply reached the client, one message per connection is in flight,
+ * order is kept, and a slow integration slows its client through demand. Keepalive pings are answered at
+ * once. The first close or abort of this leg calls {@code $disconnect}, once.
+ *
+ * <p>Threading: the bridge calls it from any thread; events go to the handler one at a time, on demand
+ * (a lost connection excepted), from the thread that completes them.
+ */
+final class IntegrationLeg implements Channel {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IntegrationLeg.class);
+
+    private final WebSocketApi api;
+    private final SelectionExpression selection;
+    private final Invoker invoker;
+    private final String connectionId;
+    private final Handshake handshake;
+    private final Instant connectedAt;
+    private final Ticker ticker;
+    private ChannelHandler handler; // set once by attach(), before the bridge sends anything
+
+    private final Object lock = new Object();
+    private final ByteArrayOutputStream assembling = new ByteArrayOutputStream(); // fragments of the message in progress; reading thread only
+    private final ArrayDeque<Consumer<ChannelHandler>> events = new ArrayDeque<>(); // for the handler, in order; guarded by lock; at most a reply, a pong and a close
+    private int demand;             // events the handler asked for and did not get; guarded by lock
+    private boolean delivering;     // a thread is handing events to the handler; guarded by lock
+    private boolean disconnected;   // $disconnect was called; guarded by lock
+    private boolean closing;        // an integration closed the connection: the bridge's next close() answers it; guarded by lock
+    private boolean lost;           // aborted: the queued close goes out without demand; guarded by lock
+    private Completion pendingSend; // the bridge's send whose reply is queued or being delivered, else null; guarded by lock
+    private long messages;          // messages received so far, for their ids; reading thread only
+
+    /** Calls an integration: the engine's in-process calls, or the adapter's HTTP client. */
+    interface Invoker {
+        /** Calls the integration with the event; the stage completes with its answer, or exceptionally. */
+        CompletionStage<Reply> invoke(Integration integration, RouteEvent event);
+    }
+
+    IntegrationLeg(WebSocketApi api, Invoker invoker, String connectionId, Handshake handshake, Instant connectedAt,
+            Ticker ticker) {
+        this.api = requireNonNull(api, "api");
+        this.selection = SelectionExpression.parse(api.selection());
+        this.invoker = requireNonNull(invoker, "invoker");
+        this.connectionId = requireNonNull(connectionId, "connectionId");
+        this.handshake = requireNonNull(handshake, "handshake");
+        this.connectedAt = requireNonNull(connectedAt, "connectedAt");
+        this.ticker = requireNonNull(ticker, "ticker");
+    }
+
+    /** The bridge's handler for this leg's inbound events; called once, before the leg is connected. */
+    void attach(ChannelHandler handler) {
+        this.handler = requireNonNull(handler, "handler");
+    }
+
+    @Override
+    public void sendText(ByteBuffer utf8, boolean last, Completion completion) {
+        received(true, utf8, last, completion);
+    }
+
+    @Override
+    public void sendBinary(ByteBuffer fragment, boolean last, Completion completion) {
+        received(false, fragment, last, completion);
+    }
+
+    private void received(boolean text, ByteBuffer fragment, boolean last, Completion completion) {
+        byte[] bytes = new byte[fragment.remaining()];
+        fragment.get(bytes);
+        assembling.writeBytes(bytes);
+        if (!last) {
+            completion.succeeded(); // the bridge bounds the message's size; the call waits for the whole of it
+            return;
+        }
+        byte[] whole = assembling.toByteArray();
+        assembling.reset();
+        Message message = text ? Message.text(new String(whole, StandardCharsets.UTF_8)) : Message.binary(whole);
+        String key = text ? selection.evaluate(whole, 0, whole.length).orElse(null) : null;
+        String routeKey = key != null && !key.startsWith("$") && api.integration(key).isPresent() ? key : "$default";
+        Optional<Integration> integration = api.integration(routeKey);
+        String messageId = connectionId + "-" + (++messages);
+        if (integration.isEmpty()) {
+            answer(Reply.text(Json.apiMessage("Forbidden", connectionId, handshake.requestId())), completion);
+            return;
+        }
+        RouteEvent event = new RouteEvent(RouteEvent.Type.MESSAGE, routeKey, connectionId, handshake.requestId(),
+                Optional.of(messageId), connectedAt, ticker.now(), handshake, Optional.of(message), Optional.empty());
+        call(integration.get(), event).whenComplete((reply, failure) -> {
+            if (failure != null || reply instanceof Reply.Accept || reply instanceof Reply.Refuse) {
+                LOG.warn("Integration of route key {} failed for connection {}: {}", routeKey, connectionId,
+                        failure != null ? failure.toString() : "answered a message with " + reply);
+                answer(Reply.text(Json.apiMessage("Internal server error", connectionId, handshake.requestId())),
+                        completion);
+            } else if (!api.replies() && reply instanceof Reply.Send) {
+                answer(Reply.none(), completion);
+            } else {
+                answer(reply, completion);
+            }
+        });
+    }
+
+    /** Calls the integration, turning a null stage or a thrown exception into a failed stage. */
+    private CompletionStage<Reply> call(Integration integration, RouteEvent event) {
+        try {
+            CompletionStage<Reply> stage = invoker.invoke(integration, event);
+            if (stage == null) {
+                return java.util.concurrent.CompletableFuture.failedFuture(
+                        new GatewayStateException("integration " + integration + " returned null"));
+            }
+            return stage.thenApply(r -> requireNonNull(r, "the integration's reply"));
+        } catch (RuntimeException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Hands the integration's answer to the bridge, then lets it read the client's next message. */
+    private void answer(Reply reply, Completion sent) {
+        if (reply instanceof Reply.Send send) {
+            Message m = send.message();
+            synchronized (lock) {
+                pendingSend = sent;
+            }
+            enqueue(h -> {
+                Completion release = new Completion() {
+                    @Override
+                    public void succeeded() {
+                        Completion s = takePendingSend();
+                        if (s != null) {
+                            s.succeeded();
+                        }
+                    }
+
+                    @Override
+                    public void failed(Throwable cause) {
+                        Completion s = takePendingSend();
+                        if (s != null) {
+                            s.failed(cause);
+                        }
+                    }
+                };
+                if (m instanceof Message.Text t) {
+                    h.onText(ByteBuffer.wrap(t.text().getBytes(StandardCharsets.UTF_8)), true, release);
+                } else {
+                    h.onBinary(((Message.Binary) m).bytes(), true, release);
+                }
+            });
+        } else if (reply instanceof Reply.Close close) {
+            synchronized (lock) {
+                closing = true;
+            }
+            sent.succeeded();
+            enqueue(h -> h.onClose(close.status()));
+        } else {
+            sent.succeeded();
+        }
+    }
+
+    private Completion takePendingSend() {
+        synchronized (lock) {
+            Completion s = pendingSend;
+            pendingSend = null;
+            return s;
+        }
+    }
+
+    @Override
+    public void sendPing(ByteBuffer payload) {
+        ByteBuffer copy = ByteBuffer.allocate(payload.remaining()).put(payload.duplicate()).flip();
+        enqueue(h -> h.onPong(copy));
+    }
+
+    @Override
+    public void sendPong(ByteBuffer payload, Completion completion) {
+        completion.succeeded(); // nobody pings an integration's leg but the gateway itself
+    }
+
+    @Override
+    public void close(CloseStatus status) {
+        boolean answer;
+        synchronized (lock) {
+            answer = !closing; // else this is the bridge's answer to an integration's close
+        }
+        if (disconnect(status) && answer) {
+            enqueue(h -> h.onClose(status)); // the "backend" answers the close handshake at once
+        }
+    }
+
+    @Override
+    public void abort() {
+        if (disconnect(CloseStatus.ABNORMAL)) {
+            synchronized (lock) {
+                events.clear();
+                lost = true;
+            }
+            Completion unsent = takePendingSend();
+            if (unsent != null) {
+                unsent.failed(new java.nio.channels.ClosedChannelException());
+            }
+            enqueue(h -> h.onClose(CloseStatus.ABNORMAL)); // a lost leg is reported without demand
+        }
+    }
+
+    @Override
+    public void demand() {
+        synchronized (lock) {
+            demand++;
+        }
+        deliver();
+    }
+
+    /** Calls {@code $disconnect} the first time the leg ends; tells whether this was that time. */
+    private boolean disconnect(CloseStatus status) {
+        synchronized (lock) {
+            if (disconnected) {
+                return false;
+            }
+            disconnected = true;
+        }
+        api.integration("$disconnect").ifPresent(integration -> {
+            RouteEvent event = new RouteEvent(RouteEvent.Type.DISCONNECT, "$disconnect", connectionId,
+                    handshake.requestId(), Optional.empty(), connectedAt, ticker.now(), handshake, Optional.empty(),
+                    Optional.of(status));
+            call(integration, event).whenComplete((ignored, failure) -> {
+                if (failure != null) {
+                    LOG.warn("$disconnect integration failed for connection {}: {}", connectionId, failure.toString());
+                }
+            });
+        });
+        return true;
+    }
+
+    private void enqueue(Consumer<ChannelHandler> event) {
+        synchronized (lock) {
+            events.add(event);
+        }
+        deliver();
+    }
+
+    /** Hands queued events to the handler, one per demand, one thread at a time. */
+    private void deliver() {
+        while (true) {
+            Consumer<ChannelHandler> next;
+            synchronized (lock) {
+                if (delivering || (demand == 0 && !lost) || events.isEmpty()) {
+                    return;
+                }
+                delivering = true;
+                demand = Math.max(0, demand - 1);
+                next = events.poll();
+            }
+            try {
+                next.accept(handler);
+            } finally {
+                synchronized (lock) {
+                    delivering = false;
+                }
+            }
+        }
+    }
+}

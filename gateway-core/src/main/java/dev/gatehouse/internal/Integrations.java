@@ -1,0 +1,178 @@
+package dev.gatehouse.internal;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.gatehouse.Rejection;
+import dev.gatehouse.Verdict;
+import dev.gatehouse.routing.Integration;
+import dev.gatehouse.routing.Reply;
+import dev.gatehouse.routing.RouteEvent;
+import dev.gatehouse.routing.WebSocketApi;
+
+/**
+ * Calls a gateway's integrations: in-process handlers on the adapter's executor, HTTP endpoints through the
+ * adapter's client, each bounded by its route's integration timeout; and decides a WebSocket API
+ * connection's {@code $connect}. Thread-safe.
+ */
+public final class Integrations {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Integrations.class);
+
+    private final Ticker ticker;
+    private volatile Executor executor = ForkJoinPool.commonPool(); // where in-process handlers run; the adapter's pool once mounted
+    private volatile HttpCaller http;                              // null until an adapter that can make HTTP calls is mounted
+
+    /** Makes the HTTP calls of HTTP integrations; implemented by an adapter. */
+    public interface HttpCaller {
+        /**
+         * Calls the integration with the event; the stage completes with its answer, or exceptionally with a
+         * {@link TimeoutException} after {@code timeout}, or another exception when it cannot be reached.
+         */
+        CompletionStage<Reply> call(Integration.Http integration, RouteEvent event, Duration timeout);
+    }
+
+    /** What {@code $connect} decided. */
+    public sealed interface Connect {
+        /**
+         * The client is admitted.
+         *
+         * @param subprotocol the subprotocol to answer it with, or null for none
+         * @param user        the connection's user, or null for the principal's subject
+         * @param groups      the groups it joins
+         */
+        record Accepted(String subprotocol, String user, List<String> groups) implements Connect {
+        }
+
+        /**
+         * The client is refused.
+         *
+         * @param reject the status and kind
+         * @param body   the integration's own body to answer with (at most 8 KiB), or null for the gateway's
+         */
+        record Refused(Verdict.Reject reject, String body) implements Connect {
+        }
+    }
+
+    /** The most of a refusing {@code $connect}'s body that reaches the client. */
+    static final int MAX_REFUSAL_BODY = 8 * 1024;
+
+    Integrations(Ticker ticker) {
+        this.ticker = requireNonNull(ticker, "ticker");
+    }
+
+    /** Runs in-process handlers on this executor from now on (an adapter passes its server's pool). */
+    public void useExecutor(Executor executor) {
+        this.executor = requireNonNull(executor, "executor");
+    }
+
+    /** Makes HTTP integrations' calls with this caller from now on. */
+    public void useHttp(HttpCaller http) {
+        this.http = requireNonNull(http, "http");
+    }
+
+    /**
+     * Calls an integration. The stage completes with its reply, or exceptionally: after the timeout with a
+     * {@link TimeoutException}, or with the handler's failure.
+     */
+    CompletionStage<Reply> invoke(Integration integration, RouteEvent event, Duration timeout) {
+        if (integration instanceof Integration.Http h) {
+            HttpCaller caller = http;
+            if (caller == null) {
+                return CompletableFuture.failedFuture(new GatewayStateException(
+                        "no HTTP client for integration " + h.uri() + ": mount the gateway with gateway-jetty"));
+            }
+            return caller.call(h, event, timeout);
+        }
+        Integration.InProcess local = (Integration.InProcess) integration;
+        CompletableFuture<Reply> result = new CompletableFuture<>();
+        Future<?> bound = ticker.schedule(() -> result.completeExceptionally(
+                new TimeoutException("no answer within " + timeout.toMillis() + " ms")), timeout.toNanos(), TimeUnit.NANOSECONDS);
+        result.whenComplete((r, x) -> bound.cancel(false));
+        try {
+            executor.execute(() -> {
+                try {
+                    CompletionStage<Reply> stage = local.handler().handle(event);
+                    if (stage == null) {
+                        throw new GatewayStateException("integration handler " + local.handler() + " returned null");
+                    }
+                    stage.whenComplete((r, x) -> {
+                        if (x != null) {
+                            result.completeExceptionally(x);
+                        } else if (r == null) {
+                            result.completeExceptionally(new GatewayStateException(
+                                    "integration handler " + local.handler() + " completed with null"));
+                        } else {
+                            result.complete(r);
+                        }
+                    });
+                } catch (RuntimeException | Error e) {
+                    result.completeExceptionally(e);
+                }
+            });
+        } catch (RuntimeException e) { // the executor refused the task
+            result.completeExceptionally(e);
+        }
+        return result;
+    }
+
+    /**
+     * Decides a WebSocket API connection's handshake: accepted at once without a {@code $connect}, else as
+     * its integration answers. The stage always completes normally.
+     */
+    CompletionStage<Connect> connect(WebSocketApi api, RouteEvent event, List<String> offered) {
+        Optional<Integration> integration = api.integration("$connect");
+        if (integration.isEmpty()) {
+            return CompletableFuture.completedFuture(new Connect.Accepted(null, null, List.of()));
+        }
+        return invoke(integration.get(), event, api.timeout()).handle((reply, failure) -> {
+            if (failure != null) {
+                Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure;
+                if (cause instanceof TimeoutException) {
+                    return refused(Rejection.GATEWAY_TIMEOUT, "the $connect integration did not answer in time");
+                }
+                if (cause instanceof java.io.IOException || cause instanceof java.net.ConnectException) {
+                    return refused(Rejection.BAD_GATEWAY, "the $connect integration cannot be reached");
+                }
+                LOG.warn("$connect integration failed for request {}: {}", event.requestId(), cause.toString());
+                return refused(Rejection.INTERNAL_ERROR, "the $connect integration failed");
+            }
+            if (reply instanceof Reply.Refuse r) {
+                String body = r.body().length() > MAX_REFUSAL_BODY ? r.body().substring(0, MAX_REFUSAL_BODY) : r.body();
+                return new Connect.Refused(Verdict.reject(Rejection.BACKEND_REJECTED,
+                        "the $connect integration refused the connection").withStatus(r.status()), body);
+            }
+            if (reply instanceof Reply.Accept a) {
+                String subprotocol = a.subprotocol().orElse(null);
+                if (subprotocol != null && !offered.contains(subprotocol)) {
+                    return refused(Rejection.BAD_GATEWAY,
+                            "the $connect integration chose a subprotocol the client did not offer");
+                }
+                return new Connect.Accepted(subprotocol, a.user().orElse(null), a.groups());
+            }
+            if (reply instanceof Reply.None) {
+                return new Connect.Accepted(null, null, List.of());
+            }
+            LOG.warn("$connect integration answered request {} with {}", event.requestId(), reply);
+            return refused(Rejection.INTERNAL_ERROR, "the $connect integration failed");
+        });
+    }
+
+    private static Connect refused(Rejection kind, String message) {
+        return new Connect.Refused(Verdict.reject(kind, message), null);
+    }
+}

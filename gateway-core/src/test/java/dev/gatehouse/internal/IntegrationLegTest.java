@@ -1,0 +1,272 @@
+package dev.gatehouse.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import dev.gatehouse.CloseStatus;
+import dev.gatehouse.Gateway;
+import dev.gatehouse.Handshake;
+import dev.gatehouse.Message;
+import dev.gatehouse.Rejection;
+import dev.gatehouse.Route;
+import dev.gatehouse.routing.Integration;
+import dev.gatehouse.routing.IntegrationHandler;
+import dev.gatehouse.routing.Reply;
+import dev.gatehouse.routing.RouteEvent;
+import dev.gatehouse.routing.WebSocketApi;
+
+/**
+ * WebSocket API connections in the engine: the client leg is a fake channel, the backend leg the integration
+ * leg, in-process integrations run on the calling thread and the clock is the test's.
+ */
+class IntegrationLegTest {
+
+    private final ManualTicker ticker = new ManualTicker();
+    private final List<RouteEvent> events = new CopyOnWriteArrayList<>();
+    private final FakeChannel client = new FakeChannel("client");
+    private DefaultGateway gateway;
+    private Bridge bridge;
+    private BridgeHarness.Leg clientLeg;
+
+    @AfterEach
+    void engineKeptTheChannelContract() {
+        assertEquals(List.of(), client.violations());
+    }
+
+    /** An in-process integration that records its events and answers with {@code answer}. */
+    private Integration recording(java.util.function.Function<RouteEvent, Reply> answer) {
+        IntegrationHandler h = event -> {
+            events.add(event);
+            return CompletableFuture.completedFuture(answer.apply(event));
+        };
+        return Integration.of(h);
+    }
+
+    private DefaultGateway gateway(UnaryOperator<WebSocketApi.Builder> api) {
+        Route route = Route.builder("/api/{room}").webSocketApi(api.apply(WebSocketApi.builder()).build()).build();
+        DefaultGateway g = DefaultGateway.of(Gateway.builder().route(route).settings(BridgeHarness.quiet().build()).build(),
+                ticker);
+        g.integrations().useExecutor(Runnable::run);
+        return g;
+    }
+
+    private static Handshake request() {
+        return BridgeHarness.request("req-1", "/api/lobby").build();
+    }
+
+    /** Admits, runs $connect, connects both legs; returns $connect's outcome. */
+    private Integrations.Connect open(UnaryOperator<WebSocketApi.Builder> api) {
+        gateway = gateway(api);
+        Admission.Admitted admission = Admissions.admitted(gateway.admit(request()));
+        bridge = gateway.newBridge(admission);
+        Integrations.Connect outcome = BridgeHarness.await(gateway.connectApi(admission, bridge).toCompletableFuture(), "$connect");
+        if (outcome instanceof Integrations.Connect.Accepted accepted) {
+            assertTrue(bridge.backendConnected(gateway.integrationLeg(admission, bridge), accepted.subprotocol()));
+            bridge.clientConnected(client);
+            clientLeg = new BridgeHarness.Leg(client, bridge.clientHandler());
+            client.completeSendsAtOnce();
+        } else {
+            bridge.abandon("refused");
+        }
+        return outcome;
+    }
+
+    @Test
+    void aMessageIsRoutedByItsActionAndTheReplyReachesTheClient() {
+        open(api -> api.integration("sendmessage", recording(e -> Reply.text("sent: " + ((Message.Text) e.body().orElseThrow()).text())))
+                .integration("$default", recording(e -> Reply.text("default"))));
+
+        clientLeg.sendText("{\"action\":\"sendmessage\",\"data\":\"hi\"}");
+
+        assertEquals("sent: {\"action\":\"sendmessage\",\"data\":\"hi\"}", client.nextSent().text());
+        RouteEvent e = events.get(0);
+        assertEquals(RouteEvent.Type.MESSAGE, e.type());
+        assertEquals("sendmessage", e.routeKey());
+        assertEquals(bridge.id(), e.connectionId());
+        assertEquals("req-1", e.requestId());
+        assertEquals("lobby", e.handshake().pathParameters().get("room"));
+        assertTrue(e.messageId().isPresent());
+    }
+
+    @Test
+    void unknownKeysNonJsonTextAndBinaryMessagesGoToDefault() {
+        open(api -> api.integration("sendmessage", recording(e -> Reply.none()))
+                .integration("$default", recording(e -> Reply.none())));
+
+        clientLeg.sendText("{\"action\":\"nothing-here\"}");
+        clientLeg.sendText("not json");
+        clientLeg.sendBinary(new byte[] {1, 2, 3}, true);
+
+        assertEquals(List.of("$default", "$default", "$default"), events.stream().map(RouteEvent::routeKey).toList());
+        assertInstanceOf(Message.Binary.class, events.get(2).body().orElseThrow());
+        assertEquals(0, client.sent().size(), "no replies were asked for");
+    }
+
+    @Test
+    void withoutDefaultAnUnmatchedMessageGetsForbiddenAndTheConnectionStaysOpen() {
+        open(api -> api.integration("sendmessage", recording(e -> Reply.none())));
+
+        clientLeg.sendText("{\"action\":\"other\"}");
+
+        assertEquals("{\"message\":\"Forbidden\",\"connectionId\":\"" + bridge.id() + "\",\"requestId\":\"req-1\"}",
+                client.nextSent().text());
+        assertFalse(bridge.closed().isDone());
+        clientLeg.sendText("{\"action\":\"sendmessage\"}");
+        assertEquals(1, events.size(), "the next message is read and routed");
+    }
+
+    @Test
+    void aFailingIntegrationAnswersInternalServerErrorAndKeepsTheConnection() {
+        IntegrationHandler throwing = e -> {
+            throw new IllegalStateException("boom");
+        };
+        open(api -> api.integration("$default", Integration.of(throwing)));
+
+        clientLeg.sendText("{}");
+
+        assertEquals("{\"message\":\"Internal server error\",\"connectionId\":\"" + bridge.id() + "\",\"requestId\":\"req-1\"}",
+                client.nextSent().text());
+        assertFalse(bridge.closed().isDone());
+    }
+
+    @Test
+    void anIntegrationThatDoesNotAnswerInTimeIsAnsweredLikeAFailure() {
+        CompletableFuture<Reply> never = new CompletableFuture<>();
+        open(api -> api.timeout(Duration.ofSeconds(2)).integration("$default", Integration.of(e -> never)));
+
+        clientLeg.sendText("{}");
+        assertEquals(0, client.sent().size());
+        ticker.advance(Duration.ofSeconds(2));
+
+        assertTrue(client.nextSent().text().contains("Internal server error"));
+    }
+
+    @Test
+    void theNextMessageIsReadOnlyOnceTheIntegrationAnswered() {
+        List<CompletableFuture<Reply>> calls = new CopyOnWriteArrayList<>();
+        open(api -> api.integration("$default", Integration.of(e -> {
+            CompletableFuture<Reply> f = new CompletableFuture<>();
+            calls.add(f);
+            return f;
+        })));
+        int demanded = client.demands();
+
+        clientLeg.sendText("{\"n\":1}");
+        assertEquals(demanded, client.demands(), "no demand while the integration works");
+
+        calls.get(0).complete(Reply.text("one"));
+        assertEquals("one", client.nextSent().text());
+        assertEquals(demanded + 1, client.demands(), "the next message is demanded after the reply went out");
+    }
+
+    @Test
+    void anIntegrationCanCloseTheConnectionAndDisconnectRunsOnce() {
+        open(api -> api.integration("$default", recording(e -> Reply.close(CloseStatus.of(4000, "bye"))))
+                .integration("$disconnect", recording(e -> Reply.none())));
+
+        clientLeg.sendText("{}");
+        assertEquals(CloseStatus.of(4000, "bye"), client.awaitClose());
+        clientLeg.sendClose(CloseStatus.of(4000, "bye"));
+        BridgeHarness.await(bridge.closed(), "the bridge to close");
+
+        List<RouteEvent> disconnects = events.stream().filter(e -> e.type() == RouteEvent.Type.DISCONNECT).toList();
+        assertEquals(1, disconnects.size());
+        assertEquals(CloseStatus.of(4000, "bye"), disconnects.get(0).disconnectStatus().orElseThrow());
+    }
+
+    @Test
+    void disconnectRunsOnceWithTheClientsCloseStatus() {
+        open(api -> api.integration("$default", recording(e -> Reply.none()))
+                .integration("$disconnect", recording(e -> Reply.none())));
+
+        clientLeg.sendClose(CloseStatus.of(1000, "done"));
+        BridgeHarness.await(bridge.closed(), "the bridge to close");
+
+        List<RouteEvent> disconnects = events.stream().filter(e -> e.type() == RouteEvent.Type.DISCONNECT).toList();
+        assertEquals(1, disconnects.size());
+        assertEquals(CloseStatus.of(1000, "done"), disconnects.get(0).disconnectStatus().orElseThrow());
+        assertEquals(CloseStatus.of(1000, "done"), client.awaitClose(), "the client's close is answered");
+    }
+
+    @Test
+    void disconnectRunsOnceWhenTheClientIsLost() {
+        open(api -> api.integration("$default", recording(e -> Reply.none()))
+                .integration("$disconnect", recording(e -> Reply.none())));
+
+        clientLeg.drop();
+        BridgeHarness.await(bridge.closed(), "the bridge to close");
+
+        assertEquals(1, events.stream().filter(e -> e.type() == RouteEvent.Type.DISCONNECT).count());
+    }
+
+    @Test
+    void keepalivePingsToTheIntegrationLegAreAnsweredAtOnce() {
+        gateway = null;
+        Route route = Route.builder("/api/{room}").webSocketApi(WebSocketApi.builder()
+                .integration("$default", recording(e -> Reply.none())).build()).build();
+        gateway = DefaultGateway.of(Gateway.builder().route(route).settings(BridgeHarness.quiet()
+                .pingInterval(Duration.ofSeconds(10)).pongTimeout(Duration.ofSeconds(5)).build()).build(), ticker);
+        gateway.integrations().useExecutor(Runnable::run);
+        Admission.Admitted admission = Admissions.admitted(gateway.admit(request()));
+        bridge = gateway.newBridge(admission);
+        assertTrue(bridge.backendConnected(gateway.integrationLeg(admission, bridge), null));
+        bridge.clientConnected(client);
+        client.answerPingsWith(bridge.clientHandler());
+
+        ticker.advance(Duration.ofSeconds(60));
+
+        assertFalse(bridge.closed().isDone(), "both legs answered their pings");
+    }
+
+    @Test
+    void connectCanRefuseWithAStatusAndBody() {
+        Integrations.Connect outcome = open(api -> api.integration("$connect", recording(e -> Reply.refuse(403, "no entry")))
+                .integration("$default", recording(e -> Reply.none())));
+
+        Integrations.Connect.Refused refused = assertInstanceOf(Integrations.Connect.Refused.class, outcome);
+        assertEquals(403, refused.reject().status());
+        assertEquals(Rejection.BACKEND_REJECTED, refused.reject().kind());
+        assertEquals("no entry", refused.body());
+        assertEquals(RouteEvent.Type.CONNECT, events.get(0).type());
+        assertEquals(0, events.stream().filter(e -> e.type() == RouteEvent.Type.DISCONNECT).count(),
+                "a refused connection was never connected");
+    }
+
+    @Test
+    void connectThatDoesNotAnswerInTimeGives504() {
+        gateway = gateway(api -> api.timeout(Duration.ofSeconds(3))
+                .integration("$connect", Integration.of(e -> new CompletableFuture<>()))
+                .integration("$default", recording(e -> Reply.none())));
+        Admission.Admitted admission = Admissions.admitted(gateway.admit(request()));
+        bridge = gateway.newBridge(admission);
+        CompletableFuture<Integrations.Connect> outcome = gateway.connectApi(admission, bridge).toCompletableFuture();
+        assertFalse(outcome.isDone());
+
+        ticker.advance(Duration.ofSeconds(3));
+
+        Integrations.Connect.Refused refused = assertInstanceOf(Integrations.Connect.Refused.class, outcome.join());
+        assertEquals(504, refused.reject().status());
+        bridge.abandon("refused");
+    }
+
+    @Test
+    void connectMayChooseOnlyAnOfferedSubprotocol() {
+        Integrations.Connect outcome = open(api -> api
+                .integration("$connect", recording(e -> Reply.accept().withSubprotocol("chat.v2").withUser("alice")))
+                .integration("$default", recording(e -> Reply.none())));
+
+        Integrations.Connect.Refused refused = assertInstanceOf(Integrations.Connect.Refused.class, outcome);
+        assertEquals(502, refused.reject().status());
+    }
+}
