@@ -1,0 +1,173 @@
+package dev.gatehouse.jetty;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import dev.gatehouse.CloseStatus;
+import dev.gatehouse.Gateway;
+import dev.gatehouse.Message;
+import dev.gatehouse.Route;
+import dev.gatehouse.auth.ApiKeyAuthenticator;
+import dev.gatehouse.jetty.GatewayServer.Mount;
+import dev.gatehouse.routing.Integration;
+import dev.gatehouse.routing.Reply;
+import dev.gatehouse.routing.RouteEvent;
+import dev.gatehouse.routing.WebSocketApi;
+
+/** WebSocket API routes with in-process integrations, through a real gateway on both mounts. */
+class MessageRoutingTest {
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @RegisterExtension
+    final Servers servers = new Servers();
+    private final BlockingQueue<RouteEvent> events = new LinkedBlockingQueue<>();
+
+    /** An integration that records its event (on a pool thread) and answers with {@code answer}. */
+    private Integration recording(java.util.function.Function<RouteEvent, Reply> answer) {
+        return Integration.of(event -> {
+            events.add(event);
+            return CompletableFuture.completedFuture(answer.apply(event));
+        });
+    }
+
+    private GatewayServer start(Mount mount, UnaryOperator<WebSocketApi.Builder> api) throws Exception {
+        return servers.start(Gateway.builder()
+                .route(Route.builder("/api/{room}")
+                        .authenticator(ApiKeyAuthenticator.of("k-1", "mobile-app"))
+                        .webSocketApi(api.apply(WebSocketApi.builder()).build())
+                        .build())
+                .build(), mount);
+    }
+
+    private static WebSocket connect(GatewayServer gw, RecordingListener listener) throws Exception {
+        return HTTP.newWebSocketBuilder().header("X-API-Key", "k-1").buildAsync(gw.uri("/api/lobby"), listener)
+                .get(5, TimeUnit.SECONDS);
+    }
+
+    private RouteEvent nextEvent() throws InterruptedException {
+        RouteEvent e = events.poll(5, TimeUnit.SECONDS);
+        if (e == null) {
+            throw new AssertionError("no integration event within 5 s");
+        }
+        return e;
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void routesMessagesByActionAndRepliesToTheClient(Mount mount) throws Exception {
+        GatewayServer gw = start(mount, api -> api
+                .integration("echo", recording(e -> Reply.send(e.body().orElseThrow())))
+                .integration("$default", recording(e -> Reply.text("default"))));
+        RecordingListener client = new RecordingListener();
+        WebSocket ws = connect(gw, client);
+
+        ws.sendText("{\"action\":\"echo\",\"n\":1}", true).get(5, TimeUnit.SECONDS);
+        client.assertText("{\"action\":\"echo\",\"n\":1}");
+        ws.sendText("plain text", true).get(5, TimeUnit.SECONDS);
+        client.assertText("default");
+        ws.sendBinary(ByteBuffer.wrap(new byte[] {1, 2}), true).get(5, TimeUnit.SECONDS);
+        client.assertText("default");
+
+        RouteEvent first = nextEvent();
+        assertEquals("echo", first.routeKey());
+        assertEquals("lobby", first.handshake().pathParameters().get("room"));
+        assertEquals("mobile-app", first.handshake().principal().orElseThrow().subject());
+        assertTrue(first.handshake().header("X-API-Key").isEmpty(), "the credential never reaches an integration");
+        assertEquals("$default", nextEvent().routeKey());
+        assertTrue(nextEvent().body().orElseThrow() instanceof Message.Binary);
+        ws.sendClose(1000, "bye").get(5, TimeUnit.SECONDS);
+        client.assertClose(1000, "bye");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void connectRefusesWithItsStatusAndBodyAndNo101(Mount mount) throws Exception {
+        GatewayServer gw = start(mount, api -> api
+                .integration("$connect", recording(e -> Reply.refuse(403, "members only")))
+                .integration("$default", recording(e -> Reply.none())));
+
+        RawHttp.Response r = RawHttp.upgrade(gw.uri("/api/lobby"), "X-API-Key: k-1");
+
+        assertEquals(403, r.status());
+        assertEquals("members only", r.body());
+        assertEquals(RouteEvent.Type.CONNECT, nextEvent().type());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void connectAcceptsWithASubprotocolTheClientOffered(Mount mount) throws Exception {
+        GatewayServer gw = start(mount, api -> api
+                .integration("$connect", recording(e -> Reply.accept().withSubprotocol("chat.v2")))
+                .integration("$default", recording(e -> Reply.none())));
+
+        WebSocket ws = HTTP.newWebSocketBuilder().header("X-API-Key", "k-1").subprotocols("chat.v1", "chat.v2")
+                .buildAsync(gw.uri("/api/lobby"), new RecordingListener()).get(5, TimeUnit.SECONDS);
+
+        assertEquals("chat.v2", ws.getSubprotocol());
+        ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void disconnectRunsOnceWithTheClientsCloseAfterIt(Mount mount) throws Exception {
+        GatewayServer gw = start(mount, api -> api
+                .integration("$default", recording(e -> Reply.none()))
+                .integration("$disconnect", recording(e -> Reply.none())));
+        RecordingListener client = new RecordingListener();
+        WebSocket ws = connect(gw, client);
+
+        ws.sendClose(4001, "leaving").get(5, TimeUnit.SECONDS);
+        client.assertClose(4001, "leaving");
+
+        RouteEvent disconnect = nextEvent();
+        assertEquals(RouteEvent.Type.DISCONNECT, disconnect.type());
+        assertEquals(CloseStatus.of(4001, "leaving"), disconnect.disconnectStatus().orElseThrow());
+        assertEquals(List.of(), List.copyOf(events), "once");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void anIntegrationThatThrowsAnswersInternalServerErrorAndTheClientStays(Mount mount) throws Exception {
+        GatewayServer gw = start(mount, api -> api.integration("$default", Integration.of(e -> {
+            throw new IllegalStateException("broken handler");
+        })));
+        RecordingListener client = new RecordingListener();
+        WebSocket ws = connect(gw, client);
+
+        ws.sendText("{}", true).get(5, TimeUnit.SECONDS);
+        RecordingListener.Event reply = client.nextData();
+        assertTrue(reply.toString().contains("Internal server error"), reply.toString());
+        assertFalse(ws.isOutputClosed());
+        ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
+        client.assertClose(1000, "");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void anIntegrationCanCloseTheConnection(Mount mount) throws Exception {
+        GatewayServer gw = start(mount, api -> api.integration("$default",
+                recording(e -> Reply.close(CloseStatus.of(4003, "kicked")))));
+        RecordingListener client = new RecordingListener();
+        WebSocket ws = connect(gw, client);
+
+        ws.sendText("{}", true).get(5, TimeUnit.SECONDS);
+
+        client.assertClose(4003, "kicked");
+    }
+}
