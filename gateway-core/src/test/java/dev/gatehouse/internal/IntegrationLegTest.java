@@ -210,6 +210,61 @@ class IntegrationLegTest {
         assertEquals(1, events.stream().filter(e -> e.type() == RouteEvent.Type.DISCONNECT).count());
     }
 
+    /** Opens a connection on a gateway with these settings, whose API records every event. */
+    private void openWith(dev.gatehouse.Settings settings) {
+        Route route = Route.builder("/api/{room}").webSocketApi(WebSocketApi.builder()
+                .integration("$default", recording(e -> Reply.none()))
+                .integration("$disconnect", recording(e -> Reply.none())).build()).build();
+        gateway = DefaultGateway.of(Gateway.builder().route(route).settings(settings).build(), ticker);
+        gateway.integrations().useExecutor(Runnable::run);
+        Admission.Admitted admission = Admissions.admitted(gateway.admit(request()));
+        bridge = gateway.newBridge(admission);
+        assertTrue(bridge.backendConnected(gateway.integrationLeg(admission, bridge), null));
+        bridge.clientConnected(client);
+        clientLeg = new BridgeHarness.Leg(client, bridge.clientHandler());
+    }
+
+    private List<RouteEvent> disconnects() {
+        return events.stream().filter(e -> e.type() == RouteEvent.Type.DISCONNECT).toList();
+    }
+
+    @Test
+    void disconnectRunsOnceAfterAnIdleTimeout() {
+        openWith(BridgeHarness.quiet().idleTimeout(Duration.ofMinutes(1)).build());
+
+        ticker.advance(Duration.ofMinutes(1));
+        assertEquals(CloseStatus.of(1001, "idle timeout"), client.awaitClose());
+        clientLeg.echoClose();
+        BridgeHarness.await(bridge.closed(), "the bridge to close");
+
+        assertEquals(1, disconnects().size());
+        assertEquals(1001, disconnects().get(0).disconnectStatus().orElseThrow().code());
+    }
+
+    @Test
+    void disconnectRunsOnceWhenTheGatewayDrains() {
+        openWith(BridgeHarness.quiet().build());
+
+        gateway.drain(Duration.ZERO);
+        assertEquals(CloseStatus.SERVICE_RESTART, client.awaitClose());
+        clientLeg.echoClose();
+        BridgeHarness.await(bridge.closed(), "the bridge to close");
+
+        assertEquals(1, disconnects().size());
+    }
+
+    @Test
+    void disconnectRunsOnceWhenTheClientNeverAnswersTheClose() {
+        openWith(BridgeHarness.quiet().idleTimeout(Duration.ofMinutes(1)).closeTimeout(Duration.ofSeconds(5)).build());
+
+        ticker.advance(Duration.ofMinutes(1));
+        client.awaitClose();
+        ticker.advance(Duration.ofSeconds(5));
+        BridgeHarness.await(bridge.closed(), "the bridge to close");
+
+        assertEquals(1, disconnects().size());
+    }
+
     @Test
     void keepalivePingsToTheIntegrationLegAreAnsweredAtOnce() {
         gateway = null;
