@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -102,7 +104,18 @@ final class IntegrationLeg implements Channel {
         }
         byte[] whole = assembling.toByteArray();
         assembling.reset();
-        Message message = text ? Message.text(new String(whole, StandardCharsets.UTF_8)) : Message.binary(whole);
+        Message message;
+        if (text) {
+            String decoded = utf8(whole);
+            if (decoded == null) {
+                // The gateway is this message's endpoint: RFC 6455 has it fail the connection with 1007.
+                answer(Reply.close(CloseStatus.of(1007, "invalid UTF-8 in a text message")), completion);
+                return;
+            }
+            message = Message.text(decoded);
+        } else {
+            message = Message.binary(whole);
+        }
         String key = text ? selection.evaluate(whole, 0, whole.length).orElse(null) : null;
         String routeKey = key != null && !key.startsWith("$") && api.integration(key).isPresent() ? key : "$default";
         Optional<Integration> integration = api.integration(routeKey);
@@ -125,6 +138,18 @@ final class IntegrationLeg implements Channel {
                 answer(reply, completion);
             }
         });
+    }
+
+    /** The text of strict UTF-8 bytes, or null when they are not valid UTF-8. */
+    private static String utf8(byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
     }
 
     /** Calls the integration, turning a null stage or a thrown exception into a failed stage. */

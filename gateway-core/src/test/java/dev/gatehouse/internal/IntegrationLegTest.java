@@ -171,6 +171,16 @@ class IntegrationLegTest {
     }
 
     @Test
+    void invalidUtf8InATextMessageClosesTheClientWith1007() {
+        open(api -> api.integration("$default", recording(e -> Reply.none())));
+
+        clientLeg.sendUtf8(new byte[] {'{', (byte) 0xC3, '}'}, true);
+
+        assertEquals(1007, client.awaitClose().code());
+        assertEquals(0, events.size(), "no integration sees a broken message");
+    }
+
+    @Test
     void anIntegrationCanCloseTheConnectionAndDisconnectRunsOnce() {
         open(api -> api.integration("$default", recording(e -> Reply.close(CloseStatus.of(4000, "bye"))))
                 .integration("$disconnect", recording(e -> Reply.none())));
