@@ -97,6 +97,49 @@ class MessageRoutingTest {
 
     @ParameterizedTest
     @EnumSource(Mount.class)
+    void aSlowIntegrationGetsOneMessageAtATimeInOrderAndSlowsItsClient(Mount mount) throws Exception {
+        BlockingQueue<CompletableFuture<Reply>> held = new LinkedBlockingQueue<>();
+        Gateway gateway = Gateway.builder()
+                .route(Route.builder("/api/{room}")
+                        .webSocketApi(WebSocketApi.builder().integration("$default", Integration.of(e -> {
+                            events.add(e);
+                            CompletableFuture<Reply> answer = new CompletableFuture<>();
+                            held.add(answer);
+                            return answer;
+                        })).build())
+                        .build())
+                .build();
+        GatewayServer gw = servers.start(gateway, mount);
+        WebSocket ws = HTTP.newWebSocketBuilder().buildAsync(gw.uri("/api/lobby"), new RecordingListener())
+                .get(5, TimeUnit.SECONDS);
+        int count = 1000;
+        String padding = "x".repeat(100);
+        CompletableFuture<WebSocket> sending = CompletableFuture.completedFuture(ws);
+        for (int i = 0; i < count; i++) {
+            String message = "{\"n\":" + i + ",\"pad\":\"" + padding + "\"}";
+            sending = sending.thenCompose(w -> w.sendText(message, true));
+        }
+
+        for (int i = 0; i < count; i++) {
+            CompletableFuture<Reply> answer = held.poll(5, TimeUnit.SECONDS);
+            if (answer == null) {
+                throw new AssertionError("message " + i + " did not reach the integration within 5 s");
+            }
+            assertEquals(i + 1, events.size(), "one message with the integration at a time");
+            String text = ((Message.Text) List.copyOf(events).get(i).body().orElseThrow()).text();
+            assertTrue(text.startsWith("{\"n\":" + i + ","), "in order: " + text);
+            if (i == 0) {
+                long pending = gateway.connections().list().get(0).pendingBytes();
+                assertTrue(pending <= text.length(), "the gateway holds the one message only: " + pending + " bytes");
+            }
+            answer.complete(Reply.none());
+        }
+        sending.get(5, TimeUnit.SECONDS);
+        ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
     void connectRefusesWithItsStatusAndBodyAndNo101(Mount mount) throws Exception {
         GatewayServer gw = start(mount, api -> api
                 .integration("$connect", recording(e -> Reply.refuse(403, "members only")))
