@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -14,6 +15,7 @@ import java.util.regex.Pattern;
 
 import dev.gatehouse.Authenticator;
 import dev.gatehouse.Backend;
+import dev.gatehouse.Gateway;
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
 import dev.gatehouse.auth.ApiKeyAuthenticator;
@@ -22,14 +24,23 @@ import dev.gatehouse.auth.JwtAuthenticator;
 import dev.gatehouse.policy.OriginPolicy;
 
 /**
- * The standalone runner's command line, parsed and validated: every value is already turned into the
- * Gatehouse object it configures, so a bad value is reported by {@link #parse(List)} with the flag's name,
- * before anything starts.
+ * The standalone runner's command line and config file, parsed and validated: every value is already turned
+ * into the Gatehouse object it configures, so a bad value is reported by {@link #parse(List)} with the flag's
+ * name or the file's key, before anything starts.
+ *
+ * <p>With {@code --config FILE}, the file's values come first and the flags are applied over them: a flag
+ * that sets one value ({@code --port}, {@code --idle-timeout}, {@code --jwt-issuer}...) replaces the file's
+ * top-level key ({@code port}, {@code settings.idleTimeout}, {@code auth.jwt.issuer}), and a repeatable flag
+ * ({@code --route}, {@code --api-key}, {@code --allow-origin}) adds to the file's list ({@code routes},
+ * {@code auth.apiKeys}, {@code allowOrigins}). A route's own {@code settings} and {@code auth} are not
+ * top-level values: flags do not change them.
  */
 final class RunnerOptions {
 
     /** Every flag, in the order {@code --help} lists them. */
     enum Flag {
+        CONFIG("--config", "FILE", "a YAML or JSON config file; the flags below override its values or add "
+                + "to its lists (see below)"),
         PORT("--port", "N", "listen port (default " + DEFAULT_PORT + "; 0 picks a free port)"),
         HOST("--host", "HOST", "interface to listen on (default: all interfaces)"),
         ROUTE("--route", "PATH=URL", "repeatable; relays PATH (/chat/{room}) to URL (ws://b:9000/rooms/{room})"),
@@ -99,11 +110,11 @@ final class RunnerOptions {
     private final boolean help;
     private final int port;
     private final String host; // empty: all interfaces
-    private final List<Route> routes;
+    private final List<Route> routes; // with their authenticator and policies
     private final Settings settings;
     private final Duration requestTimeout; // zero: none
-    private final Authenticator authenticator; // null: no --api-key nor --jwt-hs256-secret
-    private final OriginPolicy origins; // null: no --allow-origin
+    private final Authenticator authenticator; // null: no credential flag nor the file's auth
+    private final OriginPolicy origins; // null: no --allow-origin nor allowOrigins
     private final AuthFailureLimit authFailureLimit;
     private final List<String> warnings;
     private final boolean apiKeyRequired;
@@ -113,15 +124,26 @@ final class RunnerOptions {
         this.help = p.help;
         this.port = p.port;
         this.host = p.host;
-        this.routes = List.copyOf(p.routes);
         this.settings = p.settings.build();
         this.requestTimeout = p.requestTimeout;
         this.authenticator = p.authenticator();
         this.origins = p.originCount == 0 ? null : p.origins.build();
         this.authFailureLimit = p.authFailureLimit;
-        this.warnings = List.copyOf(p.warnings);
         this.apiKeyRequired = p.keyCount > 0;
-        this.jwtRequired = !p.jwtSecret.isEmpty();
+        this.jwtRequired = p.jwtSecret != null;
+        List<Route> all = new ArrayList<>();
+        if (p.config != null) {
+            for (RunnerConfig.RouteEntry entry : p.config.routes()) {
+                all.add(fileRoute(p.config, entry, p.warnings));
+            }
+            checkConflicts(all, p.config.file());
+        }
+        p.routes.forEach(route -> all.add(secured(route)));
+        if (!p.routes.isEmpty()) {
+            checkConflicts(all, Flag.ROUTE.flag);
+        }
+        this.routes = List.copyOf(all);
+        this.warnings = List.copyOf(p.warnings);
     }
 
     /**
@@ -133,6 +155,7 @@ final class RunnerOptions {
      */
     static RunnerOptions parse(List<String> args) {
         Parser p = new Parser();
+        List<Map.Entry<Flag, String>> given = new ArrayList<>();
         for (int i = 0; i < args.size() && !p.help; i++) {
             String arg = args.get(i);
             if (!arg.startsWith("-") || arg.equals("-")) {
@@ -160,7 +183,25 @@ final class RunnerOptions {
             if (!p.seen.add(flag) && !flag.repeatable()) {
                 throw UsageException.of(name, "given more than once");
             }
-            p.accept(flag, value);
+            if (flag == Flag.HELP) {
+                p.help = true;
+            } else {
+                given.add(Map.entry(flag, value));
+            }
+        }
+        if (p.help) {
+            return new RunnerOptions(p);
+        }
+        // The file first, then the flags over it.
+        for (Map.Entry<Flag, String> f : given) {
+            if (f.getKey() == Flag.CONFIG) {
+                p.seed(ConfigFile.read(f.getValue()));
+            }
+        }
+        for (Map.Entry<Flag, String> f : given) {
+            if (f.getKey() != Flag.CONFIG) {
+                p.accept(f.getKey(), f.getValue());
+            }
         }
         return new RunnerOptions(p);
     }
@@ -180,6 +221,14 @@ final class RunnerOptions {
         sb.append("\nDurations: a number with ms, s, m or h, or 0. Bad options exit with status 2.\n");
         sb.append("A JWT is read from Authorization: Bearer, the query parameter access_token, or the subprotocol\n");
         sb.append("pair bearer, bearer.<jwt>. With --api-key too, a client may present either credential.\n");
+        sb.append("\nWith --config FILE (YAML, or JSON; README, \"Config file\"), the file is read first and the flags\n");
+        sb.append("apply over it. These replace the file's value: --port (port), --host (host), --idle-timeout,\n");
+        sb.append("--ping-interval, --connect-timeout, --max-message-size (settings.*, gateway-wide; a route's own\n");
+        sb.append("settings still win for it), --request-timeout (requestTimeout), --auth-failure-limit\n");
+        sb.append("(authFailureLimit), --jwt-hs256-secret, --jwt-issuer, --jwt-audience (auth.jwt.*, each on its own).\n");
+        sb.append("These add to the file's list: --route (after routes), --api-key (after auth.apiKeys), --allow-origin\n");
+        sb.append("(to allowOrigins). Credential flags are gateway-wide: a route with its own auth keeps it. A bad file\n");
+        sb.append("exits with status 2 and one line: error: FILE: KEY.PATH: problem.\n");
         sb.append("\nRecommended JVM flags, which cap the heap and give memory back when idle:\n");
         sb.append("  java -Xms64m -Xmx256m -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10 -XX:G1PeriodicGCInterval=15000 \\\n");
         sb.append("       -jar gatehouse-standalone.jar [options]\n");
@@ -201,12 +250,30 @@ final class RunnerOptions {
         return host.isEmpty() ? Optional.empty() : Optional.of(host);
     }
 
-    /** The {@code --route}s, in order, without authenticator or policies; empty for the demo. */
+    /**
+     * The routes of the file, then those of {@code --route}, in order, each with its authenticator (its own,
+     * else the gateway-wide one) and the origin policy; empty for the demo.
+     */
     List<Route> routes() {
         return routes;
     }
 
-    /** The gateway's settings: Gatehouse's defaults changed by the timeout and size flags. */
+    /** A route with the gateway-wide authenticator and the origin policy, those the options have. */
+    Route secured(Route route) {
+        if (authenticator == null && origins == null) {
+            return route;
+        }
+        Route.Builder b = route.toBuilder();
+        if (authenticator != null) {
+            b.authenticator(authenticator);
+        }
+        if (origins != null) {
+            b.policy(origins);
+        }
+        return b.build();
+    }
+
+    /** The gateway's settings: Gatehouse's defaults changed by the file's {@code settings}, then by the flags. */
     Settings settings() {
         return settings;
     }
@@ -219,17 +286,20 @@ final class RunnerOptions {
         return requestTimeout;
     }
 
-    /** The authenticator every route requires, when {@code --api-key} or {@code --jwt-hs256-secret} was given. */
+    /**
+     * The authenticator of every route without its own, when {@code --api-key}, {@code --jwt-hs256-secret} or
+     * the file's {@code auth} gave one.
+     */
     Optional<Authenticator> authenticator() {
         return Optional.ofNullable(authenticator);
     }
 
-    /** Whether {@code --api-key} was given. */
+    /** Whether gateway-wide API keys were given ({@code --api-key} or {@code auth.apiKeys}). */
     boolean apiKeyRequired() {
         return apiKeyRequired;
     }
 
-    /** Whether {@code --jwt-hs256-secret} was given. */
+    /** Whether a gateway-wide JWT secret was given ({@code --jwt-hs256-secret} or {@code auth.jwt.hs256Secret}). */
     boolean jwtRequired() {
         return jwtRequired;
     }
@@ -239,7 +309,7 @@ final class RunnerOptions {
         return warnings;
     }
 
-    /** The origins every route admits, when {@code --allow-origin} was given. */
+    /** The origins every route admits, when {@code --allow-origin} or {@code allowOrigins} gave some. */
     Optional<OriginPolicy> origins() {
         return Optional.ofNullable(origins);
     }
@@ -274,14 +344,18 @@ final class RunnerOptions {
         return Long.toString(bytes);
     }
 
-    /** Parses a duration flag's value: digits with ms, s, m or h, or a plain 0. */
-    static Duration duration(Flag flag, String value) {
+    /**
+     * Parses a duration: digits with ms, s, m or h, or a plain 0.
+     *
+     * @param name what a mistake names: the flag, or the config file and key
+     */
+    static Duration duration(String name, String value) {
         Matcher m = DURATION.matcher(value.toLowerCase(Locale.ROOT));
         if (!m.matches() || (m.group(2) == null && Long.parseLong(m.group(1)) != 0)) {
-            throw UsageException.of(flag.flag, "bad duration \"" + value + "\" " + DURATION_EXAMPLES);
+            throw UsageException.of(name, "bad duration \"" + value + "\" " + DURATION_EXAMPLES);
         }
         long n = Long.parseLong(m.group(1));
-        UsageException tooLong = UsageException.of(flag.flag, "bad duration \"" + value + "\" (expected at most "
+        UsageException tooLong = UsageException.of(name, "bad duration \"" + value + "\" (expected at most "
                 + text(LONGEST) + ")");
         try {
             Duration d = switch (m.group(2) == null ? "ms" : m.group(2)) {
@@ -299,8 +373,17 @@ final class RunnerOptions {
         }
     }
 
+    /** Parses a connect timeout: a duration that is not 0. */
+    static Duration connectTimeout(String name, String value) {
+        Duration d = duration(name, value);
+        if (d.isZero()) {
+            throw UsageException.of(name, "bad duration \"" + value + "\" (expected more than 0, e.g. 5s)");
+        }
+        return d;
+    }
+
     /** Parses a byte count: digits with an optional binary k, m or g suffix. */
-    static long size(Flag flag, String value) {
+    static long size(String name, String value) {
         Matcher m = SIZE.matcher(value.toLowerCase(Locale.ROOT));
         try {
             if (m.matches()) {
@@ -316,120 +399,222 @@ final class RunnerOptions {
         } catch (ArithmeticException | NumberFormatException e) {
             // too large: reported below
         }
-        throw UsageException.of(flag.flag, "bad size \"" + value + "\" (expected bytes, e.g. 65536, 64k, 1m)");
+        throw UsageException.of(name, "bad size \"" + value + "\" (expected bytes, e.g. 65536, 64k, 1m)");
     }
 
-    /** Runs a Gatehouse builder step, reporting what it refuses as a mistake of the flag. */
-    private static <T> T validated(Flag flag, Supplier<T> step) {
+    /** Parses a port: 0 to 65535. */
+    static int port(String name, String value) {
+        if (value.matches("\\d{1,5}") && Integer.parseInt(value) <= 65535) {
+            return Integer.parseInt(value);
+        }
+        throw UsageException.of(name, "bad port \"" + value + "\" (expected 0-65535)");
+    }
+
+    /** Parses failed authentications a minute per client address; 0 turns the limit off. */
+    static AuthFailureLimit authFailureLimit(String name, String value) {
+        if (!value.matches("\\d{1,9}")) {
+            throw UsageException.of(name, "bad number \"" + value
+                    + "\" (expected failures a minute, e.g. 60, or 0 to disable)");
+        }
+        int n = Integer.parseInt(value);
+        return n == 0 ? AuthFailureLimit.none() : AuthFailureLimit.of(n, Duration.ofMinutes(1));
+    }
+
+    /**
+     * Runs a Gatehouse builder step, reporting what it refuses as a mistake of what {@code name} names: a flag,
+     * or a config file and key.
+     */
+    private static <T> T validated(String name, Supplier<T> step) {
         try {
             return step.get();
         } catch (UsageException e) {
             throw e;
         } catch (IllegalArgumentException | IllegalStateException e) {
-            throw UsageException.of(flag.flag, e);
+            throw UsageException.of(name, e);
+        }
+    }
+
+    /** Fails, naming {@code name}, when two of the routes match the same requests. */
+    private void checkConflicts(List<Route> routes, String name) {
+        if (routes.isEmpty()) {
+            return;
+        }
+        Gateway.Builder b = Gateway.builder().settings(settings);
+        routes.forEach(b::route);
+        // The gateway's message names the key: "routes: Route[/a] and Route[/a] match the same requests".
+        validated(name, b::build);
+    }
+
+    /** A route of the config file, with its own settings and auth, or the gateway-wide ones. */
+    private Route fileRoute(RunnerConfig config, RunnerConfig.RouteEntry entry, List<String> warnings) {
+        if (!(entry.target() instanceof RunnerConfig.Proxy proxy)) {
+            throw UsageException.of(config.label(entry.key()), "WebSocket API routes are not supported yet");
+        }
+        String name = config.label(entry.key());
+        Route.Builder b = validated(name, () -> Route.builder(entry.path()).backend(Backend.of(proxy.backend())));
+        entry.settings().ifPresent(s -> b.settings(s.applyTo(settings.toBuilder()).build()));
+        Authenticator own = entry.auth().map(a -> routeAuthenticator(config, a, warnings)).orElse(authenticator);
+        if (own != null) {
+            b.authenticator(own);
+        }
+        if (origins != null) {
+            b.policy(origins);
+        }
+        return validated(name, b::build);
+    }
+
+    private static Authenticator routeAuthenticator(RunnerConfig config, RunnerConfig.Auth auth, List<String> warnings) {
+        if (!(auth instanceof RunnerConfig.Credentials credentials)) {
+            return Authenticator.none();
+        }
+        ApiKeyAuthenticator keys = null;
+        if (!credentials.apiKeys().isEmpty()) {
+            ApiKeyAuthenticator.Builder b = ApiKeyAuthenticator.builder();
+            for (int i = 0; i < credentials.apiKeys().size(); i++) {
+                String key = credentials.apiKeys().get(i).value();
+                String consumer = "key-" + (i + 1);
+                validated(config.label(credentials.key() + ".apiKeys[" + i + "]"), () -> b.key(key, consumer));
+            }
+            keys = b.build();
+        }
+        JwtAuthenticator jwt = credentials.jwt().map(j -> {
+            String at = credentials.key() + ".jwt.";
+            return jwt(Labelled.of(config.label(at + "hs256Secret"), j.hs256Secret().map(RunnerConfig.Secret::value)),
+                    Labelled.of(config.label(at + "issuer"), j.issuer()),
+                    Labelled.of(config.label(at + "audience"), j.audience()), warnings);
+        }).orElse(null);
+        return either(keys, jwt);
+    }
+
+    /** The authenticator of API keys, of a JWT, of either (for a client with one of them), or {@code null}. */
+    private static Authenticator either(ApiKeyAuthenticator keys, JwtAuthenticator jwt) {
+        if (keys != null && jwt != null) {
+            return Authenticator.firstOf(keys, jwt);
+        }
+        return keys != null ? keys : jwt;
+    }
+
+    /** An HS256 JWT authenticator; the labels say where each value came from, for messages. */
+    private static JwtAuthenticator jwt(Labelled secret, Labelled issuer, Labelled audience, List<String> warnings) {
+        int length = secret.value().getBytes(StandardCharsets.UTF_8).length;
+        if (length < MIN_HS256_SECRET) {
+            warnings.add(secret.name() + ": a " + length + "-byte secret is weak for HS256 (use at least "
+                    + MIN_HS256_SECRET + " bytes)");
+        }
+        JwtAuthenticator.Builder b = JwtAuthenticator.builder().algorithms("HS256").allowShortSecrets(true);
+        validated(secret.name(), () -> b.secret(secret.value()));
+        if (issuer != null) {
+            validated(issuer.name(), () -> b.issuer(issuer.value()));
+        }
+        if (audience != null) {
+            validated(audience.name(), () -> b.audience(audience.value()));
+        }
+        return validated(secret.name(), b::build);
+    }
+
+    /** A value and what a mistake in it names: its flag, or its config file and key. */
+    private record Labelled(String name, String value) {
+        /** The value, when there is one; {@code null} otherwise. */
+        static Labelled of(String name, Optional<String> value) {
+            return value.map(v -> new Labelled(name, v)).orElse(null);
+        }
+
+        @Override
+        public String toString() {
+            return name; // never the value, which may be a secret
         }
     }
 
     /** The mutable state of one parse. */
     private static final class Parser {
         private final Set<Flag> seen = EnumSet.noneOf(Flag.class);
-        private final List<Route> routes = new ArrayList<>();
+        private final List<Route> routes = new ArrayList<>(); // of --route, without authenticator or policies
         private final Settings.Builder settings = Settings.defaults().toBuilder();
         private final ApiKeyAuthenticator.Builder apiKeys = ApiKeyAuthenticator.builder();
         private final OriginPolicy.Builder origins = OriginPolicy.builder();
         private final List<String> warnings = new ArrayList<>();
         private boolean help;
+        private RunnerConfig config; // null: no --config
         private int port = DEFAULT_PORT;
         private String host = "";
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
-        private int keyCount; // --api-key flags accepted so far
-        private int originCount; // --allow-origin flags accepted so far
-        private String jwtSecret = ""; // empty: no --jwt-hs256-secret
-        private String jwtIssuer = "";
-        private String jwtAudience = "";
+        private int keyCount; // gateway-wide keys accepted so far, the file's first
+        private int originCount; // origins accepted so far, the file's first
+        private String jwtKey; // how a mistake names the file's auth.jwt ("gw.yaml: auth.jwt"); null: none
+        private Labelled jwtSecret; // null: neither --jwt-hs256-secret nor auth.jwt.hs256Secret
+        private Labelled jwtIssuer; // null: none
+        private Labelled jwtAudience; // null: none
         private AuthFailureLimit authFailureLimit = AuthFailureLimit.defaults();
+
+        /** Takes the config file's values, before any flag. */
+        void seed(RunnerConfig c) {
+            config = c;
+            c.port().ifPresent(v -> port = v);
+            c.host().ifPresent(v -> host = v);
+            c.settings().applyTo(settings);
+            c.requestTimeout().ifPresent(v -> requestTimeout = v);
+            c.authFailureLimit().ifPresent(v -> authFailureLimit = v);
+            c.auth().ifPresent(auth -> {
+                for (int i = 0; i < auth.apiKeys().size(); i++) {
+                    String key = auth.apiKeys().get(i).value();
+                    validated(c.label(auth.key() + ".apiKeys[" + i + "]"), () -> apiKeys.key(key, "key-" + (keyCount + 1)));
+                    keyCount++;
+                }
+                auth.jwt().ifPresent(jwt -> {
+                    jwtKey = c.label(auth.key() + ".jwt");
+                    jwtSecret = Labelled.of(jwtKey + ".hs256Secret", jwt.hs256Secret().map(RunnerConfig.Secret::value));
+                    jwtIssuer = Labelled.of(jwtKey + ".issuer", jwt.issuer());
+                    jwtAudience = Labelled.of(jwtKey + ".audience", jwt.audience());
+                });
+            });
+            for (int i = 0; i < c.allowOrigins().size(); i++) {
+                String origin = c.allowOrigins().get(i);
+                validated(c.label("allowOrigins[" + i + "]"), () -> origins.allow(origin));
+                originCount++;
+            }
+        }
 
         void accept(Flag flag, String value) {
             switch (flag) {
-                case HELP -> help = true;
-                case PORT -> port = port(value);
+                case PORT -> port = port(flag.flag, value);
                 case HOST -> host = value;
                 case ROUTE -> routes.add(route(value));
-                case IDLE_TIMEOUT -> validated(flag, () -> settings.idleTimeout(duration(flag, value)));
-                case PING_INTERVAL -> validated(flag, () -> settings.pingInterval(duration(flag, value)));
-                case CONNECT_TIMEOUT -> {
-                    Duration d = duration(flag, value);
-                    if (d.isZero()) {
-                        throw UsageException.of(flag.flag, "bad duration \"" + value + "\" (expected more than 0, e.g. 5s)");
-                    }
-                    validated(flag, () -> settings.connectTimeout(d));
-                }
-                case REQUEST_TIMEOUT -> requestTimeout = duration(flag, value);
-                case MAX_MESSAGE_SIZE -> validated(flag, () -> settings.maxMessageSize(size(flag, value)));
+                case IDLE_TIMEOUT -> validated(flag.flag, () -> settings.idleTimeout(duration(flag.flag, value)));
+                case PING_INTERVAL -> validated(flag.flag, () -> settings.pingInterval(duration(flag.flag, value)));
+                case CONNECT_TIMEOUT -> validated(flag.flag, () -> settings.connectTimeout(connectTimeout(flag.flag, value)));
+                case REQUEST_TIMEOUT -> requestTimeout = duration(flag.flag, value);
+                case MAX_MESSAGE_SIZE -> validated(flag.flag, () -> settings.maxMessageSize(size(flag.flag, value)));
                 case API_KEY -> {
-                    validated(flag, () -> apiKeys.key(value, "key-" + (keyCount + 1)));
+                    validated(flag.flag, () -> apiKeys.key(value, "key-" + (keyCount + 1)));
                     keyCount++;
                 }
                 case ALLOW_ORIGIN -> {
-                    validated(flag, () -> origins.allow(value));
+                    validated(flag.flag, () -> origins.allow(value));
                     originCount++;
                 }
-                case JWT_SECRET -> jwtSecret = value;
-                case JWT_ISSUER -> jwtIssuer = value;
-                case JWT_AUDIENCE -> jwtAudience = value;
-                case AUTH_FAILURE_LIMIT -> authFailureLimit = authFailureLimit(value);
+                case JWT_SECRET -> jwtSecret = new Labelled(flag.flag, value);
+                case JWT_ISSUER -> jwtIssuer = new Labelled(flag.flag, value);
+                case JWT_AUDIENCE -> jwtAudience = new Labelled(flag.flag, value);
+                case AUTH_FAILURE_LIMIT -> authFailureLimit = authFailureLimit(flag.flag, value);
                 default -> throw new AssertionError(flag);
             }
         }
 
-        /** The authenticator of the credential flags, or {@code null} when there are none. */
+        /** The gateway-wide authenticator of the credential flags and the file's {@code auth}, or {@code null}. */
         Authenticator authenticator() {
-            if (jwtSecret.isEmpty()) {
+            if (jwtSecret == null) {
+                if (jwtKey != null) {
+                    throw UsageException.of(jwtKey, "no hs256Secret (expected it here or in " + Flag.JWT_SECRET.flag + ")");
+                }
                 for (Flag f : List.of(Flag.JWT_ISSUER, Flag.JWT_AUDIENCE)) {
                     if (seen.contains(f)) {
-                        throw UsageException.of(f.flag, "needs --jwt-hs256-secret");
+                        throw UsageException.of(f.flag, "needs " + Flag.JWT_SECRET.flag);
                     }
                 }
             }
             ApiKeyAuthenticator keys = keyCount == 0 ? null : apiKeys.build();
-            JwtAuthenticator jwt = jwtSecret.isEmpty() ? null : jwt();
-            if (keys != null && jwt != null) {
-                return Authenticator.firstOf(keys, jwt);
-            }
-            return keys != null ? keys : jwt;
-        }
-
-        private JwtAuthenticator jwt() {
-            int length = jwtSecret.getBytes(StandardCharsets.UTF_8).length;
-            if (length < MIN_HS256_SECRET) {
-                warnings.add(Flag.JWT_SECRET.flag + ": a " + length + "-byte secret is weak for HS256 (use at least "
-                        + MIN_HS256_SECRET + " bytes)");
-            }
-            JwtAuthenticator.Builder b = JwtAuthenticator.builder().algorithms("HS256").allowShortSecrets(true);
-            validated(Flag.JWT_SECRET, () -> b.secret(jwtSecret));
-            if (!jwtIssuer.isEmpty()) {
-                validated(Flag.JWT_ISSUER, () -> b.issuer(jwtIssuer));
-            }
-            if (!jwtAudience.isEmpty()) {
-                validated(Flag.JWT_AUDIENCE, () -> b.audience(jwtAudience));
-            }
-            return validated(Flag.JWT_SECRET, b::build);
-        }
-
-        private static int port(String value) {
-            if (value.matches("\\d{1,5}") && Integer.parseInt(value) <= 65535) {
-                return Integer.parseInt(value);
-            }
-            throw UsageException.of(Flag.PORT.flag, "bad port \"" + value + "\" (expected 0-65535)");
-        }
-
-        private static AuthFailureLimit authFailureLimit(String value) {
-            if (!value.matches("\\d{1,9}")) {
-                throw UsageException.of(Flag.AUTH_FAILURE_LIMIT.flag, "bad number \"" + value
-                        + "\" (expected failures a minute, e.g. 60, or 0 to disable)");
-            }
-            int n = Integer.parseInt(value);
-            return n == 0 ? AuthFailureLimit.none() : AuthFailureLimit.of(n, Duration.ofMinutes(1));
+            JwtAuthenticator jwt = jwtSecret == null ? null : jwt(jwtSecret, jwtIssuer, jwtAudience, warnings);
+            return either(keys, jwt);
         }
 
         private static Route route(String value) {
@@ -440,7 +625,7 @@ final class RunnerOptions {
             }
             String path = value.substring(0, eq);
             String url = value.substring(eq + 1);
-            return validated(Flag.ROUTE, () -> Route.builder(path).backend(Backend.of(url)).build());
+            return validated(Flag.ROUTE.flag, () -> Route.builder(path).backend(Backend.of(url)).build());
         }
     }
 }

@@ -12,6 +12,7 @@ import dev.gatehouse.Route;
  * java -jar gatehouse-standalone.jar                         # the demo: echo and chat, page at /
  * java -jar gatehouse-standalone.jar --port 9000 \
  *      --route /chat/{room}=ws://localhost:7000/rooms/{room} --api-key s3cret --idle-timeout 5m
+ * java -jar gatehouse-standalone.jar --config gatehouse.yaml --port 9001  # the file, its port replaced
  * }</pre>
  *
  * <p>Run it with a heap cap and the flags that give memory back when idle (README, "JVM flags for the
@@ -19,7 +20,8 @@ import dev.gatehouse.Route;
  * -XX:G1PeriodicGCInterval=15000 -jar gatehouse-standalone.jar}.
  *
  * <p>Once started it prints {@code listening on ws://HOST:PORT} with the real port. A bad flag prints one
- * line, {@code error: --flag: problem}, and exits with status 2; a server that cannot start exits with 1;
+ * line, {@code error: --flag: problem}, and exits with status 2, as does a bad config file, with
+ * {@code error: FILE: KEY.PATH: problem}; a server that cannot start exits with 1;
  * {@code --help} lists the flags and exits with 0. Ctrl-C drains the gateway and stops.
  */
 public final class Standalone {

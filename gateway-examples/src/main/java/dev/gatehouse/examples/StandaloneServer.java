@@ -1,7 +1,6 @@
 package dev.gatehouse.examples;
 
 import java.nio.channels.UnresolvedAddressException;
-import java.util.ArrayList;
 import java.util.List;
 
 import org.eclipse.jetty.server.Handler;
@@ -54,7 +53,7 @@ final class StandaloneServer implements AutoCloseable {
     /**
      * Starts the servers the options describe.
      *
-     * @throws UsageException   if the routes conflict
+     * @throws UsageException   if the routes conflict (the options have checked that already)
      * @throws StartupException if a server cannot start, e.g. because the port is taken
      */
     static StandaloneServer start(RunnerOptions options) {
@@ -66,10 +65,9 @@ final class StandaloneServer implements AutoCloseable {
                 long max = options.settings().maxBackendMessageSize();
                 demo = DemoBackend.start(max == 0 ? DEMO_BACKEND_MAX_MESSAGE : max);
                 routes = List.of(
-                        Route.of("/echo", Backend.of(demo.url() + "/echo")),
-                        Route.of("/chat/{room}", Backend.of(demo.url() + "/chat/{room}")));
+                        options.secured(Route.of("/echo", Backend.of(demo.url() + "/echo"))),
+                        options.secured(Route.of("/chat/{room}", Backend.of(demo.url() + "/chat/{room}"))));
             }
-            routes = secured(routes, options);
             Gateway gateway = gateway(routes, options);
 
             server = new Server(threadPool());
@@ -142,20 +140,6 @@ final class StandaloneServer implements AutoCloseable {
         pool.setMaxEvictCount(MAX_THREADS);
         pool.setName("gatehouse");
         return pool;
-    }
-
-    private static List<Route> secured(List<Route> routes, RunnerOptions options) {
-        if (options.authenticator().isEmpty() && options.origins().isEmpty()) {
-            return routes;
-        }
-        List<Route> result = new ArrayList<>();
-        for (Route route : routes) {
-            Route.Builder b = route.toBuilder();
-            options.authenticator().ifPresent(b::authenticator);
-            options.origins().ifPresent(b::policy);
-            result.add(b.build());
-        }
-        return List.copyOf(result);
     }
 
     private static Gateway gateway(List<Route> routes, RunnerOptions options) {

@@ -114,14 +114,14 @@ class RunnerOptionsTest {
     @Test
     void parsesDurationUnitsAndBinarySizeSuffixes() {
         RunnerOptions.Flag f = RunnerOptions.Flag.IDLE_TIMEOUT;
-        assertEquals(Duration.ofMillis(250), RunnerOptions.duration(f, "250ms"));
-        assertEquals(Duration.ofSeconds(30), RunnerOptions.duration(f, "30s"));
-        assertEquals(Duration.ofMinutes(5), RunnerOptions.duration(f, "5M"));
-        assertEquals(Duration.ofHours(2), RunnerOptions.duration(f, "2h"));
-        assertEquals(Duration.ZERO, RunnerOptions.duration(f, "0s"));
+        assertEquals(Duration.ofMillis(250), RunnerOptions.duration(f.flag, "250ms"));
+        assertEquals(Duration.ofSeconds(30), RunnerOptions.duration(f.flag, "30s"));
+        assertEquals(Duration.ofMinutes(5), RunnerOptions.duration(f.flag, "5M"));
+        assertEquals(Duration.ofHours(2), RunnerOptions.duration(f.flag, "2h"));
+        assertEquals(Duration.ZERO, RunnerOptions.duration(f.flag, "0s"));
         RunnerOptions.Flag s = RunnerOptions.Flag.MAX_MESSAGE_SIZE;
-        assertEquals(1 << 20, RunnerOptions.size(s, "1m"));
-        assertEquals(2L << 30, RunnerOptions.size(s, "2G"));
+        assertEquals(1 << 20, RunnerOptions.size(s.flag, "1m"));
+        assertEquals(2L << 30, RunnerOptions.size(s.flag, "2G"));
     }
 
     @Test
@@ -253,7 +253,7 @@ class RunnerOptionsTest {
             }
             for (String contract : List.of("--port N", "--route PATH=URL", "--idle-timeout D", "--ping-interval D",
                     "--connect-timeout D", "--request-timeout D", "--max-message-size BYTES", "--api-key KEY", "--jwt-hs256-secret S",
-                    "--jwt-issuer ISS", "--jwt-audience AUD", "--allow-origin ORIGIN")) {
+                    "--jwt-issuer ISS", "--jwt-audience AUD", "--allow-origin ORIGIN", "--config FILE")) {
                 assertTrue(r.out.contains("  " + contract + " "), () -> contract + " missing:\n" + r.out);
             }
         }

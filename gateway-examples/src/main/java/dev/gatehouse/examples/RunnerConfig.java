@@ -1,0 +1,144 @@
+package dev.gatehouse.examples;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+import dev.gatehouse.Settings;
+import dev.gatehouse.auth.AuthFailureLimit;
+
+/**
+ * The content of a runner config file, validated by {@link ConfigFile#read(String)}: every value is
+ * well-formed, so turning it into Gatehouse objects ({@link RunnerOptions}) fails only on what needs more
+ * than one value to see, such as two routes that match the same requests. An absent key is an empty
+ * {@code Optional}; the flags given with the file override or add to these values.
+ *
+ * @param file             the file's name as given to {@code --config}, the first word of every error
+ * @param port             {@code port}
+ * @param host             {@code host}
+ * @param settings         {@code settings}, the gateway-wide ones
+ * @param auth             {@code auth}, for every route without its own
+ * @param allowOrigins     {@code allowOrigins}, in order
+ * @param requestTimeout   {@code requestTimeout}
+ * @param authFailureLimit {@code authFailureLimit}
+ * @param routes           {@code routes}, in order
+ */
+record RunnerConfig(String file, OptionalInt port, Optional<String> host, SettingsValues settings,
+        Optional<Credentials> auth, List<String> allowOrigins, Optional<Duration> requestTimeout,
+        Optional<AuthFailureLimit> authFailureLimit, List<RouteEntry> routes) {
+
+    RunnerConfig {
+        allowOrigins = List.copyOf(allowOrigins);
+        routes = List.copyOf(routes);
+    }
+
+    /** How an error names a key of this file: {@code gw.yaml: routes[2].backend}. */
+    String label(String keyPath) {
+        return file + ": " + keyPath;
+    }
+
+    /**
+     * A {@code settings} mapping: the values it sets, each already checked as its flag checks it.
+     * {@code maxLifetime} is not here: only its absence or 0 is accepted until the engine supports it.
+     */
+    record SettingsValues(Optional<Duration> idleTimeout, Optional<Duration> pingInterval,
+            Optional<Duration> connectTimeout, OptionalLong maxMessageSize) {
+
+        static final SettingsValues NONE =
+                new SettingsValues(Optional.empty(), Optional.empty(), Optional.empty(), OptionalLong.empty());
+
+        /** Sets the values present here on {@code settings}, leaving the others; returns it. */
+        Settings.Builder applyTo(Settings.Builder settings) {
+            idleTimeout.ifPresent(settings::idleTimeout);
+            pingInterval.ifPresent(settings::pingInterval);
+            connectTimeout.ifPresent(settings::connectTimeout);
+            maxMessageSize.ifPresent(settings::maxMessageSize);
+            return settings;
+        }
+    }
+
+    /** A route's {@code auth}: {@code none}, or its own credentials. */
+    sealed interface Auth permits Anonymous, Credentials {
+    }
+
+    /** {@code auth: none}: the route admits clients without credentials, whatever the gateway-wide auth. */
+    record Anonymous() implements Auth {
+    }
+
+    /**
+     * An {@code auth} mapping: API keys, a JWT, or both (then a client may present either).
+     *
+     * @param key     its key path, {@code auth} or {@code routes[N].auth}
+     * @param apiKeys {@code apiKeys}, in order; their consumers are {@code key-1}, {@code key-2}...
+     * @param jwt     {@code jwt}
+     */
+    record Credentials(String key, List<Secret> apiKeys, Optional<Jwt> jwt) implements Auth {
+        Credentials {
+            apiKeys = List.copyOf(apiKeys);
+        }
+    }
+
+    /**
+     * A {@code jwt} mapping: an HS256 secret with the required issuer and audience. Only the gateway-wide
+     * one may leave its secret to {@code --jwt-hs256-secret}.
+     *
+     * @param hs256Secret {@code hs256Secret}
+     * @param issuer      {@code issuer}
+     * @param audience    {@code audience}
+     */
+    record Jwt(Optional<Secret> hs256Secret, Optional<String> issuer, Optional<String> audience) {
+    }
+
+    /** A secret from the file; its {@link #toString()} never shows it. */
+    record Secret(String value) {
+        @Override
+        public String toString() {
+            return "Secret[redacted]";
+        }
+    }
+
+    /**
+     * One entry of {@code routes}.
+     *
+     * @param key      its key path, {@code routes[N]}, N from 0
+     * @param path     {@code path}, a valid path template
+     * @param target   where its connections go
+     * @param settings {@code settings}, over the gateway-wide ones for this route
+     * @param auth     {@code auth}, instead of the gateway-wide one
+     */
+    record RouteEntry(String key, String path, Target target, Optional<SettingsValues> settings,
+            Optional<Auth> auth) {
+    }
+
+    /** What a route does with its connections: relay them to a backend, or route their messages. */
+    sealed interface Target permits Proxy, WebSocketApi {
+    }
+
+    /** {@code backend}: a proxy route to one WebSocket backend, a valid URL template for its path. */
+    record Proxy(String backend) implements Target {
+    }
+
+    /**
+     * {@code integrations} with {@code selection} and {@code replies}: a WebSocket API route, whose messages
+     * go to HTTP integrations by route key. Validated, not yet run by the engine.
+     *
+     * @param selection    the route selection expression, {@value #DEFAULT_SELECTION} by default
+     * @param integrations route key ({@code $connect}, {@code $disconnect}, {@code $default} or a custom
+     *                     name) to an http or https URL, in the file's order
+     * @param replies      whether an integration's answer is sent to the client, true by default
+     */
+    record WebSocketApi(String selection, Map<String, URI> integrations, boolean replies) implements Target {
+
+        static final String DEFAULT_SELECTION = "$request.body.action";
+
+        WebSocketApi {
+            integrations = Collections.unmodifiableMap(new LinkedHashMap<>(integrations));
+        }
+    }
+}

@@ -1,0 +1,308 @@
+package dev.gatehouse.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ConfigFileTest {
+
+    /** Every secret in the bad files starts with this, so that no error line may contain it. */
+    private static final String SECRET = "s3cr3t";
+
+    @TempDir
+    Path dir;
+
+    private String write(String name, String content) throws IOException {
+        Path file = dir.resolve(name);
+        Files.writeString(file, content, StandardCharsets.UTF_8);
+        return file.toString();
+    }
+
+    static Stream<Arguments> badFiles() {
+        return Stream.of(
+                // the file and its syntax
+                Arguments.of("", "empty (expected a mapping of keys such as port, settings and routes)"),
+                Arguments.of("# only a comment\n", "empty (expected a mapping of keys such as port, settings and routes)"),
+                Arguments.of("- port: 8080\n",
+                        "the top level is a list (expected a mapping of keys such as port, settings and routes)"),
+                Arguments.of("just text\n",
+                        "the top level is a string (expected a mapping of keys such as port, settings and routes)"),
+                Arguments.of("port: 8080\nhost: a: b\n", "2:8: mapping values are not allowed here"),
+                Arguments.of("auth:\n  jwt: {hs256Secret: \"s3cr3t-unclosed\n",
+                        "3:1: found unexpected end of stream (while scanning a quoted scalar at 2:22)"),
+                Arguments.of("\tport: 8080\n", "1:1: found character '\\t(TAB)' that cannot start any token. "
+                        + "(Do not use \\t(TAB) for indentation)"),
+                Arguments.of("port: 8080\nport: 9090\n", "port: duplicate key"),
+                Arguments.of("routes:\n  - path: /a\n    backend: ws://localhost:7000\n    path: /b\n", "routes[0].path: duplicate key"),
+                Arguments.of("port: 1\n---\nport: 2\n", "3:1: a second document (expected one)"),
+                Arguments.of("base: &t 30s\nsettings: {idleTimeout: *t}\n",
+                        "settings.idleTimeout: an alias (expected a value; aliases are not supported)"),
+                Arguments.of("{\"auth\": {\"apiKeys\": [s3cr3t-bare]}}", "1:23: Unrecognized token: was expecting "
+                        + "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')"),
+                Arguments.of("{\"port\": 8080", "1:14: Unexpected end-of-input: expected close marker for Object "
+                        + "(start marker at 1:1)"),
+                Arguments.of("{\"port\": 8080, \"port\": 8081}", "port: duplicate key"),
+                // keys and values
+                Arguments.of("prot: 8080\n", "prot: unknown key (did you mean port?)"),
+                Arguments.of("listen: 8080\n", "listen: unknown key (expected port, host, settings, auth, allowOrigins, "
+                        + "requestTimeout, authFailureLimit, routes, management, cluster)"),
+                Arguments.of("port: http\n", "port: bad port \"http\" (expected 0-65535)"),
+                Arguments.of("port: 65536\n", "port: bad port \"65536\" (expected 0-65535)"),
+                Arguments.of("port: [8080]\n", "port: a list (expected a port 0-65535)"),
+                Arguments.of("host:\n", "host: no value (expected a host name or address)"),
+                Arguments.of("host: \"\"\n", "host: empty (expected a host name or address)"),
+                Arguments.of("settings:\n  idleTimeout: 10 minutes\n",
+                        "settings.idleTimeout: bad duration \"10 minutes\" (expected e.g. 500ms, 30s, 5m)"),
+                Arguments.of("settings:\n  idle-timeout: 10m\n", "settings.idle-timeout: unknown key (did you mean idleTimeout?)"),
+                Arguments.of("settings: 10m\n", "settings: a string (expected a mapping of idleTimeout, pingInterval, "
+                        + "connectTimeout, maxMessageSize, maxLifetime)"),
+                Arguments.of("settings:\n  connectTimeout: 0\n",
+                        "settings.connectTimeout: bad duration \"0\" (expected more than 0, e.g. 5s)"),
+                Arguments.of("settings:\n  maxMessageSize: lots\n",
+                        "settings.maxMessageSize: bad size \"lots\" (expected bytes, e.g. 65536, 64k, 1m)"),
+                Arguments.of("settings:\n  pingInterval: true\n",
+                        "settings.pingInterval: a boolean (expected a duration such as 500ms, 30s, 5m)"),
+                Arguments.of("settings:\n  maxLifetime: 2h\n", "settings.maxLifetime: not supported yet (expected 0 or no maxLifetime)"),
+                Arguments.of("requestTimeout: 10\n", "requestTimeout: bad duration \"10\" (expected e.g. 500ms, 30s, 5m)"),
+                Arguments.of("authFailureLimit: -1\n",
+                        "authFailureLimit: bad number \"-1\" (expected failures a minute, e.g. 60, or 0 to disable)"),
+                Arguments.of("allowOrigins: https://app.example.com\n",
+                        "allowOrigins: a string (expected a list of origins such as https://app.example.com)"),
+                Arguments.of("allowOrigins: [https://app.example.com, localhost]\n",
+                        "allowOrigins[1]: localhost (expected: scheme://host[:port] or scheme://*.domain[:port])"),
+                Arguments.of("allowOrigins: []\n",
+                        "allowOrigins: empty (expected at least one origin; without allowOrigins any origin may connect)"),
+                // auth: never the secret
+                Arguments.of("auth: none\n", "auth: a string (expected a mapping with apiKeys, jwt or both)"),
+                Arguments.of("auth: {}\n", "auth: empty (expected apiKeys, jwt or both)"),
+                Arguments.of("auth:\n  apiKeys: s3cr3t-one\n", "auth.apiKeys: a string (expected a list of API keys)"),
+                Arguments.of("auth:\n  apiKeys: [s3cr3t-one, 12345]\n", "auth.apiKeys[1]: a number (expected an API key)"),
+                Arguments.of("auth:\n  apiKeys: [s3cr3t-one, s3cr3t-two, s3cr3t-one]\n",
+                        "auth.apiKeys[2]: the same key as auth.apiKeys[0] (expected each key once)"),
+                Arguments.of("auth:\n  jwt: {hs256Secret: [s3cr3t-x]}\n", "auth.jwt.hs256Secret: a list (expected a secret)"),
+                Arguments.of("auth:\n  jwt: {hs256Secret: s3cr3t-long-enough-for-hs256-ok!, issuer: \"\"}\n",
+                        "auth.jwt.issuer: empty (expected the required iss)"),
+                Arguments.of("auth:\n  jwt: {secret: s3cr3t-x}\n",
+                        "auth.jwt.secret: unknown key (expected hs256Secret, issuer, audience)"),
+                Arguments.of("auth:\n  jwt: {issuer: https://login.example.com}\n",
+                        "auth.jwt: no hs256Secret (expected it here or in --jwt-hs256-secret)"),
+                // routes
+                Arguments.of("routes:\n  path: /a\n", "routes: a mapping (expected a list of routes)"),
+                Arguments.of("routes:\n  - /a=ws://localhost:7000\n", "routes[0]: a string (expected a mapping with path and backend)"),
+                Arguments.of("routes:\n  - backend: ws://localhost:7000\n", "routes[0]: no path (expected a path such as /chat/{room})"),
+                Arguments.of("routes:\n  - path: /a\n", "routes[0]: no backend (expected backend, or integrations for a "
+                        + "WebSocket API route)"),
+                Arguments.of("routes:\n  - path: a\n    backend: ws://localhost:7000\n", "routes[0].path: a (expected: starts with /)"),
+                Arguments.of("routes:\n  - path: /a\n    backend: http://localhost:7000\n",
+                        "routes[0].backend: http://localhost:7000 (expected: a ws:// or wss:// URL)"),
+                Arguments.of("routes:\n  - path: /a/{x}\n    backend: ws://localhost:7000/{y}\n",
+                        "routes[0].backend: ws://localhost:7000/{y} uses {y}, which route /a/{x} does not define"),
+                Arguments.of("routes:\n  - path: /a\n    bakend: ws://localhost:7000\n", "routes[0].bakend: unknown key (did you mean backend?)"),
+                Arguments.of("routes:\n  - path: /a\n    backend: ws://localhost:7000\n  - path: /a\n    backend: ws://localhost:7001\n",
+                        "routes: Route[/a] and Route[/a] match the same requests"),
+                Arguments.of("routes:\n  - path: /a/{x}\n    backend: ws://localhost:7000\n  - path: /a/{y}\n    backend: ws://localhost:7001\n",
+                        "routes: Route[/a/{x}] and Route[/a/{y}] match the same requests"),
+                Arguments.of("routes:\n  - path: /a\n    backend: ws://localhost:7000\n    auth: open\n",
+                        "routes[0].auth: a string other than none (expected none, or a mapping with apiKeys, jwt or both)"),
+                Arguments.of("routes:\n  - path: /a\n    backend: ws://localhost:7000\n    auth: {jwt: {issuer: x}}\n",
+                        "routes[0].auth.jwt: no hs256Secret (expected hs256Secret, with optional issuer and audience)"),
+                Arguments.of("routes:\n  - path: /a\n    backend: ws://localhost:7000\n    settings: {idleTimeout: soon}\n",
+                        "routes[0].settings.idleTimeout: bad duration \"soon\" (expected e.g. 500ms, 30s, 5m)"),
+                // later issues: recognised, checked where cheap, refused
+                Arguments.of("routes:\n  - path: /chat\n    backend: ws://localhost:7000\n  - path: /b\n    backend: ws://localhost:7000\n"
+                        + "  - path: /feed\n    targets: [ws://a:7001, ws://b:7001]\n    balance: fastest\n",
+                        "routes[2].balance: unknown policy \"fastest\" (expected round-robin, least-connections, hash:ip, "
+                        + "hash:principal, hash:header:NAME or hash:query:NAME)"),
+                Arguments.of("routes:\n  - path: /feed\n    targets: [ws://a:7001, ws://b:7001]\n    balance: round-robin\n",
+                        "routes[0].targets: not supported yet"),
+                Arguments.of("routes:\n  - path: /feed\n    backend: ws://a:7001\n    healthCheck: {interval: 5s}\n",
+                        "routes[0].healthCheck: needs targets"),
+                Arguments.of("routes:\n  - path: /feed\n    backend: ws://a:7001\n    targets: [ws://b:7001]\n",
+                        "routes[0]: both backend and targets (expected one of them)"),
+                Arguments.of("management:\n  port: 9090\n", "management: not supported yet"),
+                Arguments.of("cluster:\n  name: gatehouse\nPort: 1\n", "Port: unknown key (did you mean port?)"),
+                Arguments.of("cluster:\n  name: gatehouse\n", "cluster: not supported yet"),
+                // WebSocket API routes: checked in full, then refused
+                Arguments.of("routes:\n  - path: /api\n    backend: ws://a:7001\n    integrations: {$default: http://svc/default}\n",
+                        "routes[0]: both backend and integrations (expected one of them)"),
+                Arguments.of("routes:\n  - path: /api\n    integrations: {$connected: http://svc/c}\n",
+                        "routes[0].integrations.$connected: unknown route key (expected $connect, $disconnect, $default or "
+                        + "a name not starting with $)"),
+                Arguments.of("routes:\n  - path: /api\n    integrations: {send: ws://svc/send}\n",
+                        "routes[0].integrations.send: \"ws://svc/send\" (expected an http:// or https:// URL)"),
+                Arguments.of("routes:\n  - path: /api\n    integrations: {}\n",
+                        "routes[0].integrations: empty (expected at least one route key, e.g. $default)"),
+                Arguments.of("routes:\n  - path: /api\n    integrations: {$default: http://svc/d}\n    replies: maybe\n",
+                        "routes[0].replies: a string (expected true or false)"),
+                Arguments.of("routes:\n  - path: /api\n    integrations: {$default: http://svc/d}\n    selection: 7\n",
+                        "routes[0].selection: a number (expected a route selection expression such as $request.body.action)"),
+                Arguments.of("routes:\n  - path: /api\n    backend: ws://a:7001\n    replies: false\n",
+                        "routes[0].replies: needs integrations (for a WebSocket API route)"),
+                Arguments.of("routes:\n  - path: /api\n    integrations:\n      $connect: http://svc/connect\n      send: http://svc/send\n",
+                        "routes[0]: WebSocket API routes are not supported yet"));
+    }
+
+    @ParameterizedTest(name = "{1}")
+    @MethodSource("badFiles")
+    void refusesABadFileWithOneLineNamingTheFileAndKeyAndStatus2(String content, String problem) throws IOException {
+        String file = write("gw.yaml", content);
+        try (Runner r = Runner.launch("--config", file, "--port", "0")) {
+            assertEquals(new Standalone.Exit(2), r.launch, r.err);
+            assertEquals(List.of("error: " + file + ": " + problem), r.errLines());
+            assertEquals("", r.out);
+            assertFalse(r.err.contains(SECRET), r.err);
+        }
+    }
+
+    @Test
+    void namesTheFileAsGiven() throws IOException {
+        write("gw.yaml", "prot: 1\n");
+        String given = dir + "/./gw.yaml";
+        try (Runner r = Runner.launch("--config", given)) {
+            assertEquals(List.of("error: " + given + ": prot: unknown key (did you mean port?)"), r.errLines());
+        }
+    }
+
+    @Test
+    void refusesAMissingFileADirectoryAndBinaryContent() throws IOException {
+        String missing = dir.resolve("missing.yaml").toString();
+        Path binary = dir.resolve("binary.yaml");
+        Files.write(binary, new byte[] {'p', ':', ' ', (byte) 0xC3, (byte) 0x28});
+        Map<String, String> expected = Map.of(
+                missing, "error: " + missing + ": no such file",
+                dir.toString(), "error: " + dir + ": a directory (expected a YAML or JSON file)",
+                binary.toString(), "error: " + binary + ": not UTF-8 text");
+        for (Map.Entry<String, String> e : expected.entrySet()) {
+            try (Runner r = Runner.launch("--config", e.getKey())) {
+                assertEquals(new Standalone.Exit(2), r.launch);
+                assertEquals(List.of(e.getValue()), r.errLines());
+            }
+        }
+    }
+
+    @Test
+    void refusesAFileOverOneMebibyte() throws IOException {
+        String file = write("big.yaml", "# " + "x".repeat(ConfigFile.MAX_BYTES) + "\nport: 0\n");
+        UsageException e = assertThrows(UsageException.class, () -> ConfigFile.read(file));
+        assertEquals(file + ": larger than 1m (expected a config file)", e.getMessage());
+    }
+
+    @Test
+    void refusesAConfigGivenTwice() throws IOException {
+        String file = write("gw.yaml", "port: 0\n");
+        try (Runner r = Runner.launch("--config", file, "--config", file)) {
+            assertEquals(new Standalone.Exit(2), r.launch);
+            assertEquals(List.of("error: --config: given more than once"), r.errLines());
+        }
+    }
+
+    @Test
+    void readsEveryKeyOfTheExampleIntoTheModel() throws IOException {
+        String file = write("gw.yaml", """
+                port: 8080
+                host: 0.0.0.0
+                settings:
+                  idleTimeout: 10m
+                  pingInterval: 30s
+                  connectTimeout: 10s
+                  maxMessageSize: 64k
+                  maxLifetime: 0
+                auth:
+                  apiKeys: [key-one, key-two]
+                  jwt: {hs256Secret: "a-256-bit-secret-for-the-tests!!", issuer: "https://issuer", audience: "api"}
+                allowOrigins: [https://app.example.com]
+                requestTimeout: 5s
+                authFailureLimit: 0
+                routes:
+                  - path: /chat/{room}
+                    backend: ws://chat.internal:7000/rooms/{room}
+                  - path: /feed
+                    backend: ws://feed.internal:7001/feed
+                    settings: {idleTimeout: 1h}
+                    auth: none
+                  - path: /own
+                    backend: ws://own.internal:7002/
+                    auth: {apiKeys: [own-key]}
+                """);
+        RunnerConfig c = ConfigFile.read(file);
+        assertEquals(8080, c.port().orElseThrow());
+        assertEquals("0.0.0.0", c.host().orElseThrow());
+        assertEquals(Duration.ofMinutes(10), c.settings().idleTimeout().orElseThrow());
+        assertEquals(Duration.ofSeconds(30), c.settings().pingInterval().orElseThrow());
+        assertEquals(Duration.ofSeconds(10), c.settings().connectTimeout().orElseThrow());
+        assertEquals(64 << 10, c.settings().maxMessageSize().orElseThrow());
+        RunnerConfig.Credentials auth = c.auth().orElseThrow();
+        assertEquals(List.of("key-one", "key-two"), auth.apiKeys().stream().map(RunnerConfig.Secret::value).toList());
+        assertEquals(Optional.of("https://issuer"), auth.jwt().orElseThrow().issuer());
+        assertEquals(List.of("https://app.example.com"), c.allowOrigins());
+        assertEquals(Duration.ofSeconds(5), c.requestTimeout().orElseThrow());
+        assertEquals(List.of("routes[0]", "routes[1]", "routes[2]"), c.routes().stream().map(RunnerConfig.RouteEntry::key).toList());
+        assertEquals(new RunnerConfig.Proxy("ws://chat.internal:7000/rooms/{room}"), c.routes().get(0).target());
+        assertEquals(Duration.ofHours(1), c.routes().get(1).settings().orElseThrow().idleTimeout().orElseThrow());
+        assertInstanceOf(RunnerConfig.Anonymous.class, c.routes().get(1).auth().orElseThrow());
+        assertInstanceOf(RunnerConfig.Credentials.class, c.routes().get(2).auth().orElseThrow());
+        assertFalse(c.toString().contains("key-one"), c.toString());
+        assertFalse(c.toString().contains("a-256-bit-secret"), c.toString());
+    }
+
+    @Test
+    void keepsAValidWebSocketApiRouteWithItsDefaults() throws IOException {
+        String file = write("gw.yaml", """
+                routes:
+                  - path: /api
+                    integrations:
+                      $connect: http://svc.internal:8000/connect
+                      sendmessage: http://svc.internal:8000/messages
+                      $default: https://svc.internal:8443/default
+                      $disconnect: http://svc.internal:8000/disconnect
+                  - path: /rpc
+                    selection: ${request.body.service}/${request.body.action}
+                    integrations: {$default: http://svc.internal:8000/rpc}
+                    replies: false
+                """);
+        RunnerConfig c = ConfigFile.read(file);
+        RunnerConfig.WebSocketApi api = assertInstanceOf(RunnerConfig.WebSocketApi.class, c.routes().get(0).target());
+        assertEquals(RunnerConfig.WebSocketApi.DEFAULT_SELECTION, api.selection());
+        assertTrue(api.replies());
+        assertEquals(List.of("$connect", "sendmessage", "$default", "$disconnect"), List.copyOf(api.integrations().keySet()));
+        assertEquals(URI.create("https://svc.internal:8443/default"), api.integrations().get("$default"));
+        RunnerConfig.WebSocketApi rpc = assertInstanceOf(RunnerConfig.WebSocketApi.class, c.routes().get(1).target());
+        assertEquals("${request.body.service}/${request.body.action}", rpc.selection());
+        assertFalse(rpc.replies());
+    }
+
+    @Test
+    void readsJsonByItsContentWhateverTheFileIsCalled() throws IOException {
+        String file = write("gatehouse.conf", "{\n\t\"port\": 9000,\n\t\"routes\": [{\"path\": \"/a\", \"backend\": \"ws://b:7000\"}]\n}\n");
+        RunnerConfig c = ConfigFile.read(file);
+        assertEquals(9000, c.port().orElseThrow());
+        assertEquals("/a", c.routes().get(0).path());
+    }
+
+    @Test
+    void warnsAboutAShortJwtSecretInTheFileWithoutShowingIt() throws IOException {
+        String file = write("gw.yaml", "auth:\n  jwt: {hs256Secret: s3cr3t}\n");
+        RunnerOptions o = RunnerOptions.parse(List.of("--config", file));
+        assertEquals(List.of(file + ": auth.jwt.hs256Secret: a 6-byte secret is weak for HS256 (use at least 32 bytes)"),
+                o.warnings());
+    }
+}
