@@ -22,6 +22,8 @@ import dev.gatehouse.auth.ApiKeyAuthenticator;
 import dev.gatehouse.auth.AuthFailureLimit;
 import dev.gatehouse.auth.JwtAuthenticator;
 import dev.gatehouse.policy.OriginPolicy;
+import dev.gatehouse.routing.Integration;
+import dev.gatehouse.routing.WebSocketApi;
 
 /**
  * The standalone runner's command line and config file, parsed and validated: every value is already turned
@@ -447,11 +449,17 @@ final class RunnerOptions {
 
     /** A route of the config file, with its own settings and auth, or the gateway-wide ones. */
     private Route fileRoute(RunnerConfig config, RunnerConfig.RouteEntry entry, List<String> warnings) {
-        if (!(entry.target() instanceof RunnerConfig.Proxy proxy)) {
-            throw UsageException.of(config.label(entry.key()), "WebSocket API routes are not supported yet");
-        }
         String name = config.label(entry.key());
-        Route.Builder b = validated(name, () -> Route.builder(entry.path()).backend(Backend.of(proxy.backend())));
+        Route.Builder b = validated(name, () -> Route.builder(entry.path()));
+        if (entry.target() instanceof RunnerConfig.Proxy proxy) {
+            validated(name, () -> b.backend(Backend.of(proxy.backend())));
+        } else {
+            RunnerConfig.WebSocketApi api = (RunnerConfig.WebSocketApi) entry.target();
+            WebSocketApi.Builder messages = WebSocketApi.builder().selection(api.selection()).replies(api.replies());
+            api.integrations().forEach((routeKey, uri) -> validated(config.label(entry.key() + ".integrations." + routeKey),
+                    () -> messages.integration(routeKey, Integration.http(uri))));
+            b.webSocketApi(validated(name, messages::build));
+        }
         entry.settings().ifPresent(s -> b.settings(s.applyTo(settings.toBuilder()).build()));
         Authenticator own = entry.auth().map(a -> routeAuthenticator(config, a, warnings)).orElse(authenticator);
         if (own != null) {

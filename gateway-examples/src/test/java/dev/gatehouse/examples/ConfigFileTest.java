@@ -157,8 +157,10 @@ class ConfigFileTest {
                         "routes[0].selection: a number (expected a route selection expression such as $request.body.action)"),
                 Arguments.of("routes:\n  - path: /api\n    backend: ws://a:7001\n    replies: false\n",
                         "routes[0].replies: needs integrations (for a WebSocket API route)"),
-                Arguments.of("routes:\n  - path: /api\n    integrations:\n      $connect: http://svc/connect\n      send: http://svc/send\n",
-                        "routes[0]: WebSocket API routes are not supported yet"));
+                Arguments.of("routes:\n  - path: /api\n    integrations:\n      $connect: http://svc/connect\n      $disconnect: http://svc/d\n",
+                        "routes[0]: integrations: none for messages (expected: $default or a route key of your own)"),
+                Arguments.of("routes:\n  - path: /api\n    integrations: {$default: http://svc/d}\n    selection: \"${request.body.action\"\n",
+                        "routes[0]: selection: \"${request.body.action\" (expected: a closing } at 21)"));
     }
 
     @ParameterizedTest(name = "{1}")
