@@ -18,8 +18,11 @@ import dev.gatehouse.CloseStatus;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Message;
+import dev.gatehouse.Principal;
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Route;
+import dev.gatehouse.Settings;
+import dev.gatehouse.Verdict;
 import dev.gatehouse.routing.Integration;
 import dev.gatehouse.routing.IntegrationHandler;
 import dev.gatehouse.routing.Reply;
@@ -221,7 +224,7 @@ class IntegrationLegTest {
     }
 
     /** Opens a connection on a gateway with these settings, whose API records every event. */
-    private void openWith(dev.gatehouse.Settings settings) {
+    private void openWith(Settings settings) {
         Route route = Route.builder("/api/{room}").webSocketApi(WebSocketApi.builder()
                 .integration("$default", recording(e -> Reply.none()))
                 .integration("$disconnect", recording(e -> Reply.none())).build()).build();
@@ -249,6 +252,33 @@ class IntegrationLegTest {
 
         assertEquals(1, disconnects().size());
         assertEquals(1001, disconnects().get(0).disconnectStatus().orElseThrow().code());
+    }
+
+    @Test
+    void disconnectRunsOnceWhenTheCredentialExpires() {
+        Route route = Route.builder("/api/{room}")
+                .authenticator(h -> Verdict.allow(h.withPrincipal(Principal.builder("alice")
+                        .expiresAt(ticker.now().plus(Duration.ofMinutes(5))).build())))
+                .webSocketApi(WebSocketApi.builder()
+                        .integration("$default", recording(e -> Reply.none()))
+                        .integration("$disconnect", recording(e -> Reply.none())).build())
+                .build();
+        gateway = DefaultGateway.of(Gateway.builder().route(route)
+                .settings(BridgeHarness.quiet().credentialGrace(Duration.ZERO).build()).build(), ticker);
+        gateway.integrations().useExecutor(Runnable::run);
+        Admission.Admitted admission = Admissions.admitted(gateway.admit(request()));
+        bridge = gateway.newBridge(admission);
+        assertTrue(bridge.backendConnected(gateway.integrationLeg(admission, bridge), null));
+        bridge.clientConnected(client);
+        clientLeg = new BridgeHarness.Leg(client, bridge.clientHandler());
+
+        ticker.advance(Duration.ofMinutes(5));
+        assertEquals(CloseStatus.of(1008, "credential expired"), client.awaitClose());
+        clientLeg.echoClose();
+        BridgeHarness.await(bridge.closed(), "the bridge to close");
+
+        assertEquals(1, disconnects().size());
+        assertEquals("alice", disconnects().get(0).handshake().principal().orElseThrow().subject());
     }
 
     @Test
