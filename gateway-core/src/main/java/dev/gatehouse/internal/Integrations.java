@@ -10,6 +10,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -39,8 +40,11 @@ public final class Integrations {
     /** Makes the HTTP calls of HTTP integrations; implemented by an adapter. */
     public interface HttpCaller {
         /**
-         * Calls the integration with the event; the stage completes with its answer, or exceptionally with a
-         * {@link TimeoutException} after {@code timeout}, or another exception when it cannot be reached.
+         * Calls the integration with the event; the stage completes with its answer, or exceptionally: with a
+         * {@link TimeoutException} when no answer came within {@code timeout}, an {@link java.io.IOException}
+         * when the integration cannot be reached, an {@link IntegrationAnswerException} when its answer cannot
+         * be used, a {@link RejectedExecutionException} when too many calls to it are in progress. Called from
+         * any thread; it must not block.
          */
         CompletionStage<Reply> call(Integration.Http integration, RouteEvent event, Duration timeout);
     }
@@ -131,7 +135,10 @@ public final class Integrations {
 
     /**
      * Decides a WebSocket API connection's handshake: accepted at once without a {@code $connect}, else as
-     * its integration answers. The stage always completes normally.
+     * its integration answers. The stage always completes normally. A failed call refuses the client: 504
+     * after a {@link TimeoutException}, 502 after an {@link java.io.IOException} (unreachable) or an
+     * {@link IntegrationAnswerException}, 503 after a {@link RejectedExecutionException} (too many calls), 500
+     * after anything else.
      */
     CompletionStage<Connect> connect(WebSocketApi api, RouteEvent event, List<String> offered) {
         Optional<Integration> integration = api.integration("$connect");
@@ -145,8 +152,16 @@ public final class Integrations {
                 if (cause instanceof TimeoutException) {
                     return refused(Rejection.GATEWAY_TIMEOUT, "the $connect integration did not answer in time");
                 }
-                if (cause instanceof java.io.IOException || cause instanceof java.net.ConnectException) {
+                if (cause instanceof java.io.IOException) {
                     return refused(Rejection.BAD_GATEWAY, "the $connect integration cannot be reached");
+                }
+                if (cause instanceof IntegrationAnswerException) {
+                    LOG.warn("$connect integration failed for request {}: {}", event.requestId(), cause.getMessage());
+                    return refused(Rejection.BAD_GATEWAY, "the $connect integration gave an invalid answer");
+                }
+                if (cause instanceof RejectedExecutionException) {
+                    // The adapter's pool or the integration's queue of calls is full.
+                    return refused(Rejection.UNAVAILABLE, "too many $connect calls in progress");
                 }
                 LOG.warn("$connect integration failed for request {}: {}", event.requestId(), cause.toString());
                 return refused(Rejection.INTERNAL_ERROR, "the $connect integration failed");

@@ -3,16 +3,27 @@ package dev.gatehouse.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.gatehouse.CloseStatus;
 import dev.gatehouse.Gateway;
@@ -70,7 +81,13 @@ class IntegrationLegTest {
 
     /** Admits, runs $connect, connects both legs; returns $connect's outcome. */
     private Integrations.Connect open(UnaryOperator<WebSocketApi.Builder> api) {
+        return open(api, g -> { });
+    }
+
+    /** Like {@link #open(UnaryOperator)}, with the gateway prepared before the request is admitted. */
+    private Integrations.Connect open(UnaryOperator<WebSocketApi.Builder> api, Consumer<DefaultGateway> prepare) {
         gateway = gateway(api);
+        prepare.accept(gateway);
         Admission.Admitted admission = Admissions.admitted(gateway.admit(request()));
         bridge = gateway.newBridge(admission);
         Integrations.Connect outcome = BridgeHarness.await(gateway.connectApi(admission, bridge).toCompletableFuture(), "$connect");
@@ -363,5 +380,60 @@ class IntegrationLegTest {
 
         Integrations.Connect.Refused refused = assertInstanceOf(Integrations.Connect.Refused.class, outcome);
         assertEquals(502, refused.reject().status());
+    }
+
+    @ParameterizedTest
+    @MethodSource("failures")
+    void aFailedConnectCallOfAnHttpIntegrationGivesItsStatus(Throwable failure, int status) {
+        gateway = gateway(api -> api.integration("$connect", Integration.http(URI.create("http://svc.internal/connect")))
+                .integration("$default", recording(e -> Reply.none())));
+        gateway.integrations().useHttp((integration, event, timeout) -> CompletableFuture.failedFuture(failure));
+        Admission.Admitted admission = Admissions.admitted(gateway.admit(request()));
+        bridge = gateway.newBridge(admission);
+
+        Integrations.Connect outcome = BridgeHarness.await(gateway.connectApi(admission, bridge).toCompletableFuture(), "$connect");
+
+        Integrations.Connect.Refused refused = assertInstanceOf(Integrations.Connect.Refused.class, outcome);
+        assertEquals(status, refused.reject().status());
+        assertNull(refused.body(), "the client gets the gateway's own body");
+        bridge.abandon("refused");
+    }
+
+    static Stream<Arguments> failures() {
+        return Stream.of(
+                Arguments.of(new TimeoutException("Total timeout 1000 ms elapsed"), 504),
+                Arguments.of(new ConnectException("Connection refused"), 502),
+                Arguments.of(new IOException("connection reset"), 502),
+                Arguments.of(new IntegrationAnswerException("the $connect integration answered 302"), 502),
+                Arguments.of(new RejectedExecutionException("Max requests queued per destination 8 exceeded"), 503),
+                Arguments.of(new IllegalStateException("boom"), 500));
+    }
+
+    @Test
+    void aMessageToAnHttpIntegrationGoesThroughTheAdaptersCallerWithTheRoutesTimeout() {
+        List<Duration> timeouts = new CopyOnWriteArrayList<>();
+        Integrations.Connect outcome = open(api -> api.timeout(Duration.ofSeconds(7))
+                .integration("$default", Integration.http(URI.create("http://svc.internal/default"))), g ->
+                g.integrations().useHttp((integration, event, timeout) -> {
+                    timeouts.add(timeout);
+                    events.add(event);
+                    return CompletableFuture.completedFuture(Reply.text("from " + integration.uri().getPath()));
+                }));
+        assertInstanceOf(Integrations.Connect.Accepted.class, outcome);
+
+        clientLeg.sendText("{}");
+
+        assertEquals("from /default", client.nextSent().text());
+        assertEquals(List.of(Duration.ofSeconds(7)), timeouts);
+        assertEquals("$default", events.get(0).routeKey());
+    }
+
+    @Test
+    void withoutAnHttpCallerAnHttpIntegrationFails() {
+        open(api -> api.integration("$default", Integration.http(URI.create("http://svc.internal/default"))));
+
+        clientLeg.sendText("{}");
+
+        assertTrue(client.nextSent().text().contains("Internal server error"));
     }
 }

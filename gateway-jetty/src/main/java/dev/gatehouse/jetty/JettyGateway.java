@@ -33,6 +33,7 @@ import dev.gatehouse.jetty.internal.BackendDialer;
 import dev.gatehouse.jetty.internal.ErrorResponses;
 import dev.gatehouse.jetty.internal.GatewayHandler;
 import dev.gatehouse.jetty.internal.GatewayServlet;
+import dev.gatehouse.jetty.internal.HttpIntegrations;
 import dev.gatehouse.jetty.internal.RequestDeadline;
 import dev.gatehouse.internal.DefaultGateway;
 
@@ -49,12 +50,15 @@ import dev.gatehouse.internal.DefaultGateway;
  *
  * <p>Routes match the request path inside the context (servlet: context path removed). Both legs relay at
  * Jetty's frame level ({@code FrameHandler}): frames pass through as they came, text as raw UTF-8. The
- * mount owns one Jetty {@link WebSocketCoreClient} for all backend legs, started and stopped with the
- * context or handler, which shares the server's thread pool, scheduler and buffer pool. When the server
- * stops, the gateway drains before Jetty closes anything: new upgrades get 503,
- * open connections are closed with their route's {@link dev.gatehouse.Settings#drainStatus()} (1012 "service
- * restart" unless changed) over the gateway's {@link Gateway#drainWindow()}, and the stop
- * waits for them up to that window plus the close timeout.
+ * mount owns one Jetty {@link WebSocketCoreClient} for all backend legs and one {@link HttpClient} for the
+ * calls of WebSocket API routes' HTTP integrations, started and stopped with the context or handler, which
+ * share the server's thread pool, scheduler and buffer pool. An integration's origin gets at most
+ * 64 calls at a time (HTTP/1.1 connections, kept alive) and 1024 more waiting; a call beyond that fails
+ * at once, and every call is bounded by its route's integration timeout, queue time included. When the
+ * server stops, the gateway drains before Jetty closes anything: new upgrades get 503, open connections are
+ * closed with their route's {@link dev.gatehouse.Settings#drainStatus()} (1012 "service restart" unless
+ * changed) over the gateway's {@link Gateway#drainWindow()}, and the stop waits for them up to that window
+ * plus the close timeout, then up to the close timeout for their {@code $disconnect} calls.
  */
 public final class JettyGateway extends ContainerLifeCycle {
 
@@ -72,6 +76,7 @@ public final class JettyGateway extends ContainerLifeCycle {
     private Server listening; // the server whose stop drains the gateway; guarded by this
     private HttpClient http;  // the backend legs' HTTP client, from start to stop; guarded by this
     private WebSocketCoreClient client; // the backend legs' WebSocket client, from start to stop; guarded by this
+    private HttpIntegrations calls;     // the HTTP integrations' client, from start to stop; guarded by this
 
     private JettyGateway(Gateway gateway, Supplier<Server> server) {
         this.gateway = DefaultGateway.of(gateway);
@@ -226,12 +231,18 @@ public final class JettyGateway extends ContainerLifeCycle {
         h.start(); // started before the WebSocketClient wraps it, so that it reuses the pools above
         WebSocketCoreClient c = new WebSocketCoreClient(h, null);
         c.start();
+        // HTTP integrations get a client of their own on the same pools: the dial client's per-destination
+        // limits are the gateway's dial limits, and its connections are upgraded and never reused, while
+        // integration calls are plain POSTs on kept-alive connections, with limits of their own.
+        HttpIntegrations i = HttpIntegrations.start(tls(gateway.backendTls()), gateway.settings().connectTimeout(), s);
         synchronized (this) {
             http = h;
             client = c;
+            calls = i;
             listening = s;
         }
         dialer.client(c);
+        gateway.integrations().useHttp(i);
         if (s != null) {
             // In-process integrations run on the server's pool, never on a selector thread.
             gateway.integrations().useExecutor(s.getThreadPool());
@@ -247,13 +258,16 @@ public final class JettyGateway extends ContainerLifeCycle {
         Server s;
         HttpClient h;
         WebSocketCoreClient c;
+        HttpIntegrations i;
         synchronized (this) {
             s = listening;
             h = http;
             c = client;
+            i = calls;
             listening = null;
             http = null;
             client = null;
+            calls = null;
         }
         if (s != null) {
             s.removeEventListener(drainOnStop);
@@ -263,6 +277,10 @@ public final class JettyGateway extends ContainerLifeCycle {
         }
         if (h != null) {
             h.stop();
+        }
+        if (i != null) {
+            // The $disconnect calls of the connections just closed get the close timeout to be answered.
+            i.stop(gateway.settings().closeTimeout());
         }
         super.doStop();
     }
