@@ -117,6 +117,13 @@ public final class Bridge {
         return backend;
     }
 
+    /** The status the client got or gets, once the bridge decided to close; else null. */
+    CloseStatus clientCloseStatus() {
+        synchronized (lock) {
+            return clientClose;
+        }
+    }
+
     /** Completes when both legs are closed and the bridge has left the registry. */
     public CompletableFuture<Void> closed() {
         return closed;

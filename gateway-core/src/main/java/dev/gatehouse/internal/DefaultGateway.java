@@ -301,7 +301,7 @@ public final class DefaultGateway implements Gateway {
                 .orElseThrow(() -> new IllegalArgumentException("admission: " + admission.route() + " is a proxy route"));
         IntegrationLeg leg = new IntegrationLeg(api, (integration, event) -> integrations.invoke(integration, event,
                 api.timeout()), bridge.id(), admission.handshake(), ticker.now(), ticker);
-        leg.attach(bridge.backendHandler());
+        leg.attach(bridge.backendHandler(), bridge::clientCloseStatus);
         return leg;
     }
 

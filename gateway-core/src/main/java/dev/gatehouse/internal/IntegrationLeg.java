@@ -12,6 +12,7 @@ import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +51,7 @@ final class IntegrationLeg implements Channel {
     private final Instant connectedAt;
     private final Ticker ticker;
     private ChannelHandler handler; // set once by attach(), before the bridge sends anything
+    private Supplier<CloseStatus> clientStatus = () -> null; // what the client got when the bridge closed, for $disconnect; set by attach()
 
     private final Object lock = new Object();
     private final ByteArrayOutputStream assembling = new ByteArrayOutputStream(); // fragments of the message in progress; reading thread only
@@ -79,9 +81,13 @@ final class IntegrationLeg implements Channel {
         this.ticker = requireNonNull(ticker, "ticker");
     }
 
-    /** The bridge's handler for this leg's inbound events; called once, before the leg is connected. */
-    void attach(ChannelHandler handler) {
+    /**
+     * The bridge's handler for this leg's inbound events, and where to read the status its client got when
+     * it closed, which {@code $disconnect} reports; called once, before the leg is connected.
+     */
+    void attach(ChannelHandler handler, Supplier<CloseStatus> clientStatus) {
         this.handler = requireNonNull(handler, "handler");
+        this.clientStatus = requireNonNull(clientStatus, "clientStatus");
     }
 
     @Override
@@ -261,8 +267,13 @@ final class IntegrationLeg implements Channel {
         deliver();
     }
 
-    /** Calls {@code $disconnect} the first time the leg ends; tells whether this was that time. */
-    private boolean disconnect(CloseStatus status) {
+    /**
+     * Calls {@code $disconnect} the first time the leg ends, with the status the client got (or, before the
+     * bridge decided one, this leg's); tells whether this was that time.
+     */
+    private boolean disconnect(CloseStatus legStatus) {
+        CloseStatus client = clientStatus.get();
+        CloseStatus status = client != null ? client : legStatus;
         synchronized (lock) {
             if (disconnected) {
                 return false;

@@ -238,6 +238,7 @@ class IntegrationLegTest {
         BridgeHarness.await(bridge.closed(), "the bridge to close");
 
         assertEquals(1, events.stream().filter(e -> e.type() == RouteEvent.Type.DISCONNECT).count());
+        assertEquals(1006, disconnects().get(0).disconnectStatus().orElseThrow().code());
     }
 
     /** Opens a connection on a gateway with these settings, whose API records every event. */
@@ -308,6 +309,8 @@ class IntegrationLegTest {
         BridgeHarness.await(bridge.closed(), "the bridge to close");
 
         assertEquals(1, disconnects().size());
+        assertEquals(CloseStatus.SERVICE_RESTART, disconnects().get(0).disconnectStatus().orElseThrow(),
+                "$disconnect reports what the client got");
     }
 
     @Test
