@@ -24,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.gatehouse.Authenticator;
 import dev.gatehouse.Route;
 import dev.gatehouse.auth.AuthFailureLimit;
+import dev.gatehouse.jetty.IntegrationServer;
 import dev.gatehouse.jetty.RecordingListener;
 import dev.gatehouse.jetty.TestBackend;
 
@@ -153,6 +154,55 @@ class StandaloneConfigTest {
         assertEquals(401, r.refusal("/own", app("X-API-Key", "key-one")));
         r.connect("/own", new RecordingListener(), app("X-API-Key", "own-key"));
         assertEquals("key-1", backend.nextUpgrade().header("X-Gatehouse-Consumer"));
+    }
+
+    @Test
+    void servesAWebSocketApiRouteWithHttpIntegrations() throws Exception {
+        try (IntegrationServer svc = new IntegrationServer()) {
+            String file = write("api.yaml", """
+                    host: 127.0.0.1
+                    port: 0
+                    auth:
+                      apiKeys: [key-one]
+                    routes:
+                      - path: /api
+                        integrations:
+                          $connect: %s
+                          sendmessage: %s
+                          $default: %s
+                          $disconnect: %s
+                    """.formatted(svc.uri("/connect"), svc.uri("/messages"), svc.uri("/default"), svc.uri("/disconnect")));
+            svc.answer("/connect", 200, "application/json", "{\"userId\":\"alice\"}");
+            svc.answer("/messages", 200, "text/plain", "stored");
+            svc.answer("/default", 204, null, "");
+            svc.answer("/disconnect", 204, null, "");
+            try (Runner r = Runner.launch("--config", file)) {
+                assertInstanceOf(Standalone.Started.class, r.launch, r.err);
+                assertTrue(r.out.contains("route /api -> WebSocket API"), r.out);
+                assertEquals(401, r.refusal("/api", Map.of()));
+
+                RecordingListener client = new RecordingListener();
+                WebSocket ws = r.connect("/api", client, Map.of("X-API-Key", "key-one"));
+                IntegrationServer.Call connect = svc.next("/connect");
+                assertEquals("CONNECT", connect.header("X-Gatehouse-Event-Type"));
+                assertEquals("key-1", connect.header("X-Gatehouse-Consumer"));
+                assertFalse(connect.body().contains("key-one"), "the credential is removed: " + connect.body());
+
+                ws.sendText("{\"action\":\"sendmessage\",\"data\":\"hi\"}", true).get(5, TimeUnit.SECONDS);
+                client.assertText("stored");
+                IntegrationServer.Call message = svc.next("/messages");
+                assertEquals("sendmessage", message.header("X-Gatehouse-Route-Key"));
+                assertTrue(message.body().contains("\"body\":\"{\\\"action\\\":\\\"sendmessage\\\",\\\"data\\\":\\\"hi\\\"}\""),
+                        message.body());
+
+                ws.sendText("ping", true).get(5, TimeUnit.SECONDS);
+                assertEquals("$default", svc.next("/default").header("X-Gatehouse-Route-Key"));
+
+                ws.sendClose(1000, "bye").get(5, TimeUnit.SECONDS);
+                client.assertClose(1000, "bye");
+                assertTrue(svc.next("/disconnect").body().contains("\"disconnectStatusCode\":1000"));
+            }
+        }
     }
 
     @Test
