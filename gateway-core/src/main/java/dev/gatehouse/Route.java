@@ -274,8 +274,9 @@ public final class Route {
 
         /**
          * Makes this a WebSocket API route: the gateway terminates the client's WebSocket and routes each
-         * message to an integration. Unless the route has settings of its own, its message size limit is
-         * {@link WebSocketApi#DEFAULT_MAX_MESSAGE_SIZE} (or the gateway's, when smaller).
+         * message to an integration. The gateway buffers these messages whole, so the route always has a size
+         * limit: {@link WebSocketApi#DEFAULT_MAX_MESSAGE_SIZE} where the settings leave theirs at the default
+         * or unlimited, else theirs.
          */
         public Builder webSocketApi(WebSocketApi webSocketApi) {
             this.webSocketApi = requireNonNull(webSocketApi, "webSocketApi");

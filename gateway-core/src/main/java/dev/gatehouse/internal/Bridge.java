@@ -51,6 +51,7 @@ public final class Bridge {
     enum State { CONNECTING, OPEN, CLOSING, CLOSED }
 
     private final DefaultGateway gateway;
+    private final Instant admittedAt;     // when the bridge was created, its request just admitted
     private final Ticker ticker;          // the gateway's clocks and timer
     private final Route route;            // the matched route (an admitted request always has one)
     private final Handshake handshake;    // the request after authentication and policies
@@ -73,12 +74,15 @@ public final class Bridge {
     Bridge(DefaultGateway gateway, Admission.Admitted admission) {
         this.gateway = gateway;
         this.ticker = gateway.ticker();
+        this.admittedAt = ticker.now();
         // Only what the connection needs for its life: not the dial's backend URI and headers.
         this.route = admission.route();
         this.handshake = admission.handshake();
         this.settings = admission.settings();
         this.id = handshake.requestId();
-        this.deadlines = new Deadlines(settings);
+        this.deadlines = new Deadlines(settings, route.webSocketApi()
+                .map(api -> api.timeout().compareTo(settings.connectTimeout()) > 0 ? api.timeout() : settings.connectTimeout())
+                .orElse(settings.connectTimeout()));
         this.stats = new ConnectionStats(id, route.path(), handshake);
         client.peer = backend;
         backend.peer = client;
@@ -115,6 +119,11 @@ public final class Bridge {
     /** The handler of the backend leg's inbound events. */
     public ChannelHandler backendHandler() {
         return backend;
+    }
+
+    /** When the bridge was created, right after its request was admitted. */
+    Instant admittedAt() {
+        return admittedAt;
     }
 
     /** The status the client got or gets, once the bridge decided to close; else null. */

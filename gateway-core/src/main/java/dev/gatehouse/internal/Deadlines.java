@@ -57,12 +57,20 @@ final class Deadlines {
     private volatile long lastActivity; // nanoTime of the last data frame, ping or unsolicited pong; set by opened(), then active()
 
     Deadlines(Settings settings) {
+        this(settings, settings.connectTimeout());
+    }
+
+    /**
+     * @param connectBound how long connecting the backend leg may take: the dial's connect timeout, or a
+     *                     WebSocket API route's {@code $connect} integration timeout
+     */
+    Deadlines(Settings settings, Duration connectBound) {
         this.idleNanos = settings.idleTimeout().toNanos();
         this.pingNanos = settings.pingInterval().toNanos();
         this.pongNanos = settings.pongTimeout().toNanos();
         this.closeNanos = settings.closeTimeout().toNanos();
-        // The dial's own bound is connectTimeout plus a second; the client's upgrade then takes moments.
-        this.connectNanos = settings.connectTimeout().plus(settings.closeTimeout()).toNanos() * 2;
+        // The connect's own bound plus a second; the client's upgrade then takes moments.
+        this.connectNanos = connectBound.plus(settings.closeTimeout()).toNanos() * 2;
         this.credentialGrace = settings.credentialGrace();
     }
 

@@ -3,7 +3,6 @@ package dev.gatehouse.internal;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -285,10 +284,9 @@ public final class DefaultGateway implements Gateway {
     public CompletionStage<Integrations.Connect> connectApi(Admission.Admitted admission, Bridge bridge) {
         WebSocketApi api = admission.route().webSocketApi()
                 .orElseThrow(() -> new IllegalArgumentException("admission: " + admission.route() + " is a proxy route"));
-        Instant now = ticker.now();
         RouteEvent event = new RouteEvent(RouteEvent.Type.CONNECT, "$connect", bridge.id(),
-                admission.handshake().requestId(), Optional.empty(), now, now, admission.handshake(), Optional.empty(),
-                Optional.empty());
+                admission.handshake().requestId(), Optional.empty(), bridge.admittedAt(), ticker.now(),
+                admission.handshake(), Optional.empty(), Optional.empty());
         return integrations.connect(api, event, admission.subprotocols());
     }
 
@@ -300,7 +298,8 @@ public final class DefaultGateway implements Gateway {
         WebSocketApi api = admission.route().webSocketApi()
                 .orElseThrow(() -> new IllegalArgumentException("admission: " + admission.route() + " is a proxy route"));
         IntegrationLeg leg = new IntegrationLeg(api, (integration, event) -> integrations.invoke(integration, event,
-                api.timeout()), bridge.id(), admission.handshake(), ticker.now(), ticker);
+                api.timeout()), bridge.id(), admission.handshake(), bridge.admittedAt(), ticker,
+                admission.settings().maxBackendMessageSize() == 0 ? Long.MAX_VALUE : admission.settings().maxBackendMessageSize());
         leg.attach(bridge.backendHandler(), bridge::clientCloseStatus);
         return leg;
     }

@@ -4,12 +4,14 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -53,16 +55,21 @@ final class IntegrationLeg implements Channel {
     private ChannelHandler handler; // set once by attach(), before the bridge sends anything
     private Supplier<CloseStatus> clientStatus = () -> null; // what the client got when the bridge closed, for $disconnect; set by attach()
 
+    private final long maxReplySize;
+
     private final Object lock = new Object();
-    private final ByteArrayOutputStream assembling = new ByteArrayOutputStream(); // fragments of the message in progress; reading thread only
+    // The bridge sends the next fragment only after the previous send's completion ran, and that completion
+    // happens before the demand that brings it: fragments arrive one at a time, whatever thread carries them.
+    private final ByteArrayOutputStream assembling = new ByteArrayOutputStream(); // fragments of the message in progress
+    private long messages;          // messages received so far, for their ids; one sender at a time, as above
     private final ArrayDeque<Consumer<ChannelHandler>> events = new ArrayDeque<>(); // for the handler, in order; guarded by lock; at most a reply, a pong and a close
     private int demand;             // events the handler asked for and did not get; guarded by lock
     private boolean delivering;     // a thread is handing events to the handler; guarded by lock
-    private boolean disconnected;   // $disconnect was called; guarded by lock
-    private boolean closing;        // an integration closed the connection: the bridge's next close() answers it; guarded by lock
+    private boolean disconnected;   // the leg ended (closed or aborted) and $disconnect was called; guarded by lock
+    private boolean closeQueued;    // a close for the handler is queued or delivered: nothing is queued after it; guarded by lock
+    private boolean closeDelivered; // the handler has seen this leg's close: the bridge's next close() is its answer; guarded by lock
     private boolean lost;           // aborted: the queued close goes out without demand; guarded by lock
-    private Completion pendingSend; // the bridge's send whose reply is queued or being delivered, else null; guarded by lock
-    private long messages;          // messages received so far, for their ids; reading thread only
+    private Completion inFlight;    // the bridge's send of the message with the integration, or whose reply is on its way; guarded by lock
 
     /** Calls an integration: the engine's in-process calls, or the adapter's HTTP client. */
     interface Invoker {
@@ -70,8 +77,12 @@ final class IntegrationLeg implements Channel {
         CompletionStage<Reply> invoke(Integration integration, RouteEvent event);
     }
 
+    /**
+     * @param maxReplySize the largest reply the route sends its client; a larger one is a failed call
+     */
     IntegrationLeg(WebSocketApi api, Invoker invoker, String connectionId, Handshake handshake, Instant connectedAt,
-            Ticker ticker) {
+            Ticker ticker, long maxReplySize) {
+        this.maxReplySize = maxReplySize;
         this.api = requireNonNull(api, "api");
         this.selection = SelectionExpression.parse(api.selection());
         this.invoker = requireNonNull(invoker, "invoker");
@@ -110,6 +121,13 @@ final class IntegrationLeg implements Channel {
         }
         byte[] whole = assembling.toByteArray();
         assembling.reset();
+        synchronized (lock) {
+            if (disconnected) {
+                completion.succeeded(); // the leg ended while the bridge was sending: nobody will answer
+                return;
+            }
+            inFlight = completion;
+        }
         Message message;
         if (text) {
             String decoded = utf8(whole);
@@ -133,15 +151,27 @@ final class IntegrationLeg implements Channel {
         RouteEvent event = new RouteEvent(RouteEvent.Type.MESSAGE, routeKey, connectionId, handshake.requestId(),
                 Optional.of(messageId), connectedAt, ticker.now(), handshake, Optional.of(message), Optional.empty());
         call(integration.get(), event).whenComplete((reply, failure) -> {
-            if (failure != null || reply instanceof Reply.Accept || reply instanceof Reply.Refuse) {
-                LOG.warn("Integration of route key {} failed for connection {}: {}", routeKey, connectionId,
-                        failure != null ? failure.toString() : "answered a message with " + reply);
-                answer(Reply.text(Json.apiMessage("Internal server error", connectionId, handshake.requestId())),
-                        completion);
-            } else if (!api.replies() && reply instanceof Reply.Send) {
-                answer(Reply.none(), completion);
-            } else {
-                answer(reply, completion);
+            try {
+                String problem = failure != null ? failure.toString()
+                        : reply instanceof Reply.Accept || reply instanceof Reply.Refuse ? "answered a message with " + reply
+                        : reply instanceof Reply.Send send && send.message().size() > maxReplySize
+                                ? "replied with " + send.message().size() + " bytes, over the route's limit of " + maxReplySize
+                        : null;
+                if (problem != null) {
+                    // Debug only: a client whose messages fail must not be able to flood the log.
+                    LOG.debug("Integration of route key {} failed for connection {}: {}", routeKey, connectionId, problem);
+                    answer(Reply.text(Json.apiMessage("Internal server error", connectionId, handshake.requestId())),
+                            completion);
+                } else if (!api.replies() && reply instanceof Reply.Send) {
+                    answer(Reply.none(), completion);
+                } else {
+                    answer(reply, completion);
+                }
+            } catch (RuntimeException | Error e) {
+                LOG.error("Answering a message of connection {} failed", connectionId, e);
+                if (takeInFlight(completion)) {
+                    completion.failed(e);
+                }
             }
         });
     }
@@ -163,37 +193,42 @@ final class IntegrationLeg implements Channel {
         try {
             CompletionStage<Reply> stage = invoker.invoke(integration, event);
             if (stage == null) {
-                return java.util.concurrent.CompletableFuture.failedFuture(
-                        new GatewayStateException("integration " + integration + " returned null"));
+                return CompletableFuture.failedFuture(new GatewayStateException("an integration returned null"));
             }
             return stage.thenApply(r -> requireNonNull(r, "the integration's reply"));
         } catch (RuntimeException e) {
-            return java.util.concurrent.CompletableFuture.failedFuture(e);
+            return CompletableFuture.failedFuture(e);
         }
     }
 
-    /** Hands the integration's answer to the bridge, then lets it read the client's next message. */
+    /**
+     * Hands the integration's answer to the bridge, then lets it read the client's next message. An answer
+     * that comes after the leg ended is dropped: its send was completed when the leg ended.
+     */
     private void answer(Reply reply, Completion sent) {
+        synchronized (lock) {
+            if (inFlight != sent || closeQueued) {
+                return;
+            }
+            if (!(reply instanceof Reply.Send)) {
+                inFlight = null;
+            }
+        }
         if (reply instanceof Reply.Send send) {
             Message m = send.message();
-            synchronized (lock) {
-                pendingSend = sent;
-            }
             enqueue(h -> {
                 Completion release = new Completion() {
                     @Override
                     public void succeeded() {
-                        Completion s = takePendingSend();
-                        if (s != null) {
-                            s.succeeded();
+                        if (takeInFlight(sent)) {
+                            sent.succeeded();
                         }
                     }
 
                     @Override
                     public void failed(Throwable cause) {
-                        Completion s = takePendingSend();
-                        if (s != null) {
-                            s.failed(cause);
+                        if (takeInFlight(sent)) {
+                            sent.failed(cause);
                         }
                     }
                 };
@@ -204,21 +239,30 @@ final class IntegrationLeg implements Channel {
                 }
             });
         } else if (reply instanceof Reply.Close close) {
-            synchronized (lock) {
-                closing = true;
-            }
+            queueClose(close.status()); // before the client's next message can be read
             sent.succeeded();
-            enqueue(h -> h.onClose(close.status()));
         } else {
             sent.succeeded();
         }
     }
 
-    private Completion takePendingSend() {
+    /** Clears the send in flight if it is {@code sent}; tells whether it was, so that it is completed once. */
+    private boolean takeInFlight(Completion sent) {
         synchronized (lock) {
-            Completion s = pendingSend;
-            pendingSend = null;
-            return s;
+            if (inFlight != sent) {
+                return false;
+            }
+            inFlight = null;
+            return true;
+        }
+    }
+
+    /** Takes the send in flight, if any, for the leg's end to complete. */
+    private Completion takeInFlight() {
+        synchronized (lock) {
+            Completion c = inFlight;
+            inFlight = null;
+            return c;
         }
     }
 
@@ -237,26 +281,56 @@ final class IntegrationLeg implements Channel {
     public void close(CloseStatus status) {
         boolean answer;
         synchronized (lock) {
-            answer = !closing; // else this is the bridge's answer to an integration's close
+            // The handler saw this leg's close: this is the bridge's answer. Else the bridge closes first,
+            // and a close of ours still queued is replaced by the answer to its close.
+            answer = !closeDelivered;
+            events.clear();
+            closeQueued = false;
         }
-        if (disconnect(status) && answer) {
-            enqueue(h -> h.onClose(status)); // the "backend" answers the close handshake at once
+        Completion unsent = takeInFlight();
+        if (unsent != null) {
+            unsent.succeeded(); // the bridge is closing: the message in flight is consumed, its answer dropped
+        }
+        disconnect(status);
+        if (answer) {
+            queueClose(status); // the "backend" answers the close handshake at once
         }
     }
 
     @Override
     public void abort() {
-        if (disconnect(CloseStatus.ABNORMAL)) {
-            synchronized (lock) {
-                events.clear();
-                lost = true;
-            }
-            Completion unsent = takePendingSend();
-            if (unsent != null) {
-                unsent.failed(new java.nio.channels.ClosedChannelException());
-            }
-            enqueue(h -> h.onClose(CloseStatus.ABNORMAL)); // a lost leg is reported without demand
+        boolean report;
+        synchronized (lock) {
+            report = !closeDelivered;
+            events.clear();
+            closeQueued = false;
+            lost = true;
         }
+        Completion unsent = takeInFlight();
+        if (unsent != null) {
+            unsent.failed(new ClosedChannelException());
+        }
+        disconnect(CloseStatus.ABNORMAL);
+        if (report) {
+            queueClose(CloseStatus.ABNORMAL); // a lost leg is reported without demand
+        }
+    }
+
+    /** Queues this leg's close for the handler, once; nothing is queued after it. */
+    private void queueClose(CloseStatus status) {
+        synchronized (lock) {
+            if (closeQueued) {
+                return;
+            }
+            events.add(h -> {
+                synchronized (lock) {
+                    closeDelivered = true;
+                }
+                h.onClose(status);
+            });
+            closeQueued = true;
+        }
+        deliver();
     }
 
     @Override
@@ -286,7 +360,7 @@ final class IntegrationLeg implements Channel {
                     Optional.of(status));
             call(integration, event).whenComplete((ignored, failure) -> {
                 if (failure != null) {
-                    LOG.warn("$disconnect integration failed for connection {}: {}", connectionId, failure.toString());
+                    LOG.warn("$disconnect integration failed for connection {}: {}", connectionId, failure.getClass().getName());
                 }
             });
         });
@@ -295,6 +369,9 @@ final class IntegrationLeg implements Channel {
 
     private void enqueue(Consumer<ChannelHandler> event) {
         synchronized (lock) {
+            if (closeQueued) {
+                return; // nothing follows a close
+            }
             events.add(event);
         }
         deliver();

@@ -97,7 +97,7 @@ public final class Integrations {
             HttpCaller caller = http;
             if (caller == null) {
                 return CompletableFuture.failedFuture(new GatewayStateException(
-                        "no HTTP client for integration " + h.uri() + ": mount the gateway with gateway-jetty"));
+                        "no HTTP client for HTTP integrations: mount the gateway with gateway-jetty"));
             }
             return caller.call(h, event, timeout);
         }
@@ -167,7 +167,7 @@ public final class Integrations {
                 return refused(Rejection.INTERNAL_ERROR, "the $connect integration failed");
             }
             if (reply instanceof Reply.Refuse r) {
-                String body = r.body().length() > MAX_REFUSAL_BODY ? r.body().substring(0, MAX_REFUSAL_BODY) : r.body();
+                String body = capped(r.body());
                 return new Connect.Refused(Verdict.reject(Rejection.BACKEND_REJECTED,
                         "the $connect integration refused the connection").withStatus(r.status()), body);
             }
@@ -185,6 +185,21 @@ public final class Integrations {
             LOG.warn("$connect integration answered request {} with {}", event.requestId(), reply);
             return refused(Rejection.INTERNAL_ERROR, "the $connect integration failed");
         });
+    }
+
+    /** The longest prefix of the body within {@link #MAX_REFUSAL_BODY} UTF-8 bytes, never splitting a character. */
+    static String capped(String body) {
+        int bytes = 0;
+        for (int i = 0; i < body.length(); ) {
+            int cp = body.codePointAt(i);
+            int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+            if (bytes + n > MAX_REFUSAL_BODY) {
+                return body.substring(0, i);
+            }
+            bytes += n;
+            i += Character.charCount(cp);
+        }
+        return body;
     }
 
     private static Connect refused(Rejection kind, String message) {

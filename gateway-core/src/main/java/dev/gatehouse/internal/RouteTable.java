@@ -36,20 +36,23 @@ final class RouteTable {
     private final Entry[] entries;
 
     /**
-     * A route's own settings, else the gateway's; a WebSocket API route without its own caps messages at
-     * {@link WebSocketApi#DEFAULT_MAX_MESSAGE_SIZE} either way, as AWS does.
+     * A route's own settings, else the gateway's. On a WebSocket API route, whose messages the gateway
+     * buffers whole, a size limit left at its default or unlimited is {@link WebSocketApi#DEFAULT_MAX_MESSAGE_SIZE},
+     * as AWS's; a limit set to another value stays.
      */
     static Settings effectiveSettings(Route route, Settings defaults) {
-        if (route.settings().isPresent()) {
-            return route.settings().get();
-        }
+        Settings s = route.settings().orElse(defaults);
         if (route.webSocketApi().isEmpty()) {
-            return defaults;
+            return s;
         }
-        return defaults.toBuilder()
-                .maxClientMessageSize(Math.min(defaults.maxClientMessageSize(), WebSocketApi.DEFAULT_MAX_MESSAGE_SIZE))
-                .maxBackendMessageSize(Math.min(defaults.maxBackendMessageSize(), WebSocketApi.DEFAULT_MAX_MESSAGE_SIZE))
+        return s.toBuilder()
+                .maxClientMessageSize(apiLimit(s.maxClientMessageSize(), Settings.defaults().maxClientMessageSize()))
+                .maxBackendMessageSize(apiLimit(s.maxBackendMessageSize(), Settings.defaults().maxBackendMessageSize()))
                 .build();
+    }
+
+    private static long apiLimit(long limit, long unset) {
+        return limit == 0 || limit == unset ? WebSocketApi.DEFAULT_MAX_MESSAGE_SIZE : limit;
     }
 
     RouteTable(List<Route> routes, Settings defaults) {

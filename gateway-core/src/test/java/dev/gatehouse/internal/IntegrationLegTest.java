@@ -326,6 +326,88 @@ class IntegrationLegTest {
     }
 
     @Test
+    void anAnswerAfterTheGatewayClosedTheConnectionIsDroppedAndTheCloseCompletes() {
+        List<CompletableFuture<Reply>> calls = new CopyOnWriteArrayList<>();
+        Route route = Route.builder("/api/{room}").webSocketApi(WebSocketApi.builder()
+                .integration("$default", Integration.of(e -> {
+                    CompletableFuture<Reply> f = new CompletableFuture<>();
+                    calls.add(f);
+                    return f;
+                }))
+                .integration("$disconnect", recording(e -> Reply.none())).build()).build();
+        gateway = DefaultGateway.of(Gateway.builder().route(route).settings(BridgeHarness.quiet().build()).build(), ticker);
+        gateway.integrations().useExecutor(Runnable::run);
+        Admission.Admitted admission = Admissions.admitted(gateway.admit(request()));
+        bridge = gateway.newBridge(admission);
+        assertTrue(bridge.backendConnected(gateway.integrationLeg(admission, bridge), null));
+        bridge.clientConnected(client);
+        client.completeSendsAtOnce();
+        clientLeg = new BridgeHarness.Leg(client, bridge.clientHandler());
+
+        RecordingCompletion release = clientLeg.sendText("{}", true);
+        gateway.drain(Duration.ZERO);
+        assertEquals(1012, client.awaitClose().code());
+        assertTrue(release.isDone(), "the client's frame is released when the leg ends");
+        calls.get(0).complete(Reply.text("late"));
+        clientLeg.echoClose();
+        BridgeHarness.await(bridge.closed(), "the bridge to close");
+
+        assertEquals(0, client.sent().size(), "the late reply is dropped");
+        assertEquals(0, client.aborts(), "a clean close, not a drop at the close timeout");
+        assertEquals(1, disconnects().size());
+    }
+
+    @Test
+    void aSlowConnectWithinTheIntegrationTimeoutOutlivesTheConnectTimeout() {
+        List<CompletableFuture<Reply>> calls = new CopyOnWriteArrayList<>();
+        Route route = Route.builder("/api/{room}").webSocketApi(WebSocketApi.builder().timeout(Duration.ofSeconds(60))
+                .integration("$connect", Integration.of(e -> {
+                    CompletableFuture<Reply> f = new CompletableFuture<>();
+                    calls.add(f);
+                    return f;
+                }))
+                .integration("$default", recording(e -> Reply.none()))
+                .integration("$disconnect", recording(e -> Reply.none())).build()).build();
+        gateway = DefaultGateway.of(Gateway.builder().route(route).settings(BridgeHarness.quiet()
+                .connectTimeout(Duration.ofSeconds(10)).closeTimeout(Duration.ofSeconds(5)).build()).build(), ticker);
+        gateway.integrations().useExecutor(Runnable::run);
+        Admission.Admitted admission = Admissions.admitted(gateway.admit(request()));
+        bridge = gateway.newBridge(admission);
+        CompletableFuture<Integrations.Connect> outcome = gateway.connectApi(admission, bridge).toCompletableFuture();
+
+        ticker.advance(Duration.ofSeconds(59));
+        assertFalse(bridge.closed().isDone(), "the bridge waits as long as $connect may take");
+        calls.get(0).complete(Reply.none());
+
+        assertInstanceOf(Integrations.Connect.Accepted.class, outcome.join());
+        assertTrue(bridge.backendConnected(gateway.integrationLeg(admission, bridge), null));
+        bridge.abandon("test over");
+    }
+
+    @Test
+    void aReplyOverTheRoutesLimitIsAFailedCallAndTheClientStays() {
+        open(api -> api.integration("$default", recording(e -> Reply.text("x".repeat(200 * 1024)))));
+
+        clientLeg.sendText("{}");
+
+        assertTrue(client.nextSent().text().contains("Internal server error"));
+        assertFalse(bridge.closed().isDone());
+    }
+
+    @Test
+    void apiRoutesKeepA128KiBLimitUnlessAnotherIsSet() {
+        Route api = Route.builder("/api").webSocketApi(WebSocketApi.builder()
+                .integration("$default", recording(e -> Reply.none())).build()).build();
+        assertEquals(128 * 1024, RouteTable.effectiveSettings(api, Settings.builder().maxMessageSize(0).build())
+                .maxClientMessageSize(), "never unbounded: the gateway buffers these messages whole");
+        assertEquals(128 * 1024, RouteTable.effectiveSettings(api, Settings.defaults()).maxClientMessageSize());
+        assertEquals(4096, RouteTable.effectiveSettings(api, Settings.builder().maxMessageSize(4096).build())
+                .maxClientMessageSize());
+        Route own = api.toBuilder().settings(Settings.builder().maxMessageSize(1 << 20).build()).build();
+        assertEquals(1 << 20, RouteTable.effectiveSettings(own, Settings.defaults()).maxBackendMessageSize());
+    }
+
+    @Test
     void keepalivePingsToTheIntegrationLegAreAnsweredAtOnce() {
         gateway = null;
         Route route = Route.builder("/api/{room}").webSocketApi(WebSocketApi.builder()
@@ -356,6 +438,15 @@ class IntegrationLegTest {
         assertEquals(RouteEvent.Type.CONNECT, events.get(0).type());
         assertEquals(0, events.stream().filter(e -> e.type() == RouteEvent.Type.DISCONNECT).count(),
                 "a refused connection was never connected");
+    }
+
+    @Test
+    void aRefusalBodyIsCappedAt8KiBOfUtf8WithoutSplittingACharacter() {
+        String body = "é".repeat(5000); // 10,000 bytes
+        String capped = Integrations.capped(body);
+        assertEquals(4096, capped.length());
+        assertTrue(capped.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= 8 * 1024);
+        assertEquals("short", Integrations.capped("short"));
     }
 
     @Test

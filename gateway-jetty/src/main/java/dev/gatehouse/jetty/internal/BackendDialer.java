@@ -76,10 +76,13 @@ public final class BackendDialer {
     }
 
     /**
-     * The outcome of a dial: a connected backend ({@code refusal == null}) or a refusal for the client.
+     * The outcome of connecting a backend leg: connected ({@code refusal == null}) or a refusal for the client.
      *
-     * @param fallback  the subprotocol to answer the client with when the backend chose none, or null
-     * @param relayed   the backend's 101 headers that the client's 101 carries too ({@link #RELAYED_UPGRADE_HEADERS})
+     * @param bridge      the connection's bridge
+     * @param backendLeg  the connected backend leg (a dialled backend, or a WebSocket API route's integrations)
+     * @param subprotocol the subprotocol to answer the client with, or null for none
+     * @param refusal     what the client gets instead of a 101, or null
+     * @param relayed     the backend's 101 headers that the client's 101 carries too ({@link #RELAYED_UPGRADE_HEADERS})
      */
     record Dialed(Bridge bridge, Channel backendLeg, String subprotocol, Refusal refusal,
             Map<String, List<String>> relayed) {
@@ -120,9 +123,20 @@ public final class BackendDialer {
             return dial(admission);
         }
         Bridge bridge = gateway.newBridge(admission);
-        return gateway.connectApi(admission, bridge).toCompletableFuture().thenApply(outcome -> {
+        CompletableFuture<Integrations.Connect> connect;
+        try {
+            connect = gateway.connectApi(admission, bridge).toCompletableFuture();
+        } catch (RuntimeException e) { // e.g. the timer refused the call's bound after a stop
+            bridge.abandon("$connect could not start");
+            return CompletableFuture.completedFuture(new Dialed(bridge, null, null, Refusal.rejected(gateway,
+                    admission.handshake(), admission.route(), DefaultGateway.shuttingDown()), Map.of()));
+        }
+        return connect.thenApply(outcome -> {
             if (outcome instanceof Integrations.Connect.Accepted accepted) {
-                return new Dialed(bridge, gateway.integrationLeg(admission, bridge), accepted.subprotocol(), null, Map.of());
+                // The integration's subprotocol, else the credential pair's marker a browser waits for.
+                String subprotocol = accepted.subprotocol() != null ? accepted.subprotocol()
+                        : admission.handshake().subprotocolFallback().orElse(null);
+                return new Dialed(bridge, gateway.integrationLeg(admission, bridge), subprotocol, null, Map.of());
             }
             Integrations.Connect.Refused refused = (Integrations.Connect.Refused) outcome;
             Refusal refusal = Refusal.rejected(gateway, admission.handshake(), admission.route(), refused.reject());

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeoutException;
 
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.HttpResponseException;
 import org.eclipse.jetty.client.ProtocolHandlers;
 import org.eclipse.jetty.client.ProxyAuthenticationProtocolHandler;
 import org.eclipse.jetty.client.RedirectProtocolHandler;
@@ -29,6 +30,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 import dev.gatehouse.internal.HttpEvents;
+import dev.gatehouse.internal.IntegrationAnswerException;
 import dev.gatehouse.internal.Integrations;
 import dev.gatehouse.routing.Integration;
 import dev.gatehouse.routing.Reply;
@@ -183,7 +185,12 @@ public final class HttpIntegrations implements Integrations.HttpCaller {
             }
             if (outcome.isFailed() || answer == null) {
                 Throwable failure = outcome.getFailure();
-                result.completeExceptionally(failure != null ? failure : new CancellationException("no answer"));
+                if (failure instanceof HttpResponseException) {
+                    // A bad status line, header or body framing: the integration answered, unusably (502).
+                    result.completeExceptionally(new IntegrationAnswerException("the integration's answer is not a valid HTTP response"));
+                } else {
+                    result.completeExceptionally(failure != null ? failure : new CancellationException("no answer"));
+                }
             } else {
                 finish();
             }
