@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Date;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -14,6 +17,11 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -23,6 +31,7 @@ import dev.gatehouse.Gateway;
 import dev.gatehouse.Message;
 import dev.gatehouse.Route;
 import dev.gatehouse.auth.ApiKeyAuthenticator;
+import dev.gatehouse.auth.JwtAuthenticator;
 import dev.gatehouse.jetty.GatewayServer.Mount;
 import dev.gatehouse.routing.Integration;
 import dev.gatehouse.routing.Reply;
@@ -163,6 +172,27 @@ class MessageRoutingTest {
                 .buildAsync(gw.uri("/api/lobby"), new RecordingListener()).get(5, TimeUnit.SECONDS);
 
         assertEquals("chat.v2", ws.getSubprotocol());
+        ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void aBrowserThatSendsItsTokenAsTheSubprotocolPairIsAnsweredWithBearer(Mount mount) throws Exception {
+        byte[] secret = "a-256-bit-secret-for-the-tests!!".getBytes(StandardCharsets.UTF_8);
+        GatewayServer gw = servers.start(Gateway.builder()
+                .route(Route.builder("/api/{room}")
+                        .authenticator(JwtAuthenticator.hmacSha256(secret))
+                        .webSocketApi(WebSocketApi.builder().integration("$default", recording(e -> Reply.none())).build())
+                        .build())
+                .build(), mount);
+        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject("alice")
+                .expirationTime(Date.from(Instant.now().plusSeconds(600))).build());
+        jwt.sign(new MACSigner(secret));
+
+        WebSocket ws = HTTP.newWebSocketBuilder().subprotocols("bearer", "bearer." + jwt.serialize())
+                .buildAsync(gw.uri("/api/lobby"), new RecordingListener()).get(5, TimeUnit.SECONDS);
+
+        assertEquals("bearer", ws.getSubprotocol(), "a browser closes a socket whose 101 names no offered subprotocol");
         ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
     }
 
