@@ -230,11 +230,19 @@ public final class JettyGateway extends ContainerLifeCycle {
         }
         h.start(); // started before the WebSocketClient wraps it, so that it reuses the pools above
         WebSocketCoreClient c = new WebSocketCoreClient(h, null);
-        c.start();
-        // HTTP integrations get a client of their own on the same pools: the dial client's per-destination
-        // limits are the gateway's dial limits, and its connections are upgraded and never reused, while
-        // integration calls are plain POSTs on kept-alive connections, with limits of their own.
-        HttpIntegrations i = HttpIntegrations.start(tls(gateway.backendTls()), gateway.settings().connectTimeout(), s);
+        HttpIntegrations i;
+        try {
+            c.start();
+            // HTTP integrations get a client of their own on the same pools: the dial client's per-destination
+            // limits are the gateway's dial limits, and its connections are upgraded and never reused, while
+            // integration calls are plain POSTs on kept-alive connections, with limits of their own.
+            i = HttpIntegrations.start(tls(gateway.backendTls()), gateway.settings().connectTimeout(), s);
+        } catch (Exception | Error e) {
+            // Nothing started here outlives a failed start.
+            c.stop();
+            h.stop();
+            throw e;
+        }
         synchronized (this) {
             http = h;
             client = c;
