@@ -26,6 +26,8 @@ import dev.gatehouse.Settings;
 import dev.gatehouse.Verdict;
 import dev.gatehouse.auth.AuthFailureLimit;
 import dev.gatehouse.policy.Cidr;
+import dev.gatehouse.routing.Integration;
+import dev.gatehouse.routing.Reply;
 import dev.gatehouse.routing.RouteEvent;
 import dev.gatehouse.routing.WebSocketApi;
 import dev.gatehouse.spi.Channel;
@@ -297,8 +299,18 @@ public final class DefaultGateway implements Gateway {
     public Channel integrationLeg(Admission.Admitted admission, Bridge bridge) {
         WebSocketApi api = admission.route().webSocketApi()
                 .orElseThrow(() -> new IllegalArgumentException("admission: " + admission.route() + " is a proxy route"));
-        IntegrationLeg leg = new IntegrationLeg(api, (integration, event) -> integrations.invoke(integration, event,
-                api.timeout()), bridge.id(), admission.handshake(), bridge.admittedAt(), ticker,
+        IntegrationLeg.Invoker invoker = new IntegrationLeg.Invoker() {
+            @Override
+            public CompletionStage<Reply> invoke(Integration integration, RouteEvent event) {
+                return integrations.invoke(integration, event, api.timeout());
+            }
+
+            @Override
+            public void disconnectFailed() {
+                integrations.disconnectFailed();
+            }
+        };
+        IntegrationLeg leg = new IntegrationLeg(api, invoker, bridge.id(), admission.handshake(), bridge.admittedAt(), ticker,
                 admission.settings().maxBackendMessageSize() == 0 ? Long.MAX_VALUE : admission.settings().maxBackendMessageSize());
         leg.attach(bridge.backendHandler(), bridge::clientCloseStatus);
         return leg;

@@ -75,6 +75,10 @@ final class IntegrationLeg implements Channel {
     interface Invoker {
         /** Calls the integration with the event; the stage completes with its answer, or exceptionally. */
         CompletionStage<Reply> invoke(Integration integration, RouteEvent event);
+
+        /** Counts a {@code $disconnect} call that failed (it is not retried). */
+        default void disconnectFailed() {
+        }
     }
 
     /**
@@ -360,6 +364,7 @@ final class IntegrationLeg implements Channel {
                     Optional.of(status));
             call(integration, event).whenComplete((ignored, failure) -> {
                 if (failure != null) {
+                    invoker.disconnectFailed();
                     LOG.warn("$disconnect integration failed for connection {}: {}", connectionId, failure.getClass().getName());
                 }
             });

@@ -13,6 +13,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +37,7 @@ public final class Integrations {
     private final Ticker ticker;
     private volatile Executor executor = ForkJoinPool.commonPool(); // where in-process handlers run; the adapter's pool once mounted
     private volatile HttpCaller http;                              // null until an adapter that can make HTTP calls is mounted
+    private final LongAdder disconnectFailures = new LongAdder();  // $disconnect calls that failed, since start
 
     /** Makes the HTTP calls of HTTP integrations; implemented by an adapter. */
     public interface HttpCaller {
@@ -81,6 +83,16 @@ public final class Integrations {
     /** Runs in-process handlers on this executor from now on (an adapter passes its server's pool). */
     public void useExecutor(Executor executor) {
         this.executor = requireNonNull(executor, "executor");
+    }
+
+    /** Counts a failed {@code $disconnect} call. */
+    void disconnectFailed() {
+        disconnectFailures.increment();
+    }
+
+    /** The {@code $disconnect} calls that failed since the gateway was built (logged, never retried). */
+    public long disconnectFailures() {
+        return disconnectFailures.sum();
     }
 
     /** Makes HTTP integrations' calls with this caller from now on. */

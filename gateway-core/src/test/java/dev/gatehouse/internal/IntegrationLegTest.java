@@ -230,6 +230,17 @@ class IntegrationLegTest {
     }
 
     @Test
+    void aFailedDisconnectIsCounted() {
+        open(api -> api.integration("$default", recording(e -> Reply.none()))
+                .integration("$disconnect", Integration.of(e -> CompletableFuture.failedFuture(new IllegalStateException("down")))));
+
+        clientLeg.sendClose(CloseStatus.of(1000, ""));
+        BridgeHarness.await(bridge.closed(), "the bridge to close");
+
+        assertEquals(1, gateway.integrations().disconnectFailures());
+    }
+
+    @Test
     void disconnectRunsOnceWhenTheClientIsLost() {
         open(api -> api.integration("$default", recording(e -> Reply.none()))
                 .integration("$disconnect", recording(e -> Reply.none())));
