@@ -13,8 +13,9 @@ import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
 /**
  * The backend role: a Jetty 12 core WebSocket server on 127.0.0.1 whose {@code /echo} endpoint sends every
  * text and binary message back. It auto-demands, and reads a binary message's successor only once the
- * echo was written (the inbound buffer is released by the send's callback). Usage:
- * {@code backend [--port 0] [--max-lifetime 60m]}.
+ * echo was written (the inbound buffer is released by the send's callback). The same server answers
+ * {@code POST /integration}, the HTTP integration of the WebSocket API scenarios, with the event's message
+ * ({@link HttpEcho}). Usage: {@code backend [--port 0] [--max-lifetime 60m]}.
  */
 final class EchoBackend {
 
@@ -47,12 +48,14 @@ final class EchoBackend {
         connector.setPort(port);
         connector.setAcceptQueueSize(1024);
         server.addConnector(connector);
-        server.setHandler(WebSocketUpgradeHandler.from(server, container -> {
+        WebSocketUpgradeHandler upgrades = WebSocketUpgradeHandler.from(server, container -> {
             container.setMaxTextMessageSize(MAX_MESSAGE);
             container.setMaxBinaryMessageSize(MAX_MESSAGE);
             container.setIdleTimeout(Duration.ofMinutes(30));
             container.addMapping("/echo", (request, response, callback) -> new Echo());
-        }));
+        });
+        upgrades.setHandler(new HttpEcho()); // what is not a WebSocket upgrade
+        server.setHandler(upgrades);
         server.start();
         RoleControl.serve(server, connector.getLocalPort(), maxLifetime);
     }

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -18,17 +19,34 @@ import dev.gatehouse.Gateway;
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
 import dev.gatehouse.jetty.JettyGateway;
+import dev.gatehouse.routing.Integration;
+import dev.gatehouse.routing.IntegrationHandler;
+import dev.gatehouse.routing.Reply;
+import dev.gatehouse.routing.WebSocketApi;
 
 /**
- * The gateway role: a Jetty 12 core server on 127.0.0.1 with {@link JettyGateway#handler} and one route,
- * {@code /echo} to the backend's {@code /echo}. Idle timeout and keepalive keep their defaults; the message
- * size limit is raised for the 1 MiB scenario. Usage:
+ * The gateway role: a Jetty 12 core server on 127.0.0.1 with {@link JettyGateway#handler} and three routes:
+ * {@code /echo}, a proxy route to the backend's {@code /echo}; {@link #API_INPROCESS_PATH}, a WebSocket API
+ * route whose {@code $default} integration replies in this JVM with the message it got; and
+ * {@link #API_HTTP_PATH}, one whose {@code $default} integration is the backend's HTTP echo
+ * ({@link HttpEcho#PATH}). Idle timeout and keepalive keep their defaults; the message size limit is raised
+ * for the 1 MiB scenario (the WebSocket API routes keep their own 128 KiB). A reference relay ({@code --relay})
+ * serves {@code /echo} only. Usage:
  * {@code gateway --backend ws://127.0.0.1:P [--port 0] [--auth none|jwt-hs256|jwt-rs256] [--auth-key FILE]
  * [--max-lifetime 60m]}. A JWT mode verifies the token of every handshake with the key in {@code FILE}, a
  * JWK in JSON (the shared secret for {@code jwt-hs256}, the RSA public key for {@code jwt-rs256}); the file
  * is read once, before the server starts.
  */
 final class GatewayRole {
+
+    /** The WebSocket API route with the in-process echo integration. */
+    static final String API_INPROCESS_PATH = "/api-inprocess";
+    /** The WebSocket API route with the backend's HTTP echo as its integration. */
+    static final String API_HTTP_PATH = "/api-http";
+
+    /** The in-process integration: replies with the message it got. */
+    static final IntegrationHandler ECHO = event -> CompletableFuture.completedFuture(
+            event.body().map(Reply::send).orElse(Reply.none()));
 
     private GatewayRole() {
     }
@@ -74,6 +92,16 @@ final class GatewayRole {
                         .authenticator(authenticator)
                         .backend(Backend.of(backend.resolve("/echo")))
                         .build())
+                .route(Route.builder(API_INPROCESS_PATH)
+                        .authenticator(authenticator)
+                        .webSocketApi(WebSocketApi.builder().integration("$default", Integration.of(ECHO)).build())
+                        .build())
+                .route(Route.builder(API_HTTP_PATH)
+                        .authenticator(authenticator)
+                        .webSocketApi(WebSocketApi.builder()
+                                .integration("$default", Integration.http(httpEcho(backend)))
+                                .build())
+                        .build())
                 .settings(Settings.builder().maxMessageSize(EchoBackend.MAX_MESSAGE).build())
                 .build();
         QueuedThreadPool threads = new QueuedThreadPool(Integer.getInteger("gatehouse.bench.threads", 200));
@@ -105,6 +133,11 @@ final class GatewayRole {
         }
         server.start();
         RoleControl.serve(server, connector.getLocalPort(), maxLifetime);
+    }
+
+    /** The backend's HTTP echo, on the host and port of its WebSocket URI. */
+    static URI httpEcho(URI backend) {
+        return URI.create("http://" + backend.getHost() + ":" + backend.getPort() + HttpEcho.PATH);
     }
 
     private static String readKey(Path file) {

@@ -18,8 +18,10 @@ final class Options {
             "Starts an echo backend and a Gatehouse gateway in child JVMs (-Xmx1g each), drives them from this JVM,",
             "and runs each scenario straight to the backend and through the gateway, interleaved, round after round.",
             "",
-            "scenarios: throughput, throughput-text, pipelined, bulk-16k, bulk-1m, latency, handshakes, handshakes-hs256,",
-            "           handshakes-rs256, idle, all (default)",
+            "scenarios: throughput, throughput-text, api-inprocess, api-http, pipelined, bulk-16k, bulk-1m, latency,",
+            "           handshakes, handshakes-hs256, handshakes-rs256, idle, all (default)",
+            "           (api-inprocess and api-http: throughput through a WebSocket API route; run them with throughput,",
+            "           to which they compare)",
             "",
             "options:",
             "  --duration D      measured interval of each run (default 5s; --quick: 1s)",
@@ -34,7 +36,8 @@ final class Options {
             "  --gateway-jvm-arg A  adds a JVM option to the gateway's child JVMs (repeatable), e.g. -XX:+UseParallelGC",
             "  --relay R         what the gateway JVM runs: gatehouse (default), or a bare reference relay on Jetty's",
             "                    listener API (jetty-listener) or frame level (jetty-frames, jetty-frames-nonblocking),",
-            "                    without policies or timers",
+            "                    without policies or timers (and without WebSocket API routes: all leaves out the api-*",
+            "                    scenarios)",
             "  --logs DIR        where the child JVMs' logs and results.md go (default: a new temporary directory)",
             "  --help            prints this text",
             "",
@@ -84,6 +87,7 @@ final class Options {
      */
     static Options parse(String... args) {
         Set<Scenario> scenarios = new LinkedHashSet<>();
+        List<Scenario> named = new ArrayList<>(); // the scenarios named on the command line, not through all
         Duration duration = null;
         Duration warmup = null;
         Integer rounds = null;
@@ -144,12 +148,23 @@ final class Options {
                     if (a.startsWith("-")) {
                         throw new UsageException("unknown option " + a);
                     }
-                    scenarios.add(Scenario.parse(a));
+                    Scenario one = Scenario.parse(a);
+                    scenarios.add(one);
+                    named.add(one);
             }
         }
         List<Scenario> chosen = new ArrayList<>(scenarios);
         if (chosen.isEmpty()) {
             chosen.addAll(List.of(Scenario.values()));
+        }
+        if (!relay.equals("gatehouse")) {
+            // A reference relay has no WebSocket API routes: named, such a scenario is an error; from all, left out.
+            for (Scenario s : named) {
+                if (s.webSocketApi()) {
+                    throw new UsageException(s.flag() + ": needs --relay gatehouse (a reference relay has no WebSocket API routes)");
+                }
+            }
+            chosen.removeIf(Scenario::webSocketApi);
         }
         return new Options(chosen,
                 duration != null ? duration : quick ? Duration.ofSeconds(1) : Duration.ofSeconds(5),

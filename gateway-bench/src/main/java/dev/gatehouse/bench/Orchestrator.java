@@ -24,7 +24,8 @@ import java.util.concurrent.TimeoutException;
 /**
  * Runs the selected scenarios: starts the backend and gateway JVMs, runs every scenario straight to the
  * backend and through the gateway, interleaved (direct, gateway, direct, gateway, ... for
- * {@code --rounds}), and prints one table. Each side's figures come from its best run (highest rate,
+ * {@code --rounds}; {@code api-http} adds a third run to each round, Jetty's HttpClient POSTing to the
+ * backend's HTTP echo), and prints one table. Each side's figures come from its best run (highest rate,
  * lowest median latency), because a busy machine only ever makes a run slower. Every scenario has a hard
  * time bound, and the whole run one more; every child JVM is stopped in a {@code finally} block, by a
  * shutdown hook if the orchestrator is interrupted, and by itself if its stdin closes.
@@ -100,7 +101,7 @@ final class Orchestrator {
         String loadAtStart = loadAverage();
         System.err.println("gatehouse-bench: " + options.scenarios.size() + " scenario(s), hard bound " + total.toSeconds()
                 + " s; child logs in " + logs);
-        List<Table.Row> rows = new ArrayList<>();
+        List<Outcome> outcomes = new ArrayList<>();
         boolean failed = false;
         ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "scenario");
@@ -131,12 +132,19 @@ final class Orchestrator {
                     done = new ArrayList<>(mine);
                 }
                 samples.addAll(done);
-                rows.addAll(Report.rows(s, options.connections(s), done, problem));
+                outcomes.add(new Outcome(s, done, problem));
                 failed |= problem != null || done.stream().anyMatch(x -> !x.errors().isEmpty());
             }
         } finally {
             worker.shutdownNow();
             stopSharedChildren();
+        }
+        // The WebSocket API scenarios compare with the proxy route's throughput of the same run, whenever it ran.
+        Sample proxy = outcomes.stream().filter(o -> o.scenario() == Scenario.THROUGHPUT).findFirst()
+                .map(o -> best(o.samples(), Side.GATEWAY)).orElse(null);
+        List<Table.Row> rows = new ArrayList<>();
+        for (Outcome o : outcomes) {
+            rows.addAll(Report.rows(o.scenario(), options.connections(o.scenario()), o.samples(), o.problem(), proxy));
         }
         String report = Report.render(rows, samples, notes, commandLine, options, loadAtStart, loadAverage());
         System.out.println(report);
@@ -148,13 +156,19 @@ final class Orchestrator {
         return failed ? 1 : 0;
     }
 
+    /**
+     * What one scenario left: its samples, and why it did not complete ({@code null} when it did).
+     */
+    private record Outcome(Scenario scenario, List<Sample> samples, String problem) {
+    }
+
     /** A scenario's hard time bound: generous, so that only a stuck run reaches it. */
     Duration bound(Scenario s) {
         Duration run = options.warmup(s).plus(options.duration).plusSeconds(90);
         if (s == Scenario.IDLE) {
             return Duration.ofSeconds(2 * (60 + 60 + 180 + 60 + 60 + 30)).plus(options.hold.multipliedBy(2));
         }
-        return run.multipliedBy(2L * options.rounds).plus(START_TIMEOUT.multipliedBy(2));
+        return run.multipliedBy((long) s.sides().size() * options.rounds).plus(START_TIMEOUT.multipliedBy(2));
     }
 
     private void runScenario(Scenario s, List<Sample> out) throws InterruptedException {
@@ -176,9 +190,10 @@ final class Orchestrator {
                 target = authGateway;
             }
             for (int round = 1; round <= options.rounds; round++) {
-                for (Side side : Side.values()) {
-                    Run run = new Run(s, side, round, uri(side == Side.DIRECT ? backend : target), backend, target,
-                            options.connections(s), options.warmup(s), options.duration, options.hold);
+                for (Side side : s.sides()) {
+                    Run run = new Run(s, side, round, uri(s, side, backend, target), backend,
+                            side == Side.HTTP_CLIENT ? null : target, options.connections(s), options.warmup(s),
+                            options.duration, options.hold);
                     // The direct side never sends a credential: the backend does not authenticate.
                     Sample sample = runOnce(run, side == Side.DIRECT ? Auth.Keys.NONE : keys);
                     out.add(sample);
@@ -193,7 +208,7 @@ final class Orchestrator {
     private static Sample runOnce(Run run, Auth.Keys keys) throws InterruptedException {
         switch (run.scenario().kind()) {
             case ECHO:
-                return EchoLoad.run(run);
+                return run.side() == Side.HTTP_CLIENT ? PostLoad.run(run) : EchoLoad.run(run);
             case LATENCY:
                 return LatencyLoad.run(run);
             case HANDSHAKES:
@@ -206,7 +221,7 @@ final class Orchestrator {
     /** The idle scenario, on freshly started processes for each side. */
     private void runIdle(List<Sample> out) throws InterruptedException {
         int n = options.connections(Scenario.IDLE);
-        for (Side side : Side.values()) {
+        for (Side side : List.of(Side.DIRECT, Side.GATEWAY)) {
             Child idleBackend = null;
             Child idleGateway = null;
             try {
@@ -333,6 +348,21 @@ final class Orchestrator {
 
     private static URI uri(Child child) {
         return URI.create("ws://127.0.0.1:" + child.port() + "/echo");
+    }
+
+    /**
+     * Where a run's load goes: the backend's WebSocket echo (direct), the scenario's route on the gateway, or
+     * the backend's HTTP echo (the HTTP client side).
+     */
+    static URI uri(Scenario s, Side side, Child backendChild, Child gatewayChild) {
+        switch (side) {
+            case DIRECT:
+                return uri(backendChild);
+            case GATEWAY:
+                return URI.create("ws://127.0.0.1:" + gatewayChild.port() + s.gatewayPath());
+            default:
+                return URI.create("http://127.0.0.1:" + backendChild.port() + HttpEcho.PATH);
+        }
     }
 
     private static void startWatchdog(Duration bound) {

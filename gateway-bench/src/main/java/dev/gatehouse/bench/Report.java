@@ -19,7 +19,12 @@ final class Report {
     static final double CPU_PER_MESSAGE_US = 14;
     static final double CPU_PER_HANDSHAKE_US = 120;
     static final double RSS_PER_CONNECTION_KIB = 16;
+    /** The in-process WebSocket API route's throughput against the proxy route's ({@code throughput}) in the same run. */
+    static final double API_INPROCESS_VS_PROXY_RATIO = 0.8;
+    /** The HTTP WebSocket API route's gateway CPU per message against Jetty's HttpClient's CPU per POST. */
+    static final double API_HTTP_CPU_VS_CLIENT_RATIO = 2.0;
 
+    private static final Set<String> API_SCENARIOS = Set.of(Scenario.API_INPROCESS.flag(), Scenario.API_HTTP.flag());
     private static final Set<String> JWT_SCENARIOS =
             Set.of(Scenario.HANDSHAKES_HS256.flag(), Scenario.HANDSHAKES_RS256.flag());
 
@@ -30,15 +35,18 @@ final class Report {
      * The rows of one scenario from its samples: each side's best run.
      *
      * @param problem why the scenario did not complete (timeout, crash), or {@code null}
+     * @param proxy   the best gateway run of {@code throughput} in the same run, to which the WebSocket API
+     *                scenarios compare; {@code null} when it did not run
      */
-    static List<Table.Row> rows(Scenario s, int connections, List<Sample> samples, String problem) {
+    static List<Table.Row> rows(Scenario s, int connections, List<Sample> samples, String problem, Sample proxy) {
         Sample d = Orchestrator.best(samples, Side.DIRECT);
         Sample g = Orchestrator.best(samples, Side.GATEWAY);
+        Sample h = Orchestrator.best(samples, Side.HTTP_CLIENT);
         String name = s.flag();
         String shape = s.shape(connections);
         List<Table.Row> rows = new ArrayList<>();
         String failure = problem;
-        if (failure == null && ((d != null && !d.errors().isEmpty()) || (g != null && !g.errors().isEmpty()))) {
+        if (failure == null && (failed(d) || failed(g) || failed(h))) {
             failure = "FAILED";
         }
         if (d == null && g == null) {
@@ -57,8 +65,21 @@ final class Report {
                 } else {
                     r.add("msg/s, " + shape, "rate", "rate", Table::count, goal);
                 }
+                if (s.webSocketApi()) {
+                    // "direct" here is the proxy route's figure: the same load through /echo on the same gateway.
+                    new Rows(name, proxy, g, failure, rows).add("msg/s: proxy route (throughput) vs this route", "rate",
+                            "rate", Table::count, s == Scenario.API_INPROCESS
+                                    ? Goal.ratioAtLeast(API_INPROCESS_VS_PROXY_RATIO) : Goal.none());
+                }
                 r.add("CPU µs/msg: backend vs gateway", "cpu.backend", "cpu.gateway", Table::decimal,
                         s == Scenario.THROUGHPUT ? Goal.gatewayAtMost(CPU_PER_MESSAGE_US, "µs") : Goal.none());
+                if (s == Scenario.API_HTTP) {
+                    // "direct" here is Jetty's HttpClient alone, POSTing the same events to the same endpoint.
+                    Rows c = new Rows(name, h, g, failure, rows);
+                    c.add("POST/s: HttpClient alone (no gateway)", "rate", "-", Table::count, Goal.none());
+                    c.add("CPU µs: HttpClient per POST vs gateway per msg", "cpu.client", "cpu.gateway",
+                            Table::decimal, Goal.ratioAtMost(API_HTTP_CPU_VS_CLIENT_RATIO));
+                }
                 break;
             }
             case LATENCY:
@@ -91,6 +112,10 @@ final class Report {
             }
         }
         return rows;
+    }
+
+    private static boolean failed(Sample s) {
+        return s != null && !s.errors().isEmpty();
     }
 
     private static String held(Sample s) {
@@ -160,6 +185,14 @@ final class Report {
                 .append("CPU and RSS rows compare the backend's own cost in the direct run with the gateway's in the ")
                 .append("gateway run; \"msg\" is one echoed message (a round trip: the gateway relays two frames). ")
                 .append("MB = 10^6 bytes of echoed payload.");
+        if (rows.stream().anyMatch(r -> API_SCENARIOS.contains(r.scenario()))) {
+            sb.append(" In api-inprocess and api-http the gateway side goes through a WebSocket API route whose ")
+                    .append("$default integration replies with the message (in the gateway, or from the backend's HTTP ")
+                    .append("echo); their direct side is the backend's WebSocket echo. Their \"proxy route\" row has ")
+                    .append("throughput's gateway figure in its direct column, and api-http's HttpClient rows have Jetty's ")
+                    .append("HttpClient POSTing the same events to the same HTTP echo without a gateway (CPU of the load ")
+                    .append("generator's JVM per POST) in theirs.");
+        }
         if (rows.stream().anyMatch(r -> JWT_SCENARIOS.contains(r.scenario()))) {
             sb.append(" In handshakes-hs256 and handshakes-rs256 only the gateway authenticates: it verifies a JWT ")
                     .append("(signature, iss, aud, exp) on every handshake. Their direct side is the same plain, ")

@@ -6,9 +6,11 @@ import java.time.Duration;
 /**
  * One run of a scenario against one side.
  *
- * @param uri         the echo endpoint the load goes to: the backend's or the gateway's
+ * @param uri         the echo endpoint the load goes to: the backend's or the gateway's, or the backend's HTTP
+ *                    echo ({@link Side#HTTP_CLIENT})
  * @param backend     the backend's process
- * @param gateway     the gateway's process; {@code null} when the gateway is not running
+ * @param gateway     the gateway's process; {@code null} when the gateway is not running, or not part of the run
+ *                    ({@link Side#HTTP_CLIENT})
  * @param connections connections (or workers) after overrides
  */
 record Run(Scenario scenario, Side side, int round, URI uri, Child backend, Child gateway, int connections,

@@ -1,5 +1,6 @@
 package dev.gatehouse.bench;
 
+import java.util.List;
 import java.util.Locale;
 
 
@@ -13,6 +14,17 @@ enum Scenario {
     THROUGHPUT("throughput", Kind.ECHO, 200, 1, 64, false, false, Auth.NONE),
     /** Like {@link #THROUGHPUT} with 64-character text messages. */
     THROUGHPUT_TEXT("throughput-text", Kind.ECHO, 200, 1, 64, true, false, Auth.NONE),
+    /**
+     * {@link #THROUGHPUT} through a WebSocket API route whose {@code $default} integration runs in the gateway
+     * and replies with the message it got; the direct side is the backend's echo, as for {@link #THROUGHPUT}.
+     */
+    API_INPROCESS("api-inprocess", Kind.ECHO, 200, 1, 64, false, false, Auth.NONE),
+    /**
+     * {@link #THROUGHPUT} through a WebSocket API route whose {@code $default} integration is the backend's HTTP
+     * echo: the gateway POSTs each message's event and sends the answer back as the reply. Each round also
+     * runs {@link Side#HTTP_CLIENT}: Jetty's {@code HttpClient} POSTing such events to the same endpoint.
+     */
+    API_HTTP("api-http", Kind.ECHO, 200, 1, 64, false, false, Auth.NONE),
     /** 50 connections, each with four 64 B binary messages in flight: messages per second. */
     PIPELINED("pipelined", Kind.ECHO, 50, 4, 64, false, false, Auth.NONE),
     /** 10 connections, each with four 16 KiB binary messages in flight: MB per second. */
@@ -68,6 +80,28 @@ enum Scenario {
         this.auth = auth;
     }
 
+    /** The path of the gateway's route that the gateway side's connections go to. */
+    String gatewayPath() {
+        switch (this) {
+            case API_INPROCESS:
+                return GatewayRole.API_INPROCESS_PATH;
+            case API_HTTP:
+                return GatewayRole.API_HTTP_PATH;
+            default:
+                return "/echo";
+        }
+    }
+
+    /** Whether the gateway side goes through a WebSocket API route, which only Gatehouse has. */
+    boolean webSocketApi() {
+        return this == API_INPROCESS || this == API_HTTP;
+    }
+
+    /** The sides of each round, in order. */
+    List<Side> sides() {
+        return this == API_HTTP ? List.of(Side.DIRECT, Side.GATEWAY, Side.HTTP_CLIENT) : List.of(Side.DIRECT, Side.GATEWAY);
+    }
+
     /** The name on the command line and in the table. */
     String flag() {
         return flag;
@@ -114,7 +148,8 @@ enum Scenario {
     String shape(int connectionCount) {
         switch (kind) {
             case ECHO:
-                return connectionCount + "×" + inFlight + " " + sizeLabel(size) + (text() ? " text" : " binary");
+                return connectionCount + "×" + inFlight + " " + sizeLabel(size) + (text() ? " text" : " binary")
+                        + (this == API_INPROCESS ? ", in-process route" : this == API_HTTP ? ", HTTP route" : "");
             case LATENCY:
                 return connectionCount + " conns, " + LATENCY_RATE + " msg/s, " + sizeLabel(size);
             case HANDSHAKES:

@@ -66,6 +66,46 @@ class OptionsTest {
     }
 
     @Test
+    void runsTheWebSocketApiScenariosRightAfterThroughputWithItsShape() {
+        List<Scenario> all = Options.parse("all").scenarios;
+        int text = all.indexOf(Scenario.THROUGHPUT_TEXT);
+        assertEquals(List.of(Scenario.THROUGHPUT, Scenario.THROUGHPUT_TEXT, Scenario.API_INPROCESS, Scenario.API_HTTP),
+                all.subList(text - 1, text + 3));
+        Options o = Options.parse("throughput", "api-inprocess", "api-http");
+        for (Scenario api : List.of(Scenario.API_INPROCESS, Scenario.API_HTTP)) {
+            assertEquals(Scenario.Kind.ECHO, api.kind());
+            assertEquals(o.connections(Scenario.THROUGHPUT), o.connections(api));
+            assertEquals(Scenario.THROUGHPUT.inFlight(), api.inFlight());
+            assertEquals(Scenario.THROUGHPUT.size(), api.size());
+            assertEquals(Scenario.THROUGHPUT.text(), api.text());
+            assertEquals(Auth.NONE, api.auth());
+            assertTrue(api.webSocketApi());
+        }
+        assertFalse(Scenario.THROUGHPUT.webSocketApi());
+        assertEquals("200×1 64 B binary, in-process route", Scenario.API_INPROCESS.shape(200));
+        assertEquals("200×1 64 B binary, HTTP route", Scenario.API_HTTP.shape(200));
+    }
+
+    @Test
+    void runsTheHttpClientAfterTheGatewayInEachApiHttpRound() {
+        assertEquals(List.of(Side.DIRECT, Side.GATEWAY, Side.HTTP_CLIENT), Scenario.API_HTTP.sides());
+        assertEquals(List.of(Side.DIRECT, Side.GATEWAY), Scenario.API_INPROCESS.sides());
+        assertEquals(List.of(Side.DIRECT, Side.GATEWAY), Scenario.THROUGHPUT.sides());
+        assertEquals("http-client", Side.HTTP_CLIENT.toString());
+    }
+
+    @Test
+    void aReferenceRelayLeavesOutTheWebSocketApiScenarios() {
+        List<Scenario> all = Options.parse("--relay", "jetty-frames").scenarios;
+        assertFalse(all.contains(Scenario.API_INPROCESS));
+        assertFalse(all.contains(Scenario.API_HTTP));
+        assertEquals(Scenario.values().length - 2, all.size());
+        assertEquals("api-http: needs --relay gatehouse (a reference relay has no WebSocket API routes)",
+                assertThrows(UsageException.class, () -> Options.parse("api-http", "--relay", "jetty-listener")).getMessage());
+        assertEquals(List.of(Scenario.THROUGHPUT, Scenario.API_INPROCESS), Options.parse("throughput", "api-inprocess").scenarios);
+    }
+
+    @Test
     void namesAScenariosOwnRecordingAfterTheSharedOne() {
         assertEquals(Path.of("/tmp/gw-handshakes-hs256.jfr"), Orchestrator.jfrFile(Path.of("/tmp/gw.jfr"), "handshakes-hs256"));
         assertEquals(Path.of("/tmp/gw-handshakes-rs256"), Orchestrator.jfrFile(Path.of("/tmp/gw"), "handshakes-rs256"));

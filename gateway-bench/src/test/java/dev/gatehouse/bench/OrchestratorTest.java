@@ -46,4 +46,29 @@ class OrchestratorTest {
         }
         assertEquals(childrenBefore, ProcessHandle.current().children().count());
     }
+
+    @Test
+    @Timeout(90)
+    void runsQuickWebSocketApiScenariosWhoseRepliesCountAsEchoes(@TempDir Path logs) throws Exception {
+        long childrenBefore = ProcessHandle.current().children().count();
+        int exit = Orchestrator.run("throughput", "api-inprocess", "api-http", "--quick", "--connections", "10", "--duration", "1s",
+                "--warmup", "200ms", "--logs", logs.toString());
+        // Exit code 0: every message sent through either route came back as a reply of the right size.
+        assertEquals(0, exit, () -> "exit code; logs: " + logs);
+        String results = Files.readString(logs.resolve("results.md"), StandardCharsets.UTF_8);
+        assertTrue(results.matches("(?s).*\\| api-inprocess +\\| msg/s, 10×1 64 B binary, in-process route +\\|.*"), results);
+        assertTrue(results.matches("(?s).*\\| api-inprocess +\\| msg/s: proxy route \\(throughput\\) vs this route +\\| +[0-9,]+ \\|.*"),
+                results);
+        assertTrue(results.matches("(?s).*\\| api-http +\\| msg/s, 10×1 64 B binary, HTTP route +\\|.*"), results);
+        assertTrue(results.matches("(?s).*\\| api-http +\\| CPU µs: HttpClient per POST vs gateway per msg +\\| +[0-9.,]+ \\|.*"),
+                results);
+        assertTrue(results.contains("api-inprocess round 1 gateway: rate="), results);
+        assertTrue(results.contains("api-http round 1 gateway: rate="), results);
+        assertTrue(results.contains("api-http round 1 http-client: rate="), results);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (ProcessHandle.current().children().count() > childrenBefore && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(childrenBefore, ProcessHandle.current().children().count());
+    }
 }

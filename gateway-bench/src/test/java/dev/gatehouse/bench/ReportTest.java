@@ -24,7 +24,7 @@ class ReportTest {
                 sample(Scenario.THROUGHPUT, Side.GATEWAY, 1, 20_000, 9, 15),
                 sample(Scenario.THROUGHPUT, Side.DIRECT, 2, 50_000, 8, 0),
                 sample(Scenario.THROUGHPUT, Side.GATEWAY, 2, 32_000, 9, 12.5));
-        List<Table.Row> rows = Report.rows(Scenario.THROUGHPUT, 200, samples, null);
+        List<Table.Row> rows = Report.rows(Scenario.THROUGHPUT, 200, samples, null, null);
         assertEquals(new Table.Row("throughput", "msg/s, 200×1 64 B binary", "50,000", "32,000", "0.64", "≥ 0.60×", "met"),
                 rows.get(0));
         assertEquals(new Table.Row("throughput", "CPU µs/msg: backend vs gateway", "8.0", "12.5", "1.56", "≤ 14 µs", "met"),
@@ -35,10 +35,10 @@ class ReportTest {
     void marksMissedTargetsAndFailedRuns() {
         Sample d = sample(Scenario.PIPELINED, Side.DIRECT, 1, 100_000, 5, 0);
         Sample g = sample(Scenario.PIPELINED, Side.GATEWAY, 1, 50_000, 5, 10);
-        assertEquals("MISSED", Report.rows(Scenario.PIPELINED, 50, List.of(d, g), null).get(0).verdict());
+        assertEquals("MISSED", Report.rows(Scenario.PIPELINED, 50, List.of(d, g), null, null).get(0).verdict());
         g.error("3 connections closed during the run");
-        assertEquals("FAILED", Report.rows(Scenario.PIPELINED, 50, List.of(d, g), null).get(0).verdict());
-        assertEquals("TIMEOUT after 60 s", Report.rows(Scenario.PIPELINED, 50, List.of(d), "TIMEOUT after 60 s").get(0).verdict());
+        assertEquals("FAILED", Report.rows(Scenario.PIPELINED, 50, List.of(d, g), null, null).get(0).verdict());
+        assertEquals("TIMEOUT after 60 s", Report.rows(Scenario.PIPELINED, 50, List.of(d), "TIMEOUT after 60 s", null).get(0).verdict());
     }
 
     @Test
@@ -56,22 +56,62 @@ class ReportTest {
         List<Sample> hs256 = List.of(
                 sample(Scenario.HANDSHAKES_HS256, Side.DIRECT, 1, 4000, 200, 0),
                 sample(Scenario.HANDSHAKES_HS256, Side.GATEWAY, 1, 3100, 200, 250));
-        List<Table.Row> rows = Report.rows(Scenario.HANDSHAKES_HS256, 16, hs256, null);
+        List<Table.Row> rows = Report.rows(Scenario.HANDSHAKES_HS256, 16, hs256, null, null);
         assertEquals(new Table.Row("handshakes-hs256", "handshakes/s, 16 workers, HS256 JWT (direct: no auth)", "4,000",
                 "3,100", "0.78", "≥ 0.75×", "met"), rows.get(0));
         assertEquals("-", rows.get(1).target(), "no CPU target with a JWT");
         List<Sample> rs256 = List.of(
                 sample(Scenario.HANDSHAKES_RS256, Side.DIRECT, 1, 4000, 200, 0),
                 sample(Scenario.HANDSHAKES_RS256, Side.GATEWAY, 1, 1000, 200, 900));
-        Table.Row rs = Report.rows(Scenario.HANDSHAKES_RS256, 16, rs256, null).get(0);
+        Table.Row rs = Report.rows(Scenario.HANDSHAKES_RS256, 16, rs256, null, null).get(0);
         assertEquals("handshakes/s, 16 workers, RS256 JWT (direct: no auth)", rs.metric());
         assertEquals("-", rs.verdict(), "RS256 is informative");
         List<Sample> plain = List.of(
                 sample(Scenario.HANDSHAKES, Side.DIRECT, 1, 4000, 200, 0),
                 sample(Scenario.HANDSHAKES, Side.GATEWAY, 1, 3100, 200, 110));
-        List<Table.Row> plainRows = Report.rows(Scenario.HANDSHAKES, 16, plain, null);
+        List<Table.Row> plainRows = Report.rows(Scenario.HANDSHAKES, 16, plain, null, null);
         assertEquals("MISSED", plainRows.get(0).verdict(), "0.78 < 0.80");
         assertEquals("met", plainRows.get(1).verdict());
+    }
+
+    @Test
+    void comparesTheInProcessRouteWithTheProxyRouteOfTheSameRun() {
+        Sample proxy = sample(Scenario.THROUGHPUT, Side.GATEWAY, 1, 25_000, 9, 30);
+        List<Sample> api = List.of(
+                sample(Scenario.API_INPROCESS, Side.DIRECT, 1, 60_000, 12, 0),
+                sample(Scenario.API_INPROCESS, Side.GATEWAY, 1, 21_000, 0, 20));
+        List<Table.Row> rows = Report.rows(Scenario.API_INPROCESS, 200, api, null, proxy);
+        assertEquals(new Table.Row("api-inprocess", "msg/s, 200×1 64 B binary, in-process route", "60,000", "21,000", "0.35",
+                "-", "-"), rows.get(0));
+        assertEquals(new Table.Row("api-inprocess", "msg/s: proxy route (throughput) vs this route", "25,000", "21,000",
+                "0.84", "≥ 0.80×", "met"), rows.get(1));
+        assertEquals(new Table.Row("api-inprocess", "CPU µs/msg: backend vs gateway", "12.0", "20.0", "1.67", "-", "-"),
+                rows.get(2));
+        assertEquals(3, rows.size());
+        assertEquals("n/a", Report.rows(Scenario.API_INPROCESS, 200, api, null, null).get(1).verdict(),
+                "throughput did not run");
+    }
+
+    @Test
+    void judgesTheHttpRoutesCpuAgainstHttpClientsCpuPerPost() {
+        Sample proxy = sample(Scenario.THROUGHPUT, Side.GATEWAY, 1, 25_000, 9, 30);
+        Sample client = sample(Scenario.API_HTTP, Side.HTTP_CLIENT, 1, 15_000, 20, 0);
+        client.put("cpu.client", 40);
+        List<Sample> api = List.of(
+                sample(Scenario.API_HTTP, Side.DIRECT, 1, 60_000, 12, 0),
+                sample(Scenario.API_HTTP, Side.GATEWAY, 1, 10_000, 20, 90),
+                client);
+        List<Table.Row> rows = Report.rows(Scenario.API_HTTP, 200, api, null, proxy);
+        assertEquals(5, rows.size());
+        assertEquals("msg/s, 200×1 64 B binary, HTTP route", rows.get(0).metric());
+        assertEquals(new Table.Row("api-http", "msg/s: proxy route (throughput) vs this route", "25,000", "10,000", "0.40",
+                "-", "-"), rows.get(1));
+        assertEquals(new Table.Row("api-http", "POST/s: HttpClient alone (no gateway)", "15,000", "-", "-", "-", "-"),
+                rows.get(3));
+        assertEquals(new Table.Row("api-http", "CPU µs: HttpClient per POST vs gateway per msg", "40.0", "90.0", "2.25",
+                "≤ 2.00×", "MISSED"), rows.get(4));
+        client.error("3 POSTs failed");
+        assertEquals("FAILED", Report.rows(Scenario.API_HTTP, 200, api, null, proxy).get(4).verdict());
     }
 
     @Test
@@ -80,7 +120,7 @@ class ReportTest {
         d.put("p50", 100);
         Sample g = new Sample(Scenario.LATENCY, Side.GATEWAY, 1);
         g.put("p50", 170);
-        Table.Row p50 = Report.rows(Scenario.LATENCY, 10, List.of(d, g), null).get(0);
+        Table.Row p50 = Report.rows(Scenario.LATENCY, 10, List.of(d, g), null, null).get(0);
         assertEquals("1.70", p50.ratio());
         assertEquals("≤ 1.60×", p50.target());
         assertEquals("MISSED", p50.verdict());
@@ -97,7 +137,7 @@ class ReportTest {
         }
         d.put("rss.perconn", 4 * 1024);
         g.put("rss.perconn", 15.5 * 1024);
-        List<Table.Row> rows = Report.rows(Scenario.IDLE, 9000, List.of(d, g), null);
+        List<Table.Row> rows = Report.rows(Scenario.IDLE, 9000, List.of(d, g), null, null);
         assertEquals(new Table.Row("idle", "held, then echoed, of 9000", "9,000 / 9,000", "9,000 / 9,000", "-", "all", "met"),
                 rows.get(0));
         assertEquals("15.5", rows.get(1).gateway());
