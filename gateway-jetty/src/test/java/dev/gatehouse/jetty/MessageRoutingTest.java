@@ -149,6 +149,36 @@ class MessageRoutingTest {
 
     @ParameterizedTest
     @EnumSource(Mount.class)
+    void routesByANestedPathOrATemplateOfSeveral(Mount mount) throws Exception {
+        GatewayServer nested = start(mount, api -> api.selection("$request.body.meta.kinds[1]")
+                .integration("update", recording(e -> Reply.text("update")))
+                .integration("$default", recording(e -> Reply.text("default"))));
+        RecordingListener client = new RecordingListener();
+        WebSocket ws = connect(nested, client);
+        ws.sendText("{\"meta\":{\"kinds\":[\"create\",\"update\"]}}", true).get(5, TimeUnit.SECONDS);
+        client.assertText("update");
+        ws.sendText("{\"meta\":{\"kinds\":[\"create\"]}}", true).get(5, TimeUnit.SECONDS);
+        client.assertText("default");
+        ws.sendClose(1000, "").get(5, TimeUnit.SECONDS);
+        client.assertClose(1000, "");
+        servers.stopAll();
+
+        GatewayServer template = start(mount, api -> api.selection("${request.body.service}/${request.body.action}")
+                .integration("chat/send", recording(e -> Reply.text("chat/send")))
+                .integration("$default", recording(e -> Reply.text("default"))));
+        RecordingListener second = new RecordingListener();
+        WebSocket other = connect(template, second);
+        other.sendText("{\"action\":\"send\",\"service\":\"chat\"}", true).get(5, TimeUnit.SECONDS);
+        second.assertText("chat/send");
+        other.sendText("{\"action\":\"send\"}", true).get(5, TimeUnit.SECONDS);
+        second.assertText("default");
+        assertEquals(List.of("update", "$default", "chat/send", "$default"),
+                List.copyOf(events).stream().map(RouteEvent::routeKey).toList());
+        other.sendClose(1000, "").get(5, TimeUnit.SECONDS);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
     void connectRefusesWithItsStatusAndBodyAndNo101(Mount mount) throws Exception {
         GatewayServer gw = start(mount, api -> api
                 .integration("$connect", recording(e -> Reply.refuse(403, "members only")))
