@@ -272,7 +272,7 @@ public final class HttpEvents {
                         return accept(body.toByteArray());
                     }
                     if (refuses(status)) {
-                        return Reply.refuse(status, text());
+                        return Reply.refuse(status, contentType == null ? "application/octet-stream" : contentType, text());
                     }
                     throw new IntegrationAnswerException("the $connect integration answered " + status);
                 default:

@@ -66,10 +66,11 @@ public final class Integrations {
         /**
          * The client is refused.
          *
-         * @param reject the status and kind
-         * @param body   the integration's own body to answer with (at most 8 KiB), or null for the gateway's
+         * @param reject      the status and kind
+         * @param body        the integration's own body to answer with (at most 8 KiB), or null for the gateway's
+         * @param contentType the body's content type; null with the gateway's
          */
-        record Refused(Verdict.Reject reject, String body) implements Connect {
+        record Refused(Verdict.Reject reject, String body, String contentType) implements Connect {
         }
     }
 
@@ -181,7 +182,7 @@ public final class Integrations {
             if (reply instanceof Reply.Refuse r) {
                 String body = capped(r.body());
                 return new Connect.Refused(Verdict.reject(Rejection.BACKEND_REJECTED,
-                        "the $connect integration refused the connection").withStatus(r.status()), body);
+                        "the $connect integration refused the connection").withStatus(r.status()), body, r.contentType());
             }
             if (reply instanceof Reply.Accept a) {
                 String subprotocol = a.subprotocol().orElse(null);
@@ -215,6 +216,6 @@ public final class Integrations {
     }
 
     private static Connect refused(Rejection kind, String message) {
-        return new Connect.Refused(Verdict.reject(kind, message), null);
+        return new Connect.Refused(Verdict.reject(kind, message), null, null);
     }
 }

@@ -43,12 +43,21 @@ public sealed interface Reply permits Reply.None, Reply.Send, Reply.Close, Reply
     }
 
     /**
-     * Refuses the client of a {@code $connect}: it gets this status and body, and no 101.
+     * Refuses the client of a {@code $connect}: it gets this status and text body, and no 101.
      *
      * @throws IllegalArgumentException if the status is not 400-599
      */
     static Refuse refuse(int status, String body) {
-        return new Refuse(status, body);
+        return new Refuse(status, Refuse.TEXT, body);
+    }
+
+    /**
+     * Refuses the client of a {@code $connect} with a body of this content type, e.g. {@code application/json}.
+     *
+     * @throws IllegalArgumentException if the status is not 400-599 or the content type is empty
+     */
+    static Refuse refuse(int status, String contentType, String body) {
+        return new Refuse(status, contentType, body);
     }
 
     /** Nothing to send. */
@@ -127,14 +136,22 @@ public sealed interface Reply permits Reply.None, Reply.Send, Reply.Close, Reply
     /**
      * Refuses the client of a {@code $connect}.
      *
-     * @param status the HTTP status the client gets, 400-599
-     * @param body   the body it gets (at most 8 KiB are sent)
+     * @param status      the HTTP status the client gets, 400-599
+     * @param contentType the body's content type
+     * @param body        the body it gets (at most 8 KiB of UTF-8 are sent)
      */
-    record Refuse(int status, String body) implements Reply {
-        /** Checks the status is an error and the body present. */
+    record Refuse(int status, String contentType, String body) implements Reply {
+        /** The content type of {@link Reply#refuse(int, String)}. */
+        static final String TEXT = "text/plain;charset=utf-8";
+
+        /** Checks the status is an error and the rest present. */
         public Refuse {
             if (status < 400 || status > 599) {
                 throw new IllegalArgumentException("status: " + status + " (expected: 400-599)");
+            }
+            requireNonNull(contentType, "contentType");
+            if (contentType.isBlank()) {
+                throw new IllegalArgumentException("contentType: \"\" (expected: a media type)");
             }
             requireNonNull(body, "body");
         }

@@ -263,8 +263,8 @@ class HttpEventsTest {
 
     @ParameterizedTest
     @ValueSource(ints = {400, 401, 403, 429, 500, 503, 599})
-    void connectAnswerOf4xxOr5xxRefusesWithThatStatusAndBody(int status) {
-        assertEquals(Reply.refuse(status, "{\"message\":\"no\"}"), answer(CONNECT, status, "application/json",
+    void connectAnswerOf4xxOr5xxRefusesWithThatStatusContentTypeAndBody(int status) {
+        assertEquals(Reply.refuse(status, "application/json", "{\"message\":\"no\"}"), answer(CONNECT, status, "application/json",
                 "{\"message\":\"no\"}"));
     }
 
@@ -276,7 +276,7 @@ class HttpEventsTest {
         assertFalse(a.add(ByteBuffer.wrap("y".repeat(1000).getBytes(StandardCharsets.UTF_8))), "the rest is not wanted");
         assertFalse(a.add(ByteBuffer.wrap("z".getBytes(StandardCharsets.UTF_8))));
 
-        assertEquals(Reply.refuse(401, "x".repeat(8000) + "y".repeat(192)), a.reply());
+        assertEquals(Reply.refuse(401, "text/plain", "x".repeat(8000) + "y".repeat(192)), a.reply());
     }
 
     @ParameterizedTest

@@ -302,6 +302,7 @@ class HttpIntegrationTest {
 
             assertEquals(status, r.status(), r.body());
             assertEquals("{\"reason\":\"refused with " + status + "\"}", r.body());
+            assertTrue(r.header("Content-Type").startsWith("application/json"), r.header("Content-Type"));
             IntegrationServer.Call call = integration.next("/connect");
             assertEventHeaders(call, "$connect", "CONNECT", call.header("X-Gatehouse-Connection-Id"));
         }

@@ -188,6 +188,7 @@ class MessageRoutingTest {
 
         assertEquals(403, r.status());
         assertEquals("members only", r.body());
+        assertTrue(r.header("Content-Type").startsWith("text/plain"), r.header("Content-Type"));
         assertEquals(RouteEvent.Type.CONNECT, nextEvent().type());
     }
 

@@ -143,7 +143,7 @@ public final class BackendDialer {
             if (refused.body() != null && !gateway.rejections().hasBodyTemplate(admission.route(), refused.reject().kind())) {
                 // No body template for this kind: the client gets the integration's own body.
                 refusal = new Refusal(refusal.reject(), refused.body().getBytes(StandardCharsets.UTF_8),
-                        "text/plain;charset=utf-8");
+                        refused.contentType());
             }
             bridge.abandon("$connect refused: " + refused.reject().message());
             return new Dialed(bridge, null, null, refusal, Map.of());
