@@ -141,14 +141,14 @@ class HttpIntegrationsTest {
     void aRefusingConnectAnswerKeepsItsFirst8KiB() throws Exception {
         integration.answer("/connect", 403, "text/plain", "x".repeat(100_000));
 
-        assertEquals(Reply.refuse(403, "x".repeat(8192)), answer(call("/connect", RouteEvent.Type.CONNECT, LONG)));
+        assertEquals(Reply.refuse(403, "text/plain", "x".repeat(8192)), answer(call("/connect", RouteEvent.Type.CONNECT, LONG)));
     }
 
     @Test
     void a401WithoutChallengeIsTheIntegrationsAnswer() throws Exception {
         integration.answer("/connect", 401, "application/json", "{\"message\":\"who are you\"}");
 
-        assertEquals(Reply.refuse(401, "{\"message\":\"who are you\"}"),
+        assertEquals(Reply.refuse(401, "application/json", "{\"message\":\"who are you\"}"),
                 answer(call("/connect", RouteEvent.Type.CONNECT, LONG)));
     }
 
