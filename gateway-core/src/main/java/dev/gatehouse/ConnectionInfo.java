@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.net.InetSocketAddress;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -14,6 +15,9 @@ import java.util.Optional;
  * @param route           the path template of the route it was accepted on
  * @param remoteAddress   the client's address
  * @param principal       who the client is; empty when anonymous
+ * @param user            the connection's user, whom the management API addresses: its principal's subject
+ *                        unless a WebSocket API route's {@code $connect} named another; empty when anonymous
+ * @param groups          the groups the connection belongs to
  * @param subprotocol     the negotiated subprotocol; empty when none
  * @param connectedAt     when both legs were connected
  * @param lastActiveAt    when the last activity (data, ping, unsolicited pong) was seen
@@ -30,6 +34,8 @@ public record ConnectionInfo(
         String route,
         InetSocketAddress remoteAddress,
         Optional<Principal> principal,
+        Optional<String> user,
+        List<String> groups,
         Optional<String> subprotocol,
         Instant connectedAt,
         Instant lastActiveAt,
@@ -46,6 +52,8 @@ public record ConnectionInfo(
         requireNonNull(route, "route");
         requireNonNull(remoteAddress, "remoteAddress");
         requireNonNull(principal, "principal");
+        requireNonNull(user, "user");
+        groups = List.copyOf(groups);
         requireNonNull(subprotocol, "subprotocol");
         requireNonNull(connectedAt, "connectedAt");
         requireNonNull(lastActiveAt, "lastActiveAt");

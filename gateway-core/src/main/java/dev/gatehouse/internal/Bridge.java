@@ -52,6 +52,8 @@ public final class Bridge {
 
     private final DefaultGateway gateway;
     private final Instant admittedAt;     // when the bridge was created, its request just admitted
+    private volatile String user;         // the principal's subject unless $connect named another; null when anonymous
+    private volatile List<String> groups = List.of(); // the groups $connect joined it to
     private final Ticker ticker;          // the gateway's clocks and timer
     private final Route route;            // the matched route (an admitted request always has one)
     private final Handshake handshake;    // the request after authentication and policies
@@ -78,6 +80,7 @@ public final class Bridge {
         // Only what the connection needs for its life: not the dial's backend URI and headers.
         this.route = admission.route();
         this.handshake = admission.handshake();
+        this.user = handshake.principal().map(p -> p.subject()).orElse(null);
         this.settings = admission.settings();
         this.id = handshake.requestId();
         this.deadlines = new Deadlines(settings, route.webSocketApi()
@@ -268,6 +271,17 @@ public final class Bridge {
     }
 
     /** Whether the connection's principal has this subject. */
+    /**
+     * Sets the connection's user and groups, as a WebSocket API route's {@code $connect} named them; before the
+     * connection opens.
+     */
+    void identify(String user, List<String> groups) {
+        if (user != null) {
+            this.user = user;
+        }
+        this.groups = List.copyOf(groups);
+    }
+
     boolean isOf(String subject) {
         return handshake.principal().map(p -> p.subject().equals(subject)).orElse(false);
     }
@@ -292,7 +306,7 @@ public final class Bridge {
         Handshake h = handshake;
         Instant lastActive = since.plusNanos(Math.max(0, deadlines.lastActivity() - opened));
         return new ConnectionInfo(id, route.path(), h.remoteAddress(),
-                h.principal(), Optional.ofNullable(subprotocol), since, lastActive, stats.client.messages(),
+                h.principal(), Optional.ofNullable(user), groups, Optional.ofNullable(subprotocol), since, lastActive, stats.client.messages(),
                 stats.client.bytes(), stats.backend.messages(), stats.backend.bytes(), stats.pending(),
                 stats.peakPending());
     }

@@ -294,9 +294,15 @@ public final class DefaultGateway implements Gateway {
 
     /**
      * The backend leg of a WebSocket API connection whose {@code $connect} accepted it, attached to its
-     * bridge; pass it to {@link Bridge#backendConnected}.
+     * bridge, which takes the user and groups {@code $connect} named; pass it to {@link Bridge#backendConnected}.
      */
-    public Channel integrationLeg(Admission.Admitted admission, Bridge bridge) {
+    public Channel integrationLeg(Admission.Admitted admission, Bridge bridge, Integrations.Connect.Accepted accepted) {
+        bridge.identify(accepted.user(), accepted.groups());
+        return integrationLeg(admission, bridge);
+    }
+
+    /** The backend leg of a WebSocket API connection, attached to its bridge, with the user and groups it has. */
+    Channel integrationLeg(Admission.Admitted admission, Bridge bridge) {
         WebSocketApi api = admission.route().webSocketApi()
                 .orElseThrow(() -> new IllegalArgumentException("admission: " + admission.route() + " is a proxy route"));
         IntegrationLeg.Invoker invoker = new IntegrationLeg.Invoker() {

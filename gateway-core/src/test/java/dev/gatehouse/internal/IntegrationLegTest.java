@@ -26,6 +26,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.gatehouse.CloseStatus;
+import dev.gatehouse.ConnectionInfo;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Message;
@@ -92,7 +93,7 @@ class IntegrationLegTest {
         bridge = gateway.newBridge(admission);
         Integrations.Connect outcome = BridgeHarness.await(gateway.connectApi(admission, bridge).toCompletableFuture(), "$connect");
         if (outcome instanceof Integrations.Connect.Accepted accepted) {
-            assertTrue(bridge.backendConnected(gateway.integrationLeg(admission, bridge), accepted.subprotocol()));
+            assertTrue(bridge.backendConnected(gateway.integrationLeg(admission, bridge, accepted), accepted.subprotocol()));
             bridge.clientConnected(client);
             clientLeg = new BridgeHarness.Leg(client, bridge.clientHandler());
             client.completeSendsAtOnce();
@@ -300,6 +301,8 @@ class IntegrationLegTest {
         assertTrue(bridge.backendConnected(gateway.integrationLeg(admission, bridge), null));
         bridge.clientConnected(client);
         clientLeg = new BridgeHarness.Leg(client, bridge.clientHandler());
+        assertEquals("alice", gateway.connections().find(bridge.id()).orElseThrow().user().orElseThrow(),
+                "without $connect, the user is the principal's subject");
 
         ticker.advance(Duration.ofMinutes(5));
         assertEquals(CloseStatus.of(1008, "credential expired"), client.awaitClose());
@@ -475,6 +478,25 @@ class IntegrationLegTest {
         Integrations.Connect.Refused refused = assertInstanceOf(Integrations.Connect.Refused.class, outcome.join());
         assertEquals(504, refused.reject().status());
         bridge.abandon("refused");
+    }
+
+    @Test
+    void connectNamesTheConnectionsUserAndGroups() {
+        open(api -> api.integration("$connect", recording(e -> Reply.accept().withUser("alice").withGroups("ops", "eu")))
+                .integration("$default", recording(e -> Reply.none())));
+
+        ConnectionInfo info = gateway.connections().find(bridge.id()).orElseThrow();
+        assertEquals("alice", info.user().orElseThrow());
+        assertEquals(List.of("ops", "eu"), info.groups());
+    }
+
+    @Test
+    void withoutConnectTheUserIsThePrincipalsSubject() {
+        open(api -> api.integration("$default", recording(e -> Reply.none())));
+
+        ConnectionInfo info = gateway.connections().find(bridge.id()).orElseThrow();
+        assertTrue(info.user().isEmpty(), "anonymous");
+        assertEquals(List.of(), info.groups());
     }
 
     @Test

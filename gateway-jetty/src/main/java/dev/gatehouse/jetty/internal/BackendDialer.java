@@ -136,7 +136,7 @@ public final class BackendDialer {
                 // The integration's subprotocol, else the credential pair's marker a browser waits for.
                 String subprotocol = accepted.subprotocol() != null ? accepted.subprotocol()
                         : admission.handshake().subprotocolFallback().orElse(null);
-                return new Dialed(bridge, gateway.integrationLeg(admission, bridge), subprotocol, null, Map.of());
+                return new Dialed(bridge, gateway.integrationLeg(admission, bridge, accepted), subprotocol, null, Map.of());
             }
             Integrations.Connect.Refused refused = (Integrations.Connect.Refused) outcome;
             Refusal refusal = Refusal.rejected(gateway, admission.handshake(), admission.route(), refused.reject());
