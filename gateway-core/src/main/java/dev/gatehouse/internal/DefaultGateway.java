@@ -312,6 +312,11 @@ public final class DefaultGateway implements Gateway {
             }
 
             @Override
+            public CompletionStage<Reply> disconnect(Integration integration, RouteEvent event) {
+                return integrations.invokeDisconnect(integration, event, api.timeout());
+            }
+
+            @Override
             public void disconnectFailed() {
                 integrations.disconnectFailed();
             }

@@ -76,6 +76,11 @@ final class IntegrationLeg implements Channel {
         /** Calls the integration with the event; the stage completes with its answer, or exceptionally. */
         CompletionStage<Reply> invoke(Integration integration, RouteEvent event);
 
+        /** Calls the {@code $disconnect} integration, possibly after others' calls; by default at once. */
+        default CompletionStage<Reply> disconnect(Integration integration, RouteEvent event) {
+            return invoke(integration, event);
+        }
+
         /** Counts a {@code $disconnect} call that failed (it is not retried). */
         default void disconnectFailed() {
         }
@@ -362,7 +367,13 @@ final class IntegrationLeg implements Channel {
             RouteEvent event = new RouteEvent(RouteEvent.Type.DISCONNECT, "$disconnect", connectionId,
                     handshake.requestId(), Optional.empty(), connectedAt, ticker.now(), handshake, Optional.empty(),
                     Optional.of(status));
-            call(integration, event).whenComplete((ignored, failure) -> {
+            CompletionStage<Reply> stage;
+            try {
+                stage = invoker.disconnect(integration, event);
+            } catch (RuntimeException e) {
+                stage = CompletableFuture.failedFuture(e);
+            }
+            stage.whenComplete((ignored, failure) -> {
                 if (failure != null) {
                     invoker.disconnectFailed();
                     LOG.warn("$disconnect integration failed for connection {}: {}", connectionId, failure.getClass().getName());

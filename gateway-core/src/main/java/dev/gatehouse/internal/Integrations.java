@@ -3,6 +3,7 @@ package dev.gatehouse.internal;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -77,8 +78,90 @@ public final class Integrations {
     /** The most of a refusing {@code $connect}'s body that reaches the client. */
     static final int MAX_REFUSAL_BODY = 8 * 1024;
 
+    /**
+     * The most {@code $disconnect} calls in flight at once, gateway-wide; the rest wait their turn, so that a
+     * drain or a mass disconnect does not overflow the integrations' own call limits (each connection
+     * queues at most one, so the queue is bounded by the connection count).
+     */
+    static final int MAX_DISCONNECTS_IN_FLIGHT = 32;
+
+    private final int maxDisconnects;
+    private final Object disconnectLock = new Object();
+    private final ArrayDeque<Runnable> waitingDisconnects = new ArrayDeque<>(); // guarded by disconnectLock
+    private int disconnectsInFlight;                                           // guarded by disconnectLock
+    private boolean startingDisconnects;                                       // a thread is starting waiting calls; guarded by disconnectLock
+
     Integrations(Ticker ticker) {
+        this(ticker, MAX_DISCONNECTS_IN_FLIGHT);
+    }
+
+    Integrations(Ticker ticker, int maxDisconnects) {
         this.ticker = requireNonNull(ticker, "ticker");
+        this.maxDisconnects = maxDisconnects;
+    }
+
+    /**
+     * Calls a {@code $disconnect} integration once fewer than {@link #MAX_DISCONNECTS_IN_FLIGHT} are in
+     * flight; the stage completes as {@link #invoke}'s, whose timeout starts when the call does.
+     */
+    CompletionStage<Reply> invokeDisconnect(Integration integration, RouteEvent event, Duration timeout) {
+        CompletableFuture<Reply> result = new CompletableFuture<>();
+        Runnable call = () -> {
+            CompletionStage<Reply> stage;
+            try {
+                stage = invoke(integration, event, timeout);
+            } catch (RuntimeException e) {
+                stage = CompletableFuture.failedFuture(e);
+            }
+            stage.whenComplete((reply, failure) -> {
+                synchronized (disconnectLock) {
+                    disconnectsInFlight--;
+                }
+                startWaitingDisconnects();
+                if (failure != null) {
+                    result.completeExceptionally(failure);
+                } else {
+                    result.complete(reply);
+                }
+            });
+        };
+        synchronized (disconnectLock) {
+            waitingDisconnects.add(call);
+        }
+        startWaitingDisconnects();
+        return result;
+    }
+
+    /**
+     * Starts waiting calls while there is room, on one thread at a time: a call that completes at once, inside
+     * {@code run()}, only makes room for this loop to use, so a long queue never deepens the stack.
+     */
+    private void startWaitingDisconnects() {
+        synchronized (disconnectLock) {
+            if (startingDisconnects) {
+                return;
+            }
+            startingDisconnects = true;
+        }
+        try {
+            while (true) {
+                Runnable next;
+                synchronized (disconnectLock) {
+                    if (disconnectsInFlight >= maxDisconnects || waitingDisconnects.isEmpty()) {
+                        startingDisconnects = false;
+                        return;
+                    }
+                    disconnectsInFlight++;
+                    next = waitingDisconnects.poll();
+                }
+                next.run();
+            }
+        } catch (RuntimeException | Error e) {
+            synchronized (disconnectLock) {
+                startingDisconnects = false;
+            }
+            throw e;
+        }
     }
 
     /** Runs in-process handlers on this executor from now on (an adapter passes its server's pool). */
