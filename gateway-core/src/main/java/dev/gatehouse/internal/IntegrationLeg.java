@@ -6,6 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -62,6 +63,9 @@ final class IntegrationLeg implements Channel {
     // happens before the demand that brings it: fragments arrive one at a time, whatever thread carries them.
     private final ByteArrayOutputStream assembling = new ByteArrayOutputStream(); // fragments of the message in progress
     private long messages;          // messages received so far, for their ids; one sender at a time, as above
+    private final CharsetDecoder strictUtf8 = StandardCharsets.UTF_8.newDecoder() // one message at a time, as above
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
     private final ArrayDeque<Consumer<ChannelHandler>> events = new ArrayDeque<>(); // for the handler, in order; guarded by lock; at most a reply, a pong and a close
     private int demand;             // events the handler asked for and did not get; guarded by lock
     private boolean delivering;     // a thread is handing events to the handler; guarded by lock
@@ -186,12 +190,9 @@ final class IntegrationLeg implements Channel {
     }
 
     /** The text of strict UTF-8 bytes, or null when they are not valid UTF-8. */
-    private static String utf8(byte[] bytes) {
+    private String utf8(byte[] bytes) {
         try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
+            return strictUtf8.decode(ByteBuffer.wrap(bytes)).toString(); // decode() resets the decoder first
         } catch (CharacterCodingException e) {
             return null;
         }
