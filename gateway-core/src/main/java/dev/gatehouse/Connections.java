@@ -2,56 +2,103 @@ package dev.gatehouse;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 
 import dev.gatehouse.policy.RevocationPolicy;
 
-
 /**
- * The registry of a gateway's open connections: list, find and close them. Every method is thread-safe
- * and returns snapshots.
+ * The registry of a gateway's open connections, and the management operations on them: send to a connection,
+ * a user, a group or everyone; look connections up; close them; put them in groups. The HTTP management API
+ * is these operations over HTTP.
+ *
+ * <p>The operations return {@link CompletionStage}s so that they work unchanged when a connection lives on
+ * another gateway node; on one node they complete before they return. Every method is thread-safe, and none
+ * blocks.
+ *
+ * <p>A message sent to a connection goes through its outbound queue, bounded by
+ * {@link Settings#maxOutboundQueue()} bytes, and reaches the client between two relayed messages, never inside
+ * a fragmented one. On a proxy route it goes to the client only, never to the backend.
  *
  * <pre>{@code
- * for (ConnectionInfo c : gateway.connections().list()) {
- *     log.info("{} on {} since {}", c.id(), c.route(), c.connectedAt());
- * }
- * gateway.connections().close(id, CloseStatus.of(4000, "kicked"));
+ * Connections connections = gateway.connections();
+ * connections.join(id, "room-42");
+ * connections.send(Audience.group("room-42"), Message.text("{\"joined\":\"alice\"}"))
+ *         .thenAccept(d -> log.info("sent to {} connections", d.recipients()));
+ * connections.close(id, CloseStatus.of(4000, "kicked"));
  * }</pre>
  */
 public interface Connections {
 
-    /** The open connections (both legs connected), in no particular order. */
+    /** The open connections of this node (both legs connected), in no particular order. */
     List<ConnectionInfo> list();
 
-    /** One open connection by id. */
-    Optional<ConnectionInfo> find(String id);
-
-    /** How many connections are open. */
+    /** How many connections are open on this node. */
     int count();
 
-    /**
-     * Closes a connection: the client receives {@code status}, the backend 1001.
-     *
-     * @return whether a connection with that id was open
-     * @throws IllegalArgumentException if the status may not be sent (1005, 1006, 1015)
-     */
-    boolean close(String id, CloseStatus status);
+    /** One open connection by id: empty when no open connection has that id. */
+    CompletionStage<Optional<ConnectionInfo>> info(String id);
 
     /**
-     * Closes every open connection of a principal: the clients receive {@code status}, the backends 1001.
+     * The ids of the open connections in an audience, in no particular order; its exclusions are left out.
+     * Costs the size of the user's or group's membership; {@link Audience#all()} lists every connection.
+     */
+    CompletionStage<List<String>> ids(Audience audience);
+
+    /**
+     * Sends a message to one connection's client.
      *
-     * @param subject the principal's {@link Principal#subject()}
+     * @return {@link SendResult#QUEUED} once the connection holds it, {@link SendResult#GONE} when no open
+     *         connection has that id, {@link SendResult#QUEUE_FULL} when its outbound queue has no room
+     */
+    CompletionStage<SendResult> send(String id, Message message);
+
+    /**
+     * Sends a message to the client of every open connection in an audience. Costs the size of the user's or
+     * group's membership, not the number of connections. A connection whose outbound queue is full is
+     * skipped and counted in {@link Delivery#refused()}; the others still get the message.
+     */
+    CompletionStage<Delivery> send(Audience audience, Message message);
+
+    /**
+     * Closes a connection: the client receives {@code status}, a proxy route's backend 1001, and a WebSocket
+     * API route runs {@code $disconnect} with {@code status}.
+     *
+     * @return whether an open connection had that id
+     * @throws IllegalArgumentException if the status may not be sent (1005, 1006, 1015)
+     */
+    CompletionStage<Boolean> close(String id, CloseStatus status);
+
+    /**
+     * Closes every open connection in an audience, as {@link #close(String, CloseStatus)} does.
+     *
      * @return how many connections were closed
      * @throws IllegalArgumentException if the status may not be sent
      */
-    int closeAll(String subject, CloseStatus status);
+    CompletionStage<Integer> close(Audience audience, CloseStatus status);
+
+    /**
+     * Adds an open connection to a group (nothing changes if it is a member already). Membership ends when
+     * the connection closes.
+     *
+     * @return whether an open connection had that id
+     * @throws IllegalArgumentException if the group name is not valid (see {@link Audience#checkName})
+     */
+    CompletionStage<Boolean> join(String id, String group);
+
+    /**
+     * Removes a connection from a group (nothing changes if it was not a member).
+     *
+     * @return whether an open connection had that id
+     * @throws IllegalArgumentException if the group name is not valid
+     */
+    CompletionStage<Boolean> leave(String id, String group);
 
     /**
      * Revokes a principal's credential for its open connections: each is closed with 1008 "revoked" (the
      * backend gets 1001). Pair it with a {@link RevocationPolicy} so that the principal cannot reconnect.
      *
+     * @param subject the principal's {@link Principal#subject()}, whatever user the connections have
      * @return how many connections were closed
      */
-    default int revoke(String subject) {
-        return closeAll(subject, CloseStatus.of(1008, "revoked"));
-    }
+    CompletionStage<Integer> revoke(String subject);
 }

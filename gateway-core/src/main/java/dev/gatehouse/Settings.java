@@ -31,6 +31,7 @@ public final class Settings {
     private final CloseStatus backendLostStatus;
     private final CloseStatus drainStatus;
     private final Duration credentialGrace;
+    private final long maxOutboundQueue;
 
     private Settings(Builder b) {
         this.idleTimeout = b.idleTimeout;
@@ -43,6 +44,7 @@ public final class Settings {
         this.backendLostStatus = b.backendLostStatus;
         this.drainStatus = b.drainStatus;
         this.credentialGrace = b.credentialGrace;
+        this.maxOutboundQueue = b.maxOutboundQueue;
     }
 
     /** The defaults: 10 min idle timeout, 30 s pings with a 10 s pong deadline, 10 s connect timeout. */
@@ -126,13 +128,23 @@ public final class Settings {
         return credentialGrace;
     }
 
+    /**
+     * The most payload bytes of messages sent through {@link Connections} (the management API) that may wait
+     * for one connection's client; a send that would exceed it is refused with {@link SendResult#QUEUE_FULL}.
+     * 1 MiB by default.
+     */
+    public long maxOutboundQueue() {
+        return maxOutboundQueue;
+    }
+
     @Override
     public String toString() {
         return "Settings[idleTimeout=" + idleTimeout + ", pingInterval=" + pingInterval + ", pongTimeout="
                 + pongTimeout + ", connectTimeout=" + connectTimeout + ", closeTimeout=" + closeTimeout
                 + ", maxClientMessageSize=" + maxClientMessageSize
                 + ", maxBackendMessageSize=" + maxBackendMessageSize + ", backendLostStatus=" + backendLostStatus
-                + ", drainStatus=" + drainStatus + ", credentialGrace=" + credentialGrace + "]";
+                + ", drainStatus=" + drainStatus + ", credentialGrace=" + credentialGrace
+                + ", maxOutboundQueue=" + maxOutboundQueue + "]";
     }
 
     /** Builds {@link Settings}; each setter validates its argument. */
@@ -147,6 +159,7 @@ public final class Settings {
         private CloseStatus backendLostStatus = CloseStatus.BACKEND_UNAVAILABLE;
         private CloseStatus drainStatus = CloseStatus.SERVICE_RESTART;
         private Duration credentialGrace = Duration.ZERO;
+        private long maxOutboundQueue = 1L << 20;
 
         private Builder() {
         }
@@ -162,6 +175,7 @@ public final class Settings {
             backendLostStatus = s.backendLostStatus;
             drainStatus = s.drainStatus;
             credentialGrace = s.credentialGrace;
+            maxOutboundQueue = s.maxOutboundQueue;
         }
 
         /** See {@link Settings#idleTimeout()}; zero disables. */
@@ -235,6 +249,15 @@ public final class Settings {
         /** See {@link Settings#credentialGrace()}. */
         public Builder credentialGrace(Duration credentialGrace) {
             this.credentialGrace = notNegative(credentialGrace, "credentialGrace");
+            return this;
+        }
+
+        /** See {@link Settings#maxOutboundQueue()}. */
+        public Builder maxOutboundQueue(long maxOutboundQueue) {
+            if (maxOutboundQueue <= 0) {
+                throw new IllegalArgumentException("maxOutboundQueue: " + maxOutboundQueue + " (expected: > 0)");
+            }
+            this.maxOutboundQueue = maxOutboundQueue;
             return this;
         }
 

@@ -3,8 +3,10 @@ package dev.gatehouse.internal;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -17,6 +19,7 @@ import dev.gatehouse.ConnectionInfo;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Principal;
 import dev.gatehouse.Route;
+import dev.gatehouse.SendResult;
 import dev.gatehouse.Settings;
 import dev.gatehouse.spi.Channel;
 import dev.gatehouse.spi.ChannelHandler;
@@ -53,7 +56,7 @@ public final class Bridge {
     private final DefaultGateway gateway;
     private final Instant admittedAt;     // when the bridge was created, its request just admitted
     private volatile String user;         // the principal's subject unless $connect named another; null when anonymous
-    private volatile List<String> groups = List.of(); // the groups $connect joined it to
+    private final Set<String> groups = new LinkedHashSet<>(); // the groups it belongs to; guarded by lock
     private final Ticker ticker;          // the gateway's clocks and timer
     private final Route route;            // the matched route (an admitted request always has one)
     private final Handshake handshake;    // the request after authentication and policies
@@ -103,9 +106,9 @@ public final class Bridge {
             backend.inspector = new Inspector(route.backendMessages().get(), null, handshake, backend.limit,
                     new TokenBucket[2]);
         }
-        if (client.inspector != null || backend.inspector != null) {
-            client.outbox = new Outbox();
-            backend.outbox = new Outbox();
+        client.outbox = new Outbox(settings.maxOutboundQueue());
+        if (backend.inspector != null || client.inspector != null) {
+            backend.outbox = new Outbox(0);
         }
     }
 
@@ -199,9 +202,7 @@ public final class Bridge {
     public void clientConnected(Channel channel) {
         List<Runnable> actions = new ArrayList<>(2);
         boolean open = false;
-        if (client.outbox != null) {
-            client.outbox.attach(channel);
-        }
+        client.outbox.attach(channel);
         synchronized (lock) {
             client.channel = channel;
             if (client.finished) {
@@ -220,6 +221,7 @@ public final class Bridge {
                 stats.opened(now, at);
                 deadlines.opened(now, at, handshake.principal().flatMap(Principal::expiresAt));
                 scheduleTick(now);
+                gateway.registry().index(this, user, groups);
             }
         }
         run(actions);
@@ -270,18 +272,76 @@ public final class Bridge {
         close(settings.drainStatus(), CloseStatus.GOING_AWAY, "drain");
     }
 
-    /** Whether the connection's principal has this subject. */
     /**
      * Sets the connection's user and groups, as a WebSocket API route's {@code $connect} named them; before the
      * connection opens.
      */
     void identify(String user, List<String> groups) {
-        if (user != null) {
-            this.user = user;
+        synchronized (lock) {
+            if (user != null) {
+                this.user = user;
+            }
+            this.groups.addAll(groups);
         }
-        this.groups = List.copyOf(groups);
     }
 
+    /** The connection's user, or {@code null} when anonymous. */
+    String user() {
+        return user;
+    }
+
+    /**
+     * Adds the open connection to a group, in the registry's index too.
+     *
+     * @return {@code false} if the connection is not open
+     */
+    boolean join(String group) {
+        synchronized (lock) {
+            if (state != State.OPEN) {
+                return false;
+            }
+            if (groups.add(group)) {
+                gateway.registry().indexGroup(this, group);
+            }
+            return true;
+        }
+    }
+
+    /**
+     * Removes the open connection from a group.
+     *
+     * @return {@code false} if the connection is not open
+     */
+    boolean leave(String group) {
+        synchronized (lock) {
+            if (state != State.OPEN) {
+                return false;
+            }
+            if (groups.remove(group)) {
+                gateway.registry().unindexGroup(this, group);
+            }
+            return true;
+        }
+    }
+
+    /**
+     * Hands a whole message to the client leg's outbound queue, to go out at the next message boundary.
+     *
+     * @param payload the message's bytes (UTF-8 for text), owned by the bridge from now on
+     */
+    SendResult push(ByteBuffer payload, boolean text) {
+        if (state != State.OPEN) {
+            return SendResult.GONE;
+        }
+        int n = payload.remaining();
+        if (!client.outbox.push(payload, text)) {
+            return SendResult.QUEUE_FULL;
+        }
+        stats.pushed(n);
+        return SendResult.QUEUED;
+    }
+
+    /** Whether the connection's principal has this subject. */
     boolean isOf(String subject) {
         return handshake.principal().map(p -> p.subject().equals(subject)).orElse(false);
     }
@@ -305,10 +365,13 @@ public final class Bridge {
         }
         Handshake h = handshake;
         Instant lastActive = since.plusNanos(Math.max(0, deadlines.lastActivity() - opened));
-        return new ConnectionInfo(id, route.path(), h.remoteAddress(),
-                h.principal(), Optional.ofNullable(user), groups, Optional.ofNullable(subprotocol), since, lastActive, stats.client.messages(),
-                stats.client.bytes(), stats.backend.messages(), stats.backend.bytes(), stats.pending(),
-                stats.peakPending());
+        List<String> memberOf;
+        synchronized (lock) {
+            memberOf = List.copyOf(groups);
+        }
+        return new ConnectionInfo(id, route.path(), h.remoteAddress(), h.principal(), Optional.ofNullable(user), memberOf,
+                Optional.ofNullable(subprotocol), since, lastActive, stats.client.messages(), stats.client.bytes(),
+                stats.messagesOut(), stats.bytesOut(), stats.pending(), stats.peakPending());
     }
 
     /** The access log's words for a protocol violation that the adapter closed with {@code sent}. */
@@ -367,6 +430,9 @@ public final class Bridge {
     private void finishIfDone(List<Runnable> actions) {
         if (state == State.CLOSED || !client.finished || !backend.finished) {
             return;
+        }
+        if (stats.isOpened()) {
+            gateway.registry().unindex(this, user, groups);
         }
         state = State.CLOSED;
         if (timer != null) {
@@ -458,7 +524,7 @@ public final class Bridge {
         private ConnectionStats.Counts counts; // what this leg received; set once in the constructor of Bridge
         private long limit;                 // the largest message this leg may send, 0 for none; set in the constructor
         private Inspector inspector;        // in-session policies of this leg's messages, or null; set in the constructor
-        private Outbox outbox;              // serializes sends on this leg when policies may reply, or null; set in the constructor
+        private Outbox outbox;              // this leg's outbound queue: always on the client leg, on the backend leg when policies may reply; set in the constructor
         private volatile boolean forwarding; // a frame received on this leg awaits the other leg's send
         private volatile Channel channel;   // null until the leg is connected
         private long messageBytes;          // bytes of the message being received; single writer

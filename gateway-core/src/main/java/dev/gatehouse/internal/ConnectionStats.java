@@ -57,6 +57,8 @@ final class ConnectionStats {
     private final Handshake handshake;
     private final AtomicLong pending = new AtomicLong();     // data bytes received and not yet forwarded
     private final AtomicLong peakPending = new AtomicLong(); // max of pending over the connection's life
+    private final AtomicLong pushedMessages = new AtomicLong(); // messages sent to the client through the registry
+    private final AtomicLong pushedBytes = new AtomicLong();    // their payload bytes
     private long openedNanos;   // nanoTime when the relay started, 0 before; written once under the bridge's lock
     private Instant connectedAt; // wall time when the relay started, null before; written once under the bridge's lock
 
@@ -77,6 +79,22 @@ final class ConnectionStats {
     /** The forward of a data frame of {@code n} bytes completed. Any thread. */
     void released(int n) {
         pending.addAndGet(-n);
+    }
+
+    /** A message of {@code n} payload bytes was handed to the client's outbound queue by the registry. Any thread. */
+    void pushed(int n) {
+        pushedMessages.incrementAndGet();
+        pushedBytes.addAndGet(n);
+    }
+
+    /** Messages to the client: relayed from the backend, and sent through the registry. */
+    long messagesOut() {
+        return backend.messages() + pushedMessages.get();
+    }
+
+    /** Payload bytes to the client: relayed from the backend, and sent through the registry. */
+    long bytesOut() {
+        return backend.bytes() + pushedBytes.get();
     }
 
     /** Data bytes received and not yet forwarded. */
@@ -128,7 +146,7 @@ final class ConnectionStats {
         Handshake h = handshake;
         long millis = Duration.between(connectedAt, closedAt).toMillis();
         return new Object[] {id, routePath, h.principal().map(Object::toString).orElse("-"), h.remoteAddress(),
-            millis, client.messages, client.bytes, backend.messages, backend.bytes,
+            millis, client.messages, client.bytes, messagesOut(), bytesOut(),
             clientClose == null ? "-" : clientClose.code(), cause, initiator};
     }
 }

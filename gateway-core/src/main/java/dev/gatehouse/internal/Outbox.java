@@ -2,53 +2,107 @@ package dev.gatehouse.internal;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 
 import dev.gatehouse.spi.Channel;
 import dev.gatehouse.spi.Completion;
 
 /**
- * Serializes the data sends of one leg when the gateway may also send its own messages on it (replies of
- * in-session policies): a gateway message goes out only between two relayed messages, never inside a
- * fragmented one, and a relayed fragment waits while a gateway message is being written. Used only on
- * routes with in-session policies; others send straight to the channel.
+ * The outbound queue of one leg: serializes the relayed fragments with the gateway's own messages (sends of
+ * the management API, replies of in-session policies), so that a gateway message goes out only between two
+ * relayed messages, never inside a fragmented one, and a relayed fragment waits while a gateway message is
+ * being written. Gateway messages and relayed messages take turns, so neither starves the other.
+ *
+ * <p>Messages sent through {@link #push} are bounded: at most {@code maxQueued} payload bytes wait or are
+ * being written at once; a push beyond that is refused. Replies of in-session policies are not counted: their
+ * caller sends at most one at a time.
+ *
+ * <p>The relay path costs one lock per fragment and one per completion when no gateway message waits. A write
+ * that completes on the calling thread does not recurse: one thread at a time drives the queue, in a loop.
  */
 final class Outbox implements Completion {
 
+    /** A gateway message waiting for, or in, its write. */
+    private record Pending(ByteBuffer payload, boolean text, int counted, Runnable then) {
+    }
+
+    private final long maxQueued;       // the bound on pushed bytes waiting or being written
     private final Object lock = new Object();
-    private Channel channel;        // set when the leg connects; guarded by lock
-    private boolean busy;           // a send is in flight; guarded by lock
-    private boolean midMessage;     // the last relayed fragment did not end its message; guarded by lock
-    private Runnable deferred;      // a relayed fragment waiting for a gateway message; guarded by lock
-    private boolean deferredLast;   // whether it ends its message; guarded by lock
-    private String pendingReply;    // a gateway message waiting for a message boundary; guarded by lock
-    private Runnable pendingThen;   // what to run once it is written; guarded by lock
-    private Runnable replyThen;     // what to run once the reply in flight is written; guarded by lock
+    private Channel channel;            // set when the leg connects; guarded by lock
+    private boolean busy;               // a write is in flight; guarded by lock
+    private boolean driving;            // a thread is in drive()'s loop; guarded by lock
+    private boolean midMessage;         // the last relayed fragment did not end its message; guarded by lock
+    private boolean gatewayTurnTaken;   // the last write was a gateway message, so a waiting relay goes next; guarded by lock
+    private ByteBuffer deferred;        // a relayed fragment waiting for a gateway message, or null; guarded by lock
+    private boolean deferredText;       // its kind; guarded by lock
+    private boolean deferredLast;       // whether it ends its message; guarded by lock
+    private Completion deferredDone;    // its completion; guarded by lock
+    private ArrayDeque<Pending> queue;  // gateway messages waiting for a message boundary, created on first use; guarded by lock
+    private Pending writing;            // the gateway message being written, or null; guarded by lock
+    private long queuedBytes;           // pushed bytes waiting or being written, at most maxQueued; guarded by lock
+
+    Outbox(long maxQueued) {
+        this.maxQueued = maxQueued;
+    }
 
     void attach(Channel channel) {
         synchronized (lock) {
             this.channel = channel;
         }
+        drive();
     }
 
-    /** Sends a relayed text ({@code text}) or binary fragment, now or once the send in flight completed. */
+    /** Sends a relayed text ({@code text}) or binary fragment, now or once the write in flight completed. */
     void send(boolean text, ByteBuffer fragment, boolean last, Completion done) {
-        Channel ch = admit(last, () -> send(channel(), text, fragment, last, done));
+        Channel ch = null;
+        synchronized (lock) {
+            if (!busy && !driving && channel != null && (midMessage || queue == null || queue.isEmpty())) {
+                busy = true;
+                midMessage = !last;
+                gatewayTurnTaken = false;
+                ch = channel;
+            } else {
+                deferred = fragment;
+                deferredText = text;
+                deferredLast = last;
+                deferredDone = done;
+            }
+        }
         if (ch != null) {
-            send(ch, text, fragment, last, done);
-        }
-    }
-
-    private static void send(Channel ch, boolean text, ByteBuffer fragment, boolean last, Completion done) {
-        if (text) {
-            ch.sendText(fragment, last, done);
+            write(ch, text, fragment, last, done);
         } else {
-            ch.sendBinary(fragment, last, done);
+            drive();
         }
     }
 
-    /** A relayed send completed (or failed): the next queued send may go. */
+    /** A relayed write completed (or failed): the next waiting write may go. */
     void relayed() {
-        next();
+        synchronized (lock) {
+            busy = false;
+            if (deferred == null && (queue == null || queue.isEmpty())) {
+                return;
+            }
+        }
+        drive();
+    }
+
+    /**
+     * Queues a whole message of the gateway's, counted against the bound.
+     *
+     * @param payload the message's bytes (UTF-8 for text), owned by the outbox from now on
+     * @return {@code false}, queuing nothing, if the bound has no room for it
+     */
+    boolean push(ByteBuffer payload, boolean text) {
+        int n = payload.remaining();
+        synchronized (lock) {
+            if (queuedBytes + n > maxQueued) {
+                return false;
+            }
+            queuedBytes += n;
+            enqueue(new Pending(payload, text, n, null));
+        }
+        drive();
+        return true;
     }
 
     /**
@@ -56,90 +110,106 @@ final class Outbox implements Completion {
      * {@code then}. The caller sends no other reply before {@code then} ran.
      */
     void reply(String text, Runnable then) {
-        Channel ch;
         synchronized (lock) {
-            if (busy || midMessage || channel == null) {
-                pendingReply = text;
-                pendingThen = then;
-                return;
-            }
-            busy = true;
-            replyThen = then;
-            ch = channel;
+            enqueue(new Pending(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), true, 0, then));
         }
-        ch.sendText(utf8(text), true, this);
+        drive();
     }
 
-    /** The reply in flight was written (or failed). */
+    /** How many pushed payload bytes wait or are being written. */
+    long queuedBytes() {
+        synchronized (lock) {
+            return queuedBytes;
+        }
+    }
+
+    /** The gateway message in flight was written (or failed). */
     @Override
     public void succeeded() {
-        replied();
+        written();
     }
 
     @Override
     public void failed(Throwable cause) {
-        replied();
+        written();
     }
 
-    private void replied() {
-        Runnable then;
+    private void written() {
+        Pending done;
         synchronized (lock) {
-            then = replyThen;
-            replyThen = null;
-        }
-        next();
-        if (then != null) {
-            then.run();
-        }
-    }
-
-    private Channel admit(boolean last, Runnable send) {
-        synchronized (lock) {
-            if (busy) {
-                deferred = send;
-                deferredLast = last;
-                return null;
-            }
-            busy = true;
-            midMessage = !last;
-            return channel;
-        }
-    }
-
-    private static ByteBuffer utf8(String text) {
-        return ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private Channel channel() {
-        synchronized (lock) {
-            return channel;
-        }
-    }
-
-    private void next() {
-        Runnable run = null;
-        String reply = null;
-        Channel ch;
-        synchronized (lock) {
+            done = writing;
+            writing = null;
             busy = false;
-            ch = channel;
-            if (!midMessage && pendingReply != null) {
-                reply = pendingReply;
-                pendingReply = null;
-                replyThen = pendingThen;
-                pendingThen = null;
+            queuedBytes -= done.counted();
+        }
+        drive();
+        if (done.then() != null) {
+            done.then().run();
+        }
+    }
+
+    private void enqueue(Pending p) {
+        if (queue == null) {
+            queue = new ArrayDeque<>(4);
+        }
+        queue.add(p);
+    }
+
+    /**
+     * Starts the writes that may go, one at a time, until one stays in flight or nothing waits. A write that
+     * completes on this thread calls back into here while the loop runs; the loop then takes the next.
+     */
+    private void drive() {
+        synchronized (lock) {
+            if (driving) {
+                return;
+            }
+            driving = true;
+        }
+        while (true) {
+            Channel ch;
+            Pending p = null;
+            ByteBuffer fragment = null;
+            boolean text;
+            boolean last = false;
+            Completion done = null;
+            synchronized (lock) {
+                ch = channel;
+                boolean gatewayMayGo = !midMessage && queue != null && !queue.isEmpty();
+                if (busy || ch == null || (!gatewayMayGo && deferred == null)) {
+                    driving = false;
+                    return;
+                }
                 busy = true;
-            } else if (deferred != null) {
-                run = deferred;
-                deferred = null;
-                busy = true;
-                midMessage = !deferredLast;
+                if (gatewayMayGo && !(gatewayTurnTaken && deferred != null)) {
+                    p = queue.poll();
+                    writing = p;
+                    gatewayTurnTaken = true;
+                    text = p.text();
+                } else {
+                    fragment = deferred;
+                    text = deferredText;
+                    last = deferredLast;
+                    done = deferredDone;
+                    deferred = null;
+                    deferredDone = null;
+                    midMessage = !last;
+                    gatewayTurnTaken = false;
+                }
+            }
+            if (p != null) {
+                write(ch, text, p.payload(), true, this);
+            } else {
+                write(ch, text, fragment, last, done);
             }
         }
-        if (reply != null) {
-            ch.sendText(utf8(reply), true, this);
-        } else if (run != null) {
-            run.run();
+    }
+
+    private static void write(Channel ch, boolean text, ByteBuffer fragment, boolean last, Completion done) {
+        if (text) {
+            ch.sendText(fragment, last, done);
+        } else {
+            ch.sendBinary(fragment, last, done);
         }
     }
 }

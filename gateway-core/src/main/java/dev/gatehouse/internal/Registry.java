@@ -2,22 +2,44 @@ package dev.gatehouse.internal;
 
 import static java.util.Objects.requireNonNull;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 
+import dev.gatehouse.Audience;
 import dev.gatehouse.CloseStatus;
 import dev.gatehouse.ConnectionInfo;
 import dev.gatehouse.Connections;
+import dev.gatehouse.Delivery;
+import dev.gatehouse.Message;
+import dev.gatehouse.SendResult;
 
-/** Every bridge from creation (backend dial) to its end; lists only those whose two legs are open. */
+/**
+ * Every bridge from creation (backend dial) to its end, and the users and groups of the open ones. Lists only
+ * bridges whose two legs are open.
+ *
+ * <p>The user and group indexes hold a bridge from the moment its relay starts to the moment it ends, so that
+ * a send to a user or group visits only its members. A bridge's own lock guards its membership; it updates the
+ * indexes while holding it, so a join racing the bridge's end can never leave it in an index. Sends iterate
+ * the indexes' concurrent sets: a member that stays in a group for the whole send gets the message exactly
+ * once, whatever joins, leaves and closes race it.
+ */
 final class Registry implements Connections {
 
     private final ConcurrentHashMap<String, Bridge> bridges = new ConcurrentHashMap<>();
     /** The connection slots of each registered bridge that holds any; released when it is removed. */
     private final ConcurrentHashMap<Bridge, ConnectionLimits.Reservation> reservations = new ConcurrentHashMap<>();
+    /** The open bridges of each user; a user's entry exists while it has one. */
+    private final ConcurrentHashMap<String, Set<Bridge>> users = new ConcurrentHashMap<>();
+    /** The open members of each group; a group's entry exists while it has one. */
+    private final ConcurrentHashMap<String, Set<Bridge>> groups = new ConcurrentHashMap<>();
     private final List<CompletableFuture<Void>> emptyWaiters = new ArrayList<>(); // guarded by itself
 
     void add(Bridge bridge) {
@@ -42,6 +64,51 @@ final class Registry implements Connections {
         if (bridges.isEmpty()) {
             completeWaiters();
         }
+    }
+
+    /** The bridge's relay started: indexes its user and groups. Under the bridge's lock. */
+    void index(Bridge bridge, String user, Collection<String> memberOf) {
+        if (user != null) {
+            add(users, user, bridge);
+        }
+        for (String group : memberOf) {
+            add(groups, group, bridge);
+        }
+    }
+
+    /** The bridge ended: leaves the user and group indexes. Under the bridge's lock. */
+    void unindex(Bridge bridge, String user, Collection<String> memberOf) {
+        if (user != null) {
+            remove(users, user, bridge);
+        }
+        for (String group : memberOf) {
+            remove(groups, group, bridge);
+        }
+    }
+
+    /** The open bridge joined a group. Under the bridge's lock. */
+    void indexGroup(Bridge bridge, String group) {
+        add(groups, group, bridge);
+    }
+
+    /** The open bridge left a group. Under the bridge's lock. */
+    void unindexGroup(Bridge bridge, String group) {
+        remove(groups, group, bridge);
+    }
+
+    private static void add(ConcurrentHashMap<String, Set<Bridge>> index, String key, Bridge bridge) {
+        index.compute(key, (k, members) -> {
+            Set<Bridge> set = members == null ? ConcurrentHashMap.newKeySet() : members;
+            set.add(bridge);
+            return set;
+        });
+    }
+
+    private static void remove(ConcurrentHashMap<String, Set<Bridge>> index, String key, Bridge bridge) {
+        index.computeIfPresent(key, (k, members) -> {
+            members.remove(bridge);
+            return members.isEmpty() ? null : members;
+        });
     }
 
     List<Bridge> all() {
@@ -85,12 +152,6 @@ final class Registry implements Connections {
     }
 
     @Override
-    public Optional<ConnectionInfo> find(String id) {
-        Bridge b = bridges.get(requireNonNull(id, "id"));
-        return b == null ? Optional.empty() : Optional.ofNullable(b.info());
-    }
-
-    @Override
     public int count() {
         int n = 0;
         for (Bridge b : bridges.values()) {
@@ -102,28 +163,131 @@ final class Registry implements Connections {
     }
 
     @Override
-    public int closeAll(String subject, CloseStatus status) {
-        requireNonNull(subject, "subject");
-        requireNonNull(status, "status");
-        if (!status.isTransmittable()) {
-            throw new IllegalArgumentException("status: " + status.code() + " (expected: a code that may be sent)");
-        }
-        int closed = 0;
-        for (Bridge b : bridges.values()) {
-            if (b.isOf(subject) && b.close(status, CloseStatus.GOING_AWAY, "closed for principal " + subject)) {
-                closed++;
-            }
-        }
-        return closed;
+    public CompletionStage<Optional<ConnectionInfo>> info(String id) {
+        Bridge b = bridges.get(requireNonNull(id, "id"));
+        return CompletableFuture.completedFuture(b == null ? Optional.empty() : Optional.ofNullable(b.info()));
     }
 
     @Override
-    public boolean close(String id, CloseStatus status) {
+    public CompletionStage<List<String>> ids(Audience audience) {
+        List<String> ids = new ArrayList<>();
+        for (Bridge b : members(audience)) {
+            if (b.isOpen() && !audience.excluded().contains(b.id())) {
+                ids.add(b.id());
+            }
+        }
+        return CompletableFuture.completedFuture(ids);
+    }
+
+    @Override
+    public CompletionStage<SendResult> send(String id, Message message) {
+        requireNonNull(message, "message");
+        Bridge b = bridges.get(requireNonNull(id, "id"));
+        SendResult result = b == null ? SendResult.GONE : b.push(payload(message), message instanceof Message.Text);
+        return CompletableFuture.completedFuture(result);
+    }
+
+    @Override
+    public CompletionStage<Delivery> send(Audience audience, Message message) {
+        requireNonNull(message, "message");
+        ByteBuffer payload = payload(message);
+        boolean text = message instanceof Message.Text;
+        int recipients = 0;
+        int refused = 0;
+        for (Bridge b : members(audience)) {
+            if (audience.excluded().contains(b.id())) {
+                continue;
+            }
+            SendResult r = b.push(payload.duplicate(), text);
+            if (r == SendResult.QUEUED) {
+                recipients++;
+            } else if (r == SendResult.QUEUE_FULL) {
+                refused++;
+            }
+        }
+        return CompletableFuture.completedFuture(new Delivery(recipients, refused));
+    }
+
+    @Override
+    public CompletionStage<Boolean> close(String id, CloseStatus status) {
+        checkSendable(status);
+        Bridge b = bridges.get(requireNonNull(id, "id"));
+        boolean closed = b != null && b.isOpen() && b.close(status, CloseStatus.GOING_AWAY, "closed by the registry");
+        return CompletableFuture.completedFuture(closed);
+    }
+
+    @Override
+    public CompletionStage<Integer> close(Audience audience, CloseStatus status) {
+        checkSendable(status);
+        int closed = 0;
+        for (Bridge b : members(audience)) {
+            if (!audience.excluded().contains(b.id()) && b.isOpen()
+                    && b.close(status, CloseStatus.GOING_AWAY, "closed by the registry for " + audience)) {
+                closed++;
+            }
+        }
+        return CompletableFuture.completedFuture(closed);
+    }
+
+    @Override
+    public CompletionStage<Boolean> join(String id, String group) {
+        Audience.checkName(group, "group");
+        Bridge b = bridges.get(requireNonNull(id, "id"));
+        return CompletableFuture.completedFuture(b != null && b.join(group));
+    }
+
+    @Override
+    public CompletionStage<Boolean> leave(String id, String group) {
+        Audience.checkName(group, "group");
+        Bridge b = bridges.get(requireNonNull(id, "id"));
+        return CompletableFuture.completedFuture(b != null && b.leave(group));
+    }
+
+    @Override
+    public CompletionStage<Integer> revoke(String subject) {
+        requireNonNull(subject, "subject");
+        CloseStatus revoked = CloseStatus.of(1008, "revoked");
+        int closed = 0;
+        for (Bridge b : bridges.values()) {
+            if (b.isOf(subject) && b.close(revoked, CloseStatus.GOING_AWAY, "revoked for principal " + subject)) {
+                closed++;
+            }
+        }
+        return CompletableFuture.completedFuture(closed);
+    }
+
+    /** The bridges an audience names, before its exclusions: a user's or a group's set, or every bridge. */
+    private Collection<Bridge> members(Audience audience) {
+        requireNonNull(audience, "audience");
+        Set<Bridge> members;
+        switch (audience.kind()) {
+            case USER:
+                members = users.get(audience.name().orElseThrow());
+                break;
+            case GROUP:
+                members = groups.get(audience.name().orElseThrow());
+                break;
+            default:
+                return bridges.values();
+        }
+        return members == null ? Set.of() : members;
+    }
+
+    /** The message's payload, encoded once for every recipient; recipients share it through duplicates. */
+    private static ByteBuffer payload(Message message) {
+        if (message instanceof Message.Text t) {
+            return ByteBuffer.wrap(t.text().getBytes(StandardCharsets.UTF_8));
+        }
+        ByteBuffer bytes = ((Message.Binary) message).bytes();
+        ByteBuffer copy = ByteBuffer.allocate(bytes.remaining());
+        copy.put(bytes).flip();
+        return copy;
+    }
+
+    private static void checkSendable(CloseStatus status) {
         requireNonNull(status, "status");
         if (!status.isTransmittable()) {
             throw new IllegalArgumentException("status: " + status.code() + " (expected: a code that may be sent)");
         }
-        Bridge b = bridges.get(requireNonNull(id, "id"));
-        return b != null && b.isOpen() && b.close(status, CloseStatus.GOING_AWAY, "closed by the registry");
     }
 }

@@ -301,7 +301,7 @@ class BridgeCloseTest {
 
         c.backend.sendClose(CloseStatus.of(4000, "bye"));
         c.backend.error(new IOException("late error"));
-        assertFalse(harness.gateway().connections().close(c.id(), CloseStatus.of(4001, "kick")));
+        assertFalse(harness.gateway().connections().close(c.id(), CloseStatus.of(4001, "kick")).toCompletableFuture().join());
         c.bridge.drain();
         c.client.sendClose(CloseStatus.of(4000, "bye"));
         c.client.drop();
@@ -325,7 +325,7 @@ class BridgeCloseTest {
     void gatewayCloseIsSentOnceEvenWhenBothLegsCloseAfterwards() {
         Connection c = harness.connect();
 
-        assertTrue(harness.gateway().connections().close(c.id(), CloseStatus.of(4000, "kick")));
+        assertTrue(harness.gateway().connections().close(c.id(), CloseStatus.of(4000, "kick")).toCompletableFuture().join());
         c.client.sendClose(CloseStatus.of(4000, "kick"));
         c.backend.sendClose(CloseStatus.of(1001, ""));
 
@@ -350,7 +350,7 @@ class BridgeCloseTest {
     void dataCrossingTheGatewaysCloseIsNotRelayedToALegAlreadyClosing() {
         Connection c = harness.connect();
 
-        harness.gateway().connections().close(c.id(), CloseStatus.of(4000, "kick"));
+        harness.gateway().connections().close(c.id(), CloseStatus.of(4000, "kick")).toCompletableFuture().join();
         RecordingCompletion release = c.backend.sendBinary(new byte[] {1}, true);
 
         assertTrue(c.client.channel.sent().isEmpty(), "relayed to a client that was sent CLOSE");
@@ -382,7 +382,7 @@ class BridgeCloseTest {
         harness = BridgeHarness.create(BridgeHarness.quiet().closeTimeout(Duration.ofMillis(100)).build());
         Connection c = harness.connect();
 
-        harness.gateway().connections().close(c.id(), CloseStatus.of(4000, "kick"));
+        harness.gateway().connections().close(c.id(), CloseStatus.of(4000, "kick")).toCompletableFuture().join();
         harness.advance(Duration.ofMillis(99));
         assertFalse(c.bridge.closed().isDone(), "gave up before the close timeout");
         harness.advance(Duration.ofMillis(1));
@@ -397,7 +397,7 @@ class BridgeCloseTest {
         harness = BridgeHarness.create(BridgeHarness.quiet().closeTimeout(Duration.ofMillis(100)).build());
         Connection c = harness.connect();
 
-        harness.gateway().connections().close(c.id(), CloseStatus.of(4000, "kick"));
+        harness.gateway().connections().close(c.id(), CloseStatus.of(4000, "kick")).toCompletableFuture().join();
         c.client.echoClose();
         harness.advance(Duration.ofMillis(100));
 

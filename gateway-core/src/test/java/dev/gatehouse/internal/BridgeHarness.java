@@ -245,7 +245,7 @@ final class BridgeHarness {
     }
 
     static ConnectionInfo info(DefaultGateway gateway, String id) {
-        return gateway.connections().find(id).orElseThrow(() -> new AssertionError("connection " + id + " not listed"));
+        return gateway.connections().info(id).toCompletableFuture().join().orElseThrow(() -> new AssertionError("connection " + id + " not listed"));
     }
 
     static <T> T await(CompletableFuture<T> future, String what) {

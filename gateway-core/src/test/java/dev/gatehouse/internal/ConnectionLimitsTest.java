@@ -265,7 +265,7 @@ class ConnectionLimitsTest {
         DefaultGateway gateway = gateway(Gateway.builder(), chat().maxConnections(1).build());
         Connection c = open(gateway, request("203.0.113.7"));
 
-        assertTrue(gateway.connections().close(c.id(), CloseStatus.of(4000, "kicked")));
+        assertTrue(gateway.connections().close(c.id(), CloseStatus.of(4000, "kicked")).toCompletableFuture().join());
         c.bothAnswerTheirClose();
 
         assertTrue(c.bridge.closed().isDone());

@@ -301,7 +301,7 @@ class IntegrationLegTest {
         assertTrue(bridge.backendConnected(gateway.integrationLeg(admission, bridge), null));
         bridge.clientConnected(client);
         clientLeg = new BridgeHarness.Leg(client, bridge.clientHandler());
-        assertEquals("alice", gateway.connections().find(bridge.id()).orElseThrow().user().orElseThrow(),
+        assertEquals("alice", gateway.connections().info(bridge.id()).toCompletableFuture().join().orElseThrow().user().orElseThrow(),
                 "without $connect, the user is the principal's subject");
 
         ticker.advance(Duration.ofMinutes(5));
@@ -485,7 +485,7 @@ class IntegrationLegTest {
         open(api -> api.integration("$connect", recording(e -> Reply.accept().withUser("alice").withGroups("ops", "eu")))
                 .integration("$default", recording(e -> Reply.none())));
 
-        ConnectionInfo info = gateway.connections().find(bridge.id()).orElseThrow();
+        ConnectionInfo info = gateway.connections().info(bridge.id()).toCompletableFuture().join().orElseThrow();
         assertEquals("alice", info.user().orElseThrow());
         assertEquals(List.of("ops", "eu"), info.groups());
     }
@@ -494,7 +494,7 @@ class IntegrationLegTest {
     void withoutConnectTheUserIsThePrincipalsSubject() {
         open(api -> api.integration("$default", recording(e -> Reply.none())));
 
-        ConnectionInfo info = gateway.connections().find(bridge.id()).orElseThrow();
+        ConnectionInfo info = gateway.connections().info(bridge.id()).toCompletableFuture().join().orElseThrow();
         assertTrue(info.user().isEmpty(), "anonymous");
         assertEquals(List.of(), info.groups());
     }

@@ -64,9 +64,9 @@ class RegistryTest {
         Connection a = harness.connect();
         Connection b = harness.connect();
 
-        assertEquals(a.id(), harness.gateway().connections().find(a.id()).orElseThrow().id());
-        assertEquals(b.id(), harness.gateway().connections().find(b.id()).orElseThrow().id());
-        assertTrue(harness.gateway().connections().find("no-such-id").isEmpty());
+        assertEquals(a.id(), harness.gateway().connections().info(a.id()).toCompletableFuture().join().orElseThrow().id());
+        assertEquals(b.id(), harness.gateway().connections().info(b.id()).toCompletableFuture().join().orElseThrow().id());
+        assertTrue(harness.gateway().connections().info("no-such-id").toCompletableFuture().join().isEmpty());
         assertEquals(2, harness.gateway().connections().count());
         assertEquals(2, harness.gateway().connections().list().size());
     }
@@ -78,19 +78,19 @@ class RegistryTest {
 
         c.connectBackend(null);
         assertEquals(0, harness.gateway().connections().count());
-        assertTrue(harness.gateway().connections().find(c.id()).isEmpty());
+        assertTrue(harness.gateway().connections().info(c.id()).toCompletableFuture().join().isEmpty());
         assertTrue(harness.gateway().connections().list().isEmpty());
 
         c.connectClient();
         assertEquals(1, harness.gateway().connections().count());
-        assertTrue(harness.gateway().connections().find(c.id()).isPresent());
+        assertTrue(harness.gateway().connections().info(c.id()).toCompletableFuture().join().isPresent());
     }
 
     @Test
     void closeSendsTheStatusToTheClientAnd1001ToTheBackend() {
         Connection c = harness.connect();
 
-        assertTrue(harness.gateway().connections().close(c.id(), CloseStatus.of(4000, "kicked")));
+        assertTrue(harness.gateway().connections().close(c.id(), CloseStatus.of(4000, "kicked")).toCompletableFuture().join());
 
         c.client.channel.assertClosedOnceWith(CloseStatus.of(4000, "kicked"));
         assertEquals(List.of(1001), c.backend.channel.closes().stream().map(CloseStatus::code).toList());
@@ -100,8 +100,8 @@ class RegistryTest {
     void closingAConnectionTwiceClosesItOnce() {
         Connection c = harness.connect();
 
-        assertTrue(harness.gateway().connections().close(c.id(), CloseStatus.of(4000, "kicked")));
-        assertFalse(harness.gateway().connections().close(c.id(), CloseStatus.of(4001, "again")));
+        assertTrue(harness.gateway().connections().close(c.id(), CloseStatus.of(4000, "kicked")).toCompletableFuture().join());
+        assertFalse(harness.gateway().connections().close(c.id(), CloseStatus.of(4001, "again")).toCompletableFuture().join());
 
         c.client.channel.assertClosedOnceWith(CloseStatus.of(4000, "kicked"));
         assertEquals(1, c.backend.channel.closes().size());
@@ -109,7 +109,7 @@ class RegistryTest {
 
     @Test
     void closingAnUnknownConnectionReturnsFalse() {
-        assertFalse(harness.gateway().connections().close("nope", CloseStatus.NORMAL));
+        assertFalse(harness.gateway().connections().close("nope", CloseStatus.NORMAL).toCompletableFuture().join());
     }
 
     @Test
@@ -118,7 +118,7 @@ class RegistryTest {
 
         for (int code : new int[] {1004, 1005, 1006, 1015}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> harness.gateway().connections().close(c.id(), CloseStatus.of(code)));
+                    () -> harness.gateway().connections().close(c.id(), CloseStatus.of(code)).toCompletableFuture().join());
             assertTrue(e.getMessage().contains(Integer.toString(code)), e.getMessage());
         }
         assertTrue(c.client.channel.closes().isEmpty());
@@ -128,10 +128,10 @@ class RegistryTest {
     void closingConnectionIsNoLongerCountedAsOpen() {
         Connection c = harness.connect();
 
-        harness.gateway().connections().close(c.id(), CloseStatus.NORMAL);
+        harness.gateway().connections().close(c.id(), CloseStatus.NORMAL).toCompletableFuture().join();
 
         assertEquals(0, harness.gateway().connections().count());
-        assertTrue(harness.gateway().connections().find(c.id()).isEmpty());
+        assertTrue(harness.gateway().connections().info(c.id()).toCompletableFuture().join().isEmpty());
     }
 
     @Test
@@ -144,7 +144,7 @@ class RegistryTest {
         c.backend.echoClose();
 
         assertTrue(c.bridge.closed().isDone());
-        assertTrue(harness.gateway().connections().find(c.id()).isEmpty());
+        assertTrue(harness.gateway().connections().info(c.id()).toCompletableFuture().join().isEmpty());
         assertEquals(List.of(other.id()), harness.gateway().registry().all().stream().map(Bridge::id).toList());
         assertEquals(1, harness.gateway().connections().count());
     }

@@ -288,7 +288,7 @@ class LifecycleTest {
         events.assertText("count me");
         TestBackend.Upgrade up = backend.nextUpgrade();
         String id = up.header("X-Gatehouse-Connection-Id");
-        ConnectionInfo info = gw.gateway.connections().find(id).orElseThrow();
+        ConnectionInfo info = gw.gateway.connections().info(id).toCompletableFuture().join().orElseThrow();
         assertEquals("/echo", info.route());
         assertEquals("127.0.0.1", info.remoteAddress().getAddress().getHostAddress());
         assertEquals(1, info.messagesIn());
@@ -299,13 +299,13 @@ class LifecycleTest {
         assertTrue(id.matches("[A-Za-z0-9_-]{22}"), id);
         assertEquals(List.of(id), gw.gateway.connections().list().stream().map(ConnectionInfo::id).toList());
 
-        assertTrue(gw.gateway.connections().close(id, CloseStatus.of(4403, "kicked")));
+        assertTrue(gw.gateway.connections().close(id, CloseStatus.of(4403, "kicked")).toCompletableFuture().join());
         events.assertClose(4403, "kicked");
         assertEquals(new TestBackend.Closed(1001, ""), backend.nextClose());
         // A bridge writes its access-log line once it has left the registry.
         RecordingLogProvider.awaitLine(l -> l.contains("dev.gatehouse.access") && l.contains("id=" + id + " "));
         assertEquals(0, gw.gateway.connections().count());
-        assertTrue(gw.gateway.connections().find(id).isEmpty());
+        assertTrue(gw.gateway.connections().info(id).toCompletableFuture().join().isEmpty());
     }
 
     @Test

@@ -41,7 +41,7 @@ class RevocationTest {
         Await.until("three connections are open", () -> gw.gateway.connections().count() == 3);
 
         revoked.add("tenant-a");
-        assertEquals(2, gw.gateway.connections().revoke("tenant-a"));
+        assertEquals(2, gw.gateway.connections().revoke("tenant-a").toCompletableFuture().join());
 
         a1.assertClose(1008, "revoked");
         a2.assertClose(1008, "revoked");

@@ -1,0 +1,17 @@
+package dev.gatehouse;
+
+/** What became of a message sent to one connection through {@link Connections#send(String, Message)}. */
+public enum SendResult {
+    /**
+     * Handed to the connection: it is in the connection's outbound queue and goes to the client at the next
+     * message boundary (HTTP 200).
+     */
+    QUEUED,
+    /** No open connection has that id: it never existed, or it closed (HTTP 410). */
+    GONE,
+    /**
+     * Refused: the connection's outbound queue holds {@link Settings#maxOutboundQueue()} bytes already, its
+     * client reading more slowly than messages arrive; the connection is not harmed (HTTP 429).
+     */
+    QUEUE_FULL
+}
