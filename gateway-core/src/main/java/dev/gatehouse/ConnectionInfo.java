@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param id              the connection's URL-safe id
  * @param route           the path template of the route it was accepted on
  * @param remoteAddress   the client's address
+ * @param userAgent       the client's {@code User-Agent} header; empty when it sent none
  * @param principal       who the client is; empty when anonymous
  * @param user            the connection's user, whom the management API addresses: its principal's subject
  *                        unless a WebSocket API route's {@code $connect} named another; empty when anonymous
@@ -33,6 +34,7 @@ public record ConnectionInfo(
         String id,
         String route,
         InetSocketAddress remoteAddress,
+        Optional<String> userAgent,
         Optional<Principal> principal,
         Optional<String> user,
         List<String> groups,
@@ -51,6 +53,7 @@ public record ConnectionInfo(
         requireNonNull(id, "id");
         requireNonNull(route, "route");
         requireNonNull(remoteAddress, "remoteAddress");
+        requireNonNull(userAgent, "userAgent");
         requireNonNull(principal, "principal");
         requireNonNull(user, "user");
         groups = List.copyOf(groups);

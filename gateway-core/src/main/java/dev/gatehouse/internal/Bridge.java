@@ -369,7 +369,7 @@ public final class Bridge {
         synchronized (lock) {
             memberOf = List.copyOf(groups);
         }
-        return new ConnectionInfo(id, route.path(), h.remoteAddress(), h.principal(), Optional.ofNullable(user), memberOf,
+        return new ConnectionInfo(id, route.path(), h.remoteAddress(), h.header("User-Agent"), h.principal(), Optional.ofNullable(user), memberOf,
                 Optional.ofNullable(subprotocol), since, lastActive, stats.client.messages(), stats.client.bytes(),
                 stats.messagesOut(), stats.bytesOut(), stats.pending(), stats.peakPending());
     }

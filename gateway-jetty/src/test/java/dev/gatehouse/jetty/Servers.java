@@ -62,6 +62,12 @@ final class Servers implements BeforeEachCallback, AfterEachCallback {
         return closeAfter(GatewayServer.start(gateway, mount));
     }
 
+    /** Starts the gateway on the mount, with its management API on a second connector, to be stopped after the test. */
+    GatewayServer startWithManagement(Gateway gateway, GatewayServer.Mount mount, dev.gatehouse.Authenticator auth)
+            throws Exception {
+        return closeAfter(GatewayServer.startWithManagement(gateway, mount, auth));
+    }
+
     /** Starts the gateway on the mount with its connector configured, to be stopped after the test. */
     GatewayServer start(Gateway gateway, GatewayServer.Mount mount, Consumer<ServerConnector> configure) throws Exception {
         return closeAfter(GatewayServer.start(gateway, mount, configure));

@@ -53,7 +53,9 @@ final class Requests {
     static Handshake from(Request req) {
         String raw = req.getHttpURI().getPath();
         String context = Request.getContextPath(req);
-        String path = raw == null ? "/" : raw.substring(Math.min(raw.length(), context == null ? 0 : context.length()));
+        // The root context's path is "/" (or null outside a context): nothing to strip.
+        int strip = context == null || context.equals("/") ? 0 : context.length();
+        String path = raw == null ? "/" : raw.substring(Math.min(raw.length(), strip));
         String query = req.getHttpURI().getQuery();
         Handshake.Builder b = Handshake.builder(Ids.next(), path.isEmpty() ? "/" : path)
                 .method(req.getMethod())

@@ -1,0 +1,153 @@
+package dev.gatehouse.jetty.internal;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.BufferUtil;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.gatehouse.Handshake;
+import dev.gatehouse.internal.ManagementApi;
+
+/**
+ * The HTTP management API as a Jetty core handler: authenticates every request, reads a send's body
+ * without blocking (at most the API's limit; {@code Content-Length} over it is refused before reading), runs
+ * the operation and writes its answer. Handles every request it gets: mount it where only management requests
+ * reach it.
+ */
+public final class ManagementHandler extends Handler.Abstract.NonBlocking {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ManagementHandler.class);
+
+    private final ManagementApi api;
+
+    public ManagementHandler(ManagementApi api) {
+        this.api = api;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        Handshake h = Requests.from(request);
+        String id = h.requestId();
+        ManagementApi.Answer denied = api.authenticate(h);
+        if (denied != null) {
+            write(response, callback, denied);
+            return true;
+        }
+        String query = request.getHttpURI().getQuery();
+        ManagementApi.Parsed parsed = api.parse(request.getMethod(), h.path(), query == null ? "" : query, id);
+        if (parsed instanceof ManagementApi.Immediate immediate) {
+            write(response, callback, immediate.answer());
+            return true;
+        }
+        ManagementApi.Operation op = (ManagementApi.Operation) parsed;
+        String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+        String contentType = type == null ? "" : type;
+        if (!op.needsBody()) {
+            run(op, contentType, BufferUtil.EMPTY_BUFFER, id, response, callback);
+            return true;
+        }
+        long length = request.getLength();
+        if (length > api.maxBody()) {
+            write(response, callback, api.tooLarge(id));
+            return true;
+        }
+        new BodyReader(request, api.maxBody(), body -> {
+            if (body == null) {
+                write(response, callback, api.tooLarge(id));
+            } else {
+                run(op, contentType, body, id, response, callback);
+            }
+        }, callback).read();
+        return true;
+    }
+
+    private static void run(ManagementApi.Operation op, String contentType, ByteBuffer body, String id,
+            Response response, Callback callback) {
+        try {
+            op.action().run(contentType, body).whenComplete((answer, failure) -> {
+                if (failure != null) {
+                    LOG.error("Management request {} failed", id, failure);
+                    callback.failed(failure);
+                } else {
+                    write(response, callback, answer);
+                }
+            });
+        } catch (RuntimeException e) {
+            LOG.error("Management request {} failed", id, e);
+            callback.failed(e);
+        }
+    }
+
+    private static void write(Response response, Callback callback, ManagementApi.Answer answer) {
+        response.setStatus(answer.status());
+        for (Map.Entry<String, String> header : answer.headers().entrySet()) {
+            response.getHeaders().put(header.getKey(), header.getValue());
+        }
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        if (answer.body().isEmpty()) {
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0L);
+            response.write(true, BufferUtil.EMPTY_BUFFER, callback);
+            return;
+        }
+        byte[] bytes = answer.bodyBytes();
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+        response.write(true, ByteBuffer.wrap(bytes), callback);
+    }
+
+    /** Reads a request body without blocking, up to a limit; hands on the body, or null when it is over the limit. */
+    private static final class BodyReader {
+        private final Request request;
+        private final int max;
+        private final Consumer<ByteBuffer> then;
+        private final Callback callback;
+        private final ByteArrayOutputStream body = new ByteArrayOutputStream();
+
+        BodyReader(Request request, int max, Consumer<ByteBuffer> then, Callback callback) {
+            this.request = request;
+            this.max = max;
+            this.then = then;
+            this.callback = callback;
+        }
+
+        void read() {
+            while (true) {
+                Content.Chunk chunk = request.read();
+                if (chunk == null) {
+                    request.demand(this::read);
+                    return;
+                }
+                if (Content.Chunk.isFailure(chunk)) {
+                    chunk.release();
+                    callback.failed(chunk.getFailure());
+                    return;
+                }
+                ByteBuffer b = chunk.getByteBuffer();
+                if (body.size() + b.remaining() > max) {
+                    chunk.release();
+                    then.accept(null);
+                    return;
+                }
+                byte[] bytes = new byte[b.remaining()];
+                b.get(bytes);
+                body.write(bytes, 0, bytes.length);
+                boolean last = chunk.isLast();
+                chunk.release();
+                if (last) {
+                    then.accept(ByteBuffer.wrap(body.toByteArray()));
+                    return;
+                }
+            }
+        }
+    }
+}
