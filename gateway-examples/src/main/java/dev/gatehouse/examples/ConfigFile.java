@@ -68,6 +68,7 @@ final class ConfigFile {
     private static final List<String> SETTINGS_KEYS =
             List.of("idleTimeout", "pingInterval", "connectTimeout", "maxMessageSize", "maxLifetime");
     private static final List<String> AUTH_KEYS = List.of("apiKeys", "jwt");
+    private static final List<String> MANAGEMENT_KEYS = List.of("port", "host", "apiKeys");
     private static final List<String> JWT_KEYS = List.of("hs256Secret", "issuer", "audience");
     private static final List<String> ROUTE_KEYS = List.of("path", "backend", "settings", "auth", "targets",
             "balance", "healthCheck", "selection", "integrations", "replies");
@@ -260,6 +261,7 @@ final class ConfigFile {
         Optional<Duration> requestTimeout = Optional.empty();
         Optional<AuthFailureLimit> authFailureLimit = Optional.empty();
         List<RunnerConfig.RouteEntry> routes = List.of();
+        Optional<RunnerConfig.Management> management = Optional.empty();
         for (Map.Entry<String, JsonNode> e : root.properties()) {
             String key = e.getKey();
             JsonNode value = e.getValue();
@@ -274,11 +276,36 @@ final class ConfigFile {
                 case "authFailureLimit" -> authFailureLimit = Optional.of(
                         RunnerOptions.authFailureLimit(label(key), scalar(key, value, "failures a minute, e.g. 60")));
                 case "routes" -> routes = routes(key, value);
-                case "management", "cluster" -> notSupportedYet(key);
+                case "management" -> management = Optional.of(management(key, value));
+                case "cluster" -> notSupportedYet(key);
                 default -> throw unknownKey("", key, TOP_KEYS);
             }
         }
-        return new RunnerConfig(file, port, host, settings, auth, origins, requestTimeout, authFailureLimit, routes);
+        return new RunnerConfig(file, port, host, settings, auth, origins, requestTimeout, authFailureLimit, routes,
+                management);
+    }
+
+    private RunnerConfig.Management management(String path, JsonNode node) {
+        Integer port = null;
+        Optional<String> host = Optional.empty();
+        List<RunnerConfig.Secret> keys = null;
+        for (Map.Entry<String, JsonNode> e : mapping(path, node, "a mapping of port, host and apiKeys")) {
+            String key = child(path, e.getKey());
+            JsonNode value = e.getValue();
+            switch (e.getKey()) {
+                case "port" -> port = RunnerOptions.port(label(key), scalar(key, value, "a port 0-65535"));
+                case "host" -> host = Optional.of(string(key, value, "a host name or address"));
+                case "apiKeys" -> keys = apiKeys(key, value);
+                default -> throw unknownKey(path, e.getKey(), MANAGEMENT_KEYS);
+            }
+        }
+        if (port == null) {
+            throw error(path, "no port (expected the management API's own port, e.g. 9090)");
+        }
+        if (keys == null) {
+            throw error(path, "no apiKeys (expected at least one key: every management request needs one in X-API-Key)");
+        }
+        return new RunnerConfig.Management(path, port, host, keys);
     }
 
     private RunnerConfig.SettingsValues settings(String path, JsonNode node) {

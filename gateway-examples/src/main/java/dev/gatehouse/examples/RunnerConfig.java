@@ -28,10 +28,11 @@ import dev.gatehouse.auth.AuthFailureLimit;
  * @param requestTimeout   {@code requestTimeout}
  * @param authFailureLimit {@code authFailureLimit}
  * @param routes           {@code routes}, in order
+ * @param management       {@code management}: the management API, off when absent
  */
 record RunnerConfig(String file, OptionalInt port, Optional<String> host, SettingsValues settings,
         Optional<Credentials> auth, List<String> allowOrigins, Optional<Duration> requestTimeout,
-        Optional<AuthFailureLimit> authFailureLimit, List<RouteEntry> routes) {
+        Optional<AuthFailureLimit> authFailureLimit, List<RouteEntry> routes, Optional<Management> management) {
 
     RunnerConfig {
         allowOrigins = List.copyOf(allowOrigins);
@@ -41,6 +42,20 @@ record RunnerConfig(String file, OptionalInt port, Optional<String> host, Settin
     /** How an error names a key of this file: {@code gw.yaml: routes[2].backend}. */
     String label(String keyPath) {
         return file + ": " + keyPath;
+    }
+
+    /**
+     * The {@code management} mapping.
+     *
+     * @param key     its key path, for messages
+     * @param port    {@code port}, required
+     * @param host    {@code host}; the runner listens on loopback without it
+     * @param apiKeys {@code apiKeys}, at least one: every management request needs one in {@code X-API-Key}
+     */
+    record Management(String key, int port, Optional<String> host, List<Secret> apiKeys) {
+        Management {
+            apiKeys = List.copyOf(apiKeys);
+        }
     }
 
     /**

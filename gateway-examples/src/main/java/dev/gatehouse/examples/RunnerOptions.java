@@ -20,6 +20,7 @@ import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
 import dev.gatehouse.auth.ApiKeyAuthenticator;
 import dev.gatehouse.auth.AuthFailureLimit;
+import dev.gatehouse.auth.CredentialSource;
 import dev.gatehouse.auth.JwtAuthenticator;
 import dev.gatehouse.policy.OriginPolicy;
 import dev.gatehouse.routing.Integration;
@@ -63,9 +64,12 @@ final class RunnerOptions {
         ALLOW_ORIGIN("--allow-origin", "ORIGIN", "repeatable; admits only browsers from ORIGIN (https://*.example.com)"),
         AUTH_FAILURE_LIMIT("--auth-failure-limit", "N", "failed authentications a minute per address, then 429 for 1m "
                 + "(default " + AuthFailureLimit.defaults().failures() + "; 0 disables)"),
+        MANAGEMENT_PORT("--management-port", "N", "serves the management API on its own port, on "
+                + DEFAULT_MANAGEMENT_HOST + " (needs --management-key)"),
+        MANAGEMENT_KEY("--management-key", "KEY", "repeatable; the API key every management request sends in X-API-Key"),
         HELP("--help", "", "prints this help and exits");
 
-        private static final Set<Flag> REPEATABLE = EnumSet.of(ROUTE, API_KEY, ALLOW_ORIGIN);
+        private static final Set<Flag> REPEATABLE = EnumSet.of(ROUTE, API_KEY, ALLOW_ORIGIN, MANAGEMENT_KEY);
 
         final String flag;
         final String argument;
@@ -99,6 +103,8 @@ final class RunnerOptions {
     }
 
     static final int DEFAULT_PORT = 8080;
+    /** Where the management API listens unless the file's {@code management.host} says. */
+    static final String DEFAULT_MANAGEMENT_HOST = "127.0.0.1";
     /** How long a client has to send a complete upgrade request, unless {@code --request-timeout} says. */
     static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
     /** The shortest HS256 secret that is not reported as weak: 256 bits (RFC 7518, section 3.2). */
@@ -121,6 +127,17 @@ final class RunnerOptions {
     private final List<String> warnings;
     private final boolean apiKeyRequired;
     private final boolean jwtRequired;
+    private final Management management; // null: off
+
+    /**
+     * Where and for whom the management API listens.
+     *
+     * @param port          its port; 0 picks a free one
+     * @param host          its interface, loopback unless the file says
+     * @param authenticator the API keys it requires, in {@code X-API-Key}
+     */
+    record Management(int port, String host, Authenticator authenticator) {
+    }
 
     private RunnerOptions(Parser p) {
         this.help = p.help;
@@ -133,6 +150,7 @@ final class RunnerOptions {
         this.authFailureLimit = p.authFailureLimit;
         this.apiKeyRequired = p.keyCount > 0;
         this.jwtRequired = p.jwtSecret != null;
+        this.management = p.management();
         List<Route> all = new ArrayList<>();
         if (p.config != null) {
             for (RunnerConfig.RouteEntry entry : p.config.routes()) {
@@ -304,6 +322,11 @@ final class RunnerOptions {
     /** Whether a gateway-wide JWT secret was given ({@code --jwt-hs256-secret} or {@code auth.jwt.hs256Secret}). */
     boolean jwtRequired() {
         return jwtRequired;
+    }
+
+    /** The management API, when {@code --management-port} or the file's {@code management} turned it on. */
+    Optional<Management> management() {
+        return Optional.ofNullable(management);
     }
 
     /** Advice about accepted but doubtful values, one line each, e.g. a short JWT secret. */
@@ -553,6 +576,12 @@ final class RunnerOptions {
         private Labelled jwtIssuer; // null: none
         private Labelled jwtAudience; // null: none
         private AuthFailureLimit authFailureLimit = AuthFailureLimit.defaults();
+        private final ApiKeyAuthenticator.Builder managementKeys =
+                ApiKeyAuthenticator.builder().credentialSources(CredentialSource.header("X-API-Key"));
+        private int managementKeyCount; // management keys accepted so far, the file's first
+        private Integer managementPort; // null: no --management-port nor management.port
+        private String managementPortName; // what a mistake about the port names: the flag, or the file's key
+        private String managementHost = DEFAULT_MANAGEMENT_HOST;
 
         /** Takes the config file's values, before any flag. */
         void seed(RunnerConfig c) {
@@ -574,6 +603,17 @@ final class RunnerOptions {
                     jwtIssuer = Labelled.of(jwtKey + ".issuer", jwt.issuer());
                     jwtAudience = Labelled.of(jwtKey + ".audience", jwt.audience());
                 });
+            });
+            c.management().ifPresent(m -> {
+                managementPort = m.port();
+                managementPortName = c.label(m.key() + ".port");
+                m.host().ifPresent(h -> managementHost = h);
+                for (int i = 0; i < m.apiKeys().size(); i++) {
+                    String key = m.apiKeys().get(i).value();
+                    validated(c.label(m.key() + ".apiKeys[" + i + "]"),
+                            () -> managementKeys.key(key, "management-" + (managementKeyCount + 1)));
+                    managementKeyCount++;
+                }
             });
             for (int i = 0; i < c.allowOrigins().size(); i++) {
                 String origin = c.allowOrigins().get(i);
@@ -604,8 +644,35 @@ final class RunnerOptions {
                 case JWT_ISSUER -> jwtIssuer = new Labelled(flag.flag, value);
                 case JWT_AUDIENCE -> jwtAudience = new Labelled(flag.flag, value);
                 case AUTH_FAILURE_LIMIT -> authFailureLimit = authFailureLimit(flag.flag, value);
+                case MANAGEMENT_PORT -> {
+                    managementPort = port(flag.flag, value);
+                    managementPortName = flag.flag;
+                }
+                case MANAGEMENT_KEY -> {
+                    validated(flag.flag, () -> managementKeys.key(value, "management-" + (managementKeyCount + 1)));
+                    managementKeyCount++;
+                }
                 default -> throw new AssertionError(flag);
             }
+        }
+
+        /** The management API the flags and the file turn on, or {@code null}. */
+        Management management() {
+            if (managementPort == null) {
+                if (managementKeyCount > 0) {
+                    throw UsageException.of(Flag.MANAGEMENT_KEY.flag, "needs " + Flag.MANAGEMENT_PORT.flag);
+                }
+                return null;
+            }
+            if (managementKeyCount == 0) {
+                throw UsageException.of(managementPortName, "needs at least one " + Flag.MANAGEMENT_KEY.flag
+                        + " (the management API is never open to all)");
+            }
+            if (managementPort != 0 && managementPort == port) {
+                throw UsageException.of(managementPortName, "bad port \"" + managementPort
+                        + "\" (expected another port than the gateway's)");
+            }
+            return new Management(managementPort, managementHost, managementKeys.build());
         }
 
         /** The gateway-wide authenticator of the credential flags and the file's {@code auth}, or {@code null}. */

@@ -99,6 +99,8 @@ public final class Standalone {
         String host = options.host().map(Standalone::uriHost).orElse("127.0.0.1");
         String hostPort = host + ":" + server.port();
         out.println("listening on ws://" + hostPort);
+        options.management().ifPresent(m ->
+                out.println("management on http://" + uriHost(m.host()) + ":" + server.managementPort()));
         if (server.isDemo()) {
             String page = options.host().isEmpty() ? "localhost:" + server.port() : hostPort;
             String key = options.apiKeyRequired() ? "?api_key=YOUR_KEY"

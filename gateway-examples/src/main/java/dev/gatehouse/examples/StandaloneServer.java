@@ -3,11 +3,13 @@ package dev.gatehouse.examples;
 import java.nio.channels.UnresolvedAddressException;
 import java.util.List;
 
+import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ContextHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,6 +18,7 @@ import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Route;
 import dev.gatehouse.jetty.JettyGateway;
+import dev.gatehouse.jetty.ManagementApi;
 
 /**
  * The servers of one standalone run: a Jetty server with the gateway mounted as a core handler and, in
@@ -35,17 +38,22 @@ final class StandaloneServer implements AutoCloseable {
     static final int MIN_THREADS = 8;
     /** How long a pool thread above {@link #MIN_THREADS} may stay idle. */
     static final int THREAD_IDLE_TIMEOUT_MS = 30_000;
+    /** The name of the management API's connector, which its context's virtual host names. */
+    private static final String MANAGEMENT_CONNECTOR = "management";
     /** The demo backend's message size limit when the gateway has none. */
     private static final long DEMO_BACKEND_MAX_MESSAGE = 64L << 20;
 
     private final Server server;
     private final ServerConnector connector;
+    private final ServerConnector management; // the management API's connector; null when it is off
     private final DemoBackend demo; // null unless in demo mode
     private final List<Route> routes;
 
-    private StandaloneServer(Server server, ServerConnector connector, DemoBackend demo, List<Route> routes) {
+    private StandaloneServer(Server server, ServerConnector connector, ServerConnector management, DemoBackend demo,
+            List<Route> routes) {
         this.server = server;
         this.connector = connector;
+        this.management = management;
         this.demo = demo;
         this.routes = routes;
     }
@@ -84,16 +92,36 @@ final class StandaloneServer implements AutoCloseable {
             Handler handler = demo == null
                     ? JettyGateway.handler(gateway, server)
                     : JettyGateway.handler(gateway, server, new DemoPage());
+            ServerConnector managementConnector = null;
+            if (options.management().isPresent()) {
+                RunnerOptions.Management m = options.management().get();
+                managementConnector = new ServerConnector(server, new HttpConnectionFactory(http));
+                managementConnector.setName(MANAGEMENT_CONNECTOR);
+                managementConnector.setHost(m.host());
+                managementConnector.setPort(m.port());
+                if (!options.requestTimeout().isZero()) {
+                    managementConnector.addBean(JettyGateway.requestDeadline(options.requestTimeout()));
+                }
+                server.addConnector(managementConnector);
+                // Only requests that came in on the management connector reach the API; none reach the gateway.
+                ContextHandler api = new ContextHandler(ManagementApi.handler(gateway, m.authenticator()), "/");
+                api.setVirtualHosts(List.of("@" + MANAGEMENT_CONNECTOR));
+                handler = new Handler.Sequence(api, handler);
+            }
             server.setHandler(handler);
             // With a stop timeout, server.stop() drains the gateway and waits for its connections to close.
             server.setStopTimeout(options.settings().closeTimeout().toMillis() + 1000);
+            listen(connector, options.host().orElse("0.0.0.0") + ":" + options.port());
+            if (managementConnector != null) {
+                listen(managementConnector, managementConnector.getHost() + ":" + managementConnector.getPort()
+                        + " (management)");
+            }
             try {
                 server.start();
             } catch (Exception e) {
-                String where = options.host().orElse("0.0.0.0") + ":" + options.port();
-                throw new StartupException("cannot listen on " + where + ": " + reason(e), e);
+                throw new StartupException("cannot start: " + reason(e), e);
             }
-            return new StandaloneServer(server, connector, demo, routes);
+            return new StandaloneServer(server, connector, managementConnector, demo, routes);
         } catch (UsageException | StartupException e) {
             stopQuietly(server, demo);
             throw e;
@@ -106,6 +134,14 @@ final class StandaloneServer implements AutoCloseable {
     /** The port the gateway listens on. */
     int port() {
         return connector.getLocalPort();
+    }
+
+    /** The port the management API listens on. */
+    int managementPort() {
+        if (management == null) {
+            throw new IllegalStateException("the management API is off");
+        }
+        return management.getLocalPort();
     }
 
     /** Whether this is the demo: built-in backends and the chat page. */
@@ -153,6 +189,15 @@ final class StandaloneServer implements AutoCloseable {
         }
     }
 
+    /** Binds a connector before the server starts, so that a port in use is reported as that connector's. */
+    private static void listen(ServerConnector connector, String where) {
+        try {
+            connector.open();
+        } catch (Exception e) {
+            throw new StartupException("cannot listen on " + where + ": " + reason(e), e);
+        }
+    }
+
     /** Why the server did not start, in a few words: the innermost cause's message. */
     private static String reason(Throwable e) {
         Throwable cause = e;
@@ -172,6 +217,14 @@ final class StandaloneServer implements AutoCloseable {
             }
         } catch (Exception e) {
             LOG.warn("Stopping the gateway failed", e);
+        }
+        if (server != null) {
+            // A connector bound before a failed start is not running, so stopping the server leaves it open.
+            for (Connector c : server.getConnectors()) {
+                if (c instanceof ServerConnector sc && sc.isOpen()) {
+                    sc.close();
+                }
+            }
         }
         try {
             if (demo != null) {

@@ -138,7 +138,19 @@ class ConfigFileTest {
                         "routes[0].healthCheck: needs targets"),
                 Arguments.of("routes:\n  - path: /feed\n    backend: ws://a:7001\n    targets: [ws://b:7001]\n",
                         "routes[0]: both backend and targets (expected one of them)"),
-                Arguments.of("management:\n  port: 9090\n", "management: not supported yet"),
+                // management
+                Arguments.of("management:\n  port: 9090\n", "management: no apiKeys (expected at least one key: every "
+                        + "management request needs one in X-API-Key)"),
+                Arguments.of("management:\n  apiKeys: [mgmt-key]\n",
+                        "management: no port (expected the management API's own port, e.g. 9090)"),
+                Arguments.of("management:\n  port: 9090\n  apiKeys: []\n", "management.apiKeys: empty (expected at least one key)"),
+                Arguments.of("management:\n  port: 99999\n  apiKeys: [mgmt-key]\n",
+                        "management.port: bad port \"99999\" (expected 0-65535)"),
+                Arguments.of("management:\n  port: 9090\n  apiKeys: [mgmt-key]\n  keys: [x]\n",
+                        "management.keys: unknown key (expected port, host, apiKeys)"),
+                Arguments.of("management: 9090\n", "management: a number (expected a mapping of port, host and apiKeys)"),
+                Arguments.of("management:\n  port: 9090\n  apiKeys: [mgmt-key, mgmt-key]\n",
+                        "management.apiKeys[1]: the same key as management.apiKeys[0] (expected each key once)"),
                 Arguments.of("cluster:\n  name: gatehouse\nPort: 1\n", "Port: unknown key (did you mean port?)"),
                 Arguments.of("cluster:\n  name: gatehouse\n", "cluster: not supported yet"),
                 // WebSocket API routes: checked in full, then refused

@@ -156,6 +156,27 @@ class RunnerOptionsTest {
         assertEquals("--api-key: key: added twice (for consumer key-2)", e.getMessage());
     }
 
+    @Test
+    void turnsTheManagementApiOnForLoopbackWithItsKeys() {
+        RunnerOptions o = parse("--management-port", "9090", "--management-key", "k1", "--management-key", "k2");
+        RunnerOptions.Management m = o.management().orElseThrow();
+        assertEquals(9090, m.port());
+        assertEquals("127.0.0.1", m.host());
+        assertTrue(parse().management().isEmpty());
+    }
+
+    @Test
+    void explainsThatTheManagementApiNeedsAKey() {
+        UsageException e = assertThrows(UsageException.class, () -> parse("--management-port", "9090"));
+        assertEquals("--management-port: needs at least one --management-key (the management API is never open to all)",
+                e.getMessage());
+        e = assertThrows(UsageException.class, () -> parse("--management-key", "k"));
+        assertEquals("--management-key: needs --management-port", e.getMessage());
+        e = assertThrows(UsageException.class, () -> parse("--port", "9000", "--management-port", "9000",
+                "--management-key", "k"));
+        assertEquals("--management-port: bad port \"9000\" (expected another port than the gateway's)", e.getMessage());
+    }
+
     static Stream<Arguments> badCommandLines() {
         return Stream.of(
                 Arguments.of("--bogus", List.of("--bogus")),
@@ -204,7 +225,13 @@ class RunnerOptionsTest {
                 Arguments.of("--jwt-hs256-secret", List.of("--jwt-hs256-secret")),
                 Arguments.of("--jwt-issuer", List.of("--jwt-issuer", "https://login.example.com")),
                 Arguments.of("--jwt-audience", List.of("--jwt-audience", "chat", "--api-key", "k")),
-                Arguments.of("--jwt-audience", List.of("--jwt-hs256-secret", "s", "--jwt-audience=")));
+                Arguments.of("--jwt-audience", List.of("--jwt-hs256-secret", "s", "--jwt-audience=")),
+                Arguments.of("--management-port", List.of("--management-port", "9090")),
+                Arguments.of("--management-port", List.of("--management-port", "admin", "--management-key", "k")),
+                Arguments.of("--management-port", List.of("--management-port", "8080", "--management-key", "k")),
+                Arguments.of("--management-port", List.of("--management-port", "1", "--management-port", "2")),
+                Arguments.of("--management-key", List.of("--management-key", "k")),
+                Arguments.of("--management-key", List.of("--management-port", "9090", "--management-key=")));
     }
 
     @ParameterizedTest(name = "{1}")
