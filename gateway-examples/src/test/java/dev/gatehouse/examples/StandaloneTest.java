@@ -265,6 +265,7 @@ class StandaloneTest {
         try (Runner r = Runner.started("--api-key", "k")) {
             assertEquals(401, r.refusal("/echo", Map.of()));
             assertEquals(401, r.refusal("/chat/lobby", Map.of()));
+            assertEquals(401, r.refusal("/rooms", Map.of()));
             RecordingListener events = new RecordingListener();
             WebSocket ws = r.connect("/chat/lobby?api_key=k", events);
             ws.sendText("hi", true).get(5, TimeUnit.SECONDS);
