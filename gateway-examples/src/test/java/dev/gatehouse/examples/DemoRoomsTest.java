@@ -1,7 +1,9 @@
 package dev.gatehouse.examples;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
@@ -153,6 +155,15 @@ class DemoRoomsTest {
         c.join("room with spaces");
         c.say("{\"action\":\"send\",\"room\":\"room with spaces\",\"text\":\"psst\"}");
         c.assertMessage("room with spaces", "anonymous", "psst");
+    }
+
+    @Test
+    void servesAChatPageThatUsesTheRoomsRoute() throws Exception {
+        HttpResponse<String> page = runner.get("/");
+        assertEquals(200, page.statusCode());
+        assertTrue(page.body().contains("'/rooms'"), page.body());
+        assertTrue(page.body().contains("action: 'join'"), page.body());
+        assertTrue(page.body().contains("action: 'send'"), page.body());
     }
 
     @Test

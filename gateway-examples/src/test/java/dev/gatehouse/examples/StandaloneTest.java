@@ -165,7 +165,7 @@ class StandaloneTest {
                 assertEquals(200, page.statusCode());
                 assertTrue(page.headers().firstValue("Content-Type").orElseThrow().startsWith("text/html"));
                 assertTrue(page.body().contains("<title>Gatehouse chat demo</title>"), page.body());
-                assertTrue(page.body().contains("'/chat/'"), page.body());
+                assertTrue(page.body().contains("'/rooms'"), page.body());
             }
             assertEquals(404, r.get("/nothing-here").statusCode());
         }
