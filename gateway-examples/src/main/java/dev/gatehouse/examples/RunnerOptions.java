@@ -231,8 +231,9 @@ final class RunnerOptions {
         StringBuilder sb = new StringBuilder();
         sb.append("Usage: java -jar gatehouse-standalone.jar [options]\n\n");
         sb.append("Starts a Gatehouse WebSocket gateway. Without --route it runs a demo: echo and chat backends\n");
-        sb.append("behind the gateway at /echo and /chat/{room}, and a chat page at /. Route URLs may use the\n");
-        sb.append("path's {params}; a path ending in /* appends the rest of the path to the URL.\n\n");
+        sb.append("behind the gateway at /echo and /chat/{room}, chat rooms as a WebSocket API at /rooms, and a\n");
+        sb.append("chat page at /. Route URLs may use the path's {params}; a path ending in /* appends the rest\n");
+        sb.append("of the path to the URL.\n\n");
         sb.append("Options (--flag value or --flag=value):\n");
         for (Flag f : Flag.values()) {
             String left = f.flag + (f.takesValue() ? " " + f.argument : "");

@@ -9,7 +9,7 @@ import dev.gatehouse.Route;
  * The standalone runner: a WebSocket gateway configured from the command line, no code needed.
  *
  * <pre>{@code
- * java -jar gatehouse-standalone.jar                         # the demo: echo and chat, page at /
+ * java -jar gatehouse-standalone.jar                         # the demo: echo, chat, rooms; page at /
  * java -jar gatehouse-standalone.jar --port 9000 \
  *      --route /chat/{room}=ws://localhost:7000/rooms/{room} --api-key s3cret --idle-timeout 5m
  * java -jar gatehouse-standalone.jar --config gatehouse.yaml --port 9001  # the file, its port replaced
@@ -108,6 +108,9 @@ public final class Standalone {
             out.println("demo: open http://" + page + "/" + key + " in two browser tabs and join the same room");
             out.println("demo: or from a terminal: websocat ws://" + hostPort + "/chat/lobby" + key
                     + "  (or: wscat -c ws://" + hostPort + "/echo" + key + ")");
+            out.println("demo: chat rooms as a WebSocket API: websocat ws://" + hostPort + DemoRooms.PATH + key
+                    + ", then send {\"action\":\"join\",\"room\":\"lobby\"}"
+                    + " and {\"action\":\"send\",\"room\":\"lobby\",\"text\":\"hi\"}");
         } else {
             for (Route route : server.routes()) {
                 out.println("route " + route.path() + " -> " + route.backend().map(Object::toString).orElse("WebSocket API"));

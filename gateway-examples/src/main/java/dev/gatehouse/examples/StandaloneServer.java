@@ -22,7 +22,8 @@ import dev.gatehouse.jetty.ManagementApi;
 
 /**
  * The servers of one standalone run: a Jetty server with the gateway mounted as a core handler and, in
- * demo mode, the {@link DemoBackend} and the {@link DemoPage}. {@link #close()} drains the gateway (clients
+ * demo mode, the {@link DemoBackend} behind {@code /echo} and {@code /chat/{room}}, the {@link DemoRooms}
+ * WebSocket API at {@code /rooms}, and the {@link DemoPage}. {@link #close()} drains the gateway (clients
  * get 1012, backends 1001), then stops the demo backend.
  *
  * <p>The server is set up as the README's "Hardening the server" advises: no {@code Server} header, Jetty's
@@ -66,17 +67,24 @@ final class StandaloneServer implements AutoCloseable {
      */
     static StandaloneServer start(RunnerOptions options) {
         DemoBackend demo = null;
+        DemoRooms rooms = null;
         Server server = null;
         try {
             List<Route> routes = options.routes();
             if (routes.isEmpty()) {
                 long max = options.settings().maxBackendMessageSize();
                 demo = DemoBackend.start(max == 0 ? DEMO_BACKEND_MAX_MESSAGE : max);
+                rooms = new DemoRooms();
                 routes = List.of(
                         options.secured(Route.of("/echo", Backend.of(demo.url() + "/echo"))),
-                        options.secured(Route.of("/chat/{room}", Backend.of(demo.url() + "/chat/{room}"))));
+                        options.secured(Route.of("/chat/{room}", Backend.of(demo.url() + "/chat/{room}"))),
+                        options.secured(Route.builder(DemoRooms.PATH).webSocketApi(rooms.api()).build()));
             }
             Gateway gateway = gateway(routes, options);
+            if (rooms != null) {
+                // The rooms' integrations use the registry of the gateway that holds them: known only now.
+                rooms.attach(gateway.connections());
+            }
 
             server = new Server(threadPool());
             HttpConfiguration http = new HttpConfiguration();
@@ -144,7 +152,7 @@ final class StandaloneServer implements AutoCloseable {
         return management.getLocalPort();
     }
 
-    /** Whether this is the demo: built-in backends and the chat page. */
+    /** Whether this is the demo: built-in backends, the rooms API and the chat page. */
     boolean isDemo() {
         return demo != null;
     }

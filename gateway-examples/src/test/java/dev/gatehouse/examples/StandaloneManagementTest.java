@@ -9,10 +9,12 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -93,6 +95,24 @@ class StandaloneManagementTest {
             HttpResponse<String> users = send(URI.create("http://127.0.0.1:" + port + "/groups/nobody"), "GET", "ops-key", null);
             assertEquals(404, users.statusCode(), users.body());
             assertTrue(users.body().contains("\"error\":\"not_found\""), users.body());
+        }
+    }
+
+    @Test
+    void postsToADemoRoomThroughTheManagementApi() throws Exception {
+        try (Runner r = Runner.started("--management-port", "0", "--management-key", "ops-key")) {
+            int port = managementPort(r);
+            RecordingListener events = new RecordingListener();
+            WebSocket ws = r.connect("/rooms", events);
+            ws.sendText("{\"action\":\"join\",\"room\":\"blue\"}", true).get(5, TimeUnit.SECONDS);
+            events.assertText("{\"type\":\"joined\",\"room\":\"blue\"}");
+
+            String message = "{\"type\":\"message\",\"room\":\"blue\",\"from\":\"ops\",\"text\":\"hello from curl\"}";
+            HttpResponse<String> sent = send(URI.create("http://127.0.0.1:" + port + "/groups/blue/:send"), "POST",
+                    "ops-key", message);
+            assertEquals(202, sent.statusCode(), sent.body());
+            assertEquals("1", sent.headers().firstValue("X-Gatehouse-Recipients").orElseThrow());
+            events.assertText(message);
         }
     }
 

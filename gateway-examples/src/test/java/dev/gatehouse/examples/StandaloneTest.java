@@ -165,7 +165,7 @@ class StandaloneTest {
                 assertEquals(200, page.statusCode());
                 assertTrue(page.headers().firstValue("Content-Type").orElseThrow().startsWith("text/html"));
                 assertTrue(page.body().contains("<title>Gatehouse chat demo</title>"), page.body());
-                assertTrue(page.body().contains("'/chat/'"), page.body());
+                assertTrue(page.body().contains("'/rooms'"), page.body());
             }
             assertEquals(404, r.get("/nothing-here").statusCode());
         }
@@ -265,6 +265,7 @@ class StandaloneTest {
         try (Runner r = Runner.started("--api-key", "k")) {
             assertEquals(401, r.refusal("/echo", Map.of()));
             assertEquals(401, r.refusal("/chat/lobby", Map.of()));
+            assertEquals(401, r.refusal("/rooms", Map.of()));
             RecordingListener events = new RecordingListener();
             WebSocket ws = r.connect("/chat/lobby?api_key=k", events);
             ws.sendText("hi", true).get(5, TimeUnit.SECONDS);
