@@ -432,6 +432,21 @@ class ConnectionsTest {
     }
 
     @Test
+    void emptyMessagesFillTheQueueOfAClientThatStoppedReading() {
+        use(BridgeHarness.quiet().maxOutboundQueue(2).build());
+        Client c = proxy("alice");
+
+        assertEquals(SendResult.QUEUED, send(c, ""));
+        assertEquals(SendResult.QUEUED, send(c, ""));
+        assertEquals(SendResult.QUEUE_FULL, send(c, ""));
+
+        c.clientReadsEverything();
+        assertEquals(List.of("", ""), c.received());
+        assertEquals(0, info(c).bytesOut(), "an empty message's byte in the queue is not a byte sent");
+        assertEquals(2, info(c).messagesOut());
+    }
+
+    @Test
     void infoCountsSentMessagesInMessagesOutAndBytesOut() {
         Client c = proxy("alice");
         c.backend.sendText("abc");

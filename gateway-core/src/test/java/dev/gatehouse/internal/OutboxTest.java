@@ -228,6 +228,21 @@ class OutboxTest {
     }
 
     @Test
+    void emptyMessagesCountAgainstTheBoundSoAStalledClientCannotQueueThemWithoutEnd() {
+        outbox = new Outbox(3);
+        outbox.attach(channel);
+
+        int accepted = 0;
+        while (accepted < 1_000 && push("")) {
+            accepted++;
+        }
+
+        assertEquals(3, accepted, "empty messages queued for a client that reads nothing");
+        writes("");
+        assertTrue(push(""), "a written empty message gave its room back");
+    }
+
+    @Test
     void boundCountsUtf8BytesNotCharacters() {
         outbox = new Outbox(4);
         outbox.attach(channel);
