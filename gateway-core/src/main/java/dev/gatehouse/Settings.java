@@ -130,8 +130,8 @@ public final class Settings {
 
     /**
      * The most payload bytes of messages sent through {@link Connections} (the management API) that may wait
-     * for one connection's client; a send that would exceed it is refused with {@link SendResult#QUEUE_FULL}.
-     * 1 MiB by default.
+     * for one connection's client, an empty message counting as one byte; a send that would exceed it is
+     * refused with {@link SendResult#QUEUE_FULL}. 1 MiB by default.
      */
     public long maxOutboundQueue() {
         return maxOutboundQueue;

@@ -14,8 +14,8 @@ import dev.gatehouse.spi.Completion;
  * being written. Gateway messages and relayed messages take turns, so neither starves the other.
  *
  * <p>Messages sent through {@link #push} are bounded: at most {@code maxQueued} payload bytes wait or are
- * being written at once; a push beyond that is refused. Replies of in-session policies are not counted: their
- * caller sends at most one at a time.
+ * being written at once, an empty message counting as one; a push beyond that is refused. Replies of
+ * in-session policies are not counted: their caller sends at most one at a time.
  *
  * <p>The relay path costs one lock per fragment and one per completion when no gateway message waits. A write
  * that completes on the calling thread does not recurse: one thread at a time drives the queue, in a loop.
@@ -93,7 +93,7 @@ final class Outbox implements Completion {
      * @return {@code false}, queuing nothing, if the bound has no room for it
      */
     boolean push(ByteBuffer payload, boolean text) {
-        int n = payload.remaining();
+        int n = Math.max(1, payload.remaining()); // an empty message counts as one byte, so that the bound caps it too
         synchronized (lock) {
             if (queuedBytes + n > maxQueued) {
                 return false;

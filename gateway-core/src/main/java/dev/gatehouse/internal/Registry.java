@@ -111,6 +111,16 @@ final class Registry implements Connections {
         });
     }
 
+    /** The users that have an index entry: those with a connection whose relay started and has not ended. */
+    Set<String> indexedUsers() {
+        return Set.copyOf(users.keySet());
+    }
+
+    /** The groups that have an index entry: those with a member whose relay started and has not ended. */
+    Set<String> indexedGroups() {
+        return Set.copyOf(groups.keySet());
+    }
+
     List<Bridge> all() {
         return new ArrayList<>(bridges.values());
     }
