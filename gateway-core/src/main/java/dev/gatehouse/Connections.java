@@ -94,8 +94,8 @@ public interface Connections {
     CompletionStage<Boolean> leave(String id, String group);
 
     /**
-     * Revokes a principal's credential for its open connections: each is closed with 1008 "revoked" (the
-     * backend gets 1001). Pair it with a {@link RevocationPolicy} so that the principal cannot reconnect.
+     * Revokes a principal's credential for its connections, open or still opening: each is closed with 1008
+     * "revoked" (the backend gets 1001). Pair it with a {@link RevocationPolicy} so that the principal cannot reconnect.
      *
      * @param subject the principal's {@link Principal#subject()}, whatever user the connections have
      * @return how many connections were closed

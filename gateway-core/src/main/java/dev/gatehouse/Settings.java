@@ -129,8 +129,8 @@ public final class Settings {
     }
 
     /**
-     * The most payload bytes of messages sent through {@link Connections} (the management API) that may wait
-     * for one connection's client, an empty message counting as one byte; a send that would exceed it is
+     * The most bytes of messages sent through {@link Connections} (the management API) that may wait for one
+     * connection's client, each message counting its payload plus 64 bytes; a send that would exceed it is
      * refused with {@link SendResult#QUEUE_FULL}. 1 MiB by default.
      */
     public long maxOutboundQueue() {

@@ -106,9 +106,9 @@ public final class Bridge {
             backend.inspector = new Inspector(route.backendMessages().get(), null, handshake, backend.limit,
                     new TokenBucket[2]);
         }
-        client.outbox = new Outbox(settings.maxOutboundQueue());
+        client.outbox = new Outbox(settings.maxOutboundQueue(), stats::pushed);
         if (backend.inspector != null || client.inspector != null) {
-            backend.outbox = new Outbox(0);
+            backend.outbox = new Outbox(0, n -> { });
         }
     }
 
@@ -333,11 +333,9 @@ public final class Bridge {
         if (state != State.OPEN) {
             return SendResult.GONE;
         }
-        int n = payload.remaining();
         if (!client.outbox.push(payload, text)) {
-            return SendResult.QUEUE_FULL;
+            return state == State.OPEN ? SendResult.QUEUE_FULL : SendResult.GONE;
         }
-        stats.pushed(n);
         return SendResult.QUEUED;
     }
 
@@ -782,11 +780,17 @@ public final class Bridge {
             CloseStatus status = closeToSend;
             if (ch != null && status != null && !closeSent && !finished) {
                 closeSent = true;
-                actions.add(() -> ch.close(status));
+                actions.add(closeAction(ch, status));
                 if (!stats.isOpened()) {
                     actions.add(ch::demand); // the relay never read this leg: let the transport read the reply
                 }
             }
+        }
+
+        /** Sends this leg's CLOSE after the gateway messages queued for it, if it has an outbound queue. */
+        private Runnable closeAction(Channel ch, CloseStatus status) {
+            Outbox queue = outbox;
+            return queue == null ? () -> ch.close(status) : () -> queue.close(() -> ch.close(status));
         }
 
         /** Answers the peer's CLOSE that started the close handshake; the leg is then done. */
@@ -799,7 +803,7 @@ public final class Bridge {
             Channel ch = channel;
             if (ch != null && !closeSent) {
                 closeSent = true;
-                actions.add(() -> ch.close(answer));
+                actions.add(closeAction(ch, answer));
             }
             finished = true;
         }

@@ -81,7 +81,7 @@ final class ConnectionStats {
         pending.addAndGet(-n);
     }
 
-    /** A message of {@code n} payload bytes was handed to the client's outbound queue by the registry. Any thread. */
+    /** A message of {@code n} payload bytes sent through the registry was written to the client. Any thread. */
     void pushed(int n) {
         pushedMessages.incrementAndGet();
         pushedBytes.addAndGet(n);

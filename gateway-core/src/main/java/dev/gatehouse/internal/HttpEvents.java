@@ -373,12 +373,16 @@ public final class HttpEvents {
             return Reply.accept();
         }
         Reply.Accept accept = Reply.accept();
-        if (user != null && !user.isEmpty()) {
-            accept = accept.withUser(user);
-        }
         groups.removeIf(String::isEmpty);
-        if (!groups.isEmpty()) {
-            accept = accept.withGroups(groups.toArray(String[]::new));
+        try {
+            if (user != null && !user.isEmpty()) {
+                accept = accept.withUser(user);
+            }
+            if (!groups.isEmpty()) {
+                accept = accept.withGroups(groups.toArray(String[]::new));
+            }
+        } catch (IllegalArgumentException e) { // a name the management API could not address
+            throw new IntegrationAnswerException("the $connect integration's answer has a bad " + e.getMessage());
         }
         if (subprotocol != null && !subprotocol.isEmpty()) {
             accept = accept.withSubprotocol(subprotocol);

@@ -3,6 +3,9 @@ package dev.gatehouse.internal;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntConsumer;
 
 import dev.gatehouse.spi.Channel;
 import dev.gatehouse.spi.Completion;
@@ -13,20 +16,30 @@ import dev.gatehouse.spi.Completion;
  * relayed messages, never inside a fragmented one, and a relayed fragment waits while a gateway message is
  * being written. Gateway messages and relayed messages take turns, so neither starves the other.
  *
- * <p>Messages sent through {@link #push} are bounded: at most {@code maxQueued} payload bytes wait or are
- * being written at once, an empty message counting as one; a push beyond that is refused. Replies of
- * in-session policies are not counted: their caller sends at most one at a time.
+ * <p>Messages sent through {@link #push} are bounded: at most {@code maxQueued} bytes wait or are being
+ * written at once, each message counting its payload plus {@link #MESSAGE_OVERHEAD} bytes for its
+ * bookkeeping (so that many tiny messages cannot hold many times the bound in memory); a push beyond that
+ * is refused. Replies of in-session policies are not counted: their caller sends at most one at a time.
+ *
+ * <p>The leg's CLOSE goes through here too ({@link #close}): after the gateway messages already queued, so
+ * that a message sent just before a close reaches the client before the close does, unless the relay was
+ * cut inside a fragmented message, where no gateway message may go; queued messages are then dropped.
+ * Nothing is written after the CLOSE.
  *
  * <p>The relay path costs one lock per fragment and one per completion when no gateway message waits. A write
  * that completes on the calling thread does not recurse: one thread at a time drives the queue, in a loop.
  */
 final class Outbox implements Completion {
 
+    /** What a pushed message counts against the bound beyond its payload: its share of the queue's memory. */
+    static final int MESSAGE_OVERHEAD = 64;
+
     /** A gateway message waiting for, or in, its write. */
     private record Pending(ByteBuffer payload, boolean text, int counted, Runnable then) {
     }
 
     private final long maxQueued;       // the bound on pushed bytes waiting or being written
+    private final IntConsumer written;  // told the payload size of each pushed message written
     private final Object lock = new Object();
     private Channel channel;            // set when the leg connects; guarded by lock
     private boolean busy;               // a write is in flight; guarded by lock
@@ -39,10 +52,17 @@ final class Outbox implements Completion {
     private Completion deferredDone;    // its completion; guarded by lock
     private ArrayDeque<Pending> queue;  // gateway messages waiting for a message boundary, created on first use; guarded by lock
     private Pending writing;            // the gateway message being written, or null; guarded by lock
-    private long queuedBytes;           // pushed bytes waiting or being written, at most maxQueued; guarded by lock
+    private long queuedBytes;           // counted bytes of pushes waiting or being written, at most maxQueued; guarded by lock
+    private Runnable closing;           // the CLOSE to send once the queue allows, or null; guarded by lock
+    private boolean closed;             // the CLOSE went: gateway messages are dropped; guarded by lock
 
-    Outbox(long maxQueued) {
+    /**
+     * @param maxQueued the bound on pushed messages
+     * @param written   told the payload size of each pushed message once it is written
+     */
+    Outbox(long maxQueued, IntConsumer written) {
         this.maxQueued = maxQueued;
+        this.written = written;
     }
 
     void attach(Channel channel) {
@@ -79,7 +99,7 @@ final class Outbox implements Completion {
     void relayed() {
         synchronized (lock) {
             busy = false;
-            if (deferred == null && (queue == null || queue.isEmpty())) {
+            if (deferred == null && closing == null && (queue == null || queue.isEmpty())) {
                 return;
             }
         }
@@ -90,12 +110,12 @@ final class Outbox implements Completion {
      * Queues a whole message of the gateway's, counted against the bound.
      *
      * @param payload the message's bytes (UTF-8 for text), owned by the outbox from now on
-     * @return {@code false}, queuing nothing, if the bound has no room for it
+     * @return {@code false}, queuing nothing, if the bound has no room for it or the leg is closing
      */
     boolean push(ByteBuffer payload, boolean text) {
-        int n = Math.max(1, payload.remaining()); // an empty message counts as one byte, so that the bound caps it too
+        int n = payload.remaining() + MESSAGE_OVERHEAD;
         synchronized (lock) {
-            if (queuedBytes + n > maxQueued) {
+            if (closed || closing != null || queuedBytes + n > maxQueued) {
                 return false;
             }
             queuedBytes += n;
@@ -116,31 +136,48 @@ final class Outbox implements Completion {
         drive();
     }
 
-    /** How many pushed payload bytes wait or are being written. */
+    /**
+     * Sends the leg's CLOSE (runs {@code sendClose}) once the gateway messages queued before it are written,
+     * or at once when none may go; later gateway messages are refused, or dropped.
+     */
+    void close(Runnable sendClose) {
+        synchronized (lock) {
+            if (closed || closing != null) {
+                return;
+            }
+            closing = sendClose;
+        }
+        drive();
+    }
+
+    /** How many counted bytes of pushed messages wait or are being written. */
     long queuedBytes() {
         synchronized (lock) {
             return queuedBytes;
         }
     }
 
-    /** The gateway message in flight was written (or failed). */
+    /** The gateway message in flight was written. */
     @Override
     public void succeeded() {
-        written();
+        written(true);
     }
 
     @Override
     public void failed(Throwable cause) {
-        written();
+        written(false);
     }
 
-    private void written() {
+    private void written(boolean ok) {
         Pending done;
         synchronized (lock) {
             done = writing;
             writing = null;
             busy = false;
             queuedBytes -= done.counted();
+        }
+        if (ok && done.counted() > 0) {
+            written.accept(done.counted() - MESSAGE_OVERHEAD);
         }
         drive();
         if (done.then() != null) {
@@ -156,8 +193,9 @@ final class Outbox implements Completion {
     }
 
     /**
-     * Starts the writes that may go, one at a time, until one stays in flight or nothing waits. A write that
-     * completes on this thread calls back into here while the loop runs; the loop then takes the next.
+     * Starts the writes that may go, one at a time, until one stays in flight or nothing waits; then the CLOSE,
+     * if one waits and the queue allows. A write that completes on this thread calls back into here while the
+     * loop runs; the loop then takes the next.
      */
     private void drive() {
         synchronized (lock) {
@@ -173,34 +211,71 @@ final class Outbox implements Completion {
             boolean text;
             boolean last = false;
             Completion done = null;
+            Runnable close = null;
+            List<Pending> dropped = null;
             synchronized (lock) {
                 ch = channel;
-                boolean gatewayMayGo = !midMessage && queue != null && !queue.isEmpty();
+                boolean gatewayMayGo = !closed && !midMessage && queue != null && !queue.isEmpty();
                 if (busy || ch == null || (!gatewayMayGo && deferred == null)) {
-                    driving = false;
-                    return;
-                }
-                busy = true;
-                if (gatewayMayGo && !(gatewayTurnTaken && deferred != null)) {
-                    p = queue.poll();
-                    writing = p;
-                    gatewayTurnTaken = true;
-                    text = p.text();
+                    if (!busy && ch != null && closing != null && !gatewayMayGo) {
+                        close = closing;
+                        closing = null;
+                        closed = true;
+                        dropped = drop();
+                    }
+                    if (close == null && dropped == null) {
+                        driving = false;
+                        return;
+                    }
+                    text = false;
                 } else {
-                    fragment = deferred;
-                    text = deferredText;
-                    last = deferredLast;
-                    done = deferredDone;
-                    deferred = null;
-                    deferredDone = null;
-                    midMessage = !last;
-                    gatewayTurnTaken = false;
+                    busy = true;
+                    if (gatewayMayGo && !(gatewayTurnTaken && deferred != null)) {
+                        p = queue.poll();
+                        writing = p;
+                        gatewayTurnTaken = true;
+                        text = p.text();
+                    } else {
+                        fragment = deferred;
+                        text = deferredText;
+                        last = deferredLast;
+                        done = deferredDone;
+                        deferred = null;
+                        deferredDone = null;
+                        midMessage = !last;
+                        gatewayTurnTaken = false;
+                    }
                 }
             }
-            if (p != null) {
+            if (close != null) {
+                close.run();
+                runThens(dropped);
+            } else if (p != null) {
                 write(ch, text, p.payload(), true, this);
             } else {
                 write(ch, text, fragment, last, done);
+            }
+        }
+    }
+
+    /** Empties the queue once the CLOSE went; returns what it held. Under lock. */
+    private List<Pending> drop() {
+        if (queue == null || queue.isEmpty()) {
+            return List.of();
+        }
+        List<Pending> gone = new ArrayList<>(queue);
+        for (Pending p : gone) {
+            queuedBytes -= p.counted();
+        }
+        queue.clear();
+        return gone;
+    }
+
+    /** Runs what dropped replies were to run once written: their callers wait for it. */
+    private static void runThens(List<Pending> dropped) {
+        for (Pending p : dropped) {
+            if (p.then() != null) {
+                p.then().run();
             }
         }
     }

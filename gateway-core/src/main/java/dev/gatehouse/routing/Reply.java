@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.util.List;
 import java.util.Optional;
 
+import dev.gatehouse.Audience;
 import dev.gatehouse.CloseStatus;
 import dev.gatehouse.Message;
 
@@ -110,19 +111,33 @@ public sealed interface Reply permits Reply.None, Reply.Send, Reply.Close, Reply
     record Accept(Optional<String> user, List<String> groups, Optional<String> subprotocol) implements Reply {
         private static final Accept PLAIN = new Accept(Optional.empty(), List.of(), Optional.empty());
 
-        /** Checks every part is present and copies the groups. */
+        /**
+         * Checks every part is present, the user and groups are valid names, and copies the groups.
+         *
+         * @throws IllegalArgumentException if the user or a group is not a valid name ({@link Audience#checkName})
+         */
         public Accept {
             requireNonNull(user, "user");
+            user.ifPresent(u -> Audience.checkName(u, "user"));
             groups = List.copyOf(groups);
+            groups.forEach(g -> Audience.checkName(g, "groups"));
             requireNonNull(subprotocol, "subprotocol");
         }
 
-        /** This answer with the connection's user. */
+        /**
+         * This answer with the connection's user.
+         *
+         * @throws IllegalArgumentException if it is not a valid name ({@link Audience#checkName})
+         */
         public Accept withUser(String user) {
             return new Accept(Optional.of(requireNonNull(user, "user")), groups, subprotocol);
         }
 
-        /** This answer with the groups the connection joins. */
+        /**
+         * This answer with the groups the connection joins.
+         *
+         * @throws IllegalArgumentException if one is not a valid name ({@link Audience#checkName})
+         */
         public Accept withGroups(String... groups) {
             return new Accept(user, List.of(groups), subprotocol);
         }

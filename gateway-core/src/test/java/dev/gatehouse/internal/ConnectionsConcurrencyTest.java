@@ -181,6 +181,8 @@ class ConnectionsConcurrencyTest {
             return;
         }
         assertTrue(connections.close(c.id(), CloseStatus.of(4000, "churn")).toCompletableFuture().join());
+        // The client's CLOSE follows the messages queued before it, which a sender thread may still be writing.
+        assertEquals(CloseStatus.of(4000, "churn"), c.client.channel.awaitClose());
         c.bothAnswerTheirClose();
         assertTrue(c.bridge.closed().isDone(), "the connection did not end once both legs answered");
     }

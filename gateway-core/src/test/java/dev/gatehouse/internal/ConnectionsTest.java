@@ -406,7 +406,7 @@ class ConnectionsTest {
 
     @Test
     void sendIsRefusedWhenTheClientStopsReadingAndTheConnectionStillWorksOnceItReads() {
-        use(BridgeHarness.quiet().maxOutboundQueue(16).build());
+        use(BridgeHarness.quiet().maxOutboundQueue(16 + 2 * Outbox.MESSAGE_OVERHEAD).build());
         Client c = proxy("alice");
 
         assertEquals(SendResult.QUEUED, send(c, "0123456789"));
@@ -433,7 +433,7 @@ class ConnectionsTest {
 
     @Test
     void emptyMessagesFillTheQueueOfAClientThatStoppedReading() {
-        use(BridgeHarness.quiet().maxOutboundQueue(2).build());
+        use(BridgeHarness.quiet().maxOutboundQueue(2 * Outbox.MESSAGE_OVERHEAD).build());
         Client c = proxy("alice");
 
         assertEquals(SendResult.QUEUED, send(c, ""));
@@ -455,6 +455,10 @@ class ConnectionsTest {
         send(c, "hello");
         join(connections().send(c.id(), Message.binary(new byte[7])));
         send(Audience.all(), "é");
+        assertEquals(1, info(c).messagesOut(), "sent messages counted before they were written");
+        for (int i = 0; i < 3; i++) {
+            c.client.channel.nextSent().succeed();
+        }
 
         ConnectionInfo info = info(c);
         assertEquals(4, info.messagesOut());
@@ -548,7 +552,7 @@ class ConnectionsTest {
 
     @Test
     void deliveryCountsRecipientsAndConnectionsWhoseQueueIsFull() {
-        use(BridgeHarness.quiet().maxOutboundQueue(4).build());
+        use(BridgeHarness.quiet().maxOutboundQueue(4 + Outbox.MESSAGE_OVERHEAD).build());
         Client slow = api("alice", null, "room");
         Client fast = api("bob", null, "room");
         Client other = api("carol", null, "room");
@@ -648,6 +652,20 @@ class ConnectionsTest {
     }
 
     // ---- closes and revocation ----
+
+    @Test
+    void aMessageSentJustBeforeACloseReachesTheClientBeforeTheClose() {
+        Client c = proxy("alice");
+        assertEquals(SendResult.QUEUED, send(c, "bye"));
+
+        assertTrue(join(connections().close(c.id(), CloseStatus.of(4000, "kicked"))));
+
+        assertEquals(List.of(), c.client.channel.closes(), "the CLOSE overtook the message being written");
+        assertEquals(SendResult.GONE, send(c, "too late"));
+        c.client.channel.nextSent().succeed();
+        c.client.channel.assertClosedOnceWith(CloseStatus.of(4000, "kicked"));
+        assertEquals(List.of("bye"), c.received());
+    }
 
     @Test
     void closingAGroupClosesItsMembersWithTheStatusAndTheirBackendsWith1001() {

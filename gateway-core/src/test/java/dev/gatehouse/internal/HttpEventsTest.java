@@ -256,6 +256,22 @@ class HttpEventsTest {
         assertEquals(Reply.accept(), answer(CONNECT, 200, "application/json", body));
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"userId\":\"u\\u0001\"}", "{\"groups\":[\"ok\",\"bad\\nname\"]}"})
+    void connect2xxWithAUserOrGroupTheManagementApiCouldNotAddressIsABadAnswer(String body) {
+        IntegrationAnswerException e = assertThrows(IntegrationAnswerException.class,
+                () -> answer(CONNECT, 200, "application/json", body));
+        assertTrue(e.getMessage().contains("control character"), e.getMessage());
+    }
+
+    @Test
+    void connect2xxWithAUserIdOverTheLongestNameIsABadAnswer() {
+        String body = "{\"userId\":\"" + "u".repeat(257) + "\"}";
+        IntegrationAnswerException e = assertThrows(IntegrationAnswerException.class,
+                () -> answer(CONNECT, 200, "application/json", body));
+        assertTrue(e.getMessage().contains("user: 257 characters"), e.getMessage());
+    }
+
     @Test
     void connect204Accepts() {
         assertEquals(Reply.accept(), answer(CONNECT, 204, null, ""));

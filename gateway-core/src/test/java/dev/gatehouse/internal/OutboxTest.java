@@ -27,7 +27,9 @@ import dev.gatehouse.spi.Completion;
 class OutboxTest {
 
     private final FakeChannel channel = new FakeChannel("client");
-    private Outbox outbox = new Outbox(1 << 20);
+    private static final int O = Outbox.MESSAGE_OVERHEAD;
+    private final List<Integer> writtenSizes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private Outbox outbox = new Outbox(1 << 20, writtenSizes::add);
 
     @AfterEach
     void outboxKeptTheChannelContract() {
@@ -195,17 +197,17 @@ class OutboxTest {
 
     @Test
     void byteBoundRefusesAPushThatWouldExceedItAndAcceptsAgainOnceBytesWereWritten() {
-        outbox = new Outbox(10);
+        outbox = new Outbox(10 + 2 * O, writtenSizes::add);
         outbox.attach(channel);
 
         assertTrue(push("123456"));
         assertTrue(push("7890"));
-        assertEquals(10, outbox.queuedBytes(), "bytes being written count as well as waiting ones");
+        assertEquals(10 + 2 * O, outbox.queuedBytes(), "bytes being written count as well as waiting ones");
         assertFalse(push("x"), "an 11th byte was accepted");
-        assertEquals(10, outbox.queuedBytes(), "a refused push counted");
+        assertEquals(10 + 2 * O, outbox.queuedBytes(), "a refused push counted");
 
         writes("123456");
-        assertEquals(4, outbox.queuedBytes());
+        assertEquals(4 + O, outbox.queuedBytes());
         assertTrue(push("abcdef"));
         assertFalse(push("y"));
 
@@ -217,7 +219,7 @@ class OutboxTest {
 
     @Test
     void messageLargerThanTheBoundIsRefusedEvenWhenTheQueueIsEmpty() {
-        outbox = new Outbox(10);
+        outbox = new Outbox(10 + O, writtenSizes::add);
         outbox.attach(channel);
 
         assertFalse(push("12345678901"));
@@ -229,7 +231,7 @@ class OutboxTest {
 
     @Test
     void emptyMessagesCountAgainstTheBoundSoAStalledClientCannotQueueThemWithoutEnd() {
-        outbox = new Outbox(3);
+        outbox = new Outbox(3 * O, writtenSizes::add);
         outbox.attach(channel);
 
         int accepted = 0;
@@ -244,17 +246,17 @@ class OutboxTest {
 
     @Test
     void boundCountsUtf8BytesNotCharacters() {
-        outbox = new Outbox(4);
+        outbox = new Outbox(4 + O, writtenSizes::add);
         outbox.attach(channel);
 
         assertFalse(push("ééé"), "six UTF-8 bytes fit in a bound of four");
         assertTrue(push("éé"));
-        assertEquals(4, outbox.queuedBytes());
+        assertEquals(4 + O, outbox.queuedBytes());
     }
 
     @Test
     void repliesOfPoliciesAreNotCountedAgainstTheBound() {
-        outbox = new Outbox(1);
+        outbox = new Outbox(1 + O, writtenSizes::add);
         outbox.attach(channel);
         AtomicInteger thens = new AtomicInteger();
 
@@ -325,14 +327,14 @@ class OutboxTest {
 
     @Test
     void failedPushStillLetsTheNextGoAndFreesItsBytes() {
-        outbox = new Outbox(4);
+        outbox = new Outbox(4 + 2 * O, writtenSizes::add);
         outbox.attach(channel);
         assertTrue(push("ab"));
         assertTrue(push("cd"));
 
         channel.nextSent().failWith(new IOException("reset"));
 
-        assertEquals(2, outbox.queuedBytes(), "the failed push's bytes are still counted");
+        assertEquals(2 + O, outbox.queuedBytes(), "the failed push's bytes are still counted");
         assertEquals("cd", channel.nextSent().text());
         assertTrue(push("ef"));
     }
@@ -378,6 +380,7 @@ class OutboxTest {
     @Test
     void oneHundredThousandPushesOnAChannelThatCompletesOnTheCallingThreadDoNotRecurse() {
         SynchronousChannel sync = new SynchronousChannel();
+        outbox = new Outbox(100_000L * (1 + O), writtenSizes::add);
         outbox.attach(sync);
         RecordingCompletion first = relay("first", true); // held: its completion waits for the test
         int n = 100_000;
@@ -513,5 +516,65 @@ class OutboxTest {
         @Override
         public void demand() {
         }
+    }
+
+    @Test
+    void closeWaitsForTheMessagesQueuedBeforeIt() {
+        outbox.attach(channel);
+        assertTrue(push("bye"));
+        assertTrue(push("really"));
+
+        outbox.close(() -> channel.close(CloseStatus.of(4000, "kicked")));
+
+        assertTrue(channel.closes().isEmpty(), "the CLOSE went before the queued messages");
+        assertFalse(push("late"), "a push after the close was queued");
+        writes("bye");
+        assertTrue(channel.closes().isEmpty());
+        writes("really");
+        assertEquals(List.of(CloseStatus.of(4000, "kicked")), channel.closes());
+        assertEquals(List.of("bye", "really"), sentTexts());
+    }
+
+    @Test
+    void closeGoesAtOnceWhenTheRelayWasCutInsideAFragmentedMessageAndDropsTheQueue() {
+        outbox.attach(channel);
+        relay("a1", false);
+        writes("a1");
+        assertTrue(push("P"));
+        AtomicInteger thens = new AtomicInteger();
+        outbox.reply("a reply", thens::incrementAndGet);
+
+        outbox.close(() -> channel.close(CloseStatus.GOING_AWAY));
+
+        assertEquals(List.of(CloseStatus.GOING_AWAY), channel.closes());
+        assertEquals(List.of("a1"), sentTexts(), "a gateway message went inside the fragmented message");
+        assertEquals(1, thens.get(), "the dropped reply's caller still waits");
+        assertEquals(0, outbox.queuedBytes());
+    }
+
+    @Test
+    void closeWaitsForTheWriteInFlight() {
+        outbox.attach(channel);
+        relay("r", true);
+
+        outbox.close(() -> channel.close(CloseStatus.NORMAL));
+
+        assertTrue(channel.closes().isEmpty(), "the CLOSE went while a write was in flight");
+        writes("r");
+        assertEquals(List.of(CloseStatus.NORMAL), channel.closes());
+    }
+
+    @Test
+    void countsAPushedMessageOnceItIsWrittenAndNotWhenItFails() {
+        outbox.attach(channel);
+        assertTrue(push("four"));
+        assertTrue(push("fail"));
+
+        assertEquals(List.of(), writtenSizes, "counted before it was written");
+        writes("four");
+        channel.sent().stream().filter(s -> !s.isCompleted()).findFirst().orElseThrow()
+                .failWith(new IOException("reset"));
+
+        assertEquals(List.of(4), writtenSizes);
     }
 }

@@ -83,4 +83,12 @@ class WebSocketApiTest {
         assertEquals(List.of("ops", "eu"), a.groups());
         assertEquals("alice", a.user().orElseThrow());
     }
+
+    @Test
+    void connectAnswerRefusesAUserOrGroupThatTheManagementApiCouldNotAddress() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Reply.accept().withUser(""));
+        assertTrue(e.getMessage().startsWith("user: "), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Reply.accept().withGroups("ok", "a\tb"));
+        assertTrue(e.getMessage().startsWith("groups: "), e.getMessage());
+    }
 }
