@@ -48,7 +48,8 @@ public interface Connections {
      * Sends a message to one connection's client.
      *
      * @return {@link SendResult#QUEUED} once the connection holds it, {@link SendResult#GONE} when no open
-     *         connection has that id, {@link SendResult#QUEUE_FULL} when its outbound queue has no room
+     *         connection has that id, {@link SendResult#QUEUE_FULL} when its outbound queue has no room,
+     *         {@link SendResult#TOO_LARGE} when the queue could never hold it
      */
     CompletionStage<SendResult> send(String id, Message message);
 

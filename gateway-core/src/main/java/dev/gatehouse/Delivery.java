@@ -5,7 +5,8 @@ package dev.gatehouse;
  *
  * @param recipients how many connections it was handed to (each goes to its client at the next message
  *                   boundary)
- * @param refused    how many matching connections refused it because their outbound queue was full
+ * @param refused    how many matching connections refused it because their outbound queue was full (or
+ *                   could never hold a message that large)
  */
 public record Delivery(int recipients, int refused) {
 

@@ -13,5 +13,10 @@ public enum SendResult {
      * Refused: the connection's outbound queue holds {@link Settings#maxOutboundQueue()} bytes already, its
      * client reading more slowly than messages arrive; the connection is not harmed (HTTP 429).
      */
-    QUEUE_FULL
+    QUEUE_FULL,
+    /**
+     * Refused: the message is larger than {@link Settings#maxOutboundQueue()} allows, so it could never be
+     * queued; the connection is not harmed (HTTP 413).
+     */
+    TOO_LARGE
 }

@@ -333,10 +333,7 @@ public final class Bridge {
         if (state != State.OPEN) {
             return SendResult.GONE;
         }
-        if (!client.outbox.push(payload, text)) {
-            return state == State.OPEN ? SendResult.QUEUE_FULL : SendResult.GONE;
-        }
-        return SendResult.QUEUED;
+        return client.outbox.push(payload, text);
     }
 
     /** Whether the connection's principal has this subject. */

@@ -8,10 +8,12 @@ import java.io.UncheckedIOException;
 import java.net.URLDecoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -35,6 +37,7 @@ import dev.gatehouse.Authenticator;
 import dev.gatehouse.CloseStatus;
 import dev.gatehouse.ConnectionInfo;
 import dev.gatehouse.Connections;
+import dev.gatehouse.Gateway;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Message;
 import dev.gatehouse.Verdict;
@@ -53,8 +56,14 @@ public final class ManagementApi {
 
     private static final Logger LOG = LoggerFactory.getLogger(ManagementApi.class);
     private static final JsonFactory JSON = JsonFactory.builder().build();
-    /** What a connection id looks like: URL-safe characters, as {@link Ids} makes them. */
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    /**
+     * What a connection id may look like: printable ASCII, as Gatehouse's ids (URL-safe base64) and AWS's
+     * ({@code L0SM9cOFvHcCIhw=}) are; anything else is a bad request rather than an unknown id.
+     */
+    private static final Pattern ID = Pattern.compile("[!-~]{1,128}");
+    /** How times are written: ISO-8601 in UTC with milliseconds, as AWS writes them. */
+    private static final DateTimeFormatter ISO =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
     /** The most ids an {@code excluded} list may name. */
     static final int MAX_EXCLUDED = 1000;
     /** The longest close reason, in UTF-8 bytes (a CLOSE frame's payload is at most 125 bytes). */
@@ -104,6 +113,7 @@ public final class ManagementApi {
         CompletionStage<Answer> run(String contentType, ByteBuffer body);
     }
 
+    private final Gateway gateway;
     private final Connections connections;
     private final Authenticator authenticator;
     private final int maxBody;
@@ -111,8 +121,9 @@ public final class ManagementApi {
     /**
      * @param maxBody the largest body a send may have, in bytes
      */
-    public ManagementApi(Connections connections, Authenticator authenticator, int maxBody) {
-        this.connections = requireNonNull(connections, "connections");
+    public ManagementApi(Gateway gateway, Authenticator authenticator, int maxBody) {
+        this.gateway = requireNonNull(gateway, "gateway");
+        this.connections = gateway.connections();
         this.authenticator = requireNonNull(authenticator, "authenticator");
         if (maxBody <= 0) {
             throw new IllegalArgumentException("maxBody: " + maxBody + " (expected: > 0)");
@@ -150,6 +161,38 @@ public final class ManagementApi {
         return new Answer(r.status(), r.headers(), Json.errorBody(r, request.requestId()));
     }
 
+    /**
+     * The answer of a health check, which needs no credential: {@code GET /healthz} is 200 while the gateway
+     * runs, {@code GET /readyz} 200, or 503 once it drains.
+     *
+     * @param path the decoded path inside the mount
+     * @return the answer, or {@code null} when the request is not a health check
+     */
+    public Answer health(String method, String path) {
+        if (!method.equals("GET") && !method.equals("HEAD")) {
+            return null;
+        }
+        if ("/healthz".equals(path)) {
+            return new Answer(200, Map.of(), json(g -> g.writeStringField("status", "ok")));
+        }
+        if ("/readyz".equals(path)) {
+            return gateway.isDraining()
+                    ? new Answer(503, Map.of("Retry-After", "5"), json(g -> g.writeStringField("status", "draining")))
+                    : new Answer(200, Map.of(), json(g -> g.writeStringField("status", "ready")));
+        }
+        return null;
+    }
+
+    /** The 404 of a request that names no management operation. */
+    public Answer notFound(String requestId) {
+        return error(404, "not_found", "no management operation at this path", requestId);
+    }
+
+    /** The 408 of a request whose body stopped coming. */
+    public Answer timedOut(String requestId) {
+        return error(408, "request_timeout", "the request body did not arrive in time", requestId);
+    }
+
     /** The 413 of a body over {@link #maxBody()}. */
     public Answer tooLarge(String requestId) {
         return error(413, "payload_too_large", "the body is larger than " + maxBody + " bytes", requestId);
@@ -163,7 +206,7 @@ public final class ManagementApi {
      */
     public Parsed parse(String method, String rawPath, String query, String requestId) {
         try {
-            return route(method.toUpperCase(Locale.ROOT), rawPath, query, requestId);
+            return route(method, rawPath, query, requestId);
         } catch (BadRequest e) {
             return new Immediate(error(400, "bad_request", e.getMessage(), requestId));
         } catch (IllegalArgumentException e) {
@@ -230,7 +273,7 @@ public final class ManagementApi {
                 }
             }
         }
-        return new Immediate(error(404, "not_found", "no management operation at this path", requestId));
+        return new Immediate(notFound(requestId));
     }
 
     /** A one-method resource: its operation, or 405. */
@@ -256,9 +299,11 @@ public final class ManagementApi {
 
     private Parsed send(Audience audience, String requestId) {
         return operation(true, (type, body) -> {
-            Message message = message(type, body, requestId);
-            if (message == null) {
-                return done(notUtf8(requestId));
+            Message message;
+            try {
+                message = message(type, body);
+            } catch (BadBody e) {
+                return done(e.answer(requestId));
             }
             return connections.send(audience, message).thenApply(d -> {
                 LOG.debug("Management request {}: sent {} bytes to {}: {} recipients, {} refused", requestId,
@@ -270,14 +315,19 @@ public final class ManagementApi {
     }
 
     private CompletionStage<Answer> sendTo(String id, String type, ByteBuffer body, String requestId) {
-        Message message = message(type, body, requestId);
-        if (message == null) {
-            return done(notUtf8(requestId));
+        Message message;
+        try {
+            message = message(type, body);
+        } catch (BadBody e) {
+            return done(e.answer(requestId));
         }
         return connections.send(id, message).thenApply(result -> {
             switch (result) {
                 case QUEUED:
                     return new Answer(200, Map.of(), "");
+                case TOO_LARGE:
+                    return error(413, "payload_too_large", "the message is larger than the connection's outbound "
+                            + "queue can hold", requestId);
                 case QUEUE_FULL:
                     return new Answer(429, Map.of("Retry-After", "1"), error(429, "queue_full",
                             "the connection's outbound queue is full: its client reads more slowly than messages arrive",
@@ -324,27 +374,40 @@ public final class ManagementApi {
 
     // ---- parsing ----
 
-    /** The body as a message: text for {@code text/*} and {@code application/json} (null if not UTF-8), else binary. */
-    private static Message message(String contentType, ByteBuffer body, String requestId) {
-        String type = contentType.toLowerCase(Locale.ROOT);
-        int semi = type.indexOf(';');
-        String mime = (semi < 0 ? type : type.substring(0, semi)).trim();
-        if (mime.startsWith("text/") || mime.equals("application/json")) {
-            try {
-                return Message.text(StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT)
-                        .decode(body.duplicate()).toString());
-            } catch (CharacterCodingException e) {
-                return null;
+    /**
+     * The body as a message: text for {@code text/*} and {@code application/json}, decoded with the content
+     * type's {@code charset} (UTF-8 when it names none), else binary.
+     *
+     * @throws BadBody for text that its charset cannot decode, or a charset Java does not know
+     */
+    private static Message message(String contentType, ByteBuffer body) {
+        String[] parts = contentType.split(";");
+        String mime = parts[0].trim().toLowerCase(Locale.ROOT);
+        if (!mime.startsWith("text/") && !mime.equals("application/json")) {
+            return Message.binary(body);
+        }
+        Charset charset = StandardCharsets.UTF_8;
+        for (int i = 1; i < parts.length; i++) {
+            String p = parts[i].trim();
+            if (p.regionMatches(true, 0, "charset=", 0, 8)) {
+                String name = p.substring(8).replace("\"", "").trim();
+                try {
+                    charset = Charset.forName(name);
+                } catch (IllegalArgumentException e) {
+                    throw new BadBody(415, "unsupported_media_type", "charset " + quoted(name)
+                            + ": not one this gateway knows (expected e.g. UTF-8)");
+                }
             }
         }
-        return Message.binary(body);
-    }
-
-    private static Answer notUtf8(String requestId) {
-        return error(400, "bad_request", "body: not valid UTF-8, which a text message must be "
-                + "(send it as application/octet-stream for a binary message)", requestId);
+        try {
+            return Message.text(charset.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(body.duplicate()).toString());
+        } catch (CharacterCodingException e) {
+            throw new BadBody(400, "bad_request", "body: not valid " + charset.name() + ", which its Content-Type "
+                    + "says it is (send it as application/octet-stream for a binary message)");
+        }
     }
 
     private static List<String> segments(String rawPath) {
@@ -402,8 +465,8 @@ public final class ManagementApi {
 
     private static String id(String id) {
         if (!ID.matcher(id).matches()) {
-            throw new BadRequest("connection id " + quoted(id) + ": not a connection id (expected: 1 to 64 of "
-                    + "A-Z a-z 0-9 _ -)");
+            throw new BadRequest("connection id " + quoted(id) + ": not a connection id (expected: 1 to 128 "
+                    + "printable ASCII characters)");
         }
         return id;
     }
@@ -517,7 +580,7 @@ public final class ManagementApi {
 
     /** ISO-8601 in UTC with milliseconds, as AWS writes times: {@code 2026-12-04T21:52:23.123Z}. */
     static String iso(Instant t) {
-        return t.truncatedTo(ChronoUnit.MILLIS).toString();
+        return ISO.format(t);
     }
 
     private static <T> CompletionStage<T> done(T value) {
@@ -540,6 +603,23 @@ public final class ManagementApi {
             throw new UncheckedIOException("writing to memory", e);
         }
         return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /** A body the API cannot send; it carries its answer's status and kind. */
+    private static final class BadBody extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final int status;
+        private final String kind;
+
+        BadBody(int status, String kind, String message) {
+            super(message, null, false, false);
+            this.status = status;
+            this.kind = kind;
+        }
+
+        Answer answer(String requestId) {
+            return error(status, kind, getMessage(), requestId);
+        }
     }
 
     /** A request the API cannot run; its message becomes the 400's. */

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntConsumer;
 
+import dev.gatehouse.SendResult;
 import dev.gatehouse.spi.Channel;
 import dev.gatehouse.spi.Completion;
 
@@ -110,19 +111,27 @@ final class Outbox implements Completion {
      * Queues a whole message of the gateway's, counted against the bound.
      *
      * @param payload the message's bytes (UTF-8 for text), owned by the outbox from now on
-     * @return {@code false}, queuing nothing, if the bound has no room for it or the leg is closing
+     * @return {@link SendResult#QUEUED}; or, queuing nothing, {@link SendResult#TOO_LARGE} for a message the
+     *         bound could never hold, {@link SendResult#QUEUE_FULL} when it has no room for it now,
+     *         {@link SendResult#GONE} when the leg is closing
      */
-    boolean push(ByteBuffer payload, boolean text) {
-        int n = payload.remaining() + MESSAGE_OVERHEAD;
+    SendResult push(ByteBuffer payload, boolean text) {
+        long n = (long) payload.remaining() + MESSAGE_OVERHEAD;
+        if (n > maxQueued) {
+            return SendResult.TOO_LARGE;
+        }
         synchronized (lock) {
-            if (closed || closing != null || queuedBytes + n > maxQueued) {
-                return false;
+            if (closed || closing != null) {
+                return SendResult.GONE;
+            }
+            if (queuedBytes + n > maxQueued) {
+                return SendResult.QUEUE_FULL;
             }
             queuedBytes += n;
-            enqueue(new Pending(payload, text, n, null));
+            enqueue(new Pending(payload, text, (int) n, null));
         }
         drive();
-        return true;
+        return SendResult.QUEUED;
     }
 
     /**

@@ -211,7 +211,7 @@ final class Registry implements Connections {
             SendResult r = b.push(payload.duplicate(), text);
             if (r == SendResult.QUEUED) {
                 recipients++;
-            } else if (r == SendResult.QUEUE_FULL) {
+            } else if (r == SendResult.QUEUE_FULL || r == SendResult.TOO_LARGE) {
                 refused++;
             }
         }

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import dev.gatehouse.CloseStatus;
+import dev.gatehouse.SendResult;
 import dev.gatehouse.internal.FakeChannel.Sent;
 import dev.gatehouse.spi.Channel;
 import dev.gatehouse.spi.Completion;
@@ -56,7 +57,7 @@ class OutboxTest {
     }
 
     private boolean push(String text) {
-        return outbox.push(ByteBuffer.wrap(utf8(text)), true);
+        return outbox.push(ByteBuffer.wrap(utf8(text)), true) == SendResult.QUEUED;
     }
 
     /** The texts of every fragment sent so far, in order. */
@@ -222,7 +223,7 @@ class OutboxTest {
         outbox = new Outbox(10 + O, writtenSizes::add);
         outbox.attach(channel);
 
-        assertFalse(push("12345678901"));
+        assertEquals(SendResult.TOO_LARGE, outbox.push(ByteBuffer.wrap(utf8("12345678901")), true));
         assertEquals(0, outbox.queuedBytes());
         assertTrue(channel.sent().isEmpty());
 
@@ -367,8 +368,8 @@ class OutboxTest {
     void pushKeepsItsKindTextOrBinary() {
         outbox.attach(channel);
 
-        assertTrue(outbox.push(ByteBuffer.wrap(new byte[] {1, 2, 3}), false));
-        assertTrue(outbox.push(ByteBuffer.wrap(utf8("t")), true));
+        assertEquals(SendResult.QUEUED, outbox.push(ByteBuffer.wrap(new byte[] {1, 2, 3}), false));
+        assertEquals(SendResult.QUEUED, outbox.push(ByteBuffer.wrap(utf8("t")), true));
 
         Sent binary = channel.nextSent();
         assertArrayEquals(new byte[] {1, 2, 3}, binary.bytes());
@@ -386,7 +387,7 @@ class OutboxTest {
         int n = 100_000;
 
         for (int i = 0; i < n; i++) {
-            assertTrue(outbox.push(ByteBuffer.wrap(new byte[] {(byte) i}), false), "push " + i);
+            assertEquals(SendResult.QUEUED, outbox.push(ByteBuffer.wrap(new byte[] {(byte) i}), false), "push " + i);
         }
         RecordingCompletion after = relay("after", true);
         assertEquals(1, sync.writes(), "everything waits behind the held relayed fragment");

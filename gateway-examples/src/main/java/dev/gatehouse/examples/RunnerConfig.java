@@ -50,7 +50,7 @@ record RunnerConfig(String file, OptionalInt port, Optional<String> host, Settin
      * @param key     its key path, for messages
      * @param port    {@code port}, required
      * @param host    {@code host}; the runner listens on loopback without it
-     * @param apiKeys {@code apiKeys}, at least one: every management request needs one in {@code X-API-Key}
+     * @param apiKeys {@code apiKeys}; empty when absent, and then {@code --management-key} must give one
      */
     record Management(String key, int port, Optional<String> host, List<Secret> apiKeys) {
         Management {

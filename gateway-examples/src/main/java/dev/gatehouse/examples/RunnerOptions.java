@@ -583,6 +583,7 @@ final class RunnerOptions {
         private Integer managementPort; // null: no --management-port nor management.port
         private String managementPortName; // what a mistake about the port names: the flag, or the file's key
         private String managementHost = DEFAULT_MANAGEMENT_HOST;
+        private String managementBlock; // how a mistake names the file's management block; null: none
 
         /** Takes the config file's values, before any flag. */
         void seed(RunnerConfig c) {
@@ -606,6 +607,7 @@ final class RunnerOptions {
                 });
             });
             c.management().ifPresent(m -> {
+                managementBlock = c.label(m.key());
                 managementPort = m.port();
                 managementPortName = c.label(m.key() + ".port");
                 m.host().ifPresent(h -> managementHost = h);
@@ -664,6 +666,10 @@ final class RunnerOptions {
                     throw UsageException.of(Flag.MANAGEMENT_KEY.flag, "needs " + Flag.MANAGEMENT_PORT.flag);
                 }
                 return null;
+            }
+            if (managementKeyCount == 0 && managementBlock != null) {
+                throw UsageException.of(managementBlock, "no apiKeys (expected at least one key: every management "
+                        + "request needs one in X-API-Key; or " + Flag.MANAGEMENT_KEY.flag + ")");
             }
             if (managementKeyCount == 0) {
                 throw UsageException.of(managementPortName, "needs at least one " + Flag.MANAGEMENT_KEY.flag

@@ -140,7 +140,7 @@ class ConfigFileTest {
                         "routes[0]: both backend and targets (expected one of them)"),
                 // management
                 Arguments.of("management:\n  port: 9090\n", "management: no apiKeys (expected at least one key: every "
-                        + "management request needs one in X-API-Key)"),
+                        + "management request needs one in X-API-Key; or --management-key)"),
                 Arguments.of("management:\n  apiKeys: [mgmt-key]\n",
                         "management: no port (expected the management API's own port, e.g. 9090)"),
                 Arguments.of("management:\n  port: 9090\n  apiKeys: []\n", "management.apiKeys: empty (expected at least one key)"),

@@ -96,7 +96,7 @@ public final class ManagementApi {
                 throw new IllegalStateException("authenticator: not set (expected: the Authenticator that management "
                         + "requests must pass, e.g. ApiKeyAuthenticator.of(key, \"ops\"))");
             }
-            return new ManagementHandler(new dev.gatehouse.internal.ManagementApi(gateway.connections(), authenticator,
+            return new ManagementHandler(new dev.gatehouse.internal.ManagementApi(gateway, authenticator,
                     maxBody));
         }
     }

@@ -3,6 +3,7 @@ package dev.gatehouse.jetty.internal;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 import org.eclipse.jetty.http.HttpHeader;
@@ -16,6 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.gatehouse.Handshake;
+import dev.gatehouse.internal.Ids;
 import dev.gatehouse.internal.ManagementApi;
 
 /**
@@ -23,8 +25,11 @@ import dev.gatehouse.internal.ManagementApi;
  * without blocking (at most the API's limit; {@code Content-Length} over it is refused before reading), runs
  * the operation and writes its answer. Handles every request it gets: mount it where only management requests
  * reach it.
+ *
+ * <p>Blocking: the authenticator may block (a JWKS fetch, a remote authorizer), and a fan-out visits every
+ * member, so Jetty must not call it on a selector thread, where it would stall that selector's connections.
  */
-public final class ManagementHandler extends Handler.Abstract.NonBlocking {
+public final class ManagementHandler extends Handler.Abstract {
 
     private static final Logger LOG = LoggerFactory.getLogger(ManagementHandler.class);
 
@@ -35,8 +40,24 @@ public final class ManagementHandler extends Handler.Abstract.NonBlocking {
     }
 
     @Override
+    public InvocationType getInvocationType() {
+        return InvocationType.BLOCKING;
+    }
+
+    @Override
     public boolean handle(Request request, Response response, Callback callback) {
-        Handshake h = Requests.from(request);
+        ManagementApi.Answer health = api.health(request.getMethod(), Request.getPathInContext(request));
+        if (health != null) {
+            write(response, callback, health);
+            return true;
+        }
+        Handshake h;
+        try {
+            h = Requests.from(request);
+        } catch (IllegalArgumentException e) { // a request target that is no path, such as OPTIONS *
+            write(response, callback, api.notFound(Ids.next()));
+            return true;
+        }
         String id = h.requestId();
         ManagementApi.Answer denied = api.authenticate(h);
         if (denied != null) {
@@ -67,7 +88,7 @@ public final class ManagementHandler extends Handler.Abstract.NonBlocking {
             } else {
                 run(op, contentType, body, id, response, callback);
             }
-        }, callback).read();
+        }, callback, () -> write(response, callback, api.timedOut(id))).read();
         return true;
     }
 
@@ -105,19 +126,33 @@ public final class ManagementHandler extends Handler.Abstract.NonBlocking {
         response.write(true, ByteBuffer.wrap(bytes), callback);
     }
 
-    /** Reads a request body without blocking, up to a limit; hands on the body, or null when it is over the limit. */
+    /**
+     * Reads a request body without blocking, up to a limit; hands on the body, or null when it is over the
+     * limit. A body that stops coming (the connection's idle timeout) gets 408; a broken connection fails the
+     * callback, as nothing can be answered.
+     */
     private static final class BodyReader {
         private final Request request;
         private final int max;
         private final Consumer<ByteBuffer> then;
         private final Callback callback;
+        private final Runnable timedOut;
         private final ByteArrayOutputStream body = new ByteArrayOutputStream();
 
-        BodyReader(Request request, int max, Consumer<ByteBuffer> then, Callback callback) {
+        BodyReader(Request request, int max, Consumer<ByteBuffer> then, Callback callback, Runnable timedOut) {
             this.request = request;
             this.max = max;
             this.then = then;
             this.callback = callback;
+            this.timedOut = timedOut;
+        }
+
+        private void failed(Content.Chunk failure) {
+            if (failure.getFailure() instanceof TimeoutException || !failure.isLast()) {
+                timedOut.run();
+            } else {
+                callback.failed(failure.getFailure());
+            }
         }
 
         void read() {
@@ -129,7 +164,7 @@ public final class ManagementHandler extends Handler.Abstract.NonBlocking {
                 }
                 if (Content.Chunk.isFailure(chunk)) {
                     chunk.release();
-                    callback.failed(chunk.getFailure());
+                    failed(chunk);
                     return;
                 }
                 ByteBuffer b = chunk.getByteBuffer();

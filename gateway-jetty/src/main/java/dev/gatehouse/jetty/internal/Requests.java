@@ -53,9 +53,18 @@ final class Requests {
     static Handshake from(Request req) {
         String raw = req.getHttpURI().getPath();
         String context = Request.getContextPath(req);
-        // The root context's path is "/" (or null outside a context): nothing to strip.
-        int strip = context == null || context.equals("/") ? 0 : context.length();
-        String path = raw == null ? "/" : raw.substring(Math.min(raw.length(), strip));
+        String path;
+        if (raw == null) {
+            path = "/";
+        } else if (context == null || context.equals("/")) {
+            path = raw; // the root context, or none: nothing to strip
+        } else if (raw.startsWith(context)) {
+            path = raw.substring(context.length());
+        } else {
+            // The raw path spells the context with percent-escapes: Jetty's decoded path inside the context.
+            String inContext = Request.getPathInContext(req);
+            path = inContext == null ? "/" : inContext;
+        }
         String query = req.getHttpURI().getQuery();
         Handshake.Builder b = Handshake.builder(Ids.next(), path.isEmpty() ? "/" : path)
                 .method(req.getMethod())
