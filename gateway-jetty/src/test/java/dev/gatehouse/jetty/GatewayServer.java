@@ -101,6 +101,11 @@ final class GatewayServer implements AutoCloseable {
         return new GatewayServer(gateway, mount, null, c -> { }, authenticator);
     }
 
+    /** Sets the idle timeout of the management API's connector, for connections opened from now on. */
+    void managementIdleTimeout(long millis) {
+        management.setIdleTimeout(millis);
+    }
+
     /** The management API's base URI: {@code http://127.0.0.1:PORT}. */
     URI managementUri(String path) {
         if (management == null) {

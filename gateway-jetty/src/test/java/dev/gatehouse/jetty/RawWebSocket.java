@@ -32,7 +32,21 @@ final class RawWebSocket implements AutoCloseable {
 
     /** Upgrades to {@code ws://} {@code uri}, failing unless the answer is 101. */
     static RawWebSocket open(URI uri) throws IOException {
-        Socket socket = new Socket(uri.getHost(), uri.getPort());
+        return open(new Socket(uri.getHost(), uri.getPort()), uri);
+    }
+
+    /**
+     * Upgrades to {@code ws://} {@code uri} on a socket whose receive buffer is set to {@code receiveBuffer}
+     * bytes before it connects: a client that stops reading then holds back the server's writes soon.
+     */
+    static RawWebSocket open(URI uri, int receiveBuffer) throws IOException {
+        Socket socket = new Socket();
+        socket.setReceiveBufferSize(receiveBuffer);
+        socket.connect(new java.net.InetSocketAddress(uri.getHost(), uri.getPort()), 5_000);
+        return open(socket, uri);
+    }
+
+    private static RawWebSocket open(Socket socket, URI uri) throws IOException {
         socket.setSoTimeout(5_000);
         String target = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
         String request = "GET " + target + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort() + "\r\n"
@@ -85,6 +99,43 @@ final class RawWebSocket implements AutoCloseable {
         byte[] payload = new byte[Math.toIntExact(length)];
         in.readFully(payload);
         return new Frame(b0 & 0x0F, (b0 & 0x80) != 0, payload);
+    }
+
+    /**
+     * The next data message the server sent, its frames joined, as a frame with the first frame's op code;
+     * control frames before it are skipped. Waits up to 5 s for each frame.
+     */
+    Frame readMessage() throws IOException {
+        Frame first;
+        do {
+            first = readFrame();
+        } while (first.opCode() >= 0x8 && first.opCode() != 0x8);
+        if (first.opCode() == 0x8 || first.fin()) {
+            return first;
+        }
+        ByteArrayOutputStream payload = new ByteArrayOutputStream();
+        payload.writeBytes(first.payload());
+        Frame next;
+        do {
+            next = readFrame();
+            if (next.opCode() == 0x0) {
+                payload.writeBytes(next.payload());
+            }
+        } while (next.opCode() != 0x0 || !next.fin());
+        return new Frame(first.opCode(), true, payload.toByteArray());
+    }
+
+    /** Sends a short text message (under 126 bytes) in one masked frame, with a zero mask key. */
+    void sendText(String text) throws IOException {
+        byte[] payload = text.getBytes(StandardCharsets.UTF_8);
+        if (payload.length > 125) {
+            throw new IllegalArgumentException("text: " + payload.length + " bytes (expected: at most 125)");
+        }
+        byte[] frame = new byte[6 + payload.length];
+        frame[0] = (byte) 0x81;
+        frame[1] = (byte) (0x80 | payload.length);
+        System.arraycopy(payload, 0, frame, 6, payload.length);
+        write(frame);
     }
 
     private String readLine() throws IOException {

@@ -22,16 +22,25 @@ import dev.gatehouse.internal.ManagementApi;
 
 /**
  * The HTTP management API as a Jetty core handler: authenticates every request, reads a send's body
- * without blocking (at most the API's limit; {@code Content-Length} over it is refused before reading), runs
- * the operation and writes its answer. Handles every request it gets: mount it where only management requests
- * reach it.
+ * without blocking (at most the API's limit), runs the operation and writes its answer. Handles every request
+ * it gets: mount it where only management requests reach it.
+ *
+ * <p>An answer given without using the body (401, 400, 404, 405, 413) is written only once the body has been
+ * read and dropped, up to {@link #DRAIN_LIMIT} bytes: a connection closed with unread bytes is reset, and the
+ * reset takes the answer with it, so the client would see a broken connection instead of, say, its 413.
  *
  * <p>Blocking: the authenticator may block (a JWKS fetch, a remote authorizer), and a fan-out visits every
  * member, so Jetty must not call it on a selector thread, where it would stall that selector's connections.
+ * Health checks ({@code /healthz}, {@code /readyz}) are answered without a credential.
  */
 public final class ManagementHandler extends Handler.Abstract {
 
     private static final Logger LOG = LoggerFactory.getLogger(ManagementHandler.class);
+    /**
+     * The most body bytes read and dropped before an answer that does not use them; past it the answer goes
+     * at once, and Jetty closes the connection.
+     */
+    static final long DRAIN_LIMIT = 8L << 20;
 
     private final ManagementApi api;
 
@@ -48,26 +57,26 @@ public final class ManagementHandler extends Handler.Abstract {
     public boolean handle(Request request, Response response, Callback callback) {
         ManagementApi.Answer health = api.health(request.getMethod(), Request.getPathInContext(request));
         if (health != null) {
-            write(response, callback, health);
+            writeAfterBody(request, response, callback, health);
             return true;
         }
         Handshake h;
         try {
             h = Requests.from(request);
         } catch (IllegalArgumentException e) { // a request target that is no path, such as OPTIONS *
-            write(response, callback, api.notFound(Ids.next()));
+            writeAfterBody(request, response, callback, api.notFound(Ids.next()));
             return true;
         }
         String id = h.requestId();
         ManagementApi.Answer denied = api.authenticate(h);
         if (denied != null) {
-            write(response, callback, denied);
+            writeAfterBody(request, response, callback, denied);
             return true;
         }
         String query = request.getHttpURI().getQuery();
         ManagementApi.Parsed parsed = api.parse(request.getMethod(), h.path(), query == null ? "" : query, id);
         if (parsed instanceof ManagementApi.Immediate immediate) {
-            write(response, callback, immediate.answer());
+            writeAfterBody(request, response, callback, immediate.answer());
             return true;
         }
         ManagementApi.Operation op = (ManagementApi.Operation) parsed;
@@ -77,9 +86,8 @@ public final class ManagementHandler extends Handler.Abstract {
             run(op, contentType, BufferUtil.EMPTY_BUFFER, id, response, callback);
             return true;
         }
-        long length = request.getLength();
-        if (length > api.maxBody()) {
-            write(response, callback, api.tooLarge(id));
+        if (request.getLength() > api.maxBody()) {
+            writeAfterBody(request, response, callback, api.tooLarge(id));
             return true;
         }
         new BodyReader(request, api.maxBody(), body -> {
@@ -90,6 +98,17 @@ public final class ManagementHandler extends Handler.Abstract {
             }
         }, callback, () -> write(response, callback, api.timedOut(id))).read();
         return true;
+    }
+
+    /** Writes an answer that does not use the body once the body is read and dropped (see the class doc). */
+    private static void writeAfterBody(Request request, Response response, Callback callback,
+            ManagementApi.Answer answer) {
+        if (request.getLength() > DRAIN_LIMIT) {
+            write(response, callback, answer);
+        } else {
+            new BodyReader(request, 0, body -> write(response, callback, answer), callback,
+                    () -> write(response, callback, answer)).read();
+        }
     }
 
     private static void run(ManagementApi.Operation op, String contentType, ByteBuffer body, String id,
@@ -128,8 +147,9 @@ public final class ManagementHandler extends Handler.Abstract {
 
     /**
      * Reads a request body without blocking, up to a limit; hands on the body, or null when it is over the
-     * limit. A body that stops coming (the connection's idle timeout) gets 408; a broken connection fails the
-     * callback, as nothing can be answered.
+     * limit. A body over the limit is read on and dropped, up to {@link #DRAIN_LIMIT} bytes in all, before it
+     * hands on null. A body that stops coming (the connection's idle timeout) runs {@code timedOut}; a broken
+     * connection fails the callback, as nothing can be answered.
      */
     private static final class BodyReader {
         private final Request request;
@@ -137,7 +157,9 @@ public final class ManagementHandler extends Handler.Abstract {
         private final Consumer<ByteBuffer> then;
         private final Callback callback;
         private final Runnable timedOut;
-        private final ByteArrayOutputStream body = new ByteArrayOutputStream();
+        private final ByteArrayOutputStream body = new ByteArrayOutputStream(); // the body so far, unless over
+        private long read;           // bytes of the body read so far
+        private boolean over;        // the body is larger than max: what comes is dropped
 
         BodyReader(Request request, int max, Consumer<ByteBuffer> then, Callback callback, Runnable timedOut) {
             this.request = request;
@@ -168,18 +190,20 @@ public final class ManagementHandler extends Handler.Abstract {
                     return;
                 }
                 ByteBuffer b = chunk.getByteBuffer();
-                if (body.size() + b.remaining() > max) {
-                    chunk.release();
-                    then.accept(null);
-                    return;
+                read += b.remaining();
+                if (!over && read > max) {
+                    over = true;
+                    body.reset();
                 }
-                byte[] bytes = new byte[b.remaining()];
-                b.get(bytes);
-                body.write(bytes, 0, bytes.length);
+                if (!over) {
+                    byte[] bytes = new byte[b.remaining()];
+                    b.get(bytes);
+                    body.write(bytes, 0, bytes.length);
+                }
                 boolean last = chunk.isLast();
                 chunk.release();
-                if (last) {
-                    then.accept(ByteBuffer.wrap(body.toByteArray()));
+                if (last || read > DRAIN_LIMIT) {
+                    then.accept(over ? null : ByteBuffer.wrap(body.toByteArray()));
                     return;
                 }
             }
