@@ -32,6 +32,7 @@ import org.eclipse.jetty.websocket.core.client.WebSocketCoreClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.gatehouse.CloseStatus;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Route;
@@ -156,6 +157,9 @@ public final class BackendDialer {
      * already abandoned.
      */
     CompletableFuture<Dialed> dial(Admission.Admitted admission) {
+        if (RelayMode.FRAMES) {
+            return dialFrames(admission);
+        }
         Handshake h = admission.handshake();
         Settings settings = admission.settings();
         Bridge bridge = gateway.newBridge(admission);
@@ -213,6 +217,66 @@ public final class BackendDialer {
             Refusal refusal = classify(failure, capture, h, settings, admission.route());
             bridge.abandon("backend dial failed: " + refusal.reject().message());
             return new Dialed(bridge, leg, null, refusal, Map.of());
+        });
+    }
+
+    /** {@link #dial} with a {@link FrameLeg} taking the backend's connection over after its 101. */
+    private CompletableFuture<Dialed> dialFrames(Admission.Admitted admission) {
+        Handshake h = admission.handshake();
+        Settings settings = admission.settings();
+        Bridge bridge = gateway.newBridge(admission);
+        Capture capture = new Capture();
+        long timeoutMillis = settings.connectTimeout().toMillis();
+        CompletableFuture<FrameUpgradeRequest.Connected> connect;
+        try {
+            FrameUpgradeRequest upgrade = new FrameUpgradeRequest(client, admission.backendUri(), bridge.backendHandler(),
+                    safetyIdleTimeout(settings), capture);
+            upgrade.setSubProtocols(admission.subprotocols());
+            upgrade.headers(fields -> admission.backendHeaders().forEach(fields::put));
+            upgrade.timeout(timeoutMillis, TimeUnit.MILLISECONDS);
+            client.connect(upgrade);
+            connect = upgrade.leg();
+        } catch (IOException | RuntimeException e) {
+            connect = CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<FrameUpgradeRequest.Connected> bounded = new CompletableFuture<>();
+        Future<?> bound = gateway.schedule(() -> bounded.completeExceptionally(
+                new TimeoutException("backend dial exceeded " + (timeoutMillis + 1000) + " ms")),
+                Duration.ofMillis(timeoutMillis + 1000));
+        connect.whenComplete((connected, failure) -> {
+            bound.cancel(false);
+            if (failure == null) {
+                bounded.complete(connected);
+            } else {
+                bounded.completeExceptionally(failure);
+            }
+        });
+        CompletableFuture<FrameUpgradeRequest.Connected> attempt = connect;
+        return bounded.handle((connected, failure) -> {
+            if (failure == null) {
+                String subprotocol = connected.subprotocol() != null ? connected.subprotocol()
+                        : h.subprotocolFallback().orElse(null);
+                return new Dialed(bridge, connected.leg(), subprotocol, null, capture.relayed);
+            }
+            attempt.cancel(true);
+            if (!attempt.isCompletedExceptionally()) {
+                // Connected just as the bound expired: the leg is closed with 1001.
+                attempt.thenAccept(late -> {
+                    gateway.abandonedDial();
+                    late.leg().close(CloseStatus.GOING_AWAY);
+                    late.leg().demand(); // read the reply, which ends the connection
+                });
+            } else {
+                EndPoint upgraded = capture.endPoint;
+                if (upgraded != null && upgraded.isOpen()) {
+                    // The backend answered 101 but its handshake was refused after it: close that connection.
+                    gateway.abandonedDial();
+                    upgraded.close();
+                }
+            }
+            Refusal refusal = classify(failure, capture, h, settings, admission.route());
+            bridge.abandon("backend dial failed: " + refusal.reject().message());
+            return new Dialed(bridge, null, null, refusal, Map.of());
         });
     }
 

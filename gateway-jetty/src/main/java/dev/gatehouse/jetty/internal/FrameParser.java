@@ -417,7 +417,7 @@ final class FrameParser {
             } else if (i == 2) {
                 readSecondByte(b & 0xFF);
             } else if (i == 3 && h.lengthEnd == 10 && b < 0) {
-                throw FrameException.protocol("64-bit length with the top bit set");
+                throw FrameException.protocol("a 64-bit payload length with its most significant bit set");
             }
             if (i == h.lengthEnd) {
                 readLength();

@@ -8,9 +8,13 @@ import java.util.concurrent.TimeoutException;
 
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.ConnectionMetaData;
+import org.eclipse.jetty.server.HttpStream;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 // Jetty's HTTP/1.1 connection is internal; see checkedConnection.
@@ -18,6 +22,7 @@ import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.server.WebSocketMappings;
 import org.eclipse.jetty.websocket.core.server.WebSocketNegotiator;
+import org.eclipse.jetty.websocket.core.util.WebSocketUtils;
 
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Rejection;
@@ -55,6 +60,9 @@ final class Upgrades {
             dialer.abandon(dialed, "closed before the client upgrade");
             return Optional.of(Refusal.rejected(gateway, request, route, DefaultGateway.shuttingDown()));
         }
+        if (RelayMode.FRAMES && jettyRequest.getConnectionMetaData().getHttpVersion() == HttpVersion.HTTP_1_1) {
+            return frameUpgrade(dialer, dialed, request, admission, jettyRequest, response, callback);
+        }
         JettyLeg clientLeg = new JettyLeg(bridge.clientHandler(), bridge::clientConnected,
                 BackendDialer.safetyIdleTimeout(admission.settings()));
         // If the 101 cannot be written (the client left during the dial), the client leg never opens: the
@@ -78,6 +86,53 @@ final class Upgrades {
         return Optional.of(Refusal.rejected(gateway, request, route,
                 Verdict.reject(Rejection.UPGRADE_REQUIRED, "not a valid WebSocket upgrade request")
                         .withHeader("Upgrade", "websocket").withHeader("Sec-WebSocket-Version", "13")));
+    }
+
+    /**
+     * Upgrades the client with a {@link FrameLeg} of Gatehouse's own on the request's endpoint: checks the
+     * upgrade request as RFC 6455 asks (a GET with {@code Upgrade: websocket}, {@code Connection: upgrade},
+     * {@code Sec-WebSocket-Version: 13} and a key), writes the 101 with the backend's subprotocol and relayed
+     * headers and no extension, and has Jetty hand the endpoint to the leg once the 101 is written.
+     */
+    private static Optional<Refusal> frameUpgrade(BackendDialer dialer, BackendDialer.Dialed dialed, Handshake request,
+            Admission.Admitted admission, Request jettyRequest, Response response, Callback callback) {
+        DefaultGateway gateway = dialer.gateway();
+        Bridge bridge = dialed.bridge();
+        HttpFields headers = jettyRequest.getHeaders();
+        String key = headers.get(HttpHeader.SEC_WEBSOCKET_KEY);
+        if (!HttpMethod.GET.is(jettyRequest.getMethod()) || !headers.contains(HttpHeader.UPGRADE, "websocket")
+                || !headers.contains(HttpHeader.CONNECTION, "upgrade") || key == null
+                || !"13".equals(headers.get(HttpHeader.SEC_WEBSOCKET_VERSION))) {
+            dialer.abandon(dialed, "client upgrade refused");
+            return Optional.of(Refusal.rejected(gateway, request, admission.route(),
+                    Verdict.reject(Rejection.UPGRADE_REQUIRED, "not a valid WebSocket upgrade request")
+                            .withHeader("Upgrade", "websocket").withHeader("Sec-WebSocket-Version", "13")));
+        }
+        ConnectionMetaData meta = jettyRequest.getConnectionMetaData();
+        EndPoint endPoint = meta.getConnection().getEndPoint();
+        FrameLeg leg = new FrameLeg(endPoint, meta.getConnector().getExecutor(), meta.getConnector().getByteBufferPool(),
+                FrameLeg.Role.SERVER, 0, bridge.clientHandler(), bridge::clientConnected,
+                BackendDialer.safetyIdleTimeout(admission.settings()));
+        jettyRequest.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, leg);
+        response.setStatus(HttpStatus.SWITCHING_PROTOCOLS_101);
+        HttpFields.Mutable answer = response.getHeaders();
+        answer.put(HttpHeader.UPGRADE, "websocket");
+        answer.put(HttpHeader.CONNECTION, "Upgrade");
+        answer.put(HttpHeader.SEC_WEBSOCKET_ACCEPT, WebSocketUtils.hashKey(key));
+        if (dialed.subprotocol() != null) {
+            answer.put(HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL, dialed.subprotocol());
+        }
+        for (Map.Entry<String, List<String>> header : dialed.relayed().entrySet()) {
+            header.getValue().forEach(v -> answer.add(header.getKey(), v));
+        }
+        // If the 101 cannot be written (the client left during the dial), the client leg never opens.
+        Callback written = Callback.from(callback, (Throwable failure) -> {
+            if (failure != null) {
+                dialer.abandon(dialed, "client upgrade failed");
+            }
+        });
+        response.write(true, null, written);
+        return Optional.empty();
     }
 
     /**

@@ -659,9 +659,9 @@ class FrameParserTest {
         v.add(violation("CLOSE of 65536 bytes", SERVER, b(0x88, 127, 0, 0, 0, 0, 0, 1, 0, 0), 10, 1002,
                 "control frame over 125 bytes"));
         v.add(violation("64-bit length with the top bit set", SERVER, b(0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0), 3, 1002,
-                "64-bit length with the top bit set"));
+                "a 64-bit payload length with its most significant bit set"));
         v.add(violation("64-bit length of all ones", CLIENT, b(0x82, 0xFF, 0xFF, 0xFF), 3, 1002,
-                "64-bit length with the top bit set"));
+                "a 64-bit payload length with its most significant bit set"));
         v.add(new Violation("payload over the maximum, 16-bit form", CLIENT, 0, 1000,
                 Wire.header(FIN | BINARY, 1001, true, Wire.KEY, Form.SHORTEST), 4, 1009, "frame over 1000 bytes"));
         v.add(new Violation("payload over the maximum, 64-bit form", SERVER, 0, 70_000,

@@ -1,0 +1,746 @@
+package dev.gatehouse.jetty.internal;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+
+import org.eclipse.jetty.io.AbstractConnection;
+import org.eclipse.jetty.io.ByteBufferPool;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.RetainableByteBuffer;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.IteratingCallback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.gatehouse.CloseStatus;
+import dev.gatehouse.spi.Channel;
+import dev.gatehouse.spi.ChannelHandler;
+import dev.gatehouse.spi.Completion;
+
+/**
+ * One WebSocket leg that Gatehouse owns after the handshake: a Jetty {@link Connection} on the leg's
+ * {@link EndPoint} that reads frames with Gatehouse's own {@link FrameParser} and writes them with
+ * {@link FrameHeaders}, in place of Jetty's WebSocket session. It is the engine's {@link Channel} for the
+ * leg, and hands the leg's inbound events to the engine's {@link ChannelHandler}.
+ *
+ * <p><b>Threads.</b> Reads run on the selector thread that found the socket readable ({@link
+ * AbstractConnection.NonBlocking}): no hand-off to a pool thread. The engine's handler is called on that
+ * thread, or on whichever thread called {@link #demand()}; it never blocks. One thread at a time runs the
+ * read loop, and a {@code demand()} from inside the handler does not recurse: the loop takes the next
+ * event once the handler returns.
+ *
+ * <p><b>Flow control.</b> One inbound event per {@link #demand()}, none before the first: a data frame's
+ * payload is lent to the engine as a slice of the read buffer, which stays retained until the engine
+ * completes the frame's {@link Completion}. The socket is read only when the engine wants an event and the
+ * bytes already read hold none, so a slow peer leg slows this one through TCP. A client's frames are
+ * unmasked in place in the read buffer, which the leg owns; frames to a server are masked into a pooled copy.
+ *
+ * <p><b>Writes.</b> One write at a time on the endpoint; frames sent meanwhile (control frames may come
+ * between data frames) wait in order and go out together in one gathered write.
+ *
+ * <p><b>Close.</b> A peer's CLOSE is passed to the engine, and answered when the engine calls
+ * {@link #close}, with the status it gives; a CLOSE the engine sends first waits for the peer's. Once both
+ * are through, the connection is closed. A frame that breaks the protocol gets the CLOSE of its
+ * {@link FrameException} and the connection closes; the engine hears of it through
+ * {@link ChannelHandler#onProtocolError}. The engine hears of the end of the leg once.
+ */
+final class FrameLeg extends AbstractConnection.NonBlocking implements Connection.UpgradeTo, Channel,
+        FrameParser.Listener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FrameLeg.class);
+    /** The read buffer's size: a few frames of a busy leg, or a good part of a large one. */
+    private static final int READ_BUFFER_SIZE = 32 * 1024;
+    /** The most frames that go out in one gathered write. */
+    private static final int MAX_GATHER = 32;
+
+    /** Which end of the WebSocket connection the gateway is on this leg. */
+    enum Role {
+        /** The gateway is the server: the client leg. The peer's frames are masked, the gateway's are not. */
+        SERVER,
+        /** The gateway is the client: the backend leg. The peer's frames are not masked, the gateway's are. */
+        CLIENT
+    }
+
+    private final Role role;
+    private final ByteBufferPool pool;
+    private final ChannelHandler handler;
+    private final Consumer<FrameLeg> onOpen;
+    private final FrameParser parser;
+    private final ControlFrames control;
+    private final Flusher flusher = new Flusher();
+
+    // ---- read side: touched by the one thread in the read loop (or in onUpgradeTo/onOpen, before it runs) ----
+    private RetainableByteBuffer in;     // the read buffer, or null while idle; the leg holds one reference
+    private Event event;                 // the event the parser found in the current parse() call, or null
+    private boolean inboundText;         // the data message being received is text
+    private ByteBuffer controlPayload;   // the unmasked payload of the control frame being read
+    private final Event dataEvent = new Event(); // reused: one data event at a time
+
+    // ---- guarded by this ----
+    private boolean demanded;            // the engine wants one more event
+    private boolean looping;             // a thread runs the read loop
+    private boolean interested;          // fill interest is registered
+    private boolean notified;            // the engine heard how the leg ended (CLOSE, protocol error, loss)
+    private boolean closeReceived;       // the peer's CLOSE arrived
+    private boolean closeSent;           // the gateway's CLOSE was handed to the flusher
+    private boolean outboundOpen;        // a message the engine sends has not ended (data sends are serial)
+    private boolean dead;                // the endpoint is closed, or closing: sends fail
+
+    /**
+     * @param endPoint    the leg's endpoint, after its HTTP upgrade
+     * @param executor    the connection's executor (Jetty's, for its own needs)
+     * @param pool        where read and write buffers come from
+     * @param role        the gateway's side of this leg
+     * @param allowedRsv  the RSV bits the negotiated extensions use, 0 for none
+     * @param handler     the engine's handler of the leg's events
+     * @param onOpen      called once the connection is open on the endpoint
+     * @param idleTimeout the endpoint's idle timeout, a safety net behind the engine's timers; zero for none
+     */
+    FrameLeg(EndPoint endPoint, Executor executor, ByteBufferPool pool, Role role, int allowedRsv,
+            ChannelHandler handler, Consumer<FrameLeg> onOpen, Duration idleTimeout) {
+        super(endPoint, executor);
+        this.role = role;
+        this.pool = pool;
+        this.handler = handler;
+        this.onOpen = onOpen;
+        this.control = role == Role.SERVER ? ControlFrames.TO_CLIENT : ControlFrames.TO_SERVER;
+        this.parser = FrameParser.of(role == Role.SERVER ? FrameParser.Sender.CLIENT : FrameParser.Sender.SERVER,
+                allowedRsv, FrameParser.NO_LIMIT, this);
+        endPoint.setIdleTimeout(idleTimeout.toMillis());
+    }
+
+    // ---- Jetty connection lifecycle ----
+
+    @Override
+    public void onUpgradeTo(ByteBuffer prefilled) {
+        if (prefilled != null && prefilled.hasRemaining()) {
+            in = pool.acquire(Math.max(READ_BUFFER_SIZE, prefilled.remaining()), false);
+            ByteBuffer b = in.getByteBuffer();
+            int pos = b.position();
+            b.limit(b.capacity());
+            b.put(prefilled);
+            b.limit(b.position()).position(pos);
+        }
+    }
+
+    @Override
+    public void onOpen() {
+        super.onOpen();
+        onOpen.accept(this);
+    }
+
+    @Override
+    public void onFillable() {
+        synchronized (this) {
+            interested = false;
+            if (looping) {
+                return; // the loop that registered the interest reads on
+            }
+            looping = true;
+        }
+        readLoop();
+    }
+
+    @Override
+    public void onFillInterestedFailed(Throwable cause) {
+        synchronized (this) {
+            interested = false;
+        }
+        lost(cause);
+    }
+
+    @Override
+    public void onClose(Throwable cause) {
+        super.onClose(cause);
+        synchronized (this) {
+            dead = true;
+        }
+        flusher.close(cause == null ? new ClosedChannelException() : cause);
+        notifyEnd(() -> handler.onClose(CloseStatus.ABNORMAL));
+        releaseReadBuffer();
+    }
+
+    @Override
+    public boolean onIdleExpired(java.util.concurrent.TimeoutException timeout) {
+        LOG.debug("{} leg idle past its safety timeout; closing", role);
+        return true;
+    }
+
+    // ---- Channel: inbound flow ----
+
+    @Override
+    public void demand() {
+        synchronized (this) {
+            if (notified && dead) {
+                return;
+            }
+            demanded = true;
+            if (looping || interested) {
+                return;
+            }
+            looping = true;
+        }
+        readLoop();
+    }
+
+    /**
+     * Hands the engine one event per demand: from the bytes already read, else from the socket, else
+     * registers fill interest and returns. Runs on one thread at a time ({@code looping}).
+     */
+    private void readLoop() {
+        while (true) {
+            synchronized (this) {
+                if (!demanded || dead) {
+                    looping = false;
+                    return;
+                }
+            }
+            Event e;
+            try {
+                e = nextEvent();
+            } catch (FrameException violation) {
+                protocolError(violation.status());
+                synchronized (this) {
+                    looping = false;
+                }
+                return;
+            } catch (IOException | RuntimeException failure) {
+                synchronized (this) {
+                    looping = false;
+                }
+                lost(failure);
+                return;
+            }
+            if (e == null) {
+                // Nothing buffered holds an event, and the socket has nothing now: wait for it.
+                boolean register;
+                synchronized (this) {
+                    looping = false;
+                    register = !interested && !dead;
+                    interested = register;
+                }
+                if (register) {
+                    releaseIfEmpty();
+                    fillInterested();
+                }
+                return;
+            }
+            synchronized (this) {
+                demanded = false;
+            }
+            e.deliver(this);
+        }
+    }
+
+    /**
+     * The next event from the bytes already read, reading more from the socket as needed, or null when the
+     * socket has nothing more for now.
+     *
+     * @throws EOFException when the peer closed the connection without a CLOSE frame
+     */
+    private Event nextEvent() throws IOException {
+        while (true) {
+            ByteBuffer b = in == null ? null : in.getByteBuffer();
+            if (b != null) {
+                event = null;
+                parser.parse(b);
+                Event found = event;
+                event = null;
+                if (found != null) {
+                    return found;
+                }
+            }
+            if (!fill()) {
+                return null;
+            }
+        }
+    }
+
+    /**
+     * Reads more bytes into the read buffer (a fresh one when a data slice of the current one is still lent
+     * to the engine).
+     *
+     * @return whether bytes were read
+     * @throws EOFException at the end of the peer's stream
+     */
+    private boolean fill() throws IOException {
+        if (in == null) {
+            in = pool.acquire(READ_BUFFER_SIZE, false);
+        } else if (!in.getByteBuffer().hasRemaining()) {
+            if (in.isRetained()) {
+                in.release(); // a lent slice still holds it; the engine's completion gives it back
+                in = pool.acquire(READ_BUFFER_SIZE, false);
+            } else {
+                in.clear();
+            }
+        } else if (in.getByteBuffer().limit() == in.getByteBuffer().capacity()) {
+            // Full, with unread bytes: move them to a fresh buffer (the old one may still be lent out).
+            ByteBuffer rest = in.getByteBuffer();
+            RetainableByteBuffer next = pool.acquire(Math.max(READ_BUFFER_SIZE, rest.remaining() * 2), false);
+            ByteBuffer nb = next.getByteBuffer();
+            nb.limit(nb.capacity());
+            nb.put(rest);
+            nb.flip();
+            in.release();
+            in = next;
+        }
+        int n = getEndPoint().fill(in.getByteBuffer());
+        if (n < 0) {
+            throw new EOFException("the peer closed the connection without a CLOSE frame");
+        }
+        return n > 0;
+    }
+
+    /** Gives the read buffer back to the pool while the leg waits with nothing unread: idle legs hold none. */
+    private void releaseIfEmpty() {
+        RetainableByteBuffer b = in;
+        if (b != null && !b.getByteBuffer().hasRemaining()) {
+            in = null;
+            b.release();
+        }
+    }
+
+    private void releaseReadBuffer() {
+        RetainableByteBuffer b;
+        synchronized (this) {
+            if (looping) {
+                return; // the loop still uses it; it stops at its next check, and the buffer goes with the leg
+            }
+            b = in;
+            in = null;
+        }
+        if (b != null) {
+            b.release();
+        }
+    }
+
+    // ---- FrameParser.Listener: turns frames into events, one per parse() call ----
+
+    @Override
+    public FrameParser.Flow onFrameStart(FrameParser.Header h) {
+        if (h.isControl()) {
+            controlPayload = h.payloadLength() == 0 ? EMPTY : null;
+        } else {
+            if (h.opcode() == FrameHeaders.TEXT) {
+                inboundText = true;
+            } else if (h.opcode() == FrameHeaders.BINARY) {
+                inboundText = false;
+            }
+            if (h.payloadLength() == 0) {
+                return data(EMPTY_SLICE, h.fin(), false);
+            }
+        }
+        return FrameParser.Flow.CONTINUE;
+    }
+
+    @Override
+    public FrameParser.Flow onPayload(FrameParser.Header h, ByteBuffer view, long frameOffset) {
+        if (h.isControl()) {
+            ByteBuffer copy = ByteBuffer.allocate(view.remaining());
+            if (h.masked()) {
+                Masking.mask(view, copy, h.maskKey(), frameOffset);
+            } else {
+                copy.put(view.duplicate());
+            }
+            controlPayload = copy.flip();
+            return FrameParser.Flow.CONTINUE;
+        }
+        // A data frame: the view's indexes are the read buffer's. Unmask in place (the leg owns the buffer).
+        ByteBuffer slice = in.getByteBuffer().duplicate();
+        slice.limit(view.limit()).position(view.position());
+        slice = slice.slice();
+        if (h.masked()) {
+            Masking.mask(slice, h.maskKey(), frameOffset);
+        }
+        boolean frameEnds = frameOffset + view.remaining() == h.payloadLength();
+        return data(slice, h.fin() && frameEnds, true);
+    }
+
+    @Override
+    public FrameParser.Flow onFrameEnd(FrameParser.Header h) {
+        if (!h.isControl()) {
+            return FrameParser.Flow.CONTINUE;
+        }
+        ByteBuffer payload = controlPayload == null ? EMPTY : controlPayload;
+        controlPayload = null;
+        switch (h.opcode()) {
+            case FrameHeaders.PING -> event = Event.ping(payload);
+            case FrameHeaders.PONG -> event = Event.pong(payload);
+            default -> event = Event.close(h.closeCode() == CloseStatus.NO_STATUS.code() ? CloseStatus.NO_STATUS
+                    : CloseStatus.of(h.closeCode(), h.closeReason()));
+        }
+        return FrameParser.Flow.PAUSE;
+    }
+
+    private FrameParser.Flow data(ByteBuffer slice, boolean last, boolean lent) {
+        if (lent) {
+            in.retain(); // released by the engine's completion of this fragment
+        }
+        // The reused event serves unless the engine still holds the previous fragment (it may, when it copies late).
+        Event e = dataEvent.lent == null ? dataEvent : new Event();
+        e.data(inboundText, slice, last, lent ? in : null);
+        event = e;
+        return FrameParser.Flow.PAUSE;
+    }
+
+    private void onPeerClose(CloseStatus status) {
+        boolean answered;
+        synchronized (this) {
+            closeReceived = true;
+            answered = closeSent;
+        }
+        if (answered) {
+            // The answer to the gateway's CLOSE: the close handshake is done.
+            notifyEnd(() -> handler.onClose(status));
+            closeAfterFlush();
+        } else {
+            // The peer starts the close: the engine answers through close(), with the status it decides.
+            notifyEnd(() -> handler.onClose(status));
+        }
+    }
+
+    private void protocolError(CloseStatus sent) {
+        LOG.debug("{} leg broke the protocol: {}", role, sent);
+        synchronized (this) {
+            closeSent = true;
+        }
+        // The engine hears of the violation before the connection closes, which it would hear of as a loss.
+        notifyEnd(() -> handler.onProtocolError(sent));
+        sendControl(frame -> control.close(frame, sent), null);
+        closeAfterFlush();
+    }
+
+    private void lost(Throwable cause) {
+        LOG.debug("{} leg lost", role, cause);
+        synchronized (this) {
+            dead = true;
+        }
+        notifyEnd(() -> handler.onClose(CloseStatus.ABNORMAL));
+        getEndPoint().close(cause);
+    }
+
+    /** Tells the engine how the leg ended, once, whatever else reports it later. */
+    private void notifyEnd(Runnable tell) {
+        synchronized (this) {
+            if (notified) {
+                return;
+            }
+            notified = true;
+        }
+        try {
+            tell.run();
+        } catch (RuntimeException e) {
+            LOG.error("The engine failed to handle the end of a {} leg", role, e);
+        }
+    }
+
+    // ---- Channel: outbound ----
+
+    @Override
+    public void sendText(ByteBuffer utf8, boolean last, Completion completion) {
+        sendData(FrameHeaders.TEXT, utf8, last, completion);
+    }
+
+    @Override
+    public void sendBinary(ByteBuffer fragment, boolean last, Completion completion) {
+        sendData(FrameHeaders.BINARY, fragment, last, completion);
+    }
+
+    private void sendData(int opcode, ByteBuffer payload, boolean last, Completion completion) {
+        int op;
+        synchronized (this) {
+            if (dead || closeSent) {
+                op = -1;
+            } else {
+                op = outboundOpen ? FrameHeaders.CONTINUATION : opcode;
+                outboundOpen = !last;
+            }
+        }
+        if (op < 0) {
+            completion.failed(new ClosedChannelException());
+            return;
+        }
+        int firstByte = (last ? FrameHeaders.FIN : 0) | op;
+        int n = payload.remaining();
+        RetainableByteBuffer frame;
+        ByteBuffer[] buffers;
+        if (role == Role.CLIENT) {
+            // To a server: masked, into a pooled copy (the engine's payload is not ours to change).
+            frame = pool.acquire(FrameHeaders.MAX_HEADER_LENGTH + n, false);
+            ByteBuffer b = frame.getByteBuffer();
+            b.clear();
+            int key = MaskKeys.next();
+            FrameHeaders.write(b, firstByte, n, key);
+            Masking.mask(payload.duplicate(), b, key, 0);
+            b.flip();
+            buffers = new ByteBuffer[] {b};
+        } else {
+            frame = pool.acquire(FrameHeaders.MAX_HEADER_LENGTH, false);
+            ByteBuffer header = frame.getByteBuffer();
+            header.clear();
+            FrameHeaders.write(header, firstByte, n);
+            header.flip();
+            buffers = n == 0 ? new ByteBuffer[] {header} : new ByteBuffer[] {header, payload};
+        }
+        flusher.send(buffers, frame, Callback.from(completion::succeeded, completion::failed));
+    }
+
+    @Override
+    public void sendPing(ByteBuffer payload) {
+        sendControl(frame -> control.ping(frame, payload), null);
+    }
+
+    @Override
+    public void sendPong(ByteBuffer payload, Completion completion) {
+        sendControl(frame -> control.pong(frame, payload), completion);
+    }
+
+    @Override
+    public void close(CloseStatus status) {
+        boolean done;
+        synchronized (this) {
+            if (closeSent || dead) {
+                return;
+            }
+            closeSent = true;
+            done = closeReceived;
+        }
+        sendControl(frame -> control.close(frame, status), null);
+        if (done) {
+            closeAfterFlush(); // the answer to the peer's CLOSE ends the handshake
+        }
+    }
+
+    @Override
+    public void abort() {
+        synchronized (this) {
+            dead = true;
+        }
+        getEndPoint().close();
+    }
+
+    private void sendControl(Consumer<ByteBuffer> write, Completion completion) {
+        synchronized (this) {
+            if (dead) {
+                if (completion != null) {
+                    completion.failed(new ClosedChannelException());
+                }
+                return;
+            }
+        }
+        RetainableByteBuffer frame = pool.acquire(ControlFrames.MAX_LENGTH, false);
+        ByteBuffer b = frame.getByteBuffer();
+        b.clear();
+        write.accept(b);
+        b.flip();
+        Callback cb = completion == null ? Callback.NOOP : Callback.from(completion::succeeded, completion::failed);
+        flusher.send(new ByteBuffer[] {b}, frame, cb);
+    }
+
+    /** Closes the endpoint once every frame handed to the flusher is written (the CLOSE last among them). */
+    private void closeAfterFlush() {
+        flusher.send(new ByteBuffer[0], null, Callback.from(() -> {
+            synchronized (this) {
+                dead = true;
+            }
+            getEndPoint().close();
+        }, x -> getEndPoint().close(x)));
+    }
+
+    /**
+     * The leg's writes: frames wait in order and go out in gathered writes, one at a time. Each frame's
+     * buffer goes back to the pool, and its callback runs, once it is written.
+     */
+    private final class Flusher extends IteratingCallback {
+        private final ArrayDeque<Entry> queue = new ArrayDeque<>(); // frames waiting; guarded by this Flusher
+        private final List<Entry> writing = new ArrayList<>(MAX_GATHER); // the frames of the write in flight
+        private Throwable failure;     // set once the endpoint is gone; guarded by this Flusher
+
+        void send(ByteBuffer[] buffers, RetainableByteBuffer owned, Callback callback) {
+            Throwable failed;
+            synchronized (this) {
+                failed = failure;
+                if (failed == null) {
+                    queue.add(new Entry(buffers, owned, callback));
+                }
+            }
+            if (failed != null) {
+                if (owned != null) {
+                    owned.release();
+                }
+                callback.failed(failed);
+                return;
+            }
+            iterate();
+        }
+
+        void close(Throwable cause) {
+            List<Entry> dropped;
+            synchronized (this) {
+                if (failure != null) {
+                    return;
+                }
+                failure = cause;
+                dropped = new ArrayList<>(queue);
+                queue.clear();
+            }
+            for (Entry e : dropped) {
+                e.fail(cause);
+            }
+        }
+
+        @Override
+        protected Action process() {
+            List<ByteBuffer> buffers = new ArrayList<>();
+            synchronized (this) {
+                while (!queue.isEmpty() && writing.size() < MAX_GATHER) {
+                    Entry e = queue.poll();
+                    writing.add(e);
+                    for (ByteBuffer b : e.buffers) {
+                        buffers.add(b);
+                    }
+                }
+            }
+            if (writing.isEmpty()) {
+                return Action.IDLE;
+            }
+            if (buffers.isEmpty()) {
+                succeeded(); // entries without bytes: only their callbacks
+            } else {
+                getEndPoint().write(this, buffers.toArray(ByteBuffer[]::new));
+            }
+            return Action.SCHEDULED;
+        }
+
+        @Override
+        protected void onSuccess() {
+            List<Entry> done = new ArrayList<>(writing);
+            writing.clear();
+            for (Entry e : done) {
+                e.succeed();
+            }
+        }
+
+        @Override
+        protected void onCompleteFailure(Throwable cause) {
+            List<Entry> done = new ArrayList<>(writing);
+            writing.clear();
+            close(cause);
+            for (Entry e : done) {
+                e.fail(cause);
+            }
+            lost(cause);
+        }
+
+        @Override
+        public InvocationType getInvocationType() {
+            return InvocationType.NON_BLOCKING;
+        }
+    }
+
+    /** A frame waiting to be written: its buffers, the pooled buffer they are in (or null), its callback. */
+    private record Entry(ByteBuffer[] buffers, RetainableByteBuffer owned, Callback callback) {
+        void succeed() {
+            if (owned != null) {
+                owned.release();
+            }
+            callback.succeeded();
+        }
+
+        void fail(Throwable cause) {
+            if (owned != null) {
+                owned.release();
+            }
+            callback.failed(cause);
+        }
+    }
+
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0).asReadOnlyBuffer();
+    private static final ByteBuffer EMPTY_SLICE = ByteBuffer.allocate(0);
+
+    /** One inbound event, handed to the engine once the parser has returned. */
+    private static final class Event implements Completion {
+        private int kind;                   // DATA, PING, PONG or CLOSE
+        private boolean text;               // a data event's kind of message
+        private ByteBuffer payload;         // the data slice or the control payload
+        private boolean last;               // a data event ends its message
+        private CloseStatus status;         // a CLOSE event's status
+        private volatile RetainableByteBuffer lent; // the read buffer the data slice is in, released once
+
+        private static final int DATA = 0;
+        private static final int PING = 1;
+        private static final int PONG = 2;
+        private static final int CLOSE = 3;
+
+        void data(boolean isText, ByteBuffer slice, boolean isLast, RetainableByteBuffer buffer) {
+            kind = DATA;
+            text = isText;
+            payload = slice;
+            last = isLast;
+            lent = buffer;
+        }
+
+        static Event ping(ByteBuffer payload) {
+            Event e = new Event();
+            e.kind = PING;
+            e.payload = payload;
+            return e;
+        }
+
+        static Event pong(ByteBuffer payload) {
+            Event e = new Event();
+            e.kind = PONG;
+            e.payload = payload;
+            return e;
+        }
+
+        static Event close(CloseStatus status) {
+            Event e = new Event();
+            e.kind = CLOSE;
+            e.status = status;
+            return e;
+        }
+
+        void deliver(FrameLeg leg) {
+            switch (kind) {
+                case DATA -> {
+                    if (text) {
+                        leg.handler.onText(payload, last, this);
+                    } else {
+                        leg.handler.onBinary(payload, last, this);
+                    }
+                }
+                case PING -> leg.handler.onPing(payload);
+                case PONG -> leg.handler.onPong(payload);
+                default -> leg.onPeerClose(status);
+            }
+        }
+
+        @Override
+        public void succeeded() {
+            release();
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            release();
+        }
+
+        private void release() {
+            RetainableByteBuffer b = lent;
+            if (b != null) {
+                lent = null;
+                b.release();
+            }
+        }
+    }
+}
