@@ -580,14 +580,31 @@ public final class Bridge {
         }
 
         @Override
+        public void onCompressed(boolean text, ByteBuffer fragment, boolean last, Completion done) {
+            if (!relaying() || exceedsLimit(fragment.remaining(), last)) {
+                done.succeeded();
+                channel.demand();
+                return;
+            }
+            // No inspector here: the adapter negotiates compression only on routes without in-session policies.
+            forward(text, true, fragment, last, done);
+        }
+
+        @Override
         public void forward(boolean text, ByteBuffer fragment, boolean last, Completion done) {
+            forward(text, false, fragment, last, done);
+        }
+
+        private void forward(boolean text, boolean compressed, ByteBuffer fragment, boolean last, Completion done) {
             int n = fragment.remaining();
             release = done;
             releaseBytes = n;
             forwarding = true;
             stats.holding(n);
             if (peer.outbox != null) {
-                peer.outbox.send(text, fragment, last, this);
+                peer.outbox.send(text, compressed, fragment, last, this);
+            } else if (compressed) {
+                peer.channel.sendCompressed(text, fragment, last, this);
             } else if (text) {
                 peer.channel.sendText(fragment, last, this);
             } else {

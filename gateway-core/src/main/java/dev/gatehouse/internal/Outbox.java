@@ -49,6 +49,7 @@ final class Outbox implements Completion {
     private boolean gatewayTurnTaken;   // the last write was a gateway message, so a waiting relay goes next; guarded by lock
     private ByteBuffer deferred;        // a relayed fragment waiting for a gateway message, or null; guarded by lock
     private boolean deferredText;       // its kind; guarded by lock
+    private boolean deferredCompressed; // whether its message is compressed end to end; guarded by lock
     private boolean deferredLast;       // whether it ends its message; guarded by lock
     private Completion deferredDone;    // its completion; guarded by lock
     private ArrayDeque<Pending> queue;  // gateway messages waiting for a message boundary, created on first use; guarded by lock
@@ -73,8 +74,11 @@ final class Outbox implements Completion {
         drive();
     }
 
-    /** Sends a relayed text ({@code text}) or binary fragment, now or once the write in flight completed. */
-    void send(boolean text, ByteBuffer fragment, boolean last, Completion done) {
+    /**
+     * Sends a relayed text ({@code text}) or binary fragment, of a message compressed end to end or not, now
+     * or once the write in flight completed.
+     */
+    void send(boolean text, boolean compressed, ByteBuffer fragment, boolean last, Completion done) {
         Channel ch = null;
         synchronized (lock) {
             if (!busy && !driving && channel != null && (midMessage || queue == null || queue.isEmpty())) {
@@ -85,12 +89,13 @@ final class Outbox implements Completion {
             } else {
                 deferred = fragment;
                 deferredText = text;
+                deferredCompressed = compressed;
                 deferredLast = last;
                 deferredDone = done;
             }
         }
         if (ch != null) {
-            write(ch, text, fragment, last, done);
+            write(ch, text, compressed, fragment, last, done);
         } else {
             drive();
         }
@@ -218,6 +223,7 @@ final class Outbox implements Completion {
             Pending p = null;
             ByteBuffer fragment = null;
             boolean text;
+            boolean compressed = false;
             boolean last = false;
             Completion done = null;
             Runnable close = null;
@@ -247,6 +253,7 @@ final class Outbox implements Completion {
                     } else {
                         fragment = deferred;
                         text = deferredText;
+                        compressed = deferredCompressed;
                         last = deferredLast;
                         done = deferredDone;
                         deferred = null;
@@ -260,9 +267,9 @@ final class Outbox implements Completion {
                 close.run();
                 runThens(dropped);
             } else if (p != null) {
-                write(ch, text, p.payload(), true, this);
+                write(ch, text, false, p.payload(), true, this);
             } else {
-                write(ch, text, fragment, last, done);
+                write(ch, text, compressed, fragment, last, done);
             }
         }
     }
@@ -289,8 +296,11 @@ final class Outbox implements Completion {
         }
     }
 
-    private static void write(Channel ch, boolean text, ByteBuffer fragment, boolean last, Completion done) {
-        if (text) {
+    private static void write(Channel ch, boolean text, boolean compressed, ByteBuffer fragment, boolean last,
+            Completion done) {
+        if (compressed) {
+            ch.sendCompressed(text, fragment, last, done);
+        } else if (text) {
             ch.sendText(fragment, last, done);
         } else {
             ch.sendBinary(fragment, last, done);

@@ -32,6 +32,19 @@ public interface Channel {
      */
     void sendBinary(ByteBuffer fragment, boolean last, Completion completion);
 
+    /**
+     * Sends a fragment of a message compressed by the extension the connection negotiated end to end (see
+     * {@link ChannelHandler#onCompressed}), as it came from the other leg: the first fragment of the message
+     * is marked compressed (RSV1). The buffer contract is {@link #sendText}'s. Called only on legs whose
+     * adapter negotiated the extension.
+     *
+     * @param text whether the message is text
+     * @throws UnsupportedOperationException on a channel that negotiated no compression
+     */
+    default void sendCompressed(boolean text, ByteBuffer fragment, boolean last, Completion completion) {
+        throw new UnsupportedOperationException("this channel negotiated no compression");
+    }
+
     /** Sends a PING frame with the payload (at most 125 bytes). Failures surface as a lost connection. */
     void sendPing(ByteBuffer payload);
 

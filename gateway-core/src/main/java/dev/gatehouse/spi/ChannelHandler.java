@@ -27,6 +27,20 @@ public interface ChannelHandler {
      */
     void onBinary(ByteBuffer fragment, boolean last, Completion release);
 
+    /**
+     * A fragment of a message that the peer compressed with an extension both ends of the connection
+     * negotiated end to end (permessage-deflate, RFC 7692), to relay as it is, still compressed: every
+     * fragment of such a message comes here, and goes to the other leg with
+     * {@link Channel#sendCompressed}. A leg reports it only when the adapter negotiated the extension with
+     * both peers, which it does only on routes whose messages the gateway need not read. The release
+     * contract is {@link #onText}'s.
+     *
+     * @param text whether the message is text (its uncompressed payload UTF-8)
+     */
+    default void onCompressed(boolean text, ByteBuffer fragment, boolean last, Completion release) {
+        throw new UnsupportedOperationException("this handler relays no compressed messages");
+    }
+
     /** A PING frame; the engine answers it and demands. */
     void onPing(ByteBuffer payload);
 

@@ -40,7 +40,7 @@ class OutboxTest {
     /** Relays a text fragment through the outbox; the returned completion records its outcome. */
     private RecordingCompletion relay(String fragment, boolean last) {
         RecordingCompletion done = new RecordingCompletion();
-        outbox.send(true, ByteBuffer.wrap(utf8(fragment)), last, new Completion() {
+        outbox.send(true, false, ByteBuffer.wrap(utf8(fragment)), last, new Completion() {
             @Override
             public void succeeded() {
                 outbox.relayed();
@@ -128,10 +128,10 @@ class OutboxTest {
             }
         };
 
-        outbox.send(false, ByteBuffer.wrap(new byte[] {1}), false, relayedDone);
+        outbox.send(false, false, ByteBuffer.wrap(new byte[] {1}), false, relayedDone);
         assertTrue(push("P"));
         channel.nextSent().succeed();
-        outbox.send(false, ByteBuffer.wrap(new byte[] {2}), true, relayedDone);
+        outbox.send(false, false, ByteBuffer.wrap(new byte[] {2}), true, relayedDone);
         Sent second = channel.nextSent();
         assertArrayEquals(new byte[] {2}, second.bytes());
         assertTrue(second.last());

@@ -39,6 +39,7 @@ import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
 import dev.gatehouse.auth.ApiKeyAuthenticator;
 import dev.gatehouse.jetty.GatewayServer.Mount;
+import dev.gatehouse.session.MessageLimits;
 import dev.gatehouse.policy.OriginPolicy;
 
 /** Everything decided before the 101: routing, authentication, policies and the backend-first handshake. */
@@ -132,16 +133,31 @@ class HandshakeTest {
 
     @ParameterizedTest
     @EnumSource(Mount.class)
-    void negotiatesPermessageDeflateWithTheClientOnlyAndRelaysThroughIt(Mount mount) throws Exception {
+    void negotiatesPermessageDeflateEndToEndAndRelaysTheCompressedFramesAsTheyAre(Mount mount) throws Exception {
         GatewayServer gw = start(mount, Route.of("/echo", Backend.of(backend.uri("/echo"))));
         try (FrameClient client = new FrameClient(gw.uri("/echo"), "permessage-deflate")) {
             assertEquals(List.of("permessage-deflate"), client.extensions());
-            assertNull(backend.nextUpgrade().header("Sec-WebSocket-Extensions"), "the backend leg asked for compression");
+            assertEquals("permessage-deflate", backend.nextUpgrade().header("Sec-WebSocket-Extensions"),
+                    "the client's offer did not reach the backend");
 
             byte[] text = "compress me ".repeat(10_000).getBytes(StandardCharsets.UTF_8);
             client.send(OpCode.TEXT, true, text);
 
             assertArrayEquals(text, client.nextMessage());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void negotiatesNoCompressionOnARouteWhosePoliciesReadItsMessages(Mount mount) throws Exception {
+        GatewayServer gw = start(mount, Route.builder("/echo").backend(Backend.of(backend.uri("/echo")))
+                .messageLimits(MessageLimits.builder().messagesPerSecond(1000, 1000).build()).build());
+        try (FrameClient client = new FrameClient(gw.uri("/echo"), "permessage-deflate")) {
+            assertEquals(List.of(), client.extensions());
+            assertNull(backend.nextUpgrade().header("Sec-WebSocket-Extensions"), "the backend was offered compression");
+
+            client.send(OpCode.TEXT, true, "plain".getBytes(StandardCharsets.UTF_8));
+            assertArrayEquals("plain".getBytes(StandardCharsets.UTF_8), client.nextMessage());
         }
     }
 

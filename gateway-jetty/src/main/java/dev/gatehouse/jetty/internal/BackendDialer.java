@@ -84,9 +84,13 @@ public final class BackendDialer {
      * @param subprotocol the subprotocol to answer the client with, or null for none
      * @param refusal     what the client gets instead of a 101, or null
      * @param relayed     the backend's 101 headers that the client's 101 carries too ({@link #RELAYED_UPGRADE_HEADERS})
+     * @param extensions  the extension the backend accepted end to end, for the client's 101, or null for none
      */
     record Dialed(Bridge bridge, Channel backendLeg, String subprotocol, Refusal refusal,
-            Map<String, List<String>> relayed) {
+            Map<String, List<String>> relayed, String extensions) {
+        Dialed(Bridge bridge, Channel backendLeg, String subprotocol, Refusal refusal, Map<String, List<String>> relayed) {
+            this(bridge, backendLeg, subprotocol, refusal, relayed, null);
+        }
     }
 
     /** The subprotocol the client is answered with: the backend's choice, else the fallback, else null. */
@@ -230,7 +234,7 @@ public final class BackendDialer {
         CompletableFuture<FrameUpgradeRequest.Connected> connect;
         try {
             FrameUpgradeRequest upgrade = new FrameUpgradeRequest(client, admission.backendUri(), bridge.backendHandler(),
-                    safetyIdleTimeout(settings), capture);
+                    safetyIdleTimeout(settings), capture, compressionOffer(admission));
             upgrade.setSubProtocols(admission.subprotocols());
             upgrade.headers(fields -> admission.backendHeaders().forEach(fields::put));
             upgrade.timeout(timeoutMillis, TimeUnit.MILLISECONDS);
@@ -256,7 +260,7 @@ public final class BackendDialer {
             if (failure == null) {
                 String subprotocol = connected.subprotocol() != null ? connected.subprotocol()
                         : h.subprotocolFallback().orElse(null);
-                return new Dialed(bridge, connected.leg(), subprotocol, null, capture.relayed);
+                return new Dialed(bridge, connected.leg(), subprotocol, null, capture.relayed, connected.extensions());
             }
             attempt.cancel(true);
             if (!attempt.isCompletedExceptionally()) {
@@ -278,6 +282,22 @@ public final class BackendDialer {
             bridge.abandon("backend dial failed: " + refusal.reject().message());
             return new Dialed(bridge, null, null, refusal, Map.of());
         });
+    }
+
+    /**
+     * The client's permessage-deflate offer to pass on to the backend, so that the two negotiate compression
+     * end to end and the gateway relays compressed frames as they are: the one offer the gateway accepts
+     * ({@link ExtensionOffers}), or null when there is none or the route's in-session policies must read its
+     * messages.
+     */
+    private static String compressionOffer(Admission.Admitted admission) {
+        Route route = admission.route();
+        if (route.clientMessages().isPresent() || route.backendMessages().isPresent()
+                || route.messageLimits().isPresent()) {
+            return null;
+        }
+        List<String> offers = admission.handshake().headers().get("sec-websocket-extensions");
+        return offers == null || offers.isEmpty() ? null : ExtensionOffers.accepted(offers).orElse(null);
     }
 
     private Refusal classify(Throwable failure, Capture capture, Handshake h, Settings settings, Route route) {

@@ -82,6 +82,7 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
     private RetainableByteBuffer in;     // the read buffer, or null while idle; the leg holds one reference
     private Event event;                 // the event the parser found in the current parse() call, or null
     private boolean inboundText;         // the data message being received is text
+    private boolean inboundCompressed;   // the data message being received is compressed (RSV1 on its first frame)
     private ByteBuffer controlPayload;   // the unmasked payload of the control frame being read
     private final Event dataEvent = new Event(); // reused: one data event at a time
 
@@ -330,10 +331,9 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
         if (h.isControl()) {
             controlPayload = h.payloadLength() == 0 ? EMPTY : null;
         } else {
-            if (h.opcode() == FrameHeaders.TEXT) {
-                inboundText = true;
-            } else if (h.opcode() == FrameHeaders.BINARY) {
-                inboundText = false;
+            if (h.opcode() == FrameHeaders.TEXT || h.opcode() == FrameHeaders.BINARY) {
+                inboundText = h.opcode() == FrameHeaders.TEXT;
+                inboundCompressed = (h.rsv() & FrameHeaders.RSV1) != 0;
             }
             if (h.payloadLength() == 0) {
                 return data(EMPTY_SLICE, h.fin(), false);
@@ -387,7 +387,7 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
         }
         // The reused event serves unless the engine still holds the previous fragment (it may, when it copies late).
         Event e = dataEvent.lent == null ? dataEvent : new Event();
-        e.data(inboundText, slice, last, lent ? in : null);
+        e.data(inboundText, inboundCompressed, slice, last, lent ? in : null);
         event = e;
         return FrameParser.Flow.PAUSE;
     }
@@ -455,7 +455,17 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
         sendData(FrameHeaders.BINARY, fragment, last, completion);
     }
 
+    @Override
+    public void sendCompressed(boolean text, ByteBuffer fragment, boolean last, Completion completion) {
+        sendData(text ? FrameHeaders.TEXT : FrameHeaders.BINARY, fragment, last, completion, true);
+    }
+
     private void sendData(int opcode, ByteBuffer payload, boolean last, Completion completion) {
+        sendData(opcode, payload, last, completion, false);
+    }
+
+    /** Sends a data frame; the first frame of a compressed message is marked with RSV1 (RFC 7692). */
+    private void sendData(int opcode, ByteBuffer payload, boolean last, Completion completion, boolean compressed) {
         int op;
         synchronized (this) {
             if (dead || closeSent) {
@@ -469,7 +479,8 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
             completion.failed(new ClosedChannelException());
             return;
         }
-        int firstByte = (last ? FrameHeaders.FIN : 0) | op;
+        int firstByte = (last ? FrameHeaders.FIN : 0) | op
+                | (compressed && op != FrameHeaders.CONTINUATION ? FrameHeaders.RSV1 : 0);
         int n = payload.remaining();
         RetainableByteBuffer frame;
         ByteBuffer[] buffers;
@@ -671,6 +682,7 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
     private static final class Event implements Completion {
         private int kind;                   // DATA, PING, PONG or CLOSE
         private boolean text;               // a data event's kind of message
+        private boolean compressed;         // a data event's message is compressed end to end
         private ByteBuffer payload;         // the data slice or the control payload
         private boolean last;               // a data event ends its message
         private CloseStatus status;         // a CLOSE event's status
@@ -681,9 +693,10 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
         private static final int PONG = 2;
         private static final int CLOSE = 3;
 
-        void data(boolean isText, ByteBuffer slice, boolean isLast, RetainableByteBuffer buffer) {
+        void data(boolean isText, boolean isCompressed, ByteBuffer slice, boolean isLast, RetainableByteBuffer buffer) {
             kind = DATA;
             text = isText;
+            compressed = isCompressed;
             payload = slice;
             last = isLast;
             lent = buffer;
@@ -713,7 +726,9 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
         void deliver(FrameLeg leg) {
             switch (kind) {
                 case DATA -> {
-                    if (text) {
+                    if (compressed) {
+                        leg.handler.onCompressed(text, payload, last, this);
+                    } else if (text) {
                         leg.handler.onText(payload, last, this);
                     } else {
                         leg.handler.onBinary(payload, last, this);

@@ -32,20 +32,32 @@ final class FrameUpgradeRequest extends CoreClientUpgradeRequest {
     private final ChannelHandler handler;
     private final Duration idleTimeout;
     private final UpgradeListener listener;
+    private final String offer; // the client's compression offer passed on to the backend, or null
     private final CompletableFuture<Connected> leg = new CompletableFuture<>();
 
-    /** A connected backend leg and the subprotocol the backend chose (null for none). */
-    record Connected(FrameLeg leg, String subprotocol) {
+    /**
+     * A connected backend leg.
+     *
+     * @param subprotocol the subprotocol the backend chose, or null for none
+     * @param extensions  the backend's {@code Sec-WebSocket-Extensions} answer to the client's offer it was
+     *                    given, to relay to the client as it is; null for none
+     */
+    record Connected(FrameLeg leg, String subprotocol, String extensions) {
     }
 
     /**
      * @param handler     the engine's handler of the backend leg's events
      * @param idleTimeout the leg's safety idle timeout; zero for none
      * @param listener    told of the handshake's request and response, as Jetty tells its own listeners
+     * @param offer       the client's permessage-deflate offer to pass on (see {@link ExtensionOffers}), or null
      */
     FrameUpgradeRequest(WebSocketCoreClient client, URI uri, ChannelHandler handler, Duration idleTimeout,
-            UpgradeListener listener) {
+            UpgradeListener listener, String offer) {
         super(client, uri);
+        this.offer = offer;
+        if (offer != null) {
+            headers(fields -> fields.put(HttpHeader.SEC_WEBSOCKET_EXTENSIONS, offer));
+        }
         this.http = client.getHttpClient();
         this.handler = handler;
         this.idleTimeout = idleTimeout;
@@ -59,13 +71,19 @@ final class FrameUpgradeRequest extends CoreClientUpgradeRequest {
     }
 
     /**
-     * Jetty's handshake succeeded: checks the backend's choices (no extension, since none was offered; a
-     * subprotocol that was offered), then installs the frame leg on the connection.
+     * Jetty's handshake succeeded: checks the backend's choices (at most the permessage-deflate that was
+     * offered; a subprotocol that was offered), then installs the frame leg on the connection.
      */
     @Override
     public void upgrade(Response response, EndPoint endPoint) {
-        if (response.getHeaders().get(HttpHeader.SEC_WEBSOCKET_EXTENSIONS) != null) {
-            throw new WebSocketException("Upgrade failed: Sec-WebSocket-Extensions contained extension not requested");
+        List<String> answered = response.getHeaders().getCSV(HttpHeader.SEC_WEBSOCKET_EXTENSIONS, false);
+        String extensions = null;
+        if (!answered.isEmpty()) {
+            String name = answered.get(0).split(";", 2)[0].trim();
+            if (offer == null || answered.size() > 1 || !name.equalsIgnoreCase("permessage-deflate")) {
+                throw new WebSocketException("Upgrade failed: Sec-WebSocket-Extensions contained extension not requested");
+            }
+            extensions = answered.get(0).trim();
         }
         List<String> chosen = response.getHeaders().getValuesList(HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL);
         if (chosen.size() > 1) {
@@ -76,10 +94,10 @@ final class FrameUpgradeRequest extends CoreClientUpgradeRequest {
             throw new WebSocketException("Upgrade failed: subprotocol " + subprotocol + " was not offered");
         }
         listener.onHandshakeResponse(response.getRequest(), response);
-        FrameLeg frames = new FrameLeg(endPoint, http.getExecutor(), http.getByteBufferPool(), FrameLeg.Role.CLIENT, 0,
-                handler, l -> { }, idleTimeout);
+        FrameLeg frames = new FrameLeg(endPoint, http.getExecutor(), http.getByteBufferPool(), FrameLeg.Role.CLIENT,
+                extensions == null ? 0 : FrameHeaders.RSV1, handler, l -> { }, idleTimeout);
         endPoint.upgrade(frames);
-        if (!leg.complete(new Connected(frames, subprotocol))) {
+        if (!leg.complete(new Connected(frames, subprotocol, extensions))) {
             frames.abort(); // the dial was given up meanwhile
         }
     }

@@ -111,8 +111,8 @@ final class Upgrades {
         ConnectionMetaData meta = jettyRequest.getConnectionMetaData();
         EndPoint endPoint = meta.getConnection().getEndPoint();
         FrameLeg leg = new FrameLeg(endPoint, meta.getConnector().getExecutor(), meta.getConnector().getByteBufferPool(),
-                FrameLeg.Role.SERVER, 0, bridge.clientHandler(), bridge::clientConnected,
-                BackendDialer.safetyIdleTimeout(admission.settings()));
+                FrameLeg.Role.SERVER, dialed.extensions() == null ? 0 : FrameHeaders.RSV1, bridge.clientHandler(),
+                bridge::clientConnected, BackendDialer.safetyIdleTimeout(admission.settings()));
         jettyRequest.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, leg);
         response.setStatus(HttpStatus.SWITCHING_PROTOCOLS_101);
         HttpFields.Mutable answer = response.getHeaders();
@@ -121,6 +121,9 @@ final class Upgrades {
         answer.put(HttpHeader.SEC_WEBSOCKET_ACCEPT, WebSocketUtils.hashKey(key));
         if (dialed.subprotocol() != null) {
             answer.put(HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL, dialed.subprotocol());
+        }
+        if (dialed.extensions() != null) {
+            answer.put(HttpHeader.SEC_WEBSOCKET_EXTENSIONS, dialed.extensions());
         }
         for (Map.Entry<String, List<String>> header : dialed.relayed().entrySet()) {
             header.getValue().forEach(v -> answer.add(header.getKey(), v));
