@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,6 +37,7 @@ final class Child implements AutoCloseable {
     private final OutputStream control;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>(); // stdout lines, EOF at the end
     private final int port;
+    private final int managementPort; // the management API's port, 0 when the role serves none
 
     private Child(String role, Process process, Duration startTimeout) {
         this.role = role;
@@ -51,7 +53,18 @@ final class Child implements AutoCloseable {
             close();
             throw new IllegalStateException(role + " " + why + "; see its log");
         }
-        this.port = Integer.parseInt(first.substring(RoleControl.PORT.length()).trim());
+        int[] ports = ports(first);
+        this.port = ports[0];
+        this.managementPort = ports[1];
+    }
+
+    /**
+     * The ports of a role's {@code PORT <n> [<m>]} line: its server's, then its management API's ({@code 0} when
+     * the line names none).
+     */
+    static int[] ports(String line) {
+        String[] f = line.substring(RoleControl.PORT.length()).trim().split(" +");
+        return new int[] {Integer.parseInt(f[0]), f.length > 1 ? Integer.parseInt(f[1]) : 0};
     }
 
     /**
@@ -62,6 +75,16 @@ final class Child implements AutoCloseable {
      * @throws IllegalStateException if it does not announce a port in time (the child is killed)
      */
     static Child start(String role, List<String> jvmArgs, List<String> args, Path log, Duration startTimeout) {
+        return start(role, jvmArgs, args, Map.of(), log, startTimeout);
+    }
+
+    /**
+     * {@link #start(String, List, List, Path, Duration)} with more environment variables: the way to hand a child
+     * a secret, which would be visible to every user in its command line, and which the failure message of a
+     * start (it shows the command) would log.
+     */
+    static Child start(String role, List<String> jvmArgs, List<String> args, Map<String, String> environment, Path log,
+            Duration startTimeout) {
         List<String> command = new ArrayList<>();
         command.add(javaBinary());
         command.addAll(jvmArgs);
@@ -74,6 +97,7 @@ final class Child implements AutoCloseable {
                 .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectOutput(ProcessBuilder.Redirect.PIPE)
                 .redirectInput(ProcessBuilder.Redirect.PIPE);
+        pb.environment().putAll(environment);
         Process process;
         try {
             process = pb.start();
@@ -102,6 +126,18 @@ final class Child implements AutoCloseable {
 
     int port() {
         return port;
+    }
+
+    /**
+     * The port of the role's management API.
+     *
+     * @throws IllegalStateException if the role serves none
+     */
+    int managementPort() {
+        if (managementPort == 0) {
+            throw new IllegalStateException(role + " serves no management API");
+        }
+        return managementPort;
     }
 
     long pid() {

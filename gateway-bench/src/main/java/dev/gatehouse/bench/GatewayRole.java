@@ -6,10 +6,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ContextHandler;
 import org.eclipse.jetty.util.VirtualThreads;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
@@ -18,20 +21,28 @@ import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
+import dev.gatehouse.auth.ApiKeyAuthenticator;
 import dev.gatehouse.jetty.JettyGateway;
+import dev.gatehouse.jetty.ManagementApi;
 import dev.gatehouse.routing.Integration;
 import dev.gatehouse.routing.IntegrationHandler;
 import dev.gatehouse.routing.Reply;
 import dev.gatehouse.routing.WebSocketApi;
 
 /**
- * The gateway role: a Jetty 12 core server on 127.0.0.1 with {@link JettyGateway#handler} and three routes:
+ * The gateway role: a Jetty 12 core server on 127.0.0.1 with {@link JettyGateway#handler} and four routes:
  * {@code /echo}, a proxy route to the backend's {@code /echo}; {@link #API_INPROCESS_PATH}, a WebSocket API
- * route whose {@code $default} integration replies in this JVM with the message it got; and
+ * route whose {@code $default} integration replies in this JVM with the message it got;
  * {@link #API_HTTP_PATH}, one whose {@code $default} integration is the backend's HTTP echo
- * ({@link HttpEcho#PATH}). Idle timeout and keepalive keep their defaults; the message size limit is raised
- * for the 1 MiB scenario (the WebSocket API routes keep their own 128 KiB). A reference relay ({@code --relay})
- * serves {@code /echo} only. Usage:
+ * ({@link HttpEcho#PATH}); and {@link #PUSH_PATH}, the management scenarios' route, whose {@code $default}
+ * integration replies with the caller's connection id. Idle timeout and keepalive keep their defaults; the
+ * message size limit is raised for the 1 MiB scenario (the WebSocket API routes keep their own 128 KiB). A
+ * reference relay ({@code --relay}) serves {@code /echo} only.
+ *
+ * <p>When the environment variable {@link #MANAGEMENT_KEY_ENV} is set (and the relay is Gatehouse), the role also
+ * serves the HTTP management API ({@link ManagementApi}) on a second connector of its own on 127.0.0.1, behind an
+ * {@link ApiKeyAuthenticator} with that key, and announces its port after the gateway's ({@link RoleControl}).
+ * The key comes in the environment, never on the command line, and is never printed. Usage:
  * {@code gateway --backend ws://127.0.0.1:P [--port 0] [--auth none|jwt-hs256|jwt-rs256] [--auth-key FILE]
  * [--max-lifetime 60m]}. A JWT mode verifies the token of every handshake with the key in {@code FILE}, a
  * JWK in JSON (the shared secret for {@code jwt-hs256}, the RSA public key for {@code jwt-rs256}); the file
@@ -43,6 +54,20 @@ final class GatewayRole {
     static final String API_INPROCESS_PATH = "/api-inprocess";
     /** The WebSocket API route with the backend's HTTP echo as its integration. */
     static final String API_HTTP_PATH = "/api-http";
+
+    /**
+     * The management scenarios' WebSocket API route: each message is answered with the caller's connection id,
+     * which is how a load-generator connection learns the id that the management API knows it by.
+     */
+    static final String PUSH_PATH = "/push";
+    /** The environment variable that holds the management API's key; without it the API is off. */
+    static final String MANAGEMENT_KEY_ENV = "GATEHOUSE_BENCH_MANAGEMENT_KEY";
+    /** The name of the management API's connector, which its context's virtual host names. */
+    static final String MANAGEMENT_CONNECTOR = "management";
+
+    /** The push route's integration: replies with the caller's connection id. */
+    static final IntegrationHandler CONNECTION_ID = event -> CompletableFuture.completedFuture(
+            Reply.text(event.connectionId()));
 
     /** The in-process integration: replies with the message it got. */
     static final IntegrationHandler ECHO = event -> CompletableFuture.completedFuture(
@@ -102,6 +127,10 @@ final class GatewayRole {
                                 .integration("$default", Integration.http(httpEcho(backend)))
                                 .build())
                         .build())
+                .route(Route.builder(PUSH_PATH)
+                        .authenticator(authenticator)
+                        .webSocketApi(WebSocketApi.builder().integration("$default", Integration.of(CONNECTION_ID)).build())
+                        .build())
                 .settings(Settings.builder().maxMessageSize(EchoBackend.MAX_MESSAGE).build())
                 .build();
         QueuedThreadPool threads = new QueuedThreadPool(Integer.getInteger("gatehouse.bench.threads", 200));
@@ -115,9 +144,24 @@ final class GatewayRole {
         connector.setPort(port);
         connector.setAcceptQueueSize(1024);
         server.addConnector(connector);
+        String managementKey = System.getenv(MANAGEMENT_KEY_ENV);
+        ServerConnector management = null;
         switch (relay) {
             case "gatehouse":
                 server.setHandler(JettyGateway.handler(gateway, server));
+                if (managementKey != null && !managementKey.isEmpty()) {
+                    management = new ServerConnector(server);
+                    management.setName(MANAGEMENT_CONNECTOR);
+                    management.setHost("127.0.0.1");
+                    management.setPort(0);
+                    management.setAcceptQueueSize(1024);
+                    server.addConnector(management);
+                    // Only requests that came in on the management connector reach the API; none reach the gateway.
+                    ContextHandler api = new ContextHandler(
+                            ManagementApi.handler(gateway, ApiKeyAuthenticator.of(managementKey, "bench")), "/");
+                    api.setVirtualHosts(List.of("@" + MANAGEMENT_CONNECTOR));
+                    server.setHandler(new Handler.Sequence(api, server.getHandler()));
+                }
                 break;
             case "jetty-listener":
                 server.setHandler(ListenerRelay.handler(server, backend));
@@ -132,7 +176,12 @@ final class GatewayRole {
                 throw new UsageException("gateway: --relay " + relay + " (expected one of " + String.join(", ", Options.RELAYS) + ")");
         }
         server.start();
-        RoleControl.serve(server, connector.getLocalPort(), maxLifetime);
+        if (management != null) {
+            System.err.println("gateway: management API on 127.0.0.1:" + management.getLocalPort() + " (key from "
+                    + MANAGEMENT_KEY_ENV + ")");
+        }
+        RoleControl.serve(server, connector.getLocalPort(), management == null ? 0 : management.getLocalPort(),
+                maxLifetime);
     }
 
     /** The backend's HTTP echo, on the host and port of its WebSocket URI. */

@@ -19,9 +19,10 @@ final class Options {
             "and runs each scenario straight to the backend and through the gateway, interleaved, round after round.",
             "",
             "scenarios: throughput, throughput-text, api-inprocess, api-http, pipelined, bulk-16k, bulk-1m, latency,",
-            "           handshakes, handshakes-hs256, handshakes-rs256, idle, all (default)",
+            "           handshakes, handshakes-hs256, handshakes-rs256, fanout, post-connection, idle, all (default)",
             "           (api-inprocess and api-http: throughput through a WebSocket API route; run them with throughput,",
-            "           to which they compare)",
+            "           to which they compare; fanout and post-connection: the gateway's HTTP management API, sending",
+            "           to a group of 1,000 connections and to single connections, through the gateway only)",
             "",
             "options:",
             "  --duration D      measured interval of each run (default 5s; --quick: 1s)",
@@ -36,8 +37,8 @@ final class Options {
             "  --gateway-jvm-arg A  adds a JVM option to the gateway's child JVMs (repeatable), e.g. -XX:+UseParallelGC",
             "  --relay R         what the gateway JVM runs: gatehouse (default), or a bare reference relay on Jetty's",
             "                    listener API (jetty-listener) or frame level (jetty-frames, jetty-frames-nonblocking),",
-            "                    without policies or timers (and without WebSocket API routes: all leaves out the api-*",
-            "                    scenarios)",
+            "                    without policies or timers (and without WebSocket API routes or management API: all",
+            "                    leaves out the api-* scenarios, fanout and post-connection)",
             "  --logs DIR        where the child JVMs' logs and results.md go (default: a new temporary directory)",
             "  --help            prints this text",
             "",
@@ -158,13 +159,15 @@ final class Options {
             chosen.addAll(List.of(Scenario.values()));
         }
         if (!relay.equals("gatehouse")) {
-            // A reference relay has no WebSocket API routes: named, such a scenario is an error; from all, left out.
+            // A reference relay has no WebSocket API routes and no management API: named, such a scenario is an
+            // error; from all, left out.
             for (Scenario s : named) {
-                if (s.webSocketApi()) {
-                    throw new UsageException(s.flag() + ": needs --relay gatehouse (a reference relay has no WebSocket API routes)");
+                if (s.gatehouseOnly()) {
+                    throw new UsageException(s.flag() + ": needs --relay gatehouse (a reference relay has no "
+                            + (s.webSocketApi() ? "WebSocket API routes" : "management API") + ")");
                 }
             }
-            chosen.removeIf(Scenario::webSocketApi);
+            chosen.removeIf(Scenario::gatehouseOnly);
         }
         return new Options(chosen,
                 duration != null ? duration : quick ? Duration.ofSeconds(1) : Duration.ofSeconds(5),

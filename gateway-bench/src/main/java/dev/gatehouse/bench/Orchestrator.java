@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -25,7 +26,7 @@ import java.util.concurrent.TimeoutException;
  * Runs the selected scenarios: starts the backend and gateway JVMs, runs every scenario straight to the
  * backend and through the gateway, interleaved (direct, gateway, direct, gateway, ... for
  * {@code --rounds}; {@code api-http} adds a third run to each round, Jetty's HttpClient POSTing to the
- * backend's HTTP echo), and prints one table. Each side's figures come from its best run (highest rate,
+ * backend's HTTP echo; the management scenarios run through the gateway only), and prints one table. Each side's figures come from its best run (highest rate,
  * lowest median latency), because a busy machine only ever makes a run slower. Every scenario has a hard
  * time bound, and the whole run one more; every child JVM is stopped in a {@code finally} block, by a
  * shutdown hook if the orchestrator is interrupted, and by itself if its stdin closes.
@@ -34,6 +35,10 @@ import java.util.concurrent.TimeoutException;
  * gateway of its own, started on the shared backend with {@code --auth MODE --auth-key FILE} and fresh keys
  * from {@link Auth#newKeys()}; the key file is deleted as soon as that gateway has started. Its direct side
  * is unchanged: the shared backend, no credential.
+ *
+ * <p>The shared gateway also serves its HTTP management API, on a loopback connector of its own, behind an API
+ * key made afresh for each start ({@link ManagementClient#newKey()}). The key goes to the child in its
+ * environment ({@link GatewayRole#MANAGEMENT_KEY_ENV}), not on its command line, and is never printed.
  */
 final class Orchestrator {
 
@@ -49,6 +54,7 @@ final class Orchestrator {
     private final List<String> notes = new ArrayList<>();
     private Child backend; // the shared backend, null until needed or after a timeout
     private Child gateway; // the shared gateway, likewise
+    private ManagementClient.Access management; // the shared gateway's management API and its key, or null
     private volatile Child authGateway; // the current scenario's own gateway (a JWT mode), or null
     private int childCount;
 
@@ -186,7 +192,7 @@ final class Orchestrator {
                 if (jfr != null) {
                     notes.add("The " + s.flag() + " gateway JVM was recorded with JFR into " + jfr + ".");
                 }
-                authGateway = startGateway(backend, s.flag(), jfr == null ? List.of() : jfrArgs(jfr), keys);
+                authGateway = startGateway(backend, s.flag(), jfr == null ? List.of() : jfrArgs(jfr), keys, Map.of());
                 target = authGateway;
             }
             for (int round = 1; round <= options.rounds; round++) {
@@ -195,7 +201,7 @@ final class Orchestrator {
                             side == Side.HTTP_CLIENT ? null : target, options.connections(s), options.warmup(s),
                             options.duration, options.hold);
                     // The direct side never sends a credential: the backend does not authenticate.
-                    Sample sample = runOnce(run, side == Side.DIRECT ? Auth.Keys.NONE : keys);
+                    Sample sample = runOnce(run, side == Side.DIRECT ? Auth.Keys.NONE : keys, management);
                     out.add(sample);
                     System.err.println("  " + sample.describe());
                 }
@@ -205,7 +211,7 @@ final class Orchestrator {
         }
     }
 
-    private static Sample runOnce(Run run, Auth.Keys keys) throws InterruptedException {
+    private static Sample runOnce(Run run, Auth.Keys keys, ManagementClient.Access management) throws InterruptedException {
         switch (run.scenario().kind()) {
             case ECHO:
                 return run.side() == Side.HTTP_CLIENT ? PostLoad.run(run) : EchoLoad.run(run);
@@ -213,6 +219,9 @@ final class Orchestrator {
                 return LatencyLoad.run(run);
             case HANDSHAKES:
                 return HandshakeLoad.run(run, keys);
+            case FANOUT:
+            case POST_CONNECTION:
+                return PushLoad.run(run, management);
             default:
                 throw new IllegalArgumentException("scenario " + run.scenario().flag() + " runs on its own processes");
         }
@@ -227,7 +236,7 @@ final class Orchestrator {
             try {
                 idleBackend = startBackend("idle-" + side);
                 if (side == Side.GATEWAY) {
-                    idleGateway = startGateway(idleBackend, "idle", List.of(), Auth.Keys.NONE);
+                    idleGateway = startGateway(idleBackend, "idle", List.of(), Auth.Keys.NONE, Map.of());
                 }
                 Child measured = side == Side.GATEWAY ? idleGateway : idleBackend;
                 long needed = IdleLoad.filesNeeded(side, n);
@@ -267,7 +276,13 @@ final class Orchestrator {
             notes.add("The shared gateway JVM (all scenarios but idle and the JWT handshakes) was recorded with JFR into "
                     + options.jfr + ".");
         }
-        gateway = startGateway(backend, "shared", jfr, Auth.Keys.NONE);
+        // The shared gateway serves the management API, behind a fresh key that only this process and the
+        // gateway's environment hold, whenever the gateway JVM runs Gatehouse (a reference relay has no API).
+        String key = options.relay.equals("gatehouse") ? ManagementClient.newKey() : null;
+        gateway = startGateway(backend, "shared", jfr, Auth.Keys.NONE,
+                key == null ? Map.of() : Map.of(GatewayRole.MANAGEMENT_KEY_ENV, key));
+        management = key == null ? null
+                : new ManagementClient.Access(URI.create("http://127.0.0.1:" + gateway.managementPort()), key);
     }
 
     private static List<String> jfrArgs(Path file) {
@@ -290,9 +305,11 @@ final class Orchestrator {
     /**
      * Starts a gateway on {@code backendChild} that authenticates with {@code keys}' mode. A JWT mode's
      * verification key goes to the child in a file readable only by this user, deleted once the child has
-     * started (it reads the file before it listens).
+     * started (it reads the file before it listens). {@code environment} is added to the child's, e.g. the
+     * management API's key.
      */
-    private Child startGateway(Child backendChild, String tag, List<String> extraJvm, Auth.Keys keys) {
+    private Child startGateway(Child backendChild, String tag, List<String> extraJvm, Auth.Keys keys,
+            Map<String, String> environment) {
         System.err.println("starting gateway (" + tag + ", auth " + keys.mode().flag() + ")");
         List<String> jvm = new ArrayList<>(CHILD_JVM);
         jvm.addAll(options.gatewayJvmArgs);
@@ -308,7 +325,7 @@ final class Orchestrator {
                 args.add("--auth-key");
                 args.add(keyFile.toString());
             }
-            return Child.start("gateway", jvm, args, log("gateway-" + tag), START_TIMEOUT);
+            return Child.start("gateway", jvm, args, environment, log("gateway-" + tag), START_TIMEOUT);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the gateway's key file", e);
         } finally {
@@ -336,6 +353,7 @@ final class Orchestrator {
 
     private void stopSharedChildren() {
         stopAuthGateway();
+        management = null;
         if (gateway != null) {
             gateway.close();
             gateway = null;

@@ -25,6 +25,8 @@ final class Report {
     static final double API_HTTP_CPU_VS_CLIENT_RATIO = 2.0;
 
     private static final Set<String> API_SCENARIOS = Set.of(Scenario.API_INPROCESS.flag(), Scenario.API_HTTP.flag());
+    private static final Set<String> MANAGEMENT_SCENARIOS =
+            Set.of(Scenario.FANOUT.flag(), Scenario.POST_CONNECTION.flag());
     private static final Set<String> JWT_SCENARIOS =
             Set.of(Scenario.HANDSHAKES_HS256.flag(), Scenario.HANDSHAKES_RS256.flag());
 
@@ -99,6 +101,23 @@ final class Report {
                         s == Scenario.HANDSHAKES ? Goal.gatewayAtMost(CPU_PER_HANDSHAKE_US, "µs") : Goal.none());
                 break;
             }
+            case FANOUT: {
+                // Gateway only: nothing else has a management API, so the direct column stays empty.
+                r.add("deliveries/s, " + shape + ", gateway only (no direct equivalent)", "rate", "rate", Table::count,
+                        Goal.none());
+                r.add("POST/s: POST /groups/{g}/:send", "posts", "posts", Table::count, Goal.none());
+                r.add("gateway CPU µs/delivery", "cpu.gateway", "cpu.gateway", Table::decimal, Goal.none());
+                r.add("gateway CPU µs/POST", "cpu.gateway.post", "cpu.gateway.post", Table::decimal, Goal.none());
+                rows.add(deliveryCheck(name, "lost / duplicated deliveries, every run", samples, failure));
+                break;
+            }
+            case POST_CONNECTION: {
+                r.add("POST/s, " + shape + ", gateway only (no direct equivalent)", "rate", "rate", Table::count,
+                        Goal.none());
+                r.add("gateway CPU µs/POST", "cpu.gateway", "cpu.gateway", Table::decimal, Goal.none());
+                rows.add(deliveryCheck(name, "lost / duplicated messages, every run", samples, failure));
+                break;
+            }
             default: {
                 String heldD = held(d);
                 String heldG = held(g);
@@ -112,6 +131,33 @@ final class Report {
             }
         }
         return rows;
+    }
+
+    /**
+     * The row of a management scenario's delivery check: messages lost and duplicated over all its gateway runs
+     * (a message that reached a connection it was not meant for counts as duplicated); both must be zero. Any
+     * failed run fails it, the best or not.
+     */
+    private static Table.Row deliveryCheck(String scenario, String metric, List<Sample> samples, String failure) {
+        double lost = 0;
+        double duplicated = 0;
+        boolean measured = false;
+        boolean failed = false;
+        for (Sample x : samples) {
+            if (x.side() != Side.GATEWAY) {
+                continue;
+            }
+            failed |= !x.errors().isEmpty();
+            if (!Double.isNaN(x.get("lost"))) {
+                measured = true;
+                lost += x.get("lost");
+                duplicated += x.get("duplicated") + x.get("strays");
+            }
+        }
+        String figure = measured ? Table.count(lost) + " / " + Table.count(duplicated) : "-";
+        String verdict = failure != null ? failure : failed ? "FAILED" : !measured ? "n/a"
+                : lost == 0 && duplicated == 0 ? "met" : "MISSED";
+        return new Table.Row(scenario, metric, "-", figure, "-", "0 / 0", verdict);
     }
 
     private static boolean failed(Sample s) {
@@ -192,6 +238,15 @@ final class Report {
                     .append("throughput's gateway figure in its direct column, and api-http's HttpClient rows have Jetty's ")
                     .append("HttpClient POSTing the same events to the same HTTP echo without a gateway (CPU of the load ")
                     .append("generator's JVM per POST) in theirs.");
+        }
+        if (rows.stream().anyMatch(r -> MANAGEMENT_SCENARIOS.contains(r.scenario()))) {
+            sb.append(" fanout and post-connection drive the gateway's HTTP management API, which has no direct ")
+                    .append("equivalent: they run through the gateway only, and their direct column is empty. Their ")
+                    .append("connections go to a WebSocket API route whose integration only tells each one its id. ")
+                    .append("fanout: every connection in one group, a closed loop of POST /groups/{g}/:send, each ")
+                    .append("complete once answered 202 and received by every member; a delivery is one message ")
+                    .append("received by one client. post-connection: POST /@connections/{id}, each complete once ")
+                    .append("answered 200 and received by its client. Lost and duplicated count over every run.");
         }
         if (rows.stream().anyMatch(r -> JWT_SCENARIOS.contains(r.scenario()))) {
             sb.append(" In handshakes-hs256 and handshakes-rs256 only the gateway authenticates: it verifies a JWT ")

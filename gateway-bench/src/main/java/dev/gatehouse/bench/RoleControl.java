@@ -12,7 +12,8 @@ import org.eclipse.jetty.server.Server;
 
 /**
  * The role side of the orchestrator's control channel. A role prints {@code PORT <n>} on stdout once its
- * server listens, then answers commands read from stdin, one per line:
+ * server listens ({@code PORT <n> <m>} when it also serves the management API on port {@code m}), then answers
+ * commands read from stdin, one per line:
  * <ul>
  * <li>{@code gc}: runs a full collection and answers {@code HEAP <bytes used>};</li>
  * <li>{@code quit}: stops the server and exits.</li>
@@ -32,6 +33,14 @@ final class RoleControl {
 
     /** Announces the port and serves commands until told to quit; never returns. */
     static void serve(Server server, int port, Duration maxLifetime) {
+        serve(server, port, 0, maxLifetime);
+    }
+
+    /**
+     * Announces the port and the management API's ({@code 0}: none), and serves commands until told to quit;
+     * never returns.
+     */
+    static void serve(Server server, int port, int managementPort, Duration maxLifetime) {
         Thread watchdog = new Thread(() -> {
             try {
                 Thread.sleep(maxLifetime.toMillis());
@@ -43,7 +52,7 @@ final class RoleControl {
         }, "max-lifetime");
         watchdog.setDaemon(true);
         watchdog.start();
-        System.out.println(PORT + port);
+        System.out.println(PORT + port + (managementPort > 0 ? " " + managementPort : ""));
         System.out.flush();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         try {

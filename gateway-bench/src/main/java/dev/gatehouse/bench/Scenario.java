@@ -42,6 +42,19 @@ enum Scenario {
     HANDSHAKES_HS256("handshakes-hs256", Kind.HANDSHAKES, 16, 0, 0, false, false, Auth.JWT_HS256),
     /** {@link #HANDSHAKES_HS256} with an RS256 JWT (2048-bit RSA); the direct side is again unauthenticated. */
     HANDSHAKES_RS256("handshakes-rs256", Kind.HANDSHAKES, 16, 0, 0, false, false, Auth.JWT_RS256),
+    /**
+     * 1,000 connections to the gateway's {@link GatewayRole#PUSH_PATH} route, all in one group, and a closed loop
+     * of four {@code POST /groups/{g}/:send} (64 B text) in flight on the management API, each followed by the
+     * next once every member received its message: deliveries per second. Gateway only: there is no direct
+     * equivalent.
+     */
+    FANOUT("fanout", Kind.FANOUT, 1000, 4, 64, true, false, Auth.NONE),
+    /**
+     * 200 connections to {@link GatewayRole#PUSH_PATH}, each with one {@code POST /@connections/{id}} (64 B text) in
+     * flight, the next sent once it was answered 200 and its client received the message: POSTs per second.
+     * Gateway only.
+     */
+    POST_CONNECTION("post-connection", Kind.POST_CONNECTION, 200, 1, 64, true, false, Auth.NONE),
     /** 9,000 bridged connections held open: gateway memory per connection, and whether all still echo. */
     IDLE("idle", Kind.IDLE, 9000, 0, 64, false, false, Auth.NONE);
 
@@ -53,6 +66,10 @@ enum Scenario {
         LATENCY,
         /** Connect-then-close loops. */
         HANDSHAKES,
+        /** Closed loop of management sends to one group of connections ({@link PushLoad}). */
+        FANOUT,
+        /** Closed loop of management sends to single connections ({@link PushLoad}). */
+        POST_CONNECTION,
         /** Many connections opened, held, then checked. */
         IDLE
     }
@@ -87,6 +104,9 @@ enum Scenario {
                 return GatewayRole.API_INPROCESS_PATH;
             case API_HTTP:
                 return GatewayRole.API_HTTP_PATH;
+            case FANOUT:
+            case POST_CONNECTION:
+                return GatewayRole.PUSH_PATH;
             default:
                 return "/echo";
         }
@@ -97,8 +117,24 @@ enum Scenario {
         return this == API_INPROCESS || this == API_HTTP;
     }
 
-    /** The sides of each round, in order. */
+    /** Whether the scenario drives the gateway's HTTP management API, which only Gatehouse has. */
+    boolean management() {
+        return kind == Kind.FANOUT || kind == Kind.POST_CONNECTION;
+    }
+
+    /** Whether the scenario needs Gatehouse in the gateway JVM: a reference relay has no such routes or API. */
+    boolean gatehouseOnly() {
+        return webSocketApi() || management();
+    }
+
+    /**
+     * The sides of each round, in order. The management scenarios have only the gateway's: nothing but the
+     * gateway has a management API, so there is no direct run.
+     */
     List<Side> sides() {
+        if (management()) {
+            return List.of(Side.GATEWAY);
+        }
         return this == API_HTTP ? List.of(Side.DIRECT, Side.GATEWAY, Side.HTTP_CLIENT) : List.of(Side.DIRECT, Side.GATEWAY);
     }
 
@@ -116,7 +152,10 @@ enum Scenario {
         return connections;
     }
 
-    /** Messages in flight per connection, for {@link Kind#ECHO}. */
+    /**
+     * Messages in flight per connection, for {@link Kind#ECHO} and {@link Kind#POST_CONNECTION}; POSTs in flight to
+     * the whole group for {@link Kind#FANOUT}.
+     */
     int inFlight() {
         return inFlight;
     }
@@ -155,6 +194,10 @@ enum Scenario {
             case HANDSHAKES:
                 return connectionCount + " workers, " + (auth == Auth.NONE ? "no auth"
                         : auth.algorithm() + " JWT (direct: no auth)");
+            case FANOUT:
+                return connectionCount + " members × " + inFlight + " POSTs in flight, " + sizeLabel(size) + " text";
+            case POST_CONNECTION:
+                return connectionCount + " conns × " + inFlight + " POST in flight, " + sizeLabel(size) + " text";
             default:
                 return connectionCount + " bridged conns";
         }

@@ -99,10 +99,48 @@ class OptionsTest {
         List<Scenario> all = Options.parse("--relay", "jetty-frames").scenarios;
         assertFalse(all.contains(Scenario.API_INPROCESS));
         assertFalse(all.contains(Scenario.API_HTTP));
-        assertEquals(Scenario.values().length - 2, all.size());
+        assertEquals(Scenario.values().length - 4, all.size(), "api-inprocess, api-http, fanout, post-connection");
         assertEquals("api-http: needs --relay gatehouse (a reference relay has no WebSocket API routes)",
                 assertThrows(UsageException.class, () -> Options.parse("api-http", "--relay", "jetty-listener")).getMessage());
         assertEquals(List.of(Scenario.THROUGHPUT, Scenario.API_INPROCESS), Options.parse("throughput", "api-inprocess").scenarios);
+    }
+
+    @Test
+    void aReferenceRelayLeavesOutTheManagementScenarios() {
+        List<Scenario> all = Options.parse("all", "--relay", "jetty-listener").scenarios;
+        assertFalse(all.contains(Scenario.FANOUT));
+        assertFalse(all.contains(Scenario.POST_CONNECTION));
+        assertEquals("fanout: needs --relay gatehouse (a reference relay has no management API)",
+                assertThrows(UsageException.class, () -> Options.parse("fanout", "--relay", "jetty-frames")).getMessage());
+        assertEquals("post-connection: needs --relay gatehouse (a reference relay has no management API)",
+                assertThrows(UsageException.class, () -> Options.parse("--relay", "jetty-frames", "post-connection"))
+                        .getMessage());
+    }
+
+    @Test
+    void runsTheManagementScenariosThroughTheGatewayOnlyJustBeforeIdle() {
+        List<Scenario> all = Options.parse("all").scenarios;
+        int fanout = all.indexOf(Scenario.FANOUT);
+        assertEquals(List.of(Scenario.HANDSHAKES_RS256, Scenario.FANOUT, Scenario.POST_CONNECTION, Scenario.IDLE),
+                all.subList(fanout - 1, fanout + 3));
+        for (Scenario s : List.of(Scenario.FANOUT, Scenario.POST_CONNECTION)) {
+            assertEquals(List.of(Side.GATEWAY), s.sides(), "nothing else has a management API");
+            assertEquals(GatewayRole.PUSH_PATH, s.gatewayPath());
+            assertTrue(s.management());
+            assertTrue(s.gatehouseOnly());
+            assertFalse(s.webSocketApi());
+            assertTrue(s.text());
+            assertEquals(64, s.size());
+        }
+        assertEquals(Scenario.Kind.FANOUT, Scenario.parse("fanout").kind());
+        assertEquals(Scenario.Kind.POST_CONNECTION, Scenario.parse("post-connection").kind());
+        Options o = Options.parse("fanout", "post-connection");
+        assertEquals(1000, o.connections(Scenario.FANOUT));
+        assertEquals(200, o.connections(Scenario.POST_CONNECTION));
+        assertEquals("1000 members × 4 POSTs in flight, 64 B text", Scenario.FANOUT.shape(1000));
+        assertEquals("200 conns × 1 POST in flight, 64 B text", Scenario.POST_CONNECTION.shape(200));
+        assertFalse(Scenario.THROUGHPUT.management());
+        assertTrue(Scenario.API_HTTP.gatehouseOnly());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.gatehouse.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -65,6 +66,33 @@ class OrchestratorTest {
         assertTrue(results.contains("api-inprocess round 1 gateway: rate="), results);
         assertTrue(results.contains("api-http round 1 gateway: rate="), results);
         assertTrue(results.contains("api-http round 1 http-client: rate="), results);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (ProcessHandle.current().children().count() > childrenBefore && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(childrenBefore, ProcessHandle.current().children().count());
+    }
+
+    @Test
+    @Timeout(90)
+    void runsQuickManagementScenariosThroughTheGatewayOnlyAndEveryMessageArrivesOnce(@TempDir Path logs) throws Exception {
+        long childrenBefore = ProcessHandle.current().children().count();
+        int exit = Orchestrator.run("fanout", "post-connection", "--quick", "--connections", "10", "--duration", "1s",
+                "--warmup", "200ms", "--logs", logs.toString());
+        // Exit code 0: every POST was answered as expected, and every message reached each of its clients once.
+        assertEquals(0, exit, () -> "exit code; logs: " + logs);
+        String results = Files.readString(logs.resolve("results.md"), StandardCharsets.UTF_8);
+        assertTrue(results.matches("(?s).*\\| fanout +\\| deliveries/s, 10 members × 4 POSTs in flight, 64 B text, gateway only "
+                + "\\(no direct equivalent\\) +\\| +- \\| +[0-9,]+ \\|.*"), results);
+        assertTrue(results.matches("(?s).*\\| fanout +\\| lost / duplicated deliveries, every run +\\| +- \\| +0 / 0 \\| +- \\| "
+                + "0 / 0 +\\| met +\\|.*"), results);
+        assertTrue(results.matches("(?s).*\\| post-connection +\\| POST/s, 10 conns × 1 POST in flight, 64 B text, gateway only "
+                + "\\(no direct equivalent\\) +\\| +- \\| +[0-9,]+ \\|.*"), results);
+        assertTrue(results.matches("(?s).*\\| post-connection +\\| lost / duplicated messages, every run +\\| +- \\| +0 / 0 \\|.*"),
+                results);
+        assertTrue(results.contains("fanout round 1 gateway: setup.ids.seconds="), results);
+        assertTrue(results.contains(" members=10 "), results);
+        assertFalse(results.contains("round 1 direct"), "no direct run: " + results);
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (ProcessHandle.current().children().count() > childrenBefore && System.nanoTime() < deadline) {
             Thread.onSpinWait();
