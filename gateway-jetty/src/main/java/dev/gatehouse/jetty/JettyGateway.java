@@ -14,7 +14,6 @@ import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.http.HttpCookieStore;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
-import org.eclipse.jetty.ee10.websocket.server.config.JettyWebSocketServletContainerInitializer;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Server;
@@ -22,8 +21,6 @@ import org.eclipse.jetty.util.component.ContainerLifeCycle;
 import org.eclipse.jetty.util.component.LifeCycle;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.websocket.core.client.WebSocketCoreClient;
-import org.eclipse.jetty.websocket.core.server.WebSocketMappings;
-import org.eclipse.jetty.websocket.core.server.WebSocketServerComponents;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,9 +45,12 @@ import dev.gatehouse.internal.DefaultGateway;
  * server.setHandler(JettyGateway.handler(gateway, server, appHandler));
  * }</pre>
  *
- * <p>Routes match the request path inside the context (servlet: context path removed). Both legs relay at
- * Jetty's frame level ({@code FrameHandler}): frames pass through as they came, text as raw UTF-8. The
- * mount owns one Jetty {@link WebSocketCoreClient} for all backend legs and one {@link HttpClient} for the
+ * <p>Routes match the request path inside the context (servlet: context path removed). After the
+ * handshake, Gatehouse owns both legs' connections: it reads and writes their frames itself on Jetty's
+ * endpoints (HTTP/1.1; the selector thread reads without a hand-off), and frames pass through as they came,
+ * text as raw UTF-8, compressed ones (permessage-deflate, negotiated end to end between client and backend
+ * on routes without in-session policies) as they are. The mount owns one Jetty {@link WebSocketCoreClient}
+ * for all backend legs' handshakes and one {@link HttpClient} for the
  * calls of WebSocket API routes' HTTP integrations, started and stopped with the context or handler, which
  * share the server's thread pool, scheduler and buffer pool. An integration's origin gets at most
  * 64 calls at a time (HTTP/1.1 connections, kept alive) and 1024 more waiting; a call beyond that fails
@@ -85,8 +85,7 @@ public final class JettyGateway extends ContainerLifeCycle {
     }
 
     /**
-     * Installs the gateway as an upgrade servlet in an ee10 context, and configures the context for
-     * WebSocket if it is not already.
+     * Installs the gateway as an upgrade servlet in an ee10 context.
      *
      * @param pathSpec the servlet mapping, e.g. {@code /*} or {@code /ws/*}; routes match the path inside
      *                 the context, so a route {@code /ws/chat} is reached through mapping {@code /ws/*}
@@ -96,7 +95,6 @@ public final class JettyGateway extends ContainerLifeCycle {
         requireNonNull(context, "context");
         requireNonNull(pathSpec, "pathSpec");
         JettyGateway mount = new JettyGateway(gateway, context::getServer);
-        JettyWebSocketServletContainerInitializer.configure(context, null);
         context.addBean(mount, true);
         context.addServlet(new ServletHolder("gatehouse", new GatewayServlet(mount.dialer)), pathSpec);
         return mount;
@@ -119,8 +117,7 @@ public final class JettyGateway extends ContainerLifeCycle {
     private static Handler newHandler(Gateway gateway, Server server, Handler next) {
         requireNonNull(server, "server");
         JettyGateway mount = new JettyGateway(gateway, () -> server);
-        WebSocketMappings upgrader = new WebSocketMappings(WebSocketServerComponents.ensureWebSocketComponents(server));
-        GatewayHandler handler = new GatewayHandler(mount.dialer, upgrader, next);
+        GatewayHandler handler = new GatewayHandler(mount.dialer, next);
         handler.addBean(mount, true);
         return handler;
     }

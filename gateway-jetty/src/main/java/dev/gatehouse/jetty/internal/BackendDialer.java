@@ -93,12 +93,6 @@ public final class BackendDialer {
         }
     }
 
-    /** The subprotocol the client is answered with: the backend's choice, else the fallback, else null. */
-    private static String subprotocol(CoreSession backend, String fallback) {
-        String p = backend.getNegotiatedSubProtocol();
-        return p == null || p.isEmpty() ? fallback : p;
-    }
-
     /**
      * Gives up on a dial whose backend answered 101 but whose client will not be upgraded: the bridge ends
      * and closes the backend leg with 1001 at once, and the abandoned dial is counted.
@@ -160,72 +154,12 @@ public final class BackendDialer {
      * normally, at the latest shortly after the route's connect timeout; on a refusal the bridge is
      * already abandoned.
      */
+    /**
+     * Creates the bridge of an admitted request and dials its backend; after the backend's 101 a
+     * {@link FrameLeg} takes the connection over. The future always completes normally, at the latest
+     * shortly after the route's connect timeout; on a refusal the bridge is already abandoned.
+     */
     CompletableFuture<Dialed> dial(Admission.Admitted admission) {
-        if (RelayMode.FRAMES) {
-            return dialFrames(admission);
-        }
-        Handshake h = admission.handshake();
-        Settings settings = admission.settings();
-        Bridge bridge = gateway.newBridge(admission);
-        JettyLeg leg = new JettyLeg(bridge.backendHandler(), l -> { }, safetyIdleTimeout(settings));
-        Capture capture = new Capture();
-        long timeoutMillis = settings.connectTimeout().toMillis();
-        CompletableFuture<CoreSession> connect;
-        try {
-            CoreClientUpgradeRequest upgrade = CoreClientUpgradeRequest.from(client, admission.backendUri(), leg);
-            upgrade.setSubProtocols(admission.subprotocols());
-            upgrade.headers(fields -> admission.backendHeaders().forEach(fields::put));
-            upgrade.timeout(timeoutMillis, TimeUnit.MILLISECONDS);
-            upgrade.addListener(capture);
-            connect = client.connect(upgrade);
-        } catch (IOException | RuntimeException e) {
-            connect = CompletableFuture.failedFuture(e);
-        }
-        // A bound of our own over Jetty's handshake timeout, on the gateway's timer (which forgets
-        // cancelled tasks, unlike CompletableFuture.orTimeout's).
-        CompletableFuture<CoreSession> bounded = new CompletableFuture<>();
-        Future<?> bound = gateway.schedule(() -> bounded.completeExceptionally(
-                new TimeoutException("backend dial exceeded " + (timeoutMillis + 1000) + " ms")),
-                Duration.ofMillis(timeoutMillis + 1000));
-        connect.whenComplete((session, failure) -> {
-            bound.cancel(false);
-            if (failure == null) {
-                bounded.complete(session);
-            } else {
-                bounded.completeExceptionally(failure);
-            }
-        });
-        CompletableFuture<CoreSession> attempt = connect;
-        return bounded.handle((session, failure) -> {
-            if (failure == null) {
-                return new Dialed(bridge, leg, subprotocol(session, h.subprotocolFallback().orElse(null)), null,
-                        capture.relayed);
-            }
-            attempt.cancel(true);
-            if (!attempt.isCompletedExceptionally()) {
-                // Connected just as the bound expired: the session is closed with 1001.
-                attempt.thenAccept(late -> {
-                    gateway.abandonedDial();
-                    late.close(1001, "gateway gave up", Callback.NOOP);
-                    late.demand(); // read a reply if Jetty waits for one (after 1001 it drops the connection itself)
-                });
-            } else {
-                EndPoint upgraded = capture.endPoint;
-                if (upgraded != null && upgraded.isOpen()) {
-                    // The backend answered 101 but its handshake was refused after it (a wrong accept hash, an
-                    // extension or subprotocol it was not offered): Jetty leaves that connection open.
-                    gateway.abandonedDial();
-                    upgraded.close();
-                }
-            }
-            Refusal refusal = classify(failure, capture, h, settings, admission.route());
-            bridge.abandon("backend dial failed: " + refusal.reject().message());
-            return new Dialed(bridge, leg, null, refusal, Map.of());
-        });
-    }
-
-    /** {@link #dial} with a {@link FrameLeg} taking the backend's connection over after its 101. */
-    private CompletableFuture<Dialed> dialFrames(Admission.Admitted admission) {
         Handshake h = admission.handshake();
         Settings settings = admission.settings();
         Bridge bridge = gateway.newBridge(admission);

@@ -4,7 +4,6 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.websocket.core.server.WebSocketMappings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,13 +20,11 @@ public final class GatewayHandler extends Handler.Wrapper {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayHandler.class);
 
     private final BackendDialer dialer;
-    private final WebSocketMappings upgrader;
 
-    /** A handler upgrading through {@code upgrader}, passing unrouted requests to {@code next} (may be null). */
-    public GatewayHandler(BackendDialer dialer, WebSocketMappings upgrader, Handler next) {
+    /** A handler dialling through {@code dialer}, passing unrouted requests to {@code next} (may be null). */
+    public GatewayHandler(BackendDialer dialer, Handler next) {
         super(next);
         this.dialer = dialer;
-        this.upgrader = upgrader;
     }
 
     /**
@@ -61,7 +58,7 @@ public final class GatewayHandler extends Handler.Wrapper {
     private void upgrade(BackendDialer.Dialed dialed, Handshake h, Admission.Admitted admission, Request request,
             Response response, Callback callback) {
         try {
-            Upgrades.afterDial(dialer, upgrader, dialed, h, admission, request, response, callback)
+            Upgrades.afterDial(dialer, dialed, h, admission, request, response, callback)
                     .ifPresent(refusal -> refusal.write(response, callback));
         } catch (Throwable x) {
             LOG.debug("Client upgrade of request {} failed", h.requestId(), x);

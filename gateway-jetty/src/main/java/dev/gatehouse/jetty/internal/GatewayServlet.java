@@ -16,8 +16,6 @@ import org.eclipse.jetty.ee10.servlet.ServletCoreResponse;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.FutureCallback;
-import org.eclipse.jetty.websocket.core.server.WebSocketMappings;
-import org.eclipse.jetty.websocket.core.server.WebSocketServerComponents;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,18 +37,10 @@ public final class GatewayServlet extends HttpServlet {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayServlet.class);
 
     private final transient BackendDialer dialer;
-    private transient WebSocketMappings upgrader; // set by init()
 
     /** A servlet that admits and dials through {@code dialer}. */
     public GatewayServlet(BackendDialer dialer) {
         this.dialer = dialer;
-    }
-
-    /** Upgrades with the WebSocket components of the servlet's context (its buffers, extensions). */
-    @Override
-    public void init() {
-        ServletContextHandler context = ServletContextHandler.getServletContextHandler(getServletContext());
-        upgrader = new WebSocketMappings(WebSocketServerComponents.ensureWebSocketComponents(context.getServer(), context));
     }
 
     /** This request no longer waits for its dial: a backend that connects later is closed at once. */
@@ -97,8 +87,8 @@ public final class GatewayServlet extends HttpServlet {
         Request coreRequest = ServletCoreRequest.wrap(req);
         Response coreResponse = ServletCoreResponse.wrap(coreRequest, resp, false);
         FutureCallback done = new FutureCallback();
-        Optional<Refusal> refusal = Upgrades.afterDial(dialer, upgrader, dialed, request, admission, coreRequest,
-                coreResponse, done);
+        Optional<Refusal> refusal = Upgrades.afterDial(dialer, dialed, request, admission, coreRequest, coreResponse,
+                done);
         if (refusal.isPresent()) {
             refusal.get().write(resp);
         } else {

@@ -48,8 +48,8 @@ final class Upgrades {
      * @return the refusal for the mount to write, or empty when the upgrade is under way
      * @throws RuntimeException from Jetty's upgrade, after the backend leg was closed
      */
-    static Optional<Refusal> afterDial(BackendDialer dialer, WebSocketMappings upgrader, BackendDialer.Dialed dialed,
-            Handshake request, Admission.Admitted admission, Request jettyRequest, Response response, Callback callback) {
+    static Optional<Refusal> afterDial(BackendDialer dialer, BackendDialer.Dialed dialed, Handshake request,
+            Admission.Admitted admission, Request jettyRequest, Response response, Callback callback) {
         if (dialed.refusal() != null) {
             return Optional.of(dialed.refusal());
         }
@@ -60,32 +60,14 @@ final class Upgrades {
             dialer.abandon(dialed, "closed before the client upgrade");
             return Optional.of(Refusal.rejected(gateway, request, route, DefaultGateway.shuttingDown()));
         }
-        if (RelayMode.FRAMES && jettyRequest.getConnectionMetaData().getHttpVersion() == HttpVersion.HTTP_1_1) {
-            return frameUpgrade(dialer, dialed, request, admission, jettyRequest, response, callback);
+        if (jettyRequest.getConnectionMetaData().getHttpVersion() != HttpVersion.HTTP_1_1) {
+            // The frame legs take over an HTTP/1.1 connection; WebSocket over HTTP/2 (RFC 8441) has none to take.
+            dialer.abandon(dialed, "client upgrade over " + jettyRequest.getConnectionMetaData().getHttpVersion());
+            return Optional.of(Refusal.rejected(gateway, request, route,
+                    Verdict.reject(Rejection.UPGRADE_REQUIRED, "WebSocket upgrades need HTTP/1.1")
+                            .withHeader("Upgrade", "websocket").withHeader("Sec-WebSocket-Version", "13")));
         }
-        JettyLeg clientLeg = new JettyLeg(bridge.clientHandler(), bridge::clientConnected,
-                BackendDialer.safetyIdleTimeout(admission.settings()));
-        // If the 101 cannot be written (the client left during the dial), the client leg never opens: the
-        // backend leg is closed at once rather than at the bridge's connect deadline.
-        Callback written = Callback.from(callback, (Throwable failure) -> {
-            if (failure != null) {
-                dialer.abandon(dialed, "client upgrade failed");
-            }
-        });
-        boolean upgraded;
-        try {
-            upgraded = upgrader.upgrade(negotiator(dialed, clientLeg), offering(jettyRequest), response, written, null);
-        } catch (RuntimeException e) {
-            dialer.abandon(dialed, "client upgrade failed");
-            throw e;
-        }
-        if (upgraded) {
-            return Optional.empty();
-        }
-        dialer.abandon(dialed, "client upgrade refused");
-        return Optional.of(Refusal.rejected(gateway, request, route,
-                Verdict.reject(Rejection.UPGRADE_REQUIRED, "not a valid WebSocket upgrade request")
-                        .withHeader("Upgrade", "websocket").withHeader("Sec-WebSocket-Version", "13")));
+        return frameUpgrade(dialer, dialed, request, admission, jettyRequest, response, callback);
     }
 
     /**
@@ -136,150 +118,5 @@ final class Upgrades {
         });
         response.write(true, null, written);
         return Optional.empty();
-    }
-
-    /**
-     * Accepts the client's upgrade with the dialled backend's subprotocol and relayed 101 headers, and
-     * {@code clientLeg} as the frame handler. Extensions are negotiated with the client only, by Jetty, from
-     * the offer {@link #offering} left in the request.
-     */
-    private static WebSocketNegotiator negotiator(BackendDialer.Dialed dialed, JettyLeg clientLeg) {
-        String subprotocol = dialed.subprotocol();
-        return (request, response, callback) -> {
-            if (subprotocol != null) {
-                response.setAcceptedSubProtocol(subprotocol);
-            }
-            for (Map.Entry<String, List<String>> header : dialed.relayed().entrySet()) {
-                header.getValue().forEach(v -> response.getHeaders().add(header.getKey(), v));
-            }
-            return clientLeg;
-        };
-    }
-
-    /**
-     * The client's upgrade request as Jetty's handshake is to see it: its {@code Sec-WebSocket-Extensions}
-     * reduced to the one offer the gateway accepts, or removed when it accepts none ({@link ExtensionOffers}),
-     * and its connection read through a {@link CheckedEndPoint}.
-     *
-     * <p>The offers are reduced before the handshake because Jetty parses them before it asks the
-     * negotiator, and answers 400 to one it cannot parse or to a permessage-deflate parameter it does not
-     * know, where RFC 7692 has the server decline the offer; it also accepts offers with invalid values or
-     * repeated parameters, which RFC 7692 has the server decline.
-     */
-    private static Request offering(Request request) {
-        HttpFields offered = offeredHeaders(request);
-        ConnectionMetaData checked = checkedConnection(request.getConnectionMetaData());
-        if (offered == request.getHeaders() && checked == request.getConnectionMetaData()) {
-            return request;
-        }
-        return new Request.Wrapper(request) {
-            @Override
-            public HttpFields getHeaders() {
-                return offered;
-            }
-
-            @Override
-            public ConnectionMetaData getConnectionMetaData() {
-                return checked;
-            }
-        };
-    }
-
-    private static HttpFields offeredHeaders(Request request) {
-        List<String> offers = request.getHeaders().getValuesList(HttpHeader.SEC_WEBSOCKET_EXTENSIONS);
-        if (offers.isEmpty()) {
-            return request.getHeaders();
-        }
-        HttpFields.Mutable headers = HttpFields.build(request.getHeaders());
-        Optional<String> accepted = ExtensionOffers.accepted(offers);
-        if (accepted.isPresent()) {
-            headers.put(HttpHeader.SEC_WEBSOCKET_EXTENSIONS, accepted.get());
-        } else {
-            headers.remove(HttpHeader.SEC_WEBSOCKET_EXTENSIONS);
-        }
-        return headers.asImmutable();
-    }
-
-    /**
-     * The connection of an HTTP/1.1 upgrade with its endpoint {@linkplain CheckedEndPoint checked}: Jetty's
-     * handshake builds the WebSocket connection on the endpoint it finds here. Left as it is when the client
-     * sent bytes after its request before the 101 (they reach the WebSocket connection around any
-     * endpoint, so the check could not know where frames start), and for other protocols.
-     */
-    private static ConnectionMetaData checkedConnection(ConnectionMetaData meta) {
-        // Jetty's HTTP/1.1 connection is internal, and only it tells whether bytes follow the request.
-        if (!(meta.getConnection() instanceof HttpConnection http) || !http.isRequestBufferEmpty()) {
-            return meta;
-        }
-        Connection checked = new CheckedConnection(http, new CheckedEndPoint(http.getEndPoint()));
-        return new ConnectionMetaData.Wrapper(meta) {
-            @Override
-            public Connection getConnection() {
-                return checked;
-            }
-        };
-    }
-
-    /** The HTTP connection as the handshake sees it: itself, but for the endpoint it reads through. */
-    private record CheckedConnection(Connection connection, EndPoint endPoint) implements Connection {
-        @Override
-        public EndPoint getEndPoint() {
-            return endPoint;
-        }
-
-        @Override
-        public void addEventListener(EventListener listener) {
-            connection.addEventListener(listener);
-        }
-
-        @Override
-        public void removeEventListener(EventListener listener) {
-            connection.removeEventListener(listener);
-        }
-
-        @Override
-        public void onOpen() {
-            connection.onOpen();
-        }
-
-        @Override
-        public void onClose(Throwable cause) {
-            connection.onClose(cause);
-        }
-
-        @Override
-        public void close() {
-            connection.close();
-        }
-
-        @Override
-        public boolean onIdleExpired(TimeoutException timeout) {
-            return connection.onIdleExpired(timeout);
-        }
-
-        @Override
-        public long getMessagesIn() {
-            return connection.getMessagesIn();
-        }
-
-        @Override
-        public long getMessagesOut() {
-            return connection.getMessagesOut();
-        }
-
-        @Override
-        public long getBytesIn() {
-            return connection.getBytesIn();
-        }
-
-        @Override
-        public long getBytesOut() {
-            return connection.getBytesOut();
-        }
-
-        @Override
-        public long getCreatedTimeStamp() {
-            return connection.getCreatedTimeStamp();
-        }
     }
 }
