@@ -45,7 +45,12 @@ import dev.gatehouse.spi.Completion;
  * unmasked in place in the read buffer, which the leg owns; frames to a server are masked into a pooled copy.
  *
  * <p><b>Writes.</b> One write at a time on the endpoint; frames sent meanwhile (control frames may come
- * between data frames) wait in order and go out together in one gathered write.
+ * between data frames) wait in order and go out together in one gathered write. A small data frame sent
+ * while some leg's read pass runs on the calling thread, and while nothing is being written, is copied into
+ * the leg's batch buffer and its send completes at once; the batch is written when that read pass ends, so
+ * that every frame relayed from one read goes out in one write. The batch is bounded (one buffer of
+ * {@value #BATCH_SIZE} bytes), and a leg whose previous write is still in flight is not batched, so a slow
+ * peer still slows its sender.
  *
  * <p><b>Close.</b> A peer's CLOSE is passed to the engine, and answered when the engine calls
  * {@link #close}, with the status it gives; a CLOSE the engine sends first waits for the peer's. Once both
@@ -61,6 +66,12 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
     private static final int READ_BUFFER_SIZE = 32 * 1024;
     /** The most frames that go out in one gathered write. */
     private static final int MAX_GATHER = 32;
+    /** The size of a leg's batch buffer. */
+    static final int BATCH_SIZE = 16 * 1024;
+    /** The largest data frame payload copied into a batch; larger ones are written from the sender's buffer. */
+    private static final int BATCH_MAX_PAYLOAD = 2 * 1024;
+    /** The read passes running on this thread and the legs whose batches wait for them to end. */
+    private static final ThreadLocal<Pass> PASS = ThreadLocal.withInitial(Pass::new);
 
     /** Which end of the WebSocket connection the gateway is on this leg. */
     enum Role {
@@ -84,6 +95,8 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
     private boolean inboundText;         // the data message being received is text
     private boolean inboundCompressed;   // the data message being received is compressed (RSV1 on its first frame)
     private ByteBuffer controlPayload;   // the unmasked payload of the control frame being read
+    private boolean mayHaveMore = true;  // the socket may hold unread bytes: false once a read left room in the buffer,
+                                         // true again when Jetty reports the socket readable
     private final Event dataEvent = new Event(); // reused: one data event at a time
 
     // ---- guarded by this ----
@@ -95,6 +108,7 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
     private boolean closeSent;           // the gateway's CLOSE was handed to the flusher
     private boolean outboundOpen;        // a message the engine sends has not ended (data sends are serial)
     private boolean dead;                // the endpoint is closed, or closing: sends fail
+    private RetainableByteBuffer batch;  // frames copied while a read pass runs, not yet handed to the flusher, or null
 
     /**
      * @param endPoint    the leg's endpoint, after its HTTP upgrade
@@ -141,6 +155,7 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
 
     @Override
     public void onFillable() {
+        mayHaveMore = true; // read by the loop this call starts, or by the loop running (which sees interested clear)
         synchronized (this) {
             interested = false;
             if (looping) {
@@ -198,6 +213,18 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
      * registers fill interest and returns. Runs on one thread at a time ({@code looping}).
      */
     private void readLoop() {
+        Pass pass = PASS.get();
+        pass.depth++;
+        try {
+            readEvents();
+        } finally {
+            if (--pass.depth == 0) {
+                pass.flush();
+            }
+        }
+    }
+
+    private void readEvents() {
         while (true) {
             synchronized (this) {
                 if (!demanded || dead) {
@@ -260,7 +287,9 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
                     return found;
                 }
             }
-            if (!fill()) {
+            if (!mayHaveMore || !fill()) {
+                // A read that left room in the buffer drained the socket: a second read would find nothing
+                // (a wasted system call per frame), so wait for Jetty to report it readable again.
                 return null;
             }
         }
@@ -294,10 +323,13 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
             in.release();
             in = next;
         }
-        int n = getEndPoint().fill(in.getByteBuffer());
+        ByteBuffer b = in.getByteBuffer();
+        int room = b.capacity() - b.limit();
+        int n = getEndPoint().fill(b);
         if (n < 0) {
             throw new EOFException("the peer closed the connection without a CLOSE frame");
         }
+        mayHaveMore = n == room;
         return n > 0;
     }
 
@@ -482,6 +514,11 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
         int firstByte = (last ? FrameHeaders.FIN : 0) | op
                 | (compressed && op != FrameHeaders.CONTINUATION ? FrameHeaders.RSV1 : 0);
         int n = payload.remaining();
+        if (batched(firstByte, payload)) {
+            completion.succeeded();
+            return;
+        }
+        sealBatch();
         RetainableByteBuffer frame;
         ByteBuffer[] buffers;
         if (role == Role.CLIENT) {
@@ -503,6 +540,54 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
             buffers = n == 0 ? new ByteBuffer[] {header} : new ByteBuffer[] {header, payload};
         }
         flusher.send(buffers, frame, Callback.from(completion::succeeded, completion::failed));
+    }
+
+    /**
+     * Copies a small data frame into the batch when a read pass runs on this thread and nothing is being
+     * written, so that it goes out with the pass's other frames; the frame is then as good as written.
+     *
+     * @return whether the frame was batched
+     */
+    private boolean batched(int firstByte, ByteBuffer payload) {
+        int n = payload.remaining();
+        Pass pass = PASS.get();
+        if (pass.depth == 0 || n > BATCH_MAX_PAYLOAD || !flusher.isIdle()) {
+            return false;
+        }
+        synchronized (this) {
+            if (batch == null) {
+                batch = pool.acquire(BATCH_SIZE, false);
+                batch.getByteBuffer().clear();
+            }
+            ByteBuffer b = batch.getByteBuffer();
+            if (b.remaining() < FrameHeaders.MAX_HEADER_LENGTH + n) {
+                return false;
+            }
+            if (role == Role.CLIENT) {
+                int key = MaskKeys.next();
+                FrameHeaders.write(b, firstByte, n, key);
+                Masking.mask(payload.duplicate(), b, key, 0);
+            } else {
+                FrameHeaders.write(b, firstByte, n);
+                b.put(payload.duplicate());
+            }
+        }
+        pass.add(this);
+        return true;
+    }
+
+    /** Hands the batch, if any, to the flusher, before a frame that must follow it. */
+    private void sealBatch() {
+        RetainableByteBuffer sealed;
+        synchronized (this) {
+            sealed = batch;
+            batch = null;
+        }
+        if (sealed != null) {
+            ByteBuffer b = sealed.getByteBuffer();
+            b.flip();
+            flusher.send(new ByteBuffer[] {b}, sealed, Callback.NOOP);
+        }
     }
 
     @Override
@@ -548,6 +633,7 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
                 return;
             }
         }
+        sealBatch();
         RetainableByteBuffer frame = pool.acquire(ControlFrames.MAX_LENGTH, false);
         ByteBuffer b = frame.getByteBuffer();
         b.clear();
@@ -559,6 +645,7 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
 
     /** Closes the endpoint once every frame handed to the flusher is written (the CLOSE last among them). */
     private void closeAfterFlush() {
+        sealBatch();
         flusher.send(new ByteBuffer[0], null, Callback.from(() -> {
             synchronized (this) {
                 dead = true;
@@ -575,6 +662,12 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
         private final ArrayDeque<Entry> queue = new ArrayDeque<>(); // frames waiting; guarded by this Flusher
         private final List<Entry> writing = new ArrayList<>(MAX_GATHER); // the frames of the write in flight
         private Throwable failure;     // set once the endpoint is gone; guarded by this Flusher
+        private boolean busy;          // frames are waiting or being written; guarded by this Flusher
+
+        /** Whether nothing waits or is being written. */
+        synchronized boolean isIdle() {
+            return !busy && failure == null;
+        }
 
         void send(ByteBuffer[] buffers, RetainableByteBuffer owned, Callback callback) {
             Throwable failed;
@@ -582,6 +675,7 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
                 failed = failure;
                 if (failed == null) {
                     queue.add(new Entry(buffers, owned, callback));
+                    busy = true;
                 }
             }
             if (failed != null) {
@@ -622,6 +716,9 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
                 }
             }
             if (writing.isEmpty()) {
+                synchronized (this) {
+                    busy = !queue.isEmpty();
+                }
                 return Action.IDLE;
             }
             if (buffers.isEmpty()) {
@@ -655,6 +752,28 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
         @Override
         public InvocationType getInvocationType() {
             return InvocationType.NON_BLOCKING;
+        }
+    }
+
+    /** The read passes running on one thread, and the legs whose batches they filled. */
+    private static final class Pass {
+        private int depth;                                       // read loops running on this thread
+        private final List<FrameLeg> legs = new ArrayList<>(4);  // legs with a batch to hand over at the end
+
+        void add(FrameLeg leg) {
+            if (!legs.contains(leg)) {
+                legs.add(leg);
+            }
+        }
+
+        /**
+         * The outermost read pass ended: every batch goes to its flusher. A write that completes inline may
+         * start another read pass on this thread, which flushes what it batched itself.
+         */
+        void flush() {
+            while (!legs.isEmpty()) {
+                legs.remove(legs.size() - 1).sealBatch();
+            }
         }
     }
 
