@@ -20,8 +20,6 @@ import org.eclipse.jetty.server.Response;
 // Jetty's HTTP/1.1 connection is internal; see checkedConnection.
 import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.websocket.core.server.WebSocketMappings;
-import org.eclipse.jetty.websocket.core.server.WebSocketNegotiator;
 import org.eclipse.jetty.websocket.core.util.WebSocketUtils;
 
 import dev.gatehouse.Handshake;
