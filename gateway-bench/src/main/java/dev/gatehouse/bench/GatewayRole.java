@@ -172,6 +172,9 @@ final class GatewayRole {
             case "jetty-frames-nonblocking":
                 server.setHandler(FrameRelay.handler(server, backend, true));
                 break;
+            case "endpoint-tunnel":
+                server.setHandler(EndpointTunnel.handler(connector, backend));
+                break;
             default:
                 throw new UsageException("gateway: --relay " + relay + " (expected one of " + String.join(", ", Options.RELAYS) + ")");
         }

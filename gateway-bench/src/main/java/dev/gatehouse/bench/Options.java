@@ -37,15 +37,17 @@ final class Options {
             "  --gateway-jvm-arg A  adds a JVM option to the gateway's child JVMs (repeatable), e.g. -XX:+UseParallelGC",
             "  --relay R         what the gateway JVM runs: gatehouse (default), or a bare reference relay on Jetty's",
             "                    listener API (jetty-listener) or frame level (jetty-frames, jetty-frames-nonblocking),",
-            "                    without policies or timers (and without WebSocket API routes or management API: all",
-            "                    leaves out the api-* scenarios, fanout and post-connection)",
+            "                    or two endpoints spliced byte for byte after the handshake (endpoint-tunnel), without",
+            "                    policies or timers (and without WebSocket API routes or management API: all leaves out",
+            "                    the api-* scenarios, fanout and post-connection)",
             "  --logs DIR        where the child JVMs' logs and results.md go (default: a new temporary directory)",
             "  --help            prints this text",
             "",
             "Durations: 500ms, 5s, 2m, or a number of seconds.");
 
     /** What {@code --relay} accepts: Gatehouse, or a bare reference relay. */
-    static final List<String> RELAYS = List.of("gatehouse", "jetty-listener", "jetty-frames", "jetty-frames-nonblocking");
+    static final List<String> RELAYS = List.of("gatehouse", "jetty-listener", "jetty-frames", "jetty-frames-nonblocking",
+            "endpoint-tunnel");
 
     /** The handshake scenarios' default warm-up. */
     static final Duration HANDSHAKE_WARMUP = Duration.ofSeconds(10);

@@ -160,6 +160,7 @@ class OptionsTest {
     void runsGatehouseUnlessAReferenceRelayIsChosen() {
         assertEquals("gatehouse", Options.parse().relay);
         assertEquals("jetty-frames", Options.parse("--relay", "jetty-frames").relay);
+        assertEquals("endpoint-tunnel", Options.parse("--relay", "endpoint-tunnel").relay);
     }
 
     @Test
@@ -180,7 +181,8 @@ class OptionsTest {
         assertEquals("--duration: 0 (expected: > 0)",
                 assertThrows(UsageException.class, () -> Options.parse("--duration", "0s")).getMessage());
         assertEquals("--hold: missing value", assertThrows(UsageException.class, () -> Options.parse("--hold")).getMessage());
-        assertEquals("--relay: nginx (expected one of gatehouse, jetty-listener, jetty-frames, jetty-frames-nonblocking)",
+        assertEquals("--relay: nginx (expected one of gatehouse, jetty-listener, jetty-frames, jetty-frames-nonblocking, "
+                + "endpoint-tunnel)",
                 assertThrows(UsageException.class, () -> Options.parse("--relay", "nginx")).getMessage());
         assertTrue(assertThrows(UsageException.class, () -> Options.parse("bulk")).getMessage()
                 .startsWith("unknown scenario bulk (expected: throughput, throughput-text,"));

@@ -49,6 +49,25 @@ class OrchestratorTest {
     }
 
     @Test
+    @Timeout(60)
+    void runsQuickEchoAndHandshakeScenariosThroughTheEndpointTunnel(@TempDir Path logs) throws Exception {
+        long childrenBefore = ProcessHandle.current().children().count();
+        int exit = Orchestrator.run("throughput", "handshakes", "--relay", "endpoint-tunnel", "--quick", "--connections", "10",
+                "--duration", "500ms", "--warmup", "200ms", "--logs", logs.toString());
+        // Exit code 0: every message came back through the splice, and every handshake through it was answered 101.
+        assertEquals(0, exit, () -> "exit code; logs: " + logs);
+        String results = Files.readString(logs.resolve("results.md"), StandardCharsets.UTF_8);
+        assertTrue(results.contains("--relay endpoint-tunnel"), results);
+        assertTrue(results.contains("throughput round 1 gateway: rate="), results);
+        assertTrue(results.matches("(?s).*handshakes round 1 gateway: rate=[0-9.]+ handshakes=[0-9]+ failures=0 .*"), results);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (ProcessHandle.current().children().count() > childrenBefore && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(childrenBefore, ProcessHandle.current().children().count());
+    }
+
+    @Test
     @Timeout(90)
     void runsQuickWebSocketApiScenariosWhoseRepliesCountAsEchoes(@TempDir Path logs) throws Exception {
         long childrenBefore = ProcessHandle.current().children().count();
