@@ -27,6 +27,7 @@ import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
  * <ul>
  * <li>{@code /echo}: echoes every message; records each handshake and each close it receives;</li>
  * <li>{@code /any/*}: like echo, for any path below {@code /any};</li>
+ * <li>{@code /plain}: like echo, and declines every extension offered (permessage-deflate included);</li>
  * <li>{@code /proto}: like echo, and selects the first subprotocol the client offers;</li>
  * <li>{@code /close}: on the first message, closes with the code and reason of the query
  *     ({@code ?code=4000&reason=bye});</li>
@@ -98,6 +99,11 @@ public final class TestBackend implements AutoCloseable {
             });
             container.addMapping("/any/*", (rq, rs, cb) -> {
                 record(rq);
+                return new Echo(null);
+            });
+            container.addMapping("/plain", (rq, rs, cb) -> {
+                record(rq);
+                rs.setExtensions(List.of());
                 return new Echo(null);
             });
             container.addMapping("/proto", (rq, rs, cb) -> {

@@ -11,8 +11,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -69,6 +71,34 @@ class TlsTest {
         GatewayServer gw = servers.start(gateway(backend,
                 BackendTls.builder().trustStore(certs.trustStore("server"), PASSWORD).build()), mount);
         assertEchoes(gw);
+    }
+
+    /**
+     * The relay's frame legs over TLS on both legs at once, Jetty's {@code SslConnection} below each endpoint:
+     * messages larger than a TLS record and than the relay's read buffer, and a close handshake.
+     */
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void relaysLargeMessagesAndTheCloseHandshakeWithTlsOnBothLegs(Mount mount) throws Exception {
+        TestBackend backend = servers.startBackend(certs.server("server", null));
+        GatewayServer gw = servers.startTls(gateway(backend,
+                BackendTls.builder().trustStore(certs.trustStore("server"), PASSWORD).build()), mount,
+                certs.server("server", null));
+        HttpClient https = HttpClient.newBuilder().sslContext(certs.clientContext("server", null)).build();
+        RecordingListener events = new RecordingListener();
+        WebSocket ws = https.newWebSocketBuilder().buildAsync(gw.uri("/echo"), events).get(5, TimeUnit.SECONDS);
+
+        byte[] bytes = new byte[1 << 20];
+        new Random(17).nextBytes(bytes);
+        ws.sendBinary(ByteBuffer.wrap(bytes), true).get(5, TimeUnit.SECONDS);
+        events.assertBinary(bytes);
+        String text = "over tls \u20ac ".repeat(30_000);
+        ws.sendText(text, true).get(5, TimeUnit.SECONDS);
+        events.assertText(text);
+
+        ws.sendClose(4000, "done").get(5, TimeUnit.SECONDS);
+        events.assertClose(4000, "done");
+        assertEquals(new TestBackend.Closed(4000, "done"), backend.nextClose());
     }
 
     @Test
