@@ -40,7 +40,7 @@ final class FrameUpgradeRequest extends CoreClientUpgradeRequest {
      *
      * @param subprotocol the subprotocol the backend chose, or null for none
      * @param extensions  the backend's {@code Sec-WebSocket-Extensions} answer to the client's offer it was
-     *                    given, to relay to the client as it is; null for none
+     *                    given, to relay to the client (Jetty drops the blanks around its {@code ;}); null for none
      */
     record Connected(FrameLeg leg, String subprotocol, String extensions) {
     }
