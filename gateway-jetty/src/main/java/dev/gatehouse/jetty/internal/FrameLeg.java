@@ -63,7 +63,7 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
 
     private static final Logger LOG = LoggerFactory.getLogger(FrameLeg.class);
     /** The read buffer's size: a few frames of a busy leg, or a good part of a large one. */
-    private static final int READ_BUFFER_SIZE = 32 * 1024;
+    private static final int READ_BUFFER_SIZE = 64 * 1024;
     /** The most frames that go out in one gathered write. */
     private static final int MAX_GATHER = 32;
     /** The size of a leg's batch buffer. */
