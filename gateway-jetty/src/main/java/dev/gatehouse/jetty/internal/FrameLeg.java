@@ -659,8 +659,9 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
      * buffer goes back to the pool, and its callback runs, once it is written.
      */
     private final class Flusher extends IteratingCallback {
-        private final ArrayDeque<Entry> queue = new ArrayDeque<>(); // frames waiting; guarded by this Flusher
-        private final List<Entry> writing = new ArrayList<>(MAX_GATHER); // the frames of the write in flight
+        // Small to start with: most legs are idle, and a busy one grows them once.
+        private final ArrayDeque<Entry> queue = new ArrayDeque<>(2); // frames waiting; guarded by this Flusher
+        private final List<Entry> writing = new ArrayList<>(2); // the frames of the write in flight
         private Throwable failure;     // set once the endpoint is gone; guarded by this Flusher
         private boolean busy;          // frames are waiting or being written; guarded by this Flusher
 
