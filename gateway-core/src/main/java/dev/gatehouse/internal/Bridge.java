@@ -82,7 +82,7 @@ public final class Bridge {
         this.admittedAt = ticker.now();
         // Only what the connection needs for its life: not the dial's backend URI and headers.
         this.route = admission.route();
-        this.handshake = admission.handshake();
+        this.handshake = retained(admission.route(), admission.handshake());
         this.user = handshake.principal().map(p -> p.subject()).orElse(null);
         this.settings = admission.settings();
         this.id = handshake.requestId();
@@ -110,6 +110,26 @@ public final class Bridge {
         if (backend.inspector != null || client.inspector != null) {
             backend.outbox = new Outbox(0, n -> { });
         }
+    }
+
+    /**
+     * What the connection keeps of its request for its life. A proxy route without in-session policies reads
+     * only its id, address, principal and {@code User-Agent} after the handshake, so it keeps a copy without
+     * the other headers (about a kilobyte less per connection); a route whose filters or integrations are
+     * given the request keeps all of it.
+     */
+    private static Handshake retained(Route route, Handshake h) {
+        if (route.webSocketApi().isPresent() || route.clientMessages().isPresent() || route.backendMessages().isPresent()
+                || h.headers().size() <= 1) {
+            return h;
+        }
+        Handshake.Builder b = h.toBuilder();
+        for (String name : h.headers().keySet()) {
+            if (!name.equals("user-agent")) {
+                b.removeHeader(name);
+            }
+        }
+        return b.build();
     }
 
     /** The connection id (the request id of its handshake). */
