@@ -108,6 +108,7 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
     private boolean closeSent;           // the gateway's CLOSE was handed to the flusher
     private boolean outboundOpen;        // a message the engine sends has not ended (data sends are serial)
     private boolean dead;                // the endpoint is closed, or closing: sends fail
+    private boolean endPending;          // the connection ended while the read loop ran: the loop reports it as it stops
     private RetainableByteBuffer batch;  // frames copied while a read pass runs, not yet handed to the flusher, or null
 
     /**
@@ -177,12 +178,43 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
     @Override
     public void onClose(Throwable cause) {
         super.onClose(cause);
+        flusher.close(cause == null ? new ClosedChannelException() : cause);
+        ended();
+    }
+
+    /**
+     * The connection is gone: tells the engine and gives the read buffer back, unless the read loop runs,
+     * which then does both as it stops, so that the engine never hears of the end while (or before) it
+     * handles an event of the loop's.
+     */
+    private void ended() {
+        boolean deferred;
         synchronized (this) {
             dead = true;
+            deferred = looping;
+            if (deferred) {
+                endPending = true;
+            }
         }
-        flusher.close(cause == null ? new ClosedChannelException() : cause);
-        notifyEnd(() -> handler.onClose(CloseStatus.ABNORMAL));
-        releaseReadBuffer();
+        if (!deferred) {
+            releaseReadBuffer();
+            notifyEnd(() -> handler.onClose(CloseStatus.ABNORMAL));
+        }
+    }
+
+    /** Reports an end that came while the loop ran, once the loop has stopped. */
+    private void finishIfEnded() {
+        boolean end;
+        synchronized (this) {
+            end = endPending && !looping;
+            if (end) {
+                endPending = false;
+            }
+        }
+        if (end) {
+            releaseReadBuffer();
+            notifyEnd(() -> handler.onClose(CloseStatus.ABNORMAL));
+        }
     }
 
     @Override
@@ -226,44 +258,65 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
 
     private void readEvents() {
         while (true) {
+            boolean stop;
             synchronized (this) {
-                if (!demanded || dead) {
+                stop = !demanded || dead;
+                if (stop) {
                     looping = false;
-                    return;
                 }
+            }
+            if (stop) {
+                finishIfEnded();
+                return;
             }
             Event e;
             try {
                 e = nextEvent();
             } catch (FrameException violation) {
-                protocolError(violation.status());
                 synchronized (this) {
                     looping = false;
                 }
+                protocolError(violation.status());
+                finishIfEnded();
                 return;
             } catch (IOException | RuntimeException failure) {
                 synchronized (this) {
                     looping = false;
                 }
                 lost(failure);
+                finishIfEnded();
                 return;
             }
             if (e == null) {
                 // Nothing buffered holds an event, and the socket has nothing now: wait for it.
                 boolean register;
                 synchronized (this) {
-                    looping = false;
                     register = !interested && !dead;
                     interested = register;
+                    if (register) {
+                        releaseIfEmpty();
+                    }
+                    looping = false;
                 }
                 if (register) {
-                    releaseIfEmpty();
                     fillInterested();
                 }
+                finishIfEnded();
                 return;
             }
+            boolean deliver;
             synchronized (this) {
-                demanded = false;
+                deliver = !dead;
+                if (deliver) {
+                    demanded = false;
+                } else {
+                    looping = false;
+                }
+            }
+            if (!deliver) {
+                e.succeeded(); // gives a lent slice back: the engine hears of the end instead
+                finishIfEnded();
+                return;
             }
             e.deliver(this);
         }
@@ -442,21 +495,22 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
 
     private void protocolError(CloseStatus sent) {
         LOG.debug("{} leg broke the protocol: {}", role, sent);
+        boolean alreadyClosing;
         synchronized (this) {
+            alreadyClosing = closeSent;
             closeSent = true;
         }
         // The engine hears of the violation before the connection closes, which it would hear of as a loss.
         notifyEnd(() -> handler.onProtocolError(sent));
-        sendControl(frame -> control.close(frame, sent), null);
+        if (!alreadyClosing) {
+            sendControl(frame -> control.close(frame, sent), null, true);
+        }
         closeAfterFlush();
     }
 
     private void lost(Throwable cause) {
         LOG.debug("{} leg lost", role, cause);
-        synchronized (this) {
-            dead = true;
-        }
-        notifyEnd(() -> handler.onClose(CloseStatus.ABNORMAL));
+        ended();
         getEndPoint().close(cause);
     }
 
@@ -496,108 +550,124 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
         sendData(opcode, payload, last, completion, false);
     }
 
-    /** Sends a data frame; the first frame of a compressed message is marked with RSV1 (RFC 7692). */
+    /**
+     * Sends a data frame; the first frame of a compressed message is marked with RSV1 (RFC 7692). Whether the
+     * frame may still go, its place among the leg's frames and its hand-over (to the batch or the flusher's
+     * queue) are decided under the leg's lock, as a CLOSE's are, so that no data frame follows the CLOSE; the
+     * write itself starts after the lock is released.
+     */
     private void sendData(int opcode, ByteBuffer payload, boolean last, Completion completion, boolean compressed) {
-        int op;
+        int n = payload.remaining();
+        boolean batched = false;
+        boolean refused = false;
+        RetainableByteBuffer frame = null;
         synchronized (this) {
             if (dead || closeSent) {
-                op = -1;
+                refused = true;
             } else {
-                op = outboundOpen ? FrameHeaders.CONTINUATION : opcode;
+                int op = outboundOpen ? FrameHeaders.CONTINUATION : opcode;
                 outboundOpen = !last;
+                int firstByte = (last ? FrameHeaders.FIN : 0) | op
+                        | (compressed && op != FrameHeaders.CONTINUATION ? FrameHeaders.RSV1 : 0);
+                batched = batched(firstByte, payload);
+                if (!batched) {
+                    sealBatch();
+                    ByteBuffer[] buffers;
+                    if (role == Role.CLIENT) {
+                        // To a server: masked, into a pooled copy (the engine's payload is not ours to change).
+                        frame = pool.acquire(FrameHeaders.MAX_HEADER_LENGTH + n, false);
+                        ByteBuffer b = frame.getByteBuffer();
+                        b.clear();
+                        int key = MaskKeys.next();
+                        FrameHeaders.write(b, firstByte, n, key);
+                        Masking.mask(payload.duplicate(), b, key, 0);
+                        b.flip();
+                        buffers = new ByteBuffer[] {b};
+                    } else {
+                        frame = pool.acquire(FrameHeaders.MAX_HEADER_LENGTH, false);
+                        ByteBuffer header = frame.getByteBuffer();
+                        header.clear();
+                        FrameHeaders.write(header, firstByte, n);
+                        header.flip();
+                        buffers = n == 0 ? new ByteBuffer[] {header} : new ByteBuffer[] {header, payload};
+                    }
+                    refused = !flusher.enqueue(buffers, frame, Callback.from(completion::succeeded, completion::failed));
+                }
             }
         }
-        if (op < 0) {
+        if (refused) {
+            if (frame != null) {
+                frame.release();
+            }
             completion.failed(new ClosedChannelException());
-            return;
-        }
-        int firstByte = (last ? FrameHeaders.FIN : 0) | op
-                | (compressed && op != FrameHeaders.CONTINUATION ? FrameHeaders.RSV1 : 0);
-        int n = payload.remaining();
-        if (batched(firstByte, payload)) {
+        } else if (batched) {
+            PASS.get().add(this);
             completion.succeeded();
-            return;
-        }
-        sealBatch();
-        RetainableByteBuffer frame;
-        ByteBuffer[] buffers;
-        if (role == Role.CLIENT) {
-            // To a server: masked, into a pooled copy (the engine's payload is not ours to change).
-            frame = pool.acquire(FrameHeaders.MAX_HEADER_LENGTH + n, false);
-            ByteBuffer b = frame.getByteBuffer();
-            b.clear();
-            int key = MaskKeys.next();
-            FrameHeaders.write(b, firstByte, n, key);
-            Masking.mask(payload.duplicate(), b, key, 0);
-            b.flip();
-            buffers = new ByteBuffer[] {b};
         } else {
-            frame = pool.acquire(FrameHeaders.MAX_HEADER_LENGTH, false);
-            ByteBuffer header = frame.getByteBuffer();
-            header.clear();
-            FrameHeaders.write(header, firstByte, n);
-            header.flip();
-            buffers = n == 0 ? new ByteBuffer[] {header} : new ByteBuffer[] {header, payload};
+            flusher.iterate();
         }
-        flusher.send(buffers, frame, Callback.from(completion::succeeded, completion::failed));
     }
 
     /**
      * Copies a small data frame into the batch when a read pass runs on this thread and nothing is being
-     * written, so that it goes out with the pass's other frames; the frame is then as good as written.
+     * written, so that it goes out with the pass's other frames; the frame is then as good as written. Under
+     * the leg's lock.
      *
      * @return whether the frame was batched
      */
     private boolean batched(int firstByte, ByteBuffer payload) {
         int n = payload.remaining();
-        Pass pass = PASS.get();
-        if (pass.depth == 0 || n > BATCH_MAX_PAYLOAD || !flusher.isIdle()) {
+        if (PASS.get().depth == 0 || n > BATCH_MAX_PAYLOAD || !flusher.isIdle()) {
             return false;
         }
-        synchronized (this) {
-            if (batch == null) {
-                batch = pool.acquire(BATCH_SIZE, false);
-                batch.getByteBuffer().clear();
-            }
-            ByteBuffer b = batch.getByteBuffer();
-            if (b.remaining() < FrameHeaders.MAX_HEADER_LENGTH + n) {
-                return false;
-            }
-            if (role == Role.CLIENT) {
-                int key = MaskKeys.next();
-                FrameHeaders.write(b, firstByte, n, key);
-                Masking.mask(payload.duplicate(), b, key, 0);
-            } else {
-                FrameHeaders.write(b, firstByte, n);
-                b.put(payload.duplicate());
-            }
+        if (batch == null) {
+            batch = pool.acquire(BATCH_SIZE, false);
+            batch.getByteBuffer().clear();
         }
-        pass.add(this);
+        ByteBuffer b = batch.getByteBuffer();
+        if (b.remaining() < FrameHeaders.MAX_HEADER_LENGTH + n) {
+            return false;
+        }
+        if (role == Role.CLIENT) {
+            int key = MaskKeys.next();
+            FrameHeaders.write(b, firstByte, n, key);
+            Masking.mask(payload.duplicate(), b, key, 0);
+        } else {
+            FrameHeaders.write(b, firstByte, n);
+            b.put(payload.duplicate());
+        }
         return true;
     }
 
-    /** Hands the batch, if any, to the flusher, before a frame that must follow it. */
+    /** Hands the batch, if any, to the flusher's queue, before a frame that must follow it. Under the leg's lock. */
     private void sealBatch() {
-        RetainableByteBuffer sealed;
-        synchronized (this) {
-            sealed = batch;
-            batch = null;
-        }
+        RetainableByteBuffer sealed = batch;
+        batch = null;
         if (sealed != null) {
             ByteBuffer b = sealed.getByteBuffer();
             b.flip();
-            flusher.send(new ByteBuffer[] {b}, sealed, Callback.NOOP);
+            if (!flusher.enqueue(new ByteBuffer[] {b}, sealed, Callback.NOOP)) {
+                sealed.release();
+            }
         }
+    }
+
+    /** Writes the batch, if any: the read pass that filled it ended. */
+    private void flushBatch() {
+        synchronized (this) {
+            sealBatch();
+        }
+        flusher.iterate();
     }
 
     @Override
     public void sendPing(ByteBuffer payload) {
-        sendControl(frame -> control.ping(frame, payload), null);
+        sendControl(frame -> control.ping(frame, payload), null, false);
     }
 
     @Override
     public void sendPong(ByteBuffer payload, Completion completion) {
-        sendControl(frame -> control.pong(frame, payload), completion);
+        sendControl(frame -> control.pong(frame, payload), completion, false);
     }
 
     @Override
@@ -610,7 +680,7 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
             closeSent = true;
             done = closeReceived;
         }
-        sendControl(frame -> control.close(frame, status), null);
+        sendControl(frame -> control.close(frame, status), null, true);
         if (done) {
             closeAfterFlush(); // the answer to the peer's CLOSE ends the handshake
         }
@@ -624,34 +694,57 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
         getEndPoint().close();
     }
 
-    private void sendControl(Consumer<ByteBuffer> write, Completion completion) {
-        synchronized (this) {
-            if (dead) {
-                if (completion != null) {
-                    completion.failed(new ClosedChannelException());
-                }
-                return;
-            }
-        }
-        sealBatch();
+    /**
+     * Sends a control frame after the leg's frames so far (the batch included).
+     *
+     * @param closing whether it is the leg's CLOSE, which goes even though {@code closeSent} is set
+     */
+    private void sendControl(Consumer<ByteBuffer> write, Completion completion, boolean closing) {
         RetainableByteBuffer frame = pool.acquire(ControlFrames.MAX_LENGTH, false);
         ByteBuffer b = frame.getByteBuffer();
         b.clear();
         write.accept(b);
         b.flip();
         Callback cb = completion == null ? Callback.NOOP : Callback.from(completion::succeeded, completion::failed);
-        flusher.send(new ByteBuffer[] {b}, frame, cb);
+        boolean queued;
+        synchronized (this) {
+            // After the leg's CLOSE nothing more goes: a PING is dropped, a PONG's completion fails.
+            queued = !dead && (closing || !closeSent) && enqueueAfterBatch(b, frame, cb);
+        }
+        if (!queued) {
+            frame.release();
+            if (completion != null) {
+                completion.failed(new ClosedChannelException());
+            }
+            return;
+        }
+        flusher.iterate();
+    }
+
+    /** Seals the batch, then queues a frame behind it. Under the leg's lock. */
+    private boolean enqueueAfterBatch(ByteBuffer b, RetainableByteBuffer frame, Callback cb) {
+        sealBatch();
+        return flusher.enqueue(new ByteBuffer[] {b}, frame, cb);
     }
 
     /** Closes the endpoint once every frame handed to the flusher is written (the CLOSE last among them). */
     private void closeAfterFlush() {
-        sealBatch();
-        flusher.send(new ByteBuffer[0], null, Callback.from(() -> {
+        Callback close = Callback.from(() -> {
             synchronized (this) {
                 dead = true;
             }
             getEndPoint().close();
-        }, x -> getEndPoint().close(x)));
+        }, x -> getEndPoint().close(x));
+        boolean queued;
+        synchronized (this) {
+            sealBatch();
+            queued = flusher.enqueue(new ByteBuffer[0], null, close);
+        }
+        if (queued) {
+            flusher.iterate();
+        } else {
+            getEndPoint().close();
+        }
     }
 
     /**
@@ -670,23 +763,21 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
             return !busy && failure == null;
         }
 
-        void send(ByteBuffer[] buffers, RetainableByteBuffer owned, Callback callback) {
-            Throwable failed;
+        /**
+         * Queues a frame behind the others; the caller then calls {@link #iterate()}, outside any lock of the
+         * leg's (a write may complete on the calling thread and call back into the engine).
+         *
+         * @return {@code false}, queuing nothing, once the endpoint is gone: the caller releases and fails
+         */
+        boolean enqueue(ByteBuffer[] buffers, RetainableByteBuffer owned, Callback callback) {
             synchronized (this) {
-                failed = failure;
-                if (failed == null) {
-                    queue.add(new Entry(buffers, owned, callback));
-                    busy = true;
+                if (failure != null) {
+                    return false;
                 }
+                queue.add(new Entry(buffers, owned, callback));
+                busy = true;
+                return true;
             }
-            if (failed != null) {
-                if (owned != null) {
-                    owned.release();
-                }
-                callback.failed(failed);
-                return;
-            }
-            iterate();
         }
 
         void close(Throwable cause) {
@@ -773,7 +864,7 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
          */
         void flush() {
             while (!legs.isEmpty()) {
-                legs.remove(legs.size() - 1).sealBatch();
+                legs.remove(legs.size() - 1).flushBatch();
             }
         }
     }
