@@ -754,7 +754,9 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
     private final class Flusher extends IteratingCallback {
         // Small to start with: most legs are idle, and a busy one grows them once.
         private final ArrayDeque<Entry> queue = new ArrayDeque<>(2); // frames waiting; guarded by this Flusher
-        private final List<Entry> writing = new ArrayList<>(2); // the frames of the write in flight
+        private List<Entry> writing = new ArrayList<>(2); // the frames of the write in flight; process() and its completion only
+        private List<Entry> written = new ArrayList<>(2); // swapped with writing when a write completes; likewise
+        private final List<ByteBuffer> gather = new ArrayList<>(4); // the buffers of the write being started; likewise
         private Throwable failure;     // set once the endpoint is gone; guarded by this Flusher
         private boolean busy;          // frames are waiting or being written; guarded by this Flusher
 
@@ -797,7 +799,8 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
 
         @Override
         protected Action process() {
-            List<ByteBuffer> buffers = new ArrayList<>();
+            List<ByteBuffer> buffers = gather;
+            buffers.clear();
             synchronized (this) {
                 while (!queue.isEmpty() && writing.size() < MAX_GATHER) {
                     Entry e = queue.poll();
@@ -815,19 +818,25 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
             }
             if (buffers.isEmpty()) {
                 succeeded(); // entries without bytes: only their callbacks
+            } else if (buffers.size() == 1) {
+                getEndPoint().write(this, buffers.get(0));
             } else {
                 getEndPoint().write(this, buffers.toArray(ByteBuffer[]::new));
             }
+            buffers.clear();
             return Action.SCHEDULED;
         }
 
         @Override
         protected void onSuccess() {
-            List<Entry> done = new ArrayList<>(writing);
-            writing.clear();
-            for (Entry e : done) {
-                e.succeed();
+            // The callbacks may queue frames, never start a write: Jetty runs process() again only after this.
+            List<Entry> done = writing;
+            writing = written;
+            written = done;
+            for (int i = 0; i < done.size(); i++) {
+                done.get(i).succeed();
             }
+            done.clear();
         }
 
         @Override
