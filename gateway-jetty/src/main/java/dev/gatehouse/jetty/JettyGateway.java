@@ -11,7 +11,7 @@ import java.util.function.Supplier;
 
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
-import org.eclipse.jetty.http.HttpCookieStore;
+import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Handler;
@@ -20,12 +20,15 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.component.ContainerLifeCycle;
 import org.eclipse.jetty.util.component.LifeCycle;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
-import org.eclipse.jetty.websocket.core.client.WebSocketCoreClient;
+import org.eclipse.jetty.util.ProcessorUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.gatehouse.BackendTls;
 import dev.gatehouse.Gateway;
+import dev.gatehouse.Route;
+import dev.gatehouse.Settings;
+import dev.gatehouse.jetty.internal.BackendConnector;
 import dev.gatehouse.jetty.internal.BackendDialer;
 import dev.gatehouse.jetty.internal.ErrorResponses;
 import dev.gatehouse.jetty.internal.GatewayHandler;
@@ -49,10 +52,11 @@ import dev.gatehouse.internal.DefaultGateway;
  * handshake, Gatehouse owns both legs' connections: it reads and writes their frames itself on Jetty's
  * endpoints (HTTP/1.1; the selector thread reads without a hand-off), and frames pass through as they came,
  * text as raw UTF-8, compressed ones (permessage-deflate, negotiated end to end between client and backend
- * on routes without in-session policies) as they are. The mount owns one Jetty {@link WebSocketCoreClient}
- * for all backend legs' handshakes and one {@link HttpClient} for the
- * calls of WebSocket API routes' HTTP integrations, started and stopped with the context or handler, which
- * share the server's thread pool, scheduler and buffer pool. An integration's origin gets at most
+ * on routes without in-session policies) as they are. The mount dials backends with a Jetty
+ * {@link ClientConnector} of its own and a lean HTTP/1.1 upgrade (Jetty's {@code HttpParser} reads the
+ * answer), and calls the HTTP integrations of WebSocket API routes with a Jetty {@link HttpClient}; both are
+ * started and stopped with the context or handler, and share the server's thread pool, scheduler and
+ * buffer pool. An integration's origin gets at most
  * 64 calls at a time (HTTP/1.1 connections, kept alive) and 1024 more waiting; a call beyond that fails
  * at once, and every call is bounded by its route's integration timeout, queue time included. When the
  * server stops, the gateway drains before Jetty closes anything: new upgrades get 503, open connections are
@@ -74,8 +78,7 @@ public final class JettyGateway extends ContainerLifeCycle {
         }
     };
     private Server listening; // the server whose stop drains the gateway; guarded by this
-    private HttpClient http;  // the backend legs' HTTP client, from start to stop; guarded by this
-    private WebSocketCoreClient client; // the backend legs' WebSocket client, from start to stop; guarded by this
+    private BackendConnector connector; // dials the backend legs, from start to stop; guarded by this
     private HttpIntegrations calls;     // the HTTP integrations' client, from start to stop; guarded by this
 
     private JettyGateway(Gateway gateway, Supplier<Server> server) {
@@ -208,45 +211,31 @@ public final class JettyGateway extends ContainerLifeCycle {
     @Override
     protected void doStart() throws Exception {
         Server s = server.get();
-        HttpClient h = new HttpClient();
-        h.setSslContextFactory(tls(gateway.backendTls()));
-        h.setConnectTimeout(gateway.settings().connectTimeout().toMillis());
-        // Dials in flight per backend: the gateway's setting, not HttpClient's 64. Dials beyond it queue, each
-        // holding a connection slot until its connect timeout; a full queue refuses a dial with 503.
-        h.setMaxConnectionsPerDestination(gateway.maxConcurrentDials());
-        h.setMaxRequestsQueuedPerDestination(gateway.maxQueuedDials());
-        // The client is shared by every client's backend leg: a cookie one backend connection was given
-        // must never travel with another client's upgrade. Cookies reach backends only as the client sent them.
-        h.setHttpCookieStore(new HttpCookieStore.Empty());
-        if (s != null) {
-            // One thread pool, timer and buffer pool for both legs: a relayed frame is read and written on
-            // the same pool, and buffers flow between legs without crossing pools.
-            h.setExecutor(s.getThreadPool());
-            h.setScheduler(s.getScheduler());
-            h.setByteBufferPool(s.getByteBufferPool());
-        }
-        h.start(); // started before the WebSocketClient wraps it, so that it reuses the pools above
-        WebSocketCoreClient c = new WebSocketCoreClient(h, null);
+        // One thread pool, timer and buffer pool for both legs: a relayed frame is read and written on the
+        // same pool, and buffers flow between legs without crossing pools. Dials in flight per backend are
+        // the gateway's setting; dials beyond it wait, each within its connect timeout; a full queue is 503.
+        // The backend connections get as many selectors as Jetty gives a server connector by default.
+        BackendConnector b = new BackendConnector(tls(gateway.backendTls()), s == null ? null : s.getThreadPool(),
+                s == null ? null : s.getScheduler(), s == null ? null : s.getByteBufferPool(),
+                Math.max(1, Math.min(4, ProcessorUtils.availableProcessors() / 2)), longestConnectTimeout(),
+                gateway.maxConcurrentDials(), gateway.maxQueuedDials());
+        b.start();
         HttpIntegrations i;
         try {
-            c.start();
-            // HTTP integrations get a client of their own on the same pools: the dial client's per-destination
-            // limits are the gateway's dial limits, and its connections are upgraded and never reused, while
-            // integration calls are plain POSTs on kept-alive connections, with limits of their own.
+            // HTTP integrations get a client of their own on the same pools: plain POSTs on kept-alive
+            // connections, with limits of their own.
             i = HttpIntegrations.start(tls(gateway.backendTls()), gateway.settings().connectTimeout(), s);
         } catch (Exception | Error e) {
             // Nothing started here outlives a failed start.
-            c.stop();
-            h.stop();
+            b.stop();
             throw e;
         }
         synchronized (this) {
-            http = h;
-            client = c;
+            connector = b;
             calls = i;
             listening = s;
         }
-        dialer.client(c);
+        dialer.connector(b);
         gateway.integrations().useHttp(i);
         if (s != null) {
             // In-process integrations run on the server's pool, never on a selector thread.
@@ -256,32 +245,38 @@ public final class JettyGateway extends ContainerLifeCycle {
         super.doStart();
     }
 
+    /** The longest connect timeout of the gateway and its routes: the TCP connect's bound (each dial has its own too). */
+    private Duration longestConnectTimeout() {
+        Duration longest = gateway.settings().connectTimeout();
+        for (Route route : gateway.routes()) {
+            Duration own = route.settings().map(Settings::connectTimeout).orElse(longest);
+            if (own.compareTo(longest) > 0) {
+                longest = own;
+            }
+        }
+        return longest;
+    }
+
     @Override
     protected void doStop() throws Exception {
         drainAndWait();
         gateway.abortAll();
         Server s;
-        HttpClient h;
-        WebSocketCoreClient c;
+        BackendConnector b;
         HttpIntegrations i;
         synchronized (this) {
             s = listening;
-            h = http;
-            c = client;
+            b = connector;
             i = calls;
             listening = null;
-            http = null;
-            client = null;
+            connector = null;
             calls = null;
         }
         if (s != null) {
             s.removeEventListener(drainOnStop);
         }
-        if (c != null) {
-            c.stop();
-        }
-        if (h != null) {
-            h.stop();
+        if (b != null) {
+            b.stop();
         }
         if (i != null) {
             // The $disconnect calls of the connections just closed get the close timeout to be answered.

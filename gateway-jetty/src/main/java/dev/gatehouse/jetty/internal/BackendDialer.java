@@ -1,38 +1,16 @@
 package dev.gatehouse.jetty.internal;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
-import org.eclipse.jetty.client.Request;
-import org.eclipse.jetty.client.Response;
-import org.eclipse.jetty.client.transport.HttpRequest;
-import org.eclipse.jetty.http.HttpException;
-import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.EndPoint;
-import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.websocket.core.CoreSession;
-import org.eclipse.jetty.websocket.core.client.CoreClientUpgradeRequest;
-import org.eclipse.jetty.websocket.core.client.UpgradeListener;
-import org.eclipse.jetty.websocket.core.client.WebSocketCoreClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.gatehouse.CloseStatus;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Route;
@@ -55,21 +33,19 @@ public final class BackendDialer {
     /** The backend's 101 response headers that the client's 101 carries too. */
     static final List<String> RELAYED_UPGRADE_HEADERS = List.of("Set-Cookie");
     /** The backend's rejection headers that the client's error response carries too. */
-    private static final List<String> RELAYED_REJECTION_HEADERS = List.of("WWW-Authenticate", "Retry-After");
-    /** The most of a backend's rejection body that is relayed. */
-    private static final int MAX_BODY = 8 * 1024;
+    static final List<String> RELAYED_REJECTION_HEADERS = List.of("WWW-Authenticate", "Retry-After");
 
     private final DefaultGateway gateway;
-    private volatile WebSocketCoreClient client; // set when the mount starts
+    private volatile BackendConnector connector; // set when the mount starts
 
-    /** A dialler for the gateway's backends; {@link #client(WebSocketCoreClient)} gives it its client. */
+    /** A dialler for the gateway's backends; {@link #connector(BackendConnector)} gives it its connector. */
     public BackendDialer(DefaultGateway gateway) {
         this.gateway = gateway;
     }
 
-    /** The started client to dial with. */
-    public void client(WebSocketCoreClient client) {
-        this.client = client;
+    /** The started connector to dial with. */
+    public void connector(BackendConnector connector) {
+        this.connector = connector;
     }
 
     DefaultGateway gateway() {
@@ -150,69 +126,29 @@ public final class BackendDialer {
     }
 
     /**
-     * Creates the bridge of an admitted request and dials its backend. The future always completes
-     * normally, at the latest shortly after the route's connect timeout; on a refusal the bridge is
-     * already abandoned.
-     */
-    /**
      * Creates the bridge of an admitted request and dials its backend; after the backend's 101 a
-     * {@link FrameLeg} takes the connection over. The future always completes normally, at the latest
-     * shortly after the route's connect timeout; on a refusal the bridge is already abandoned.
+     * {@link FrameLeg} takes the connection over. The future always completes normally, at the latest when
+     * the route's connect timeout has passed; on a refusal the bridge is already abandoned.
      */
     CompletableFuture<Dialed> dial(Admission.Admitted admission) {
         Handshake h = admission.handshake();
         Settings settings = admission.settings();
         Bridge bridge = gateway.newBridge(admission);
-        Capture capture = new Capture();
-        long timeoutMillis = settings.connectTimeout().toMillis();
-        CompletableFuture<FrameUpgradeRequest.Connected> connect;
+        CompletableFuture<BackendHandshake.Connected> connect;
         try {
-            FrameUpgradeRequest upgrade = new FrameUpgradeRequest(client, admission.backendUri(), bridge.backendHandler(),
-                    safetyIdleTimeout(settings), capture, compressionOffer(admission));
-            upgrade.setSubProtocols(admission.subprotocols());
-            upgrade.headers(fields -> admission.backendHeaders().forEach(fields::put));
-            upgrade.timeout(timeoutMillis, TimeUnit.MILLISECONDS);
-            client.connect(upgrade);
-            connect = upgrade.leg();
-        } catch (IOException | RuntimeException e) {
+            connect = connector.dial(admission.backendUri(), admission.backendHeaders(), admission.subprotocols(),
+                    compressionOffer(admission), bridge.backendHandler(), safetyIdleTimeout(settings),
+                    settings.connectTimeout());
+        } catch (RuntimeException e) {
             connect = CompletableFuture.failedFuture(e);
         }
-        CompletableFuture<FrameUpgradeRequest.Connected> bounded = new CompletableFuture<>();
-        Future<?> bound = gateway.schedule(() -> bounded.completeExceptionally(
-                new TimeoutException("backend dial exceeded " + (timeoutMillis + 1000) + " ms")),
-                Duration.ofMillis(timeoutMillis + 1000));
-        connect.whenComplete((connected, failure) -> {
-            bound.cancel(false);
-            if (failure == null) {
-                bounded.complete(connected);
-            } else {
-                bounded.completeExceptionally(failure);
-            }
-        });
-        CompletableFuture<FrameUpgradeRequest.Connected> attempt = connect;
-        return bounded.handle((connected, failure) -> {
+        return connect.handle((connected, failure) -> {
             if (failure == null) {
                 String subprotocol = connected.subprotocol() != null ? connected.subprotocol()
                         : h.subprotocolFallback().orElse(null);
-                return new Dialed(bridge, connected.leg(), subprotocol, null, capture.relayed, connected.extensions());
+                return new Dialed(bridge, connected.leg(), subprotocol, null, connected.relayed(), connected.extensions());
             }
-            attempt.cancel(true);
-            if (!attempt.isCompletedExceptionally()) {
-                // Connected just as the bound expired: the leg is closed with 1001.
-                attempt.thenAccept(late -> {
-                    gateway.abandonedDial();
-                    late.leg().close(CloseStatus.GOING_AWAY);
-                    late.leg().demand(); // read the reply, which ends the connection
-                });
-            } else {
-                EndPoint upgraded = capture.endPoint;
-                if (upgraded != null && upgraded.isOpen()) {
-                    // The backend answered 101 but its handshake was refused after it: close that connection.
-                    gateway.abandonedDial();
-                    upgraded.close();
-                }
-            }
-            Refusal refusal = classify(failure, capture, h, settings, admission.route());
+            Refusal refusal = classify(failure, h, settings, admission.route());
             bridge.abandon("backend dial failed: " + refusal.reject().message());
             return new Dialed(bridge, null, null, refusal, Map.of());
         });
@@ -234,49 +170,57 @@ public final class BackendDialer {
         return offers == null || offers.isEmpty() ? null : ExtensionOffers.accepted(offers).orElse(null);
     }
 
-    private Refusal classify(Throwable failure, Capture capture, Handshake h, Settings settings, Route route) {
+    private Refusal classify(Throwable failure, Handshake h, Settings settings, Route route) {
         Throwable cause = unwrap(failure);
-        int status = capture.status;
-        LOG.debug("Backend dial for request {} failed (status {})", h.requestId(), status, cause);
-        if (capture.answered && isBadMessage(cause)) {
-            // Jetty's parser refused the answer (a bad status line, header or body framing), whatever its status.
-            return Refusal.rejected(gateway, h, route,
-                    Verdict.reject(Rejection.BAD_GATEWAY, "the backend's answer is not a valid HTTP response"));
+        LOG.debug("Backend dial for request {} failed", h.requestId(), cause);
+        if (!(cause instanceof BackendConnector.DialFailure dial)) {
+            return Refusal.rejected(gateway, h, route, Verdict.reject(Rejection.BAD_GATEWAY, "the backend is unreachable"));
         }
-        if (isTooManyDials(cause)) {
-            return Refusal.rejected(gateway, h, route, Verdict.reject(Rejection.UNAVAILABLE,
-                    "too many handshakes are waiting for this backend").withHeader("Retry-After", "1"));
-        }
-        if (status >= 400 && status <= 499) {
-            Verdict.Reject reject = Verdict.reject(Rejection.BACKEND_REJECTED,
-                    "the backend refused the upgrade with status " + status).withStatus(status);
-            for (String name : RELAYED_REJECTION_HEADERS) {
-                String value = capture.headers.get(name);
-                if (value != null) {
-                    reject = reject.withHeader(name, value);
+        BackendHandshake.Answer answer = dial.answer();
+        switch (dial.kind()) {
+            case TOO_MANY:
+                return Refusal.rejected(gateway, h, route, Verdict.reject(Rejection.UNAVAILABLE,
+                        "too many handshakes are waiting for this backend").withHeader("Retry-After", "1"));
+            case TIMEOUT:
+                return Refusal.rejected(gateway, h, route, Verdict.reject(Rejection.GATEWAY_TIMEOUT,
+                        "the backend did not complete its handshake within " + settings.connectTimeout().toMillis() + " ms"));
+            case BAD_RESPONSE:
+                return Refusal.rejected(gateway, h, route,
+                        Verdict.reject(Rejection.BAD_GATEWAY, "the backend's answer is not a valid HTTP response"));
+            case INVALID_UPGRADE:
+                gateway.abandonedDial(); // the backend answered 101, and its connection is closed unused
+                return Refusal.rejected(gateway, h, route,
+                        Verdict.reject(Rejection.BAD_GATEWAY, "the backend's handshake response was invalid"));
+            case STATUS:
+                int status = answer.status();
+                if (status >= 400 && status <= 499) {
+                    return backendRejected(answer, h, route);
                 }
+                return Refusal.rejected(gateway, h, route,
+                        Verdict.reject(Rejection.BAD_GATEWAY, "the backend answered the upgrade with status " + status));
+            default:
+                return Refusal.rejected(gateway, h, route, Verdict.reject(Rejection.BAD_GATEWAY, "the backend is unreachable"));
+        }
+    }
+
+    /** The client's answer when the backend refused the upgrade with a 4xx: its status, a few headers and its body. */
+    private Refusal backendRejected(BackendHandshake.Answer answer, Handshake h, Route route) {
+        int status = answer.status();
+        Verdict.Reject reject = Verdict.reject(Rejection.BACKEND_REJECTED,
+                "the backend refused the upgrade with status " + status).withStatus(status);
+        for (String name : RELAYED_REJECTION_HEADERS) {
+            String value = answer.headers().get(name);
+            if (value != null) {
+                reject = reject.withHeader(name, value);
             }
-            Refusal shaped = Refusal.rejected(gateway, h, route, reject);
-            if (capture.body.size() > 0 && !gateway.rejections().hasBodyTemplate(route, Rejection.BACKEND_REJECTED)) {
-                // No body template for this kind: the client gets the backend's own body.
-                String type = capture.contentType == null ? "application/octet-stream" : capture.contentType;
-                return new Refusal(shaped.reject(), capture.body.toByteArray(), type);
-            }
-            return shaped;
         }
-        if (isTimeout(cause)) {
-            return Refusal.rejected(gateway, h, route, Verdict.reject(Rejection.GATEWAY_TIMEOUT,
-                    "the backend did not complete its handshake within " + settings.connectTimeout().toMillis() + " ms"));
+        Refusal shaped = Refusal.rejected(gateway, h, route, reject);
+        if (answer.body().length > 0 && !gateway.rejections().hasBodyTemplate(route, Rejection.BACKEND_REJECTED)) {
+            // No body template for this kind: the client gets the backend's own body.
+            String type = answer.contentType() == null ? "application/octet-stream" : answer.contentType();
+            return new Refusal(shaped.reject(), answer.body(), type);
         }
-        if (status > 0 && status != 101) {
-            return Refusal.rejected(gateway, h, route,
-                    Verdict.reject(Rejection.BAD_GATEWAY, "the backend answered the upgrade with status " + status));
-        }
-        if (status == 101) {
-            return Refusal.rejected(gateway, h, route,
-                    Verdict.reject(Rejection.BAD_GATEWAY, "the backend's handshake response was invalid"));
-        }
-        return Refusal.rejected(gateway, h, route, Verdict.reject(Rejection.BAD_GATEWAY, "the backend is unreachable"));
+        return shaped;
     }
 
     private static Throwable unwrap(Throwable t) {
@@ -284,91 +228,5 @@ public final class BackendDialer {
             t = t.getCause();
         }
         return t;
-    }
-
-    private static boolean isBadMessage(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof HttpException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Whether the dial was refused because the backend's queue of waiting dials is full. */
-    private static boolean isTooManyDials(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof RejectedExecutionException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean isTimeout(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof TimeoutException || c instanceof SocketTimeoutException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Records the backend's handshake response: status, a few headers, and up to 8 KiB of body. */
-    private static final class Capture implements UpgradeListener {
-        private volatile boolean answered; // the backend sent something back
-        private volatile int began = -1;   // the status of the backend's status line, once parsed
-        private volatile int status = -1;  // the status the backend answered, -1 if none could be parsed
-        private volatile EndPoint endPoint; // the backend's connection once it answered 101, or null
-        private volatile String contentType;
-        private final Map<String, String> headers = new ConcurrentHashMap<>();
-        private volatile Map<String, List<String>> relayed = Map.of();
-        private final ByteArrayOutputStream body = new ByteArrayOutputStream(); // guarded by itself
-
-        @Override
-        public void onHandshakeRequest(Request request) {
-            request.onResponseBegin(response -> began = response.getStatus());
-            request.onResponseContent((response, content) -> append(content));
-        }
-
-        @Override
-        public void onHandshakeResponse(Request request, Response response) {
-            if (response.getStatus() == 101 && request instanceof HttpRequest) {
-                // After a 101 the connection belongs to no exchange: keep it, to close it if the dial fails.
-                Object upgraded = ((HttpRequest) request).getConversation().getAttribute(EndPoint.class.getName());
-                if (upgraded instanceof EndPoint) {
-                    endPoint = (EndPoint) upgraded;
-                }
-            }
-            // The status line as the backend sent it: a response Jetty cannot parse (there or in a later
-            // header) gets a 400 of Jetty's making, which is the backend's fault, not the client's.
-            status = began;
-            answered = true;
-            contentType = response.getHeaders().get(HttpHeader.CONTENT_TYPE);
-            Map<String, List<String>> upgradeHeaders = new HashMap<>();
-            for (String name : RELAYED_UPGRADE_HEADERS) {
-                List<String> values = response.getHeaders().getValuesList(name);
-                if (!values.isEmpty()) {
-                    upgradeHeaders.put(name, List.copyOf(values));
-                }
-            }
-            relayed = Map.copyOf(upgradeHeaders);
-            for (String name : RELAYED_REJECTION_HEADERS) {
-                String value = response.getHeaders().get(name);
-                if (value != null) {
-                    headers.put(name, value);
-                }
-            }
-        }
-
-        private void append(ByteBuffer content) {
-            synchronized (body) {
-                int room = MAX_BODY - body.size();
-                int n = Math.min(room, content.remaining());
-                for (int i = 0; i < n; i++) {
-                    body.write(content.get(content.position() + i));
-                }
-            }
-        }
     }
 }

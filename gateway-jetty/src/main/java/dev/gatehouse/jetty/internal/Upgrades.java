@@ -16,7 +16,6 @@ import org.eclipse.jetty.server.HttpStream;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.websocket.core.util.WebSocketUtils;
 
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Rejection;
@@ -94,7 +93,7 @@ final class Upgrades {
         HttpFields.Mutable answer = response.getHeaders();
         answer.put(HttpHeader.UPGRADE, "websocket");
         answer.put(HttpHeader.CONNECTION, "Upgrade");
-        answer.put(HttpHeader.SEC_WEBSOCKET_ACCEPT, WebSocketUtils.hashKey(key));
+        answer.put(HttpHeader.SEC_WEBSOCKET_ACCEPT, AcceptHash.of(key));
         if (dialed.subprotocol() != null) {
             answer.put(HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL, dialed.subprotocol());
         }
