@@ -10,6 +10,7 @@ module dev.gatehouse {
 
     exports dev.gatehouse;
     exports dev.gatehouse.auth;
+    exports dev.gatehouse.balance;
     exports dev.gatehouse.policy;
     exports dev.gatehouse.routing;
     exports dev.gatehouse.session;

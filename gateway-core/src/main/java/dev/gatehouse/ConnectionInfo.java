@@ -29,6 +29,8 @@ import java.util.Optional;
  * @param pendingBytes    payload bytes (text or binary) the gateway holds right now, received on one leg
  *                        and not yet accepted by the other
  * @param peakPendingBytes the largest {@code pendingBytes} seen during the connection's life
+ * @param target          the backend target it relays to, as configured (a {@link dev.gatehouse.balance.BackendGroup}'s
+ *                        target URL, or the route's backend URL template); empty on a WebSocket API route
  */
 public record ConnectionInfo(
         String id,
@@ -46,7 +48,8 @@ public record ConnectionInfo(
         long messagesOut,
         long bytesOut,
         long pendingBytes,
-        long peakPendingBytes) {
+        long peakPendingBytes,
+        Optional<String> target) {
 
     /** Checks that every reference is present: nothing here is {@code null}. */
     public ConnectionInfo {
@@ -60,5 +63,6 @@ public record ConnectionInfo(
         requireNonNull(subprotocol, "subprotocol");
         requireNonNull(connectedAt, "connectedAt");
         requireNonNull(lastActiveAt, "lastActiveAt");
+        requireNonNull(target, "target");
     }
 }

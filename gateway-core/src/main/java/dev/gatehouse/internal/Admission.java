@@ -65,10 +65,12 @@ public sealed interface Admission {
         private final Settings settings;
         private final Handshake handshake;
         private final URI backendUri; // null for a WebSocket API route
+        private final Balancer.Plan plan; // the targets to try, for a backend group; else null
         private final Map<String, List<String>> backendHeaders;
         private final AtomicReference<ConnectionLimits.Reservation> reservation; // NONE once passed to a bridge
+        private boolean dialled; // a single backend's one target was handed out; touched by the dialling thread
 
-        Admitted(Route route, Settings settings, Handshake handshake, URI backendUri,
+        Admitted(Route route, Settings settings, Handshake handshake, URI backendUri, Balancer.Plan plan,
                 Map<String, List<String>> backendHeaders, ConnectionLimits.Reservation reservation) {
             this.route = requireNonNull(route, "route");
             this.settings = requireNonNull(settings, "settings");
@@ -77,8 +79,39 @@ public sealed interface Admission {
                 throw new IllegalArgumentException("backendUri: " + backendUri + " for " + route);
             }
             this.backendUri = backendUri;
+            this.plan = plan;
             this.backendHeaders = backendHeaders; // built by the pipeline, never changed after
             this.reservation = new AtomicReference<>(reservation);
+        }
+
+        /**
+         * The next target to dial: a single backend's one target, then null; a backend group's next untried
+         * target by its balance, until its attempts are spent. Called by one thread at a time.
+         */
+        public DialTarget nextTarget() {
+            if (plan == null) {
+                if (dialled) {
+                    return null;
+                }
+                dialled = true;
+                URI uri = backendUri();
+                // A template names the target without the request's parameters; a custom backend by its URI's origin.
+                String name = route.backend().orElseThrow() instanceof UriTemplateBackend t ? t.toString()
+                        : uri.getScheme() + "://" + uri.getRawAuthority();
+                return new DialTarget(uri, name, null);
+            }
+            Balancer.Lease lease = plan.next();
+            return lease == null ? null : new DialTarget(HandshakePipeline.withQuery(lease.uri(), handshake), lease.target(), lease);
+        }
+
+        /** Whether the last {@link #nextTarget()} found no healthy target of a group that refuses then. */
+        public boolean noHealthyTarget() {
+            return plan != null && plan.refused();
+        }
+
+        /** The most targets a dial tries: a backend group's attempts, else 1. */
+        public int attempts() {
+            return plan == null ? 1 : plan.attempts();
         }
 
         /** Hands the connection slots over, once; later calls get {@link ConnectionLimits.Reservation#NONE}. */

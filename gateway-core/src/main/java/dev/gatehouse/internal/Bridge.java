@@ -1,6 +1,7 @@
 package dev.gatehouse.internal;
 
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -75,6 +76,8 @@ public final class Bridge {
     private CloseStatus clientClose;      // the status the client leg ended with; guarded by lock
     private Future<?> timer;              // the next tick, null once CLOSED; guarded by lock
     private volatile String subprotocol;  // the negotiated subprotocol, null for none
+    private volatile String target;       // the backend target it relays to, null until dialled or on an API route
+    private volatile Runnable release;    // gives the target's session back when the bridge ends, or null
 
     Bridge(DefaultGateway gateway, Admission.Admitted admission) {
         this.gateway = gateway;
@@ -86,9 +89,10 @@ public final class Bridge {
         this.user = handshake.principal().map(p -> p.subject()).orElse(null);
         this.settings = admission.settings();
         this.id = handshake.requestId();
+        Duration dialling = settings.connectTimeout().multipliedBy(admission.attempts()); // each attempt has its own
         this.deadlines = new Deadlines(settings, route.webSocketApi()
-                .map(api -> api.timeout().compareTo(settings.connectTimeout()) > 0 ? api.timeout() : settings.connectTimeout())
-                .orElse(settings.connectTimeout()));
+                .map(api -> api.timeout().compareTo(dialling) > 0 ? api.timeout() : dialling)
+                .orElse(dialling));
         this.stats = new ConnectionStats(id, route.path(), handshake);
         client.peer = backend;
         backend.peer = client;
@@ -189,6 +193,18 @@ public final class Bridge {
         }
         run(actions);
         return proceed;
+    }
+
+    /**
+     * Records the backend target the dial connected, and what gives its session back when the bridge ends
+     * (null for nothing); before {@link #backendConnected}.
+     */
+    public void relaysTo(String target, Runnable release) {
+        this.target = target;
+        this.release = release;
+        if (release != null && state == State.CLOSED) {
+            release.run(); // ended meanwhile (a lease's release runs at most once)
+        }
     }
 
     /**
@@ -386,7 +402,7 @@ public final class Bridge {
         }
         return new ConnectionInfo(id, route.path(), h.remoteAddress(), h.header("User-Agent"), h.principal(), Optional.ofNullable(user), memberOf,
                 Optional.ofNullable(subprotocol), since, lastActive, stats.client.messages(), stats.client.bytes(),
-                stats.messagesOut(), stats.bytesOut(), stats.pending(), stats.peakPending());
+                stats.messagesOut(), stats.bytesOut(), stats.pending(), stats.peakPending(), Optional.ofNullable(target));
     }
 
     /** The access log's words for a protocol violation that the adapter closed with {@code sent}. */
@@ -458,6 +474,10 @@ public final class Bridge {
     }
 
     private void finished() {
+        Runnable r = release;
+        if (r != null) {
+            r.run();
+        }
         gateway.registry().remove(this);
         stats.logAccess(ticker.now(), clientClose, cause, initiator);
         closed.complete(null);

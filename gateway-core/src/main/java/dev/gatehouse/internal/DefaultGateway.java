@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -25,6 +26,7 @@ import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
 import dev.gatehouse.Verdict;
 import dev.gatehouse.auth.AuthFailureLimit;
+import dev.gatehouse.balance.BackendGroup;
 import dev.gatehouse.policy.Cidr;
 import dev.gatehouse.routing.Integration;
 import dev.gatehouse.routing.Reply;
@@ -51,6 +53,7 @@ public final class DefaultGateway implements Gateway {
     private final Rejections rejections;
     private final HandshakePipeline pipeline;
     private final Registry registry = new Registry();
+    private final ConcurrentHashMap<BackendGroup, Balancer> balancers = new ConcurrentHashMap<>(); // by value: equal groups share
     private final PrincipalBuckets principalBuckets = new PrincipalBuckets();
     private final Ticker ticker;
     private final Integrations integrations;
@@ -110,8 +113,9 @@ public final class DefaultGateway implements Gateway {
         this.table = new RouteTable(this.routes, settings);
         this.connectionLimits = new ConnectionLimits(this.routes, options.maxConnections());
         this.rejections = new Rejections(options.responses());
-        this.pipeline = new HandshakePipeline(table, settings, options, connectionLimits, rejections, () -> draining);
         this.ticker = requireNonNull(ticker, "ticker");
+        this.pipeline = new HandshakePipeline(table, settings, options, connectionLimits, rejections, () -> draining,
+                group -> balancers.computeIfAbsent(group, g -> new Balancer(g, ticker)));
         this.integrations = new Integrations(ticker);
     }
 

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +18,7 @@ import dev.gatehouse.Rejection;
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
 import dev.gatehouse.Verdict;
+import dev.gatehouse.balance.BackendGroup;
 
 /**
  * The handshake pipeline, in the order PRODUCT.md's data flow gives: the request's size and form, the
@@ -40,9 +42,13 @@ final class HandshakePipeline {
     private final Rejections rejections;
     private final BooleanSupplier draining;
 
+    private final Function<BackendGroup, Balancer> balancers; // the live state of each backend group
+
     HandshakePipeline(RouteTable table, Settings settings, DefaultGateway.Options options,
-            ConnectionLimits connectionLimits, Rejections rejections, BooleanSupplier draining) {
+            ConnectionLimits connectionLimits, Rejections rejections, BooleanSupplier draining,
+            Function<BackendGroup, Balancer> balancers) {
         this.table = table;
+        this.balancers = balancers;
         this.settings = settings;
         this.options = options;
         this.connectionLimits = connectionLimits;
@@ -104,7 +110,9 @@ final class HandshakePipeline {
             return rejected(admitted, route, routeSettings, slots.reject());
         }
         boolean trustedPeer = trustedProxies.trustsPeer(request);
-        return new Admission.Admitted(route, routeSettings, admitted, target,
+        Balancer.Plan plan = route.backend().orElse(null) instanceof BackendGroup group
+                ? balancers.apply(group).plan(admitted) : null;
+        return new Admission.Admitted(route, routeSettings, admitted, target, plan,
                 ForwardedHeaders.of(admitted, request.requestId(), trustedPeer, route.forwardsCredentials()),
                 slots.reservation());
     }
@@ -157,15 +165,20 @@ final class HandshakePipeline {
             if (!scheme.equals("ws") && !scheme.equals("wss")) {
                 throw new GatewayStateException("backend target " + target.getScheme() + "://… is not ws:// or wss://");
             }
-            if (admitted.query().isEmpty()) {
-                return target;
-            }
-            return URI.create(target + (target.getRawQuery() == null ? "?" : "&")
-                    + PercentCodec.encodeIllegalQueryCharacters(admitted.query()));
+            return withQuery(target, admitted);
         } catch (RuntimeException e) {
             LOG.error("Backend of {} failed to resolve a target for request {}", route, admitted.requestId(), e);
             return null;
         }
+    }
+
+    /** The target with the client's query string (credentials already removed) appended to its own. */
+    static URI withQuery(URI target, Handshake admitted) {
+        if (admitted.query().isEmpty()) {
+            return target;
+        }
+        return URI.create(target + (target.getRawQuery() == null ? "?" : "&")
+                + PercentCodec.encodeIllegalQueryCharacters(admitted.query()));
     }
 
     /**

@@ -21,6 +21,7 @@ import dev.gatehouse.internal.Integrations;
 import dev.gatehouse.spi.Channel;
 import dev.gatehouse.internal.Bridge;
 import dev.gatehouse.internal.DefaultGateway;
+import dev.gatehouse.internal.DialTarget;
 
 /**
  * Runs the part of an upgrade that both mounts share: admit the request, create the bridge, dial the
@@ -127,31 +128,84 @@ public final class BackendDialer {
 
     /**
      * Creates the bridge of an admitted request and dials its backend; after the backend's 101 a
-     * {@link FrameLeg} takes the connection over. The future always completes normally, at the latest when
-     * the route's connect timeout has passed; on a refusal the bridge is already abandoned.
+     * {@link FrameLeg} takes the connection over. A backend group's dial fails over to another target when a
+     * target is unreachable, times out, answers 5xx or a broken handshake, up to the group's attempts. The
+     * future always completes normally, at the latest when each attempt's connect timeout has passed; on a
+     * refusal the bridge is already abandoned.
      */
     CompletableFuture<Dialed> dial(Admission.Admitted admission) {
+        Bridge bridge = gateway.newBridge(admission);
+        CompletableFuture<Dialed> result = new CompletableFuture<>();
+        attempt(admission, bridge, null, result);
+        return result;
+    }
+
+    /** Dials the admission's next target, or refuses the client with the last attempt's failure when none is left. */
+    private void attempt(Admission.Admitted admission, Bridge bridge, Throwable last, CompletableFuture<Dialed> result) {
         Handshake h = admission.handshake();
         Settings settings = admission.settings();
-        Bridge bridge = gateway.newBridge(admission);
+        DialTarget target = admission.nextTarget();
+        if (target == null) {
+            Refusal refusal = last == null && admission.noHealthyTarget()
+                    ? Refusal.rejected(gateway, h, admission.route(), Verdict.reject(Rejection.UNAVAILABLE,
+                            "no backend target is healthy").withHeader("Retry-After", "1"))
+                    : classify(last, h, settings, admission.route());
+            bridge.abandon("backend dial failed: " + refusal.reject().message());
+            result.complete(new Dialed(bridge, null, null, refusal, Map.of()));
+            return;
+        }
         CompletableFuture<BackendHandshake.Connected> connect;
         try {
-            connect = connector.dial(admission.backendUri(), admission.backendHeaders(), admission.subprotocols(),
+            connect = connector.dial(target.uri(), admission.backendHeaders(), admission.subprotocols(),
                     compressionOffer(admission), bridge.backendHandler(), safetyIdleTimeout(settings),
                     settings.connectTimeout());
         } catch (RuntimeException e) {
             connect = CompletableFuture.failedFuture(e);
         }
-        return connect.handle((connected, failure) -> {
+        connect.whenComplete((connected, failure) -> {
             if (failure == null) {
+                target.connected(bridge);
                 String subprotocol = connected.subprotocol() != null ? connected.subprotocol()
                         : h.subprotocolFallback().orElse(null);
-                return new Dialed(bridge, connected.leg(), subprotocol, null, connected.relayed(), connected.extensions());
+                result.complete(new Dialed(bridge, connected.leg(), subprotocol, null, connected.relayed(),
+                        connected.extensions()));
+                return;
             }
-            Refusal refusal = classify(failure, h, settings, admission.route());
-            bridge.abandon("backend dial failed: " + refusal.reject().message());
-            return new Dialed(bridge, null, null, refusal, Map.of());
+            Throwable cause = unwrap(failure);
+            BackendConnector.DialFailure.Kind kind = cause instanceof BackendConnector.DialFailure d ? d.kind() : null;
+            if (kind == BackendConnector.DialFailure.Kind.INVALID_UPGRADE) {
+                gateway.abandonedDial(); // the backend answered 101, and its connection is closed unused
+            }
+            boolean fault = targetsFault(cause);
+            target.failed(fault);
+            if (fault || kind == BackendConnector.DialFailure.Kind.TOO_MANY) {
+                LOG.debug("Backend target {} failed for request {}; trying another if any", target.name(), h.requestId(), cause);
+                attempt(admission, bridge, failure, result);
+            } else {
+                Refusal refusal = classify(failure, h, settings, admission.route());
+                bridge.abandon("backend dial failed: " + refusal.reject().message());
+                result.complete(new Dialed(bridge, null, null, refusal, Map.of()));
+            }
         });
+    }
+
+    /**
+     * Whether a failed dial is the target's fault, which counts against its health and moves the dial to
+     * another target: unreachable, a timeout, a broken answer, or a status other than a 4xx.
+     */
+    private static boolean targetsFault(Throwable cause) {
+        if (!(cause instanceof BackendConnector.DialFailure d)) {
+            return true;
+        }
+        switch (d.kind()) {
+            case TOO_MANY:
+                return false;
+            case STATUS:
+                int status = d.answer().status();
+                return status < 400 || status > 499;
+            default:
+                return true;
+        }
     }
 
     /**
@@ -188,7 +242,6 @@ public final class BackendDialer {
                 return Refusal.rejected(gateway, h, route,
                         Verdict.reject(Rejection.BAD_GATEWAY, "the backend's answer is not a valid HTTP response"));
             case INVALID_UPGRADE:
-                gateway.abandonedDial(); // the backend answered 101, and its connection is closed unused
                 return Refusal.rejected(gateway, h, route,
                         Verdict.reject(Rejection.BAD_GATEWAY, "the backend's handshake response was invalid"));
             case STATUS:

@@ -68,7 +68,7 @@ public final class GatewayServlet extends HttpServlet {
         CompletableFuture<BackendDialer.Dialed> dial = dialer.connect(admission);
         try {
             long bound = admission.route().webSocketApi().map(api -> api.timeout().toMillis())
-                    .orElse(admission.settings().connectTimeout().toMillis()) + 5000;
+                    .orElse(admission.settings().connectTimeout().toMillis() * admission.attempts()) + 5000;
             dialed = dial.get(bound, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
