@@ -127,7 +127,7 @@ class StandaloneConfigTest {
 
         // The gateway-wide auth: either API key, or the JWT; and the origin list.
         assertEquals(401, r.refusal("/rooms/blue", APP));
-        assertEquals(403, r.refusal("/rooms/blue", Map.of("X-API-Key", "key-one")));
+        assertEquals(403, r.refusal("/rooms/blue", Map.of("X-API-Key", "key-one", "Origin", "https://evil.example.com")));
         RecordingListener room = new RecordingListener();
         WebSocket ws = r.connect("/rooms/blue?x=1", room, app("X-API-Key", "key-two"));
         TestBackend.Upgrade up = backend.nextUpgrade();
@@ -143,7 +143,7 @@ class StandaloneConfigTest {
         assertEquals("/any/chat/red", backend.nextUpgrade().path());
 
         // auth: none, and the route's own message size limit; the origin list still applies.
-        assertEquals(403, r.refusal("/open", Map.of()));
+        assertEquals(403, r.refusal("/open", Map.of("Origin", "https://evil.example.com")));
         RecordingListener open = new RecordingListener();
         WebSocket anonymous = r.connect("/open", open, APP);
         assertNull(backend.nextUpgrade().header("X-Gatehouse-Consumer"));

@@ -280,7 +280,7 @@ class StandaloneTest {
                 "--allow-origin", "http://localhost:3000")) {
             assertEquals(403, r.refusal("/echo", Map.of("Origin", "https://evil.example.com")));
             assertEquals(403, r.refusal("/chat/lobby", Map.of("Origin", "http://localhost:3001")));
-            assertEquals(403, r.refusal("/echo", Map.of()));
+            assertEquals(403, r.refusal("/echo", Map.of("Origin", "null")));
             RecordingListener events = new RecordingListener();
             WebSocket ws = r.connect("/echo", events, Map.of("Origin", "https://app.example.com"));
             ws.sendText("hi", true).get(5, TimeUnit.SECONDS);
