@@ -158,7 +158,7 @@ final class RunnerOptions {
             }
             checkConflicts(all, p.config.file());
         }
-        p.routes.forEach(route -> all.add(secured(route)));
+        all.addAll(p.routes);
         if (!p.routes.isEmpty()) {
             checkConflicts(all, Flag.ROUTE.flag);
         }
@@ -272,26 +272,27 @@ final class RunnerOptions {
     }
 
     /**
-     * The routes of the file, then those of {@code --route}, in order, each with its authenticator (its own,
-     * else the gateway-wide one) and the origin policy; empty for the demo.
+     * The routes of the file, then those of {@code --route}, in order; empty for the demo. A file route with an
+     * {@code auth} of its own has that authenticator ({@code auth: none}: {@link Authenticator#none()}); the
+     * others have none of their own, and the gateway's ({@link #applyTo}) authenticates them.
      */
     List<Route> routes() {
         return routes;
     }
 
-    /** A route with the gateway-wide authenticator and the origin policy, those the options have. */
-    Route secured(Route route) {
-        if (authenticator == null && origins == null) {
-            return route;
-        }
-        Route.Builder b = route.toBuilder();
+    /**
+     * Gives a gateway the options' gateway-wide parts: settings, the brake on failed authentications, the
+     * authenticator of the credential flags and the file's {@code auth}, and the origin policy.
+     */
+    Gateway.Builder applyTo(Gateway.Builder gateway) {
+        gateway.settings(settings).authFailureLimit(authFailureLimit);
         if (authenticator != null) {
-            b.authenticator(authenticator);
+            gateway.authenticator(authenticator);
         }
         if (origins != null) {
-            b.policy(origins);
+            gateway.policy(origins);
         }
-        return b.build();
+        return gateway;
     }
 
     /** The gateway's settings: Gatehouse's defaults changed by the file's {@code settings}, then by the flags. */
@@ -485,13 +486,7 @@ final class RunnerOptions {
             b.webSocketApi(validated(name, messages::build));
         }
         entry.settings().ifPresent(s -> b.settings(s.applyTo(settings.toBuilder()).build()));
-        Authenticator own = entry.auth().map(a -> routeAuthenticator(config, a, warnings)).orElse(authenticator);
-        if (own != null) {
-            b.authenticator(own);
-        }
-        if (origins != null) {
-            b.policy(origins);
-        }
+        entry.auth().ifPresent(a -> b.authenticator(routeAuthenticator(config, a, warnings)));
         return validated(name, b::build);
     }
 
