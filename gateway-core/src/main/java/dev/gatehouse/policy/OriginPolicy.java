@@ -88,6 +88,11 @@ public final class OriginPolicy implements Policy {
         return Verdict.reject(Rejection.FORBIDDEN, "origin " + origin.get() + " is not allowed");
     }
 
+    /** Whether a request without an {@code Origin} header is admitted; see {@link Builder#allowMissing(boolean)}. */
+    public boolean allowsMissing() {
+        return allowMissing;
+    }
+
     @Override
     public String toString() {
         return "OriginPolicy" + origins;

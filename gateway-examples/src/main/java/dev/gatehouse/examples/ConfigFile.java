@@ -64,7 +64,7 @@ final class ConfigFile {
     static final int MAX_BYTES = 1 << 20;
 
     private static final List<String> TOP_KEYS = List.of("port", "host", "settings", "auth", "allowOrigins",
-            "requestTimeout", "authFailureLimit", "routes", "management", "cluster");
+            "allowMissingOrigin", "requestTimeout", "authFailureLimit", "routes", "management", "cluster");
     private static final List<String> SETTINGS_KEYS =
             List.of("idleTimeout", "pingInterval", "connectTimeout", "maxMessageSize", "maxLifetime");
     private static final List<String> AUTH_KEYS = List.of("apiKeys", "jwt");
@@ -258,6 +258,7 @@ final class ConfigFile {
         RunnerConfig.SettingsValues settings = RunnerConfig.SettingsValues.NONE;
         Optional<RunnerConfig.Credentials> auth = Optional.empty();
         List<String> origins = List.of();
+        Optional<Boolean> allowMissingOrigin = Optional.empty();
         Optional<Duration> requestTimeout = Optional.empty();
         Optional<AuthFailureLimit> authFailureLimit = Optional.empty();
         List<RunnerConfig.RouteEntry> routes = List.of();
@@ -271,6 +272,7 @@ final class ConfigFile {
                 case "settings" -> settings = settings(key, value);
                 case "auth" -> auth = Optional.of(credentials(key, value, true));
                 case "allowOrigins" -> origins = origins(key, value);
+                case "allowMissingOrigin" -> allowMissingOrigin = Optional.of(bool(key, value));
                 case "requestTimeout" -> requestTimeout =
                         Optional.of(RunnerOptions.duration(label(key), scalar(key, value, DURATION)));
                 case "authFailureLimit" -> authFailureLimit = Optional.of(
@@ -281,8 +283,11 @@ final class ConfigFile {
                 default -> throw unknownKey("", key, TOP_KEYS);
             }
         }
-        return new RunnerConfig(file, port, host, settings, auth, origins, requestTimeout, authFailureLimit, routes,
-                management);
+        if (allowMissingOrigin.isPresent() && origins.isEmpty()) {
+            throw error("allowMissingOrigin", "needs allowOrigins (without it any origin may connect)");
+        }
+        return new RunnerConfig(file, port, host, settings, auth, origins, allowMissingOrigin, requestTimeout,
+                authFailureLimit, routes, management);
     }
 
     private RunnerConfig.Management management(String path, JsonNode node) {

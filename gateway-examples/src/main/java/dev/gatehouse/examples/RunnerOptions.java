@@ -62,6 +62,8 @@ final class RunnerOptions {
         JWT_ISSUER("--jwt-issuer", "ISS", "the JWT's required iss (with --jwt-hs256-secret)"),
         JWT_AUDIENCE("--jwt-audience", "AUD", "the JWT's required aud (with --jwt-hs256-secret)"),
         ALLOW_ORIGIN("--allow-origin", "ORIGIN", "repeatable; admits only browsers from ORIGIN (https://*.example.com)"),
+        ALLOW_MISSING_ORIGIN("--allow-missing-origin", "true|false", "with --allow-origin, whether clients that send "
+                + "no Origin (not browsers) may connect (default true)"),
         AUTH_FAILURE_LIMIT("--auth-failure-limit", "N", "failed authentications a minute per address, then 429 for 1m "
                 + "(default " + AuthFailureLimit.defaults().failures() + "; 0 disables)"),
         MANAGEMENT_PORT("--management-port", "N", "serves the management API on its own port, on "
@@ -70,6 +72,7 @@ final class RunnerOptions {
         HELP("--help", "", "prints this help and exits");
 
         private static final Set<Flag> REPEATABLE = EnumSet.of(ROUTE, API_KEY, ALLOW_ORIGIN, MANAGEMENT_KEY);
+        private static final Set<Flag> SECRETS = EnumSet.of(API_KEY, JWT_SECRET, MANAGEMENT_KEY);
 
         final String flag;
         final String argument;
@@ -87,6 +90,14 @@ final class RunnerOptions {
 
         boolean repeatable() {
             return REPEATABLE.contains(this);
+        }
+
+        /**
+         * For a secret, which is often given as {@code "$VARIABLE"}: a hint that an empty value may be an unset
+         * environment variable.
+         */
+        String unsetHint() {
+            return SECRETS.contains(this) ? "; is the environment variable it was read from set?" : "";
         }
 
         static Optional<Flag> named(String name) {
@@ -146,7 +157,7 @@ final class RunnerOptions {
         this.settings = p.settings.build();
         this.requestTimeout = p.requestTimeout;
         this.authenticator = p.authenticator();
-        this.origins = p.originCount == 0 ? null : p.origins.build();
+        this.origins = p.origins();
         this.authFailureLimit = p.authFailureLimit;
         this.apiKeyRequired = p.keyCount > 0;
         this.jwtRequired = p.jwtSecret != null;
@@ -195,10 +206,10 @@ final class RunnerOptions {
             } else if (i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
                 value = args.get(++i);
             } else {
-                throw UsageException.of(name, "missing value (expected " + flag.argument + ")");
+                throw UsageException.of(name, "missing value (expected " + flag.argument + flag.unsetHint() + ")");
             }
             if (flag.takesValue() && value.isEmpty()) {
-                throw UsageException.of(name, "missing value (expected " + flag.argument + ")");
+                throw UsageException.of(name, "missing value (expected " + flag.argument + flag.unsetHint() + ")");
             }
             if (!p.seen.add(flag) && !flag.repeatable()) {
                 throw UsageException.of(name, "given more than once");
@@ -239,7 +250,7 @@ final class RunnerOptions {
             String left = f.flag + (f.takesValue() ? " " + f.argument : "");
             sb.append(String.format(Locale.ROOT, "  %-25s %s%n", left, f.description));
         }
-        sb.append("\nDurations: a number with ms, s, m or h, or 0. Bad options exit with status 2.\n");
+        sb.append("\nDurations: a number with ms, s, m or h, or 0.\n");
         sb.append("A JWT is read from Authorization: Bearer, the query parameter access_token, or the subprotocol\n");
         sb.append("pair bearer, bearer.<jwt>. With --api-key too, a client may present either credential.\n");
         sb.append("\nWith --config FILE (YAML, or JSON; README, \"Config file\"), the file is read first and the flags\n");
@@ -248,8 +259,11 @@ final class RunnerOptions {
         sb.append("settings still win for it), --request-timeout (requestTimeout), --auth-failure-limit\n");
         sb.append("(authFailureLimit), --jwt-hs256-secret, --jwt-issuer, --jwt-audience (auth.jwt.*, each on its own).\n");
         sb.append("These add to the file's list: --route (after routes), --api-key (after auth.apiKeys), --allow-origin\n");
-        sb.append("(to allowOrigins). Credential flags are gateway-wide: a route with its own auth keeps it. A bad file\n");
-        sb.append("exits with status 2 and one line: error: FILE: KEY.PATH: problem.\n");
+        sb.append("(to allowOrigins); --allow-missing-origin replaces allowMissingOrigin. Credential flags are\n");
+        sb.append("gateway-wide: a route with its own auth keeps it. A bad file exits with status 2 and one line:\n");
+        sb.append("error: FILE: KEY.PATH: problem.\n");
+        sb.append("\nExit status: 0 after a clean stop (Ctrl-C or SIGTERM drains the gateway first), 1 when it cannot\n");
+        sb.append("start (e.g. the port is in use), 2 for a bad flag or config file.\n");
         sb.append("\nRecommended JVM flags, which cap the heap and give memory back when idle:\n");
         sb.append("  java -Xms64m -Xmx256m -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10 -XX:G1PeriodicGCInterval=15000 \\\n");
         sb.append("       -jar gatehouse-standalone.jar [options]\n");
@@ -429,6 +443,15 @@ final class RunnerOptions {
         throw UsageException.of(name, "bad size \"" + value + "\" (expected bytes, e.g. 65536, 64k, 1m)");
     }
 
+    /** Parses {@code true} or {@code false}. */
+    static boolean bool(String name, String value) {
+        return switch (value) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw UsageException.of(name, "bad value \"" + value + "\" (expected true or false)");
+        };
+    }
+
     /** Parses a port: 0 to 65535. */
     static int port(String name, String value) {
         if (value.matches("\\d{1,5}") && Integer.parseInt(value) <= 65535) {
@@ -567,6 +590,7 @@ final class RunnerOptions {
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
         private int keyCount; // gateway-wide keys accepted so far, the file's first
         private int originCount; // origins accepted so far, the file's first
+        private String allowMissingOrigin; // what set allowMissingOrigin, for messages; null: the default
         private String jwtKey; // how a mistake names the file's auth.jwt ("gw.yaml: auth.jwt"); null: none
         private Labelled jwtSecret; // null: neither --jwt-hs256-secret nor auth.jwt.hs256Secret
         private Labelled jwtIssuer; // null: none
@@ -613,6 +637,10 @@ final class RunnerOptions {
                     managementKeyCount++;
                 }
             });
+            c.allowMissingOrigin().ifPresent(allow -> {
+                origins.allowMissing(allow);
+                allowMissingOrigin = c.label("allowMissingOrigin");
+            });
             for (int i = 0; i < c.allowOrigins().size(); i++) {
                 String origin = c.allowOrigins().get(i);
                 validated(c.label("allowOrigins[" + i + "]"), () -> origins.allow(origin));
@@ -637,6 +665,10 @@ final class RunnerOptions {
                 case ALLOW_ORIGIN -> {
                     validated(flag.flag, () -> origins.allow(value));
                     originCount++;
+                }
+                case ALLOW_MISSING_ORIGIN -> {
+                    origins.allowMissing(bool(flag.flag, value));
+                    allowMissingOrigin = flag.flag;
                 }
                 case JWT_SECRET -> jwtSecret = new Labelled(flag.flag, value);
                 case JWT_ISSUER -> jwtIssuer = new Labelled(flag.flag, value);
@@ -675,6 +707,18 @@ final class RunnerOptions {
                         + "\" (expected another port than the gateway's)");
             }
             return new Management(managementPort, managementHost, managementKeys.build());
+        }
+
+        /** The origin policy of {@code --allow-origin} and the file's {@code allowOrigins}, or {@code null}. */
+        OriginPolicy origins() {
+            if (originCount == 0) {
+                if (allowMissingOrigin != null) {
+                    throw UsageException.of(allowMissingOrigin, "needs " + Flag.ALLOW_ORIGIN.flag
+                            + " (without it any origin may connect)");
+                }
+                return null;
+            }
+            return origins.build();
         }
 
         /** The gateway-wide authenticator of the credential flags and the file's {@code auth}, or {@code null}. */

@@ -63,7 +63,7 @@ class ConfigFileTest {
                 Arguments.of("{\"port\": 8080, \"port\": 8081}", "port: duplicate key"),
                 // keys and values
                 Arguments.of("prot: 8080\n", "prot: unknown key (did you mean port?)"),
-                Arguments.of("listen: 8080\n", "listen: unknown key (expected port, host, settings, auth, allowOrigins, "
+                Arguments.of("listen: 8080\n", "listen: unknown key (expected port, host, settings, auth, allowOrigins, allowMissingOrigin, "
                         + "requestTimeout, authFailureLimit, routes, management, cluster)"),
                 Arguments.of("port: http\n", "port: bad port \"http\" (expected 0-65535)"),
                 Arguments.of("port: 65536\n", "port: bad port \"65536\" (expected 0-65535)"),
@@ -167,6 +167,10 @@ class ConfigFileTest {
                         "routes[0].replies: a string (expected true or false)"),
                 Arguments.of("routes:\n  - path: /api\n    integrations: {$default: http://svc/d}\n    selection: 7\n",
                         "routes[0].selection: a number (expected a route selection expression such as $request.body.action)"),
+                Arguments.of("allowMissingOrigin: false\n",
+                        "allowMissingOrigin: needs allowOrigins (without it any origin may connect)"),
+                Arguments.of("allowOrigins: [https://a.example.com]\nallowMissingOrigin: maybe\n",
+                        "allowMissingOrigin: a string (expected true or false)"),
                 Arguments.of("routes:\n  - path: /api\n    backend: ws://a:7001\n    replies: false\n",
                         "routes[0].replies: needs integrations (for a WebSocket API route)"),
                 Arguments.of("routes:\n  - path: /api\n    integrations:\n      $connect: http://svc/connect\n      $disconnect: http://svc/d\n",

@@ -40,6 +40,23 @@ class StandaloneTest {
         }
     }
 
+    @Test
+    void admitsClientsWithoutOriginOnAnOriginListUnlessToldNotTo() throws Exception {
+        String app = "https://app.example.com";
+        try (Runner r = Runner.started("--allow-origin", app)) {
+            RecordingListener events = new RecordingListener();
+            r.connect("/echo", events).sendText("no origin", true).get(5, TimeUnit.SECONDS);
+            events.assertText("no origin");
+            assertEquals(403, r.refusal("/echo", Map.of("Origin", "https://evil.example.com")));
+        }
+        try (Runner r = Runner.started("--allow-origin", app, "--allow-missing-origin", "false")) {
+            assertEquals(403, r.refusal("/echo", Map.of()));
+            RecordingListener events = new RecordingListener();
+            r.connect("/echo", events, Map.of("Origin", app)).sendText("browser", true).get(5, TimeUnit.SECONDS);
+            events.assertText("browser");
+        }
+    }
+
     /** Checks what the backend saw of an upgrade: its path, its query, and the consumer the gateway named. */
     private static void assertUpgrade(TestBackend.Upgrade up, String path, String query, String consumer) {
         assertEquals(path, up.path());
