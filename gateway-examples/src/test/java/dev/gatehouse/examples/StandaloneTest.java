@@ -2,6 +2,7 @@ package dev.gatehouse.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -37,6 +38,18 @@ class StandaloneTest {
             assertTrue(r.out.contains("open http://127.0.0.1:" + r.port() + "/ in two browser tabs"), r.out);
             assertTrue(r.out.contains("websocat ws://127.0.0.1:" + r.port() + "/chat/lobby"), r.out);
             assertEquals("", r.err);
+        }
+    }
+
+    @Test
+    void namesTheWildcardAddressWhenListeningOnAllInterfaces() throws Exception {
+        try (TestBackend backend = new TestBackend();
+                Runner r = Runner.launch("--port", "0", "--route", "/echo=" + backend.url("/echo"))) {
+            assertInstanceOf(Standalone.Started.class, r.launch, r.err);
+            assertEquals("listening on ws://0.0.0.0:" + r.port(), r.out.lines().findFirst().orElseThrow());
+            RecordingListener events = new RecordingListener();
+            r.connect("/echo", events).sendText("hi", true).get(5, TimeUnit.SECONDS);
+            events.assertText("hi");
         }
     }
 
