@@ -45,7 +45,7 @@ final class RunnerOptions {
         CONFIG("--config", "FILE", "a YAML or JSON config file; the flags below override its values or add "
                 + "to its lists (see below)"),
         PORT("--port", "N", "listen port (default " + DEFAULT_PORT + "; 0 picks a free port)"),
-        HOST("--host", "HOST", "interface to listen on (default: all interfaces)"),
+        HOST("--host", "HOST", "interface to listen on (default " + Standalone.ALL_INTERFACES + ", all interfaces)"),
         ROUTE("--route", "PATH=URL", "repeatable; relays PATH (/chat/{room}) to URL (ws://b:9000/rooms/{room})"),
         IDLE_TIMEOUT("--idle-timeout", "D", "closes connections idle this long (default "
                 + text(Settings.defaults().idleTimeout()) + "; 0 disables)"),
@@ -62,8 +62,8 @@ final class RunnerOptions {
         JWT_ISSUER("--jwt-issuer", "ISS", "the JWT's required iss (with --jwt-hs256-secret)"),
         JWT_AUDIENCE("--jwt-audience", "AUD", "the JWT's required aud (with --jwt-hs256-secret)"),
         ALLOW_ORIGIN("--allow-origin", "ORIGIN", "repeatable; admits only browsers from ORIGIN (https://*.example.com)"),
-        ALLOW_MISSING_ORIGIN("--allow-missing-origin", "true|false", "with --allow-origin, whether clients that send "
-                + "no Origin (not browsers) may connect (default true)"),
+        ALLOW_MISSING_ORIGIN("--allow-missing-origin", "BOOL", "with --allow-origin: true or false, whether clients "
+                + "that send no Origin (not browsers) may connect (default true)"),
         AUTH_FAILURE_LIMIT("--auth-failure-limit", "N", "failed authentications a minute per address, then 429 for 1m "
                 + "(default " + AuthFailureLimit.defaults().failures() + "; 0 disables)"),
         MANAGEMENT_PORT("--management-port", "N", "serves the management API on its own port, on "
@@ -248,7 +248,7 @@ final class RunnerOptions {
         sb.append("Options (--flag value or --flag=value):\n");
         for (Flag f : Flag.values()) {
             String left = f.flag + (f.takesValue() ? " " + f.argument : "");
-            sb.append(String.format(Locale.ROOT, "  %-25s %s%n", left, f.description));
+            sb.append(String.format(Locale.ROOT, "  %-27s %s%n", left, f.description));
         }
         sb.append("\nDurations: a number with ms, s, m or h, or 0.\n");
         sb.append("A JWT is read from Authorization: Bearer, the query parameter access_token, or the subprotocol\n");

@@ -198,4 +198,23 @@ class ReadmeSnippetsTest {
             }
         }
     }
+
+    @Test
+    void flagTableListsEveryFlagWithTheDefaultOfHelp() throws IOException {
+        List<String> rows = Files.readAllLines(readme(), StandardCharsets.UTF_8).stream()
+                .filter(l -> l.startsWith("| `--")).toList();
+        Pattern helpDefault = Pattern.compile("\\(default:? ([^;),]+)");
+        for (RunnerOptions.Flag f : RunnerOptions.Flag.values()) {
+            String row = rows.stream().filter(r -> {
+                String firstCell = r.substring(0, r.indexOf(" |", 2));
+                return firstCell.contains("`" + f.flag + " ") || firstCell.contains("`" + f.flag + "`");
+            })
+                    .findFirst().orElseThrow(() -> new AssertionError("README: no row for " + f.flag + " in the flag table"));
+            Matcher d = helpDefault.matcher(f.description);
+            if (d.find()) {
+                assertTrue(row.contains("default `" + d.group(1) + "`"),
+                        () -> "README: the row of " + f.flag + " does not say default `" + d.group(1) + "` as --help does: " + row);
+            }
+        }
+    }
 }
