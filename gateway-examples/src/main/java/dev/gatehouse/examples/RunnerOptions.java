@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -185,6 +186,14 @@ final class RunnerOptions {
      *                        that a Gatehouse builder refuses
      */
     static RunnerOptions parse(List<String> args) {
+        return parse(args, System::getenv);
+    }
+
+    /**
+     * {@link #parse(List)}, with these environment variables for the config file's secrets written
+     * {@code ${NAME}}: a name's value, or null when it is not set.
+     */
+    static RunnerOptions parse(List<String> args, Function<String, String> environment) {
         Parser p = new Parser();
         List<Map.Entry<Flag, String>> given = new ArrayList<>();
         for (int i = 0; i < args.size() && !p.help; i++) {
@@ -226,7 +235,7 @@ final class RunnerOptions {
         // The file first, then the flags over it.
         for (Map.Entry<Flag, String> f : given) {
             if (f.getKey() == Flag.CONFIG) {
-                p.seed(ConfigFile.read(f.getValue()));
+                p.seed(ConfigFile.read(f.getValue(), environment));
             }
         }
         for (Map.Entry<Flag, String> f : given) {
@@ -261,7 +270,8 @@ final class RunnerOptions {
         sb.append("These add to the file's list: --route (after routes), --api-key (after auth.apiKeys), --allow-origin\n");
         sb.append("(to allowOrigins); --allow-missing-origin replaces allowMissingOrigin. Credential flags are\n");
         sb.append("gateway-wide: a route with its own auth keeps it. A bad file exits with status 2 and one line:\n");
-        sb.append("error: FILE: KEY.PATH: problem.\n");
+        sb.append("error: FILE: KEY.PATH: problem. In the file, a key or secret written \"${NAME}\" is read from the\n");
+        sb.append("environment variable NAME.\n");
         sb.append("\nExit status: 0 after a clean stop (Ctrl-C or SIGTERM drains the gateway first), 1 when it cannot\n");
         sb.append("start (e.g. the port is in use), 2 for a bad flag or config file.\n");
         sb.append("\nRecommended JVM flags, which cap the heap and give memory back when idle:\n");

@@ -2,6 +2,7 @@ package dev.gatehouse.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
@@ -9,16 +10,25 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocketHandshakeException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.gatehouse.jetty.RecordingListener;
 
 /**
  * The runner's exit statuses as a shell sees them: the runner in a JVM of its own, started as {@code java -jar}
@@ -38,11 +48,18 @@ class StandaloneProcessTest {
 
     /** Starts the runner's main class with these flags, on the tests' class path. */
     private Process runner(String... args) throws IOException {
+        return runner(Map.of(), args);
+    }
+
+    /** Starts the runner's main class with these environment variables (besides the tests') and flags. */
+    private Process runner(Map<String, String> environment, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx128m", "-cp", System.getProperty("java.class.path"), Standalone.class.getName()));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().putAll(environment);
+        Process process = builder.start();
         processes.add(process);
         return process;
     }
@@ -114,5 +131,39 @@ class StandaloneProcessTest {
             assertTrue(awaitLine(lines(process), "error: ").startsWith("error: cannot listen on 127.0.0.1:"
                     + taken.getLocalPort() + ": "));
         }
+    }
+
+    @Test
+    void exitsWith2NamingTheKeyAndTheVariableWhenASecretsEnvironmentVariableIsNotSet(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("gw.yaml");
+        Files.writeString(file, "auth:\n  apiKeys: [\"${GATEHOUSE_TEST_UNSET_KEY}\"]\n");
+        Process process = runner(Map.of(), "--config", file.toString(), "--port", "0");
+
+        assertEquals(2, exitStatus(process));
+        assertEquals("error: " + file + ": auth.apiKeys[0]: ${GATEHOUSE_TEST_UNSET_KEY}: the environment variable "
+                + "GATEHOUSE_TEST_UNSET_KEY is not set (expected an API key)", awaitLine(lines(process), "error: "));
+    }
+
+    @Test
+    void readsASecretFromTheEnvironment(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("gw.yaml");
+        Files.writeString(file, "host: 127.0.0.1\nauth:\n  apiKeys: [\"${GATEHOUSE_TEST_KEY}\"]\n"
+                + "routes:\n  - {path: /echo, backend: \"ws://127.0.0.1:9/echo\"}\n");
+        Process process = runner(Map.of("GATEHOUSE_TEST_KEY", "from-the-environment"), "--config", file.toString(),
+                "--port", "0");
+        BlockingQueue<String> lines = lines(process);
+        String listening = awaitLine(lines, "listening on ");
+        URI echo = URI.create(listening.replace("listening on ", "") + "/echo");
+
+        ExecutionException refused = assertThrows(ExecutionException.class, () -> HttpClient.newHttpClient()
+                .newWebSocketBuilder().buildAsync(echo, new RecordingListener()).get(WAIT_SECONDS, TimeUnit.SECONDS));
+        assertEquals(401, ((WebSocketHandshakeException) refused.getCause()).getResponse().statusCode());
+        ExecutionException dialled = assertThrows(ExecutionException.class, () -> HttpClient.newHttpClient()
+                .newWebSocketBuilder().header("X-API-Key", "from-the-environment")
+                .buildAsync(echo, new RecordingListener()).get(WAIT_SECONDS, TimeUnit.SECONDS));
+        assertEquals(502, ((WebSocketHandshakeException) dialled.getCause()).getResponse().statusCode(),
+                "past authentication: no backend listens on port 9");
+        process.toHandle().destroy();
+        assertEquals(0, exitStatus(process));
     }
 }
