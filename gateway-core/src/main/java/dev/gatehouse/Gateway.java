@@ -44,6 +44,15 @@ public interface Gateway {
     /** The default settings of routes that have none of their own. */
     Settings settings();
 
+    /**
+     * The authenticator of routes that have none of their own; {@link Authenticator#none()} unless set with
+     * {@link Builder#authenticator(Authenticator)}.
+     */
+    Authenticator authenticator();
+
+    /** The pre-handshake policies of routes that have none of their own, in the order they run. */
+    List<Policy> policies();
+
     /** The open connections. */
     Connections connections();
 
@@ -87,6 +96,8 @@ public interface Gateway {
         private int maxRequestUriLength = 8 * 1024;
         private int maxConcurrentDials; // 0: the default, see maxConcurrentDials()
         private AuthFailureLimit authFailureLimit = AuthFailureLimit.defaults();
+        private Authenticator authenticator = Authenticator.none();
+        private final List<Policy> policies = new ArrayList<>();
 
         private Builder() {
         }
@@ -219,6 +230,34 @@ public interface Gateway {
             return this;
         }
 
+        /**
+         * The authenticator of every route that has none of its own ({@link Route.Builder#authenticator}); a
+         * route's own replaces it, and {@link Authenticator#none()} on a route admits its clients without a
+         * credential. {@link Authenticator#none()} unless set.
+         *
+         * <pre>{@code
+         * Gateway.builder()
+         *         .authenticator(ApiKeyAuthenticator.of(key, "web-app"))         // every route...
+         *         .route(Route.of("/chat/{room}", chat))
+         *         .route(Route.builder("/public").authenticator(Authenticator.none()) // ...but this one
+         *                 .backend(feed).build())
+         * }</pre>
+         */
+        public Builder authenticator(Authenticator authenticator) {
+            this.authenticator = requireNonNull(authenticator, "authenticator");
+            return this;
+        }
+
+        /**
+         * Adds a pre-handshake policy of every route that has none of its own ({@link Route.Builder#policy});
+         * they run in the order added, after authentication. A route with policies of its own runs those
+         * instead, and {@link Policy#none()} on a route runs none.
+         */
+        public Builder policy(Policy policy) {
+            policies.add(requireNonNull(policy, "policy"));
+            return this;
+        }
+
         /** Adds a route. */
         public Builder route(Route route) {
             routes.add(requireNonNull(route, "route"));
@@ -239,7 +278,7 @@ public interface Gateway {
         public Gateway build() {
             return new DefaultGateway(routes, settings, new DefaultGateway.Options(drainWindow, trustedProxies,
                     maxConnections, maxRequestHeaderBytes, maxRequestHeaders, maxRequestUriLength, maxConcurrentDials,
-                    backendTls, responses, authFailureLimit));
+                    backendTls, responses, authFailureLimit, authenticator, policies));
         }
     }
 }

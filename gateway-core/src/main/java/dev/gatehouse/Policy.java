@@ -26,6 +26,14 @@ public interface Policy {
      */
     Verdict evaluate(Handshake handshake, Chain chain);
 
+    /**
+     * A policy that admits every handshake as it is. Given to a route as its only policy, it means that the
+     * route runs no policy, not the gateway-wide ones ({@link Gateway.Builder#policy(Policy)}).
+     */
+    static Policy none() {
+        return NoPolicy.INSTANCE;
+    }
+
     /** The remaining policies; the last link returns {@code Allow} with the handshake it receives. */
     @FunctionalInterface
     interface Chain {

@@ -19,6 +19,11 @@ import dev.gatehouse.session.MessageLimits;
  * host), how they are admitted (authenticator, then policies in order), where they go (backend), and,
  * optionally, settings that replace the gateway's.
  *
+ * <p>A route without an authenticator of its own uses the gateway's ({@link Gateway.Builder#authenticator}),
+ * and one without policies of its own uses the gateway's ({@link Gateway.Builder#policy}). A route's own
+ * replace them: {@link Authenticator#none()} lets every client in on a gateway that requires a credential,
+ * and {@link Policy#none()} runs no policy where the gateway has some.
+ *
  * <pre>{@code
  * Route chat = Route.builder("/chat/{room}")
  *         .authenticator(ApiKeyAuthenticator.builder().key(secret, "mobile-app").build())
@@ -35,7 +40,7 @@ public final class Route {
 
     private final String path;
     private final String host; // null: any host
-    private final Authenticator authenticator;
+    private final Authenticator authenticator; // null: the gateway's
     private final List<Policy> policies;
     private final MessageFilter clientMessages;  // null: none
     private final MessageFilter backendMessages; // null: none
@@ -67,7 +72,7 @@ public final class Route {
         this.maxConnectionsPerIp = b.maxConnectionsPerIp;
     }
 
-    /** A route with no authentication and no policies. */
+    /** A route with no authenticator and no policies of its own: the gateway's apply. */
     public static Route of(String path, Backend backend) {
         return builder(path).backend(backend).build();
     }
@@ -111,12 +116,18 @@ public final class Route {
         return Optional.ofNullable(host);
     }
 
-    /** The authenticator; {@link Authenticator#none()} unless set. */
-    public Authenticator authenticator() {
-        return authenticator;
+    /**
+     * The route's own authenticator; empty when it has none, and the gateway's ({@link Gateway#authenticator()})
+     * authenticates its clients.
+     */
+    public Optional<Authenticator> authenticator() {
+        return Optional.ofNullable(authenticator);
     }
 
-    /** The pre-handshake policies, in the order they run. */
+    /**
+     * The route's own pre-handshake policies, in the order they run; empty when it has none, and the gateway's
+     * ({@link Gateway#policies()}) run.
+     */
     public List<Policy> policies() {
         return policies;
     }
@@ -186,7 +197,7 @@ public final class Route {
         private final String path;
         private final PathTemplate template; // the parsed path, to check the backend against
         private String host;
-        private Authenticator authenticator = Authenticator.none();
+        private Authenticator authenticator;
         private final List<Policy> policies = new ArrayList<>();
         private MessageFilter clientMessages;
         private MessageFilter backendMessages;
@@ -220,13 +231,19 @@ public final class Route {
             return this;
         }
 
-        /** The authenticator; {@link Authenticator#none()} by default. */
+        /**
+         * The route's own authenticator, which replaces the gateway's; {@link Authenticator#none()} admits
+         * clients without a credential. Without one, the gateway's authenticates this route's clients.
+         */
         public Builder authenticator(Authenticator authenticator) {
             this.authenticator = requireNonNull(authenticator, "authenticator");
             return this;
         }
 
-        /** Adds a policy; policies run in the order added. */
+        /**
+         * Adds a policy of the route's own; policies run in the order added. A route with policies of its own
+         * runs those instead of the gateway's ({@link Policy#none()} for none at all).
+         */
         public Builder policy(Policy policy) {
             policies.add(requireNonNull(policy, "policy"));
             return this;

@@ -109,12 +109,29 @@ class RouteTest {
         for (Route r : List.of(route, copy)) {
             assertEquals("/chat/{room}", r.path());
             assertEquals(Optional.of("chat.example.com"), r.host());
-            assertSame(auth, r.authenticator());
+            assertSame(auth, r.authenticator().orElseThrow());
             assertEquals(List.of(policy), r.policies());
             assertSame(BACKEND, r.backend().orElseThrow());
             assertEquals(Optional.of(settings), r.settings());
         }
         assertEquals("Route[chat.example.com/chat/{room}]", route.toString());
+    }
+
+    @Test
+    void routeWithoutItsOwnAuthenticatorOrPoliciesHasNone() {
+        Route route = Route.of("/echo", BACKEND);
+
+        assertEquals(Optional.empty(), route.authenticator());
+        assertEquals(List.of(), route.policies());
+        assertEquals(Optional.empty(), route.toBuilder().build().authenticator());
+    }
+
+    @Test
+    void noneIsOneInstanceThatNamesItself() {
+        assertSame(Authenticator.none(), Authenticator.none());
+        assertSame(Policy.none(), Policy.none());
+        assertEquals("Authenticator.none()", Authenticator.none().toString());
+        assertEquals("Policy.none()", Policy.none().toString());
     }
 
     @Test

@@ -50,8 +50,8 @@ public final class ApiKeyAuthenticator implements Authenticator {
     /**
      * An authenticator with one key for one consumer, read from the default sources.
      *
-     * @throws NullPointerException     if the key is null, e.g. an unset environment variable
-     * @throws IllegalArgumentException if the key or consumer is empty
+     * @throws IllegalArgumentException if the key is null (e.g. read from an environment variable that is not
+     *                                  set) or blank, or the consumer is empty
      */
     public static ApiKeyAuthenticator of(String key, String consumer) {
         return builder().key(key, consumer).build();
@@ -125,12 +125,17 @@ public final class ApiKeyAuthenticator implements Authenticator {
         /**
          * Adds a key for a consumer; only its hash is kept.
          *
-         * @throws IllegalArgumentException if the key is empty or already added
+         * @throws IllegalArgumentException if the key is null (e.g. read from an environment variable that is not
+         *                                  set), blank or already added
          */
         public Builder key(String key, String consumer) {
-            requireNonNull(key, "key: null (expected: an API key; is the variable it was read from set?)");
-            if (key.isEmpty()) {
-                throw new IllegalArgumentException("key: empty (expected: a non-empty API key)");
+            if (key == null) {
+                throw new IllegalArgumentException("key: null (expected: an API key; "
+                        + "is the environment variable or setting it was read from set?)");
+            }
+            if (key.isBlank()) {
+                throw new IllegalArgumentException("key: " + (key.isEmpty() ? "empty" : "blank")
+                        + " (expected: an API key; is the environment variable or setting it was read from set?)");
             }
             return hashedKey(hash(key), consumer);
         }

@@ -73,7 +73,8 @@ public final class JwtAuthenticator implements Authenticator {
     /**
      * An authenticator for HS256 tokens signed with a shared secret of at least 32 bytes.
      *
-     * @throws IllegalArgumentException if the secret is shorter than 32 bytes
+     * @throws IllegalArgumentException if the secret is null (e.g. read from an environment variable that is not
+     *                                  set), empty, or shorter than 32 bytes
      */
     public static JwtAuthenticator hmacSha256(byte[] secret) {
         return builder().secret(secret).algorithms("HS256").build();
@@ -127,16 +128,31 @@ public final class JwtAuthenticator implements Authenticator {
         /**
          * A shared secret for HS256/384/512 tokens (UTF-8 bytes of the string). At least 32 bytes unless
          * {@link #allowShortSecrets(boolean)}.
+         *
+         * @throws IllegalArgumentException if the secret is null (e.g. read from an environment variable that is
+         *                                  not set) or blank
          */
         public Builder secret(String secret) {
-            return secret(requireNonNull(secret, "secret").getBytes(StandardCharsets.UTF_8));
+            if (secret != null && secret.isBlank() && !secret.isEmpty()) {
+                throw new IllegalArgumentException("secret: blank (expected: at least 32 bytes; "
+                        + "is the environment variable or setting it was read from set?)");
+            }
+            return secret(secret == null ? null : secret.getBytes(StandardCharsets.UTF_8));
         }
 
-        /** A shared secret for HS256/384/512 tokens; see {@link #secret(String)}. */
+        /**
+         * A shared secret for HS256/384/512 tokens; see {@link #secret(String)}.
+         *
+         * @throws IllegalArgumentException if the secret is null or empty
+         */
         public Builder secret(byte[] secret) {
-            requireNonNull(secret, "secret");
+            if (secret == null) {
+                throw new IllegalArgumentException("secret: null (expected: at least 32 bytes; "
+                        + "is the environment variable or setting it was read from set?)");
+            }
             if (secret.length == 0) {
-                throw new IllegalArgumentException("secret: empty (expected: at least 32 bytes)");
+                throw new IllegalArgumentException("secret: empty (expected: at least 32 bytes; "
+                        + "is the environment variable or setting it was read from set?)");
             }
             keys.secret(secret);
             return this;

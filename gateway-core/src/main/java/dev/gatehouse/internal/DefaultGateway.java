@@ -16,11 +16,13 @@ import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.gatehouse.Authenticator;
 import dev.gatehouse.BackendTls;
 import dev.gatehouse.Connections;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.GatewayResponse;
 import dev.gatehouse.Handshake;
+import dev.gatehouse.Policy;
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
@@ -74,17 +76,22 @@ public final class DefaultGateway implements Gateway {
      * @param backendTls            see {@link Gateway.Builder#backendTls}
      * @param responses             see {@link Gateway.Builder#response}
      * @param authFailureLimit      see {@link Gateway.Builder#authFailureLimit}
+     * @param authenticator         see {@link Gateway.Builder#authenticator}
+     * @param policies              see {@link Gateway.Builder#policy}
      */
     public record Options(Duration drainWindow, List<Cidr> trustedProxies, int maxConnections,
             int maxRequestHeaderBytes, int maxRequestHeaders, int maxRequestUriLength, int maxConcurrentDials,
             BackendTls backendTls,
-            Map<Rejection, GatewayResponse> responses, AuthFailureLimit authFailureLimit) {
+            Map<Rejection, GatewayResponse> responses, AuthFailureLimit authFailureLimit,
+            Authenticator authenticator, List<Policy> policies) {
         /** Checks the values are present and copies the responses. */
         public Options {
             requireNonNull(drainWindow, "drainWindow");
             requireNonNull(trustedProxies, "trustedProxies");
             requireNonNull(backendTls, "backendTls");
             requireNonNull(authFailureLimit, "authFailureLimit");
+            requireNonNull(authenticator, "authenticator");
+            policies = List.copyOf(policies);
             trustedProxies = List.copyOf(trustedProxies);
             responses = Map.copyOf(responses);
         }
@@ -110,7 +117,7 @@ public final class DefaultGateway implements Gateway {
         this.options = requireNonNull(options, "options");
         this.drainWindow = options.drainWindow();
         this.backendTls = options.backendTls();
-        this.table = new RouteTable(this.routes, settings);
+        this.table = new RouteTable(this.routes, settings, options.authenticator(), options.policies());
         this.connectionLimits = new ConnectionLimits(this.routes, options.maxConnections());
         this.rejections = new Rejections(options.responses());
         this.ticker = requireNonNull(ticker, "ticker");
@@ -154,6 +161,7 @@ public final class DefaultGateway implements Gateway {
                 .drainWindow(options.drainWindow())
                 .backendTls(options.backendTls())
                 .authFailureLimit(options.authFailureLimit())
+                .authenticator(options.authenticator())
                 .trustedProxies(options.trustedProxies().stream().map(Cidr::toString).toArray(String[]::new))
                 .maxRequestHeaderBytes(options.maxRequestHeaderBytes())
                 .maxRequestHeaders(options.maxRequestHeaders())
@@ -165,6 +173,7 @@ public final class DefaultGateway implements Gateway {
             b.maxConcurrentDials(options.maxConcurrentDials());
         }
         options.responses().forEach(b::response);
+        options.policies().forEach(b::policy);
         routes.forEach(b::route);
         return b;
     }
@@ -177,6 +186,16 @@ public final class DefaultGateway implements Gateway {
     @Override
     public Settings settings() {
         return settings;
+    }
+
+    @Override
+    public Authenticator authenticator() {
+        return options.authenticator();
+    }
+
+    @Override
+    public List<Policy> policies() {
+        return options.policies();
     }
 
     @Override

@@ -12,6 +12,7 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.gatehouse.Authenticator;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Policy;
 import dev.gatehouse.Rejection;
@@ -85,13 +86,13 @@ final class HandshakePipeline {
         Handshake handshake = resolveClient(request, match);
         Verdict verdict = coolingDown(handshake);
         if (verdict == null) {
-            verdict = authenticate(route, handshake);
+            verdict = authenticate(route, match.authenticator(), handshake);
             if (verdict instanceof Verdict.Reject reject && reject.kind() == Rejection.UNAUTHORIZED) {
                 authFailures.failed(handshake.clientAddress());
             }
         }
         if (verdict instanceof Verdict.Allow allowed) {
-            verdict = new Links(route.policies(), 0).proceed(allowed.handshake());
+            verdict = new Links(match.policies(), 0).proceed(allowed.handshake());
         }
         if (verdict instanceof Verdict.Reject reject) {
             return rejected(handshake, route, routeSettings, reject);
@@ -238,11 +239,11 @@ final class HandshakePipeline {
         return new Admission.Rejected(shaped, route, s);
     }
 
-    private static Verdict authenticate(Route route, Handshake handshake) {
+    private static Verdict authenticate(Route route, Authenticator authenticator, Handshake handshake) {
         try {
-            Verdict v = route.authenticator().authenticate(handshake);
+            Verdict v = authenticator.authenticate(handshake);
             if (v == null) {
-                throw new GatewayStateException("authenticator " + route.authenticator() + " returned null");
+                throw new GatewayStateException("authenticator " + authenticator + " returned null");
             }
             return v;
         } catch (RuntimeException e) {

@@ -6,6 +6,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.gatehouse.Authenticator;
+import dev.gatehouse.Policy;
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
 import dev.gatehouse.routing.WebSocketApi;
@@ -13,11 +15,16 @@ import dev.gatehouse.routing.WebSocketApi;
 /** The routes ordered from most to least specific, matched by host and path. Immutable. */
 final class RouteTable {
 
-    /** A matched route with its effective settings and path parameters. */
-    record Match(Route route, Settings settings, Map<String, String> parameters) {
+    /**
+     * A matched route with its effective settings, authenticator and policies (its own, else the gateway's),
+     * and path parameters.
+     */
+    record Match(Route route, Settings settings, Authenticator authenticator, List<Policy> policies,
+            Map<String, String> parameters) {
     }
 
-    private record Entry(Route route, PathTemplate template, String host, Settings settings) {
+    private record Entry(Route route, PathTemplate template, String host, Settings settings,
+            Authenticator authenticator, List<Policy> policies) {
         int hostRank() {
             return host == null ? 2 : host.startsWith("*.") ? 1 : 0;
         }
@@ -55,7 +62,13 @@ final class RouteTable {
         return limit == 0 || limit == unset ? WebSocketApi.DEFAULT_MAX_MESSAGE_SIZE : limit;
     }
 
+    /** A table whose routes have their own authenticators and policies, or none. */
     RouteTable(List<Route> routes, Settings defaults) {
+        this(routes, defaults, Authenticator.none(), List.of());
+    }
+
+    /** A table whose routes without an authenticator or policies of their own get these. */
+    RouteTable(List<Route> routes, Settings defaults, Authenticator authenticator, List<Policy> policies) {
         if (routes.isEmpty()) {
             throw new IllegalStateException("routes: none (expected: at least one route)");
         }
@@ -69,7 +82,9 @@ final class RouteTable {
             if (clash != null) {
                 throw new IllegalStateException("routes: " + clash + " and " + route + " match the same requests");
             }
-            list.add(new Entry(route, template, host, effectiveSettings(route, defaults)));
+            list.add(new Entry(route, template, host, effectiveSettings(route, defaults),
+                    route.authenticator().orElse(authenticator),
+                    route.policies().isEmpty() ? policies : route.policies()));
         }
         list.sort(Comparator.comparingInt(Entry::hostRank)
                 .thenComparing((a, b) -> a.template().compareSpecificity(b.template())));
@@ -83,7 +98,7 @@ final class RouteTable {
             if (e.matchesHost(hostName)) {
                 Map<String, String> params = e.template().match(segments);
                 if (params != null) {
-                    return new Match(e.route(), e.settings(), params);
+                    return new Match(e.route(), e.settings(), e.authenticator(), e.policies(), params);
                 }
             }
         }

@@ -20,8 +20,12 @@ import dev.gatehouse.Verdict;
  * Admits only upgrades whose {@code Origin} header is on an allow-list, which protects browser users from
  * cross-site WebSocket hijacking. Entries are exact origins ({@code https://app.example.com},
  * {@code http://localhost:8080}) or wildcard subdomains ({@code https://*.example.com}, which does not
- * match {@code https://example.com} itself). A request without {@code Origin} is rejected unless
- * {@link Builder#allowMissing(boolean)} is set, for non-browser clients. Rejections are 403.
+ * match {@code https://example.com} itself). Rejections are 403.
+ *
+ * <p>A request without {@code Origin} is admitted by default: browsers always send the header on a WebSocket
+ * upgrade, so its absence means a client that is not a browser (a server, {@code websocat}), which could send
+ * any {@code Origin} it likes and is not what this policy protects against. {@code allowMissing(false)}
+ * refuses such requests too.
  *
  * <pre>{@code
  * Policy origins = OriginPolicy.allow("https://app.example.com", "https://*.example.com");
@@ -84,6 +88,11 @@ public final class OriginPolicy implements Policy {
         return Verdict.reject(Rejection.FORBIDDEN, "origin " + origin.get() + " is not allowed");
     }
 
+    /** Whether a request without an {@code Origin} header is admitted; see {@link Builder#allowMissing(boolean)}. */
+    public boolean allowsMissing() {
+        return allowMissing;
+    }
+
     @Override
     public String toString() {
         return "OriginPolicy" + origins;
@@ -121,7 +130,7 @@ public final class OriginPolicy implements Policy {
     public static final class Builder {
         private final Set<String> origins = new LinkedHashSet<>();
         private final List<Pattern> patterns = new ArrayList<>();
-        private boolean allowMissing;
+        private boolean allowMissing = true;
 
         private Builder() {
         }
@@ -145,7 +154,10 @@ public final class OriginPolicy implements Policy {
             return this;
         }
 
-        /** Whether a request without an {@code Origin} header (not a browser) is admitted; false by default. */
+        /**
+         * Whether a request without an {@code Origin} header (not from a browser) is admitted; true by default.
+         * False refuses it with 403.
+         */
         public Builder allowMissing(boolean allowMissing) {
             this.allowMissing = allowMissing;
             return this;

@@ -124,7 +124,7 @@ class ApiKeyAuthenticatorTest {
 
     @Test
     void anUnsetKeyVariableIsNamedInTheError() {
-        NullPointerException e = assertThrows(NullPointerException.class, () -> ApiKeyAuthenticator.of(null, "c1"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ApiKeyAuthenticator.of(null, "c1"));
         assertTrue(e.getMessage().startsWith("key: null"), e.getMessage());
     }
 

@@ -73,9 +73,10 @@ class OriginPolicyTest {
     }
 
     @Test
-    void missingOriginIsRejectedUnlessAllowed() {
-        assertForbidden(POLICY, null);
+    void missingOriginIsAllowedUnlessStrict() {
+        assertAllowed(POLICY, null);
         assertAllowed(OriginPolicy.builder().allow("https://app.example.com").allowMissing(true).build(), null);
+        assertForbidden(OriginPolicy.builder().allow("https://app.example.com").allowMissing(false).build(), null);
     }
 
     @ParameterizedTest

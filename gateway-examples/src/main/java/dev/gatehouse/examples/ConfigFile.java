@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -55,7 +56,8 @@ import dev.gatehouse.policy.OriginPolicy;
  * <p>Every mistake is a {@link UsageException} whose message is {@code FILE: KEY.PATH: problem}, e.g.
  * {@code gw.yaml: routes[2].balance: unknown policy "fastest" (expected ...)}, or {@code FILE: LINE:COLUMN:
  * problem} for a syntax error; the runner prints it after {@code error: }. Route indexes count from 0.
- * Values of {@code apiKeys} and {@code hs256Secret} are never part of a message. Keys of features the engine
+ * Values of {@code apiKeys} and {@code hs256Secret} are never part of a message; such a value written
+ * {@code ${NAME}} is read from the environment variable NAME, which must be set. Keys of features the engine
  * does not have yet are recognised and refused, after the rest of the file was found valid.
  */
 final class ConfigFile {
@@ -64,7 +66,7 @@ final class ConfigFile {
     static final int MAX_BYTES = 1 << 20;
 
     private static final List<String> TOP_KEYS = List.of("port", "host", "settings", "auth", "allowOrigins",
-            "requestTimeout", "authFailureLimit", "routes", "management", "cluster");
+            "allowMissingOrigin", "requestTimeout", "authFailureLimit", "routes", "management", "cluster");
     private static final List<String> SETTINGS_KEYS =
             List.of("idleTimeout", "pingInterval", "connectTimeout", "maxMessageSize", "maxLifetime");
     private static final List<String> AUTH_KEYS = List.of("apiKeys", "jwt");
@@ -83,6 +85,8 @@ final class ConfigFile {
     private static final Pattern SOURCE =
             Pattern.compile("\\s*\\[Source: [^;\\]]*; line: (\\d+), column: (\\d+)\\]");
     private static final Pattern TOKEN = Pattern.compile("(Unrecognized token) '[^']*'");
+    /** A secret read from the environment: {@code ${NAME}}. */
+    private static final Pattern ENVIRONMENT_REFERENCE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)\\}");
 
     private static final YAMLMapper YAML = YAMLMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -94,21 +98,30 @@ final class ConfigFile {
             .build();
 
     private final String file;
+    private final Function<String, String> environment; // a variable's value, or null when it is not set
     private UsageException notYet; // the first valid key the runner cannot act on yet; null: none so far
 
-    private ConfigFile(String file) {
+    private ConfigFile(String file, Function<String, String> environment) {
         this.file = file;
+        this.environment = environment;
     }
 
     /**
-     * Reads and checks a config file.
+     * Reads and checks a config file, with the process's environment variables for the secrets written
+     * {@code ${NAME}}.
      *
      * @param file the file's name as given, which starts every message
      * @throws UsageException for a file that cannot be read, a syntax error, an unknown key, a wrong type, a
-     *                        bad value, or a key of a feature that is not supported yet
+     *                        bad value, a secret whose environment variable is not set, or a key of a feature
+     *                        that is not supported yet
      */
     static RunnerConfig read(String file) {
-        ConfigFile reader = new ConfigFile(file);
+        return read(file, System::getenv);
+    }
+
+    /** {@link #read(String)}, with these environment variables: a name's value, or null when it is not set. */
+    static RunnerConfig read(String file, Function<String, String> environment) {
+        ConfigFile reader = new ConfigFile(file, environment);
         RunnerConfig config = reader.config(reader.tree(reader.text()));
         if (reader.notYet != null) {
             throw reader.notYet;
@@ -258,6 +271,7 @@ final class ConfigFile {
         RunnerConfig.SettingsValues settings = RunnerConfig.SettingsValues.NONE;
         Optional<RunnerConfig.Credentials> auth = Optional.empty();
         List<String> origins = List.of();
+        Optional<Boolean> allowMissingOrigin = Optional.empty();
         Optional<Duration> requestTimeout = Optional.empty();
         Optional<AuthFailureLimit> authFailureLimit = Optional.empty();
         List<RunnerConfig.RouteEntry> routes = List.of();
@@ -271,6 +285,7 @@ final class ConfigFile {
                 case "settings" -> settings = settings(key, value);
                 case "auth" -> auth = Optional.of(credentials(key, value, true));
                 case "allowOrigins" -> origins = origins(key, value);
+                case "allowMissingOrigin" -> allowMissingOrigin = Optional.of(bool(key, value));
                 case "requestTimeout" -> requestTimeout =
                         Optional.of(RunnerOptions.duration(label(key), scalar(key, value, DURATION)));
                 case "authFailureLimit" -> authFailureLimit = Optional.of(
@@ -281,8 +296,11 @@ final class ConfigFile {
                 default -> throw unknownKey("", key, TOP_KEYS);
             }
         }
-        return new RunnerConfig(file, port, host, settings, auth, origins, requestTimeout, authFailureLimit, routes,
-                management);
+        if (allowMissingOrigin.isPresent() && origins.isEmpty()) {
+            throw error("allowMissingOrigin", "needs allowOrigins (without it any origin may connect)");
+        }
+        return new RunnerConfig(file, port, host, settings, auth, origins, allowMissingOrigin, requestTimeout,
+                authFailureLimit, routes, management);
     }
 
     private RunnerConfig.Management management(String path, JsonNode node) {
@@ -377,7 +395,7 @@ final class ConfigFile {
         Map<String, Integer> seen = new HashMap<>();
         for (int i = 0; i < items.size(); i++) {
             String key = index(path, i);
-            String value = string(key, items.get(i), "an API key");
+            String value = secret(key, items.get(i), "an API key");
             Integer first = seen.putIfAbsent(value, i);
             if (first != null) {
                 throw error(key, "the same key as " + index(path, first) + " (expected each key once)");
@@ -394,7 +412,7 @@ final class ConfigFile {
         for (Map.Entry<String, JsonNode> e : mapping(path, node, "a mapping of hs256Secret, issuer and audience")) {
             String key = child(path, e.getKey());
             switch (e.getKey()) {
-                case "hs256Secret" -> secret = Optional.of(new RunnerConfig.Secret(string(key, e.getValue(), "a secret")));
+                case "hs256Secret" -> secret = Optional.of(new RunnerConfig.Secret(secret(key, e.getValue(), "a secret")));
                 case "issuer" -> issuer = Optional.of(string(key, e.getValue(), "the required iss"));
                 case "audience" -> audience = Optional.of(string(key, e.getValue(), "the required aud"));
                 default -> throw unknownKey(path, e.getKey(), JWT_KEYS);
@@ -570,6 +588,28 @@ final class ConfigFile {
             throw error(path, "empty (expected " + expected + ")");
         }
         return node.textValue();
+    }
+
+    /**
+     * A secret: a non-empty string, or {@code ${NAME}} for the value of the environment variable NAME, which
+     * must be set and not blank. Its value is never part of a message.
+     */
+    private String secret(String path, JsonNode node, String expected) {
+        String value = string(path, node, expected);
+        Matcher reference = ENVIRONMENT_REFERENCE.matcher(value);
+        if (!reference.matches()) {
+            return value;
+        }
+        String variable = reference.group(1);
+        String resolved = environment.apply(variable);
+        if (resolved == null) {
+            throw error(path, value + ": the environment variable " + variable + " is not set (expected " + expected + ")");
+        }
+        if (resolved.isBlank()) {
+            throw error(path, value + ": the environment variable " + variable + " is "
+                    + (resolved.isEmpty() ? "empty" : "blank") + " (expected " + expected + ")");
+        }
+        return resolved;
     }
 
     /** A value the flags' parsers read: a string or a number, as text. */

@@ -25,13 +25,15 @@ import dev.gatehouse.auth.AuthFailureLimit;
  * @param settings         {@code settings}, the gateway-wide ones
  * @param auth             {@code auth}, for every route without its own
  * @param allowOrigins     {@code allowOrigins}, in order
+ * @param allowMissingOrigin {@code allowMissingOrigin}: whether a request without {@code Origin} is admitted
  * @param requestTimeout   {@code requestTimeout}
  * @param authFailureLimit {@code authFailureLimit}
  * @param routes           {@code routes}, in order
  * @param management       {@code management}: the management API, off when absent
  */
 record RunnerConfig(String file, OptionalInt port, Optional<String> host, SettingsValues settings,
-        Optional<Credentials> auth, List<String> allowOrigins, Optional<Duration> requestTimeout,
+        Optional<Credentials> auth, List<String> allowOrigins, Optional<Boolean> allowMissingOrigin,
+        Optional<Duration> requestTimeout,
         Optional<AuthFailureLimit> authFailureLimit, List<RouteEntry> routes, Optional<Management> management) {
 
     RunnerConfig {

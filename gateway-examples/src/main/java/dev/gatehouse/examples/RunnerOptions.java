@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -45,7 +46,7 @@ final class RunnerOptions {
         CONFIG("--config", "FILE", "a YAML or JSON config file; the flags below override its values or add "
                 + "to its lists (see below)"),
         PORT("--port", "N", "listen port (default " + DEFAULT_PORT + "; 0 picks a free port)"),
-        HOST("--host", "HOST", "interface to listen on (default: all interfaces)"),
+        HOST("--host", "HOST", "interface to listen on (default " + Standalone.ALL_INTERFACES + ", all interfaces)"),
         ROUTE("--route", "PATH=URL", "repeatable; relays PATH (/chat/{room}) to URL (ws://b:9000/rooms/{room})"),
         IDLE_TIMEOUT("--idle-timeout", "D", "closes connections idle this long (default "
                 + text(Settings.defaults().idleTimeout()) + "; 0 disables)"),
@@ -62,6 +63,8 @@ final class RunnerOptions {
         JWT_ISSUER("--jwt-issuer", "ISS", "the JWT's required iss (with --jwt-hs256-secret)"),
         JWT_AUDIENCE("--jwt-audience", "AUD", "the JWT's required aud (with --jwt-hs256-secret)"),
         ALLOW_ORIGIN("--allow-origin", "ORIGIN", "repeatable; admits only browsers from ORIGIN (https://*.example.com)"),
+        ALLOW_MISSING_ORIGIN("--allow-missing-origin", "BOOL", "with --allow-origin: true or false, whether clients "
+                + "that send no Origin (not browsers) may connect (default true)"),
         AUTH_FAILURE_LIMIT("--auth-failure-limit", "N", "failed authentications a minute per address, then 429 for 1m "
                 + "(default " + AuthFailureLimit.defaults().failures() + "; 0 disables)"),
         MANAGEMENT_PORT("--management-port", "N", "serves the management API on its own port, on "
@@ -70,6 +73,7 @@ final class RunnerOptions {
         HELP("--help", "", "prints this help and exits");
 
         private static final Set<Flag> REPEATABLE = EnumSet.of(ROUTE, API_KEY, ALLOW_ORIGIN, MANAGEMENT_KEY);
+        private static final Set<Flag> SECRETS = EnumSet.of(API_KEY, JWT_SECRET, MANAGEMENT_KEY);
 
         final String flag;
         final String argument;
@@ -87,6 +91,14 @@ final class RunnerOptions {
 
         boolean repeatable() {
             return REPEATABLE.contains(this);
+        }
+
+        /**
+         * For a secret, which is often given as {@code "$VARIABLE"}: a hint that an empty value may be an unset
+         * environment variable.
+         */
+        String unsetHint() {
+            return SECRETS.contains(this) ? "; is the environment variable it was read from set?" : "";
         }
 
         static Optional<Flag> named(String name) {
@@ -146,7 +158,7 @@ final class RunnerOptions {
         this.settings = p.settings.build();
         this.requestTimeout = p.requestTimeout;
         this.authenticator = p.authenticator();
-        this.origins = p.originCount == 0 ? null : p.origins.build();
+        this.origins = p.origins();
         this.authFailureLimit = p.authFailureLimit;
         this.apiKeyRequired = p.keyCount > 0;
         this.jwtRequired = p.jwtSecret != null;
@@ -158,7 +170,7 @@ final class RunnerOptions {
             }
             checkConflicts(all, p.config.file());
         }
-        p.routes.forEach(route -> all.add(secured(route)));
+        all.addAll(p.routes);
         if (!p.routes.isEmpty()) {
             checkConflicts(all, Flag.ROUTE.flag);
         }
@@ -174,6 +186,14 @@ final class RunnerOptions {
      *                        that a Gatehouse builder refuses
      */
     static RunnerOptions parse(List<String> args) {
+        return parse(args, System::getenv);
+    }
+
+    /**
+     * {@link #parse(List)}, with these environment variables for the config file's secrets written
+     * {@code ${NAME}}: a name's value, or null when it is not set.
+     */
+    static RunnerOptions parse(List<String> args, Function<String, String> environment) {
         Parser p = new Parser();
         List<Map.Entry<Flag, String>> given = new ArrayList<>();
         for (int i = 0; i < args.size() && !p.help; i++) {
@@ -195,10 +215,10 @@ final class RunnerOptions {
             } else if (i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
                 value = args.get(++i);
             } else {
-                throw UsageException.of(name, "missing value (expected " + flag.argument + ")");
+                throw UsageException.of(name, "missing value (expected " + flag.argument + flag.unsetHint() + ")");
             }
             if (flag.takesValue() && value.isEmpty()) {
-                throw UsageException.of(name, "missing value (expected " + flag.argument + ")");
+                throw UsageException.of(name, "missing value (expected " + flag.argument + flag.unsetHint() + ")");
             }
             if (!p.seen.add(flag) && !flag.repeatable()) {
                 throw UsageException.of(name, "given more than once");
@@ -215,7 +235,7 @@ final class RunnerOptions {
         // The file first, then the flags over it.
         for (Map.Entry<Flag, String> f : given) {
             if (f.getKey() == Flag.CONFIG) {
-                p.seed(ConfigFile.read(f.getValue()));
+                p.seed(ConfigFile.read(f.getValue(), environment));
             }
         }
         for (Map.Entry<Flag, String> f : given) {
@@ -237,9 +257,9 @@ final class RunnerOptions {
         sb.append("Options (--flag value or --flag=value):\n");
         for (Flag f : Flag.values()) {
             String left = f.flag + (f.takesValue() ? " " + f.argument : "");
-            sb.append(String.format(Locale.ROOT, "  %-25s %s%n", left, f.description));
+            sb.append(String.format(Locale.ROOT, "  %-27s %s%n", left, f.description));
         }
-        sb.append("\nDurations: a number with ms, s, m or h, or 0. Bad options exit with status 2.\n");
+        sb.append("\nDurations: a number with ms, s, m or h, or 0.\n");
         sb.append("A JWT is read from Authorization: Bearer, the query parameter access_token, or the subprotocol\n");
         sb.append("pair bearer, bearer.<jwt>. With --api-key too, a client may present either credential.\n");
         sb.append("\nWith --config FILE (YAML, or JSON; README, \"Config file\"), the file is read first and the flags\n");
@@ -248,8 +268,12 @@ final class RunnerOptions {
         sb.append("settings still win for it), --request-timeout (requestTimeout), --auth-failure-limit\n");
         sb.append("(authFailureLimit), --jwt-hs256-secret, --jwt-issuer, --jwt-audience (auth.jwt.*, each on its own).\n");
         sb.append("These add to the file's list: --route (after routes), --api-key (after auth.apiKeys), --allow-origin\n");
-        sb.append("(to allowOrigins). Credential flags are gateway-wide: a route with its own auth keeps it. A bad file\n");
-        sb.append("exits with status 2 and one line: error: FILE: KEY.PATH: problem.\n");
+        sb.append("(to allowOrigins); --allow-missing-origin replaces allowMissingOrigin. Credential flags are\n");
+        sb.append("gateway-wide: a route with its own auth keeps it. A bad file exits with status 2 and one line:\n");
+        sb.append("error: FILE: KEY.PATH: problem. In the file, a key or secret written \"${NAME}\" is read from the\n");
+        sb.append("environment variable NAME.\n");
+        sb.append("\nExit status: 0 after a clean stop (Ctrl-C or SIGTERM drains the gateway first), 1 when it cannot\n");
+        sb.append("start (e.g. the port is in use), 2 for a bad flag or config file.\n");
         sb.append("\nRecommended JVM flags, which cap the heap and give memory back when idle:\n");
         sb.append("  java -Xms64m -Xmx256m -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10 -XX:G1PeriodicGCInterval=15000 \\\n");
         sb.append("       -jar gatehouse-standalone.jar [options]\n");
@@ -272,26 +296,27 @@ final class RunnerOptions {
     }
 
     /**
-     * The routes of the file, then those of {@code --route}, in order, each with its authenticator (its own,
-     * else the gateway-wide one) and the origin policy; empty for the demo.
+     * The routes of the file, then those of {@code --route}, in order; empty for the demo. A file route with an
+     * {@code auth} of its own has that authenticator ({@code auth: none}: {@link Authenticator#none()}); the
+     * others have none of their own, and the gateway's ({@link #applyTo}) authenticates them.
      */
     List<Route> routes() {
         return routes;
     }
 
-    /** A route with the gateway-wide authenticator and the origin policy, those the options have. */
-    Route secured(Route route) {
-        if (authenticator == null && origins == null) {
-            return route;
-        }
-        Route.Builder b = route.toBuilder();
+    /**
+     * Gives a gateway the options' gateway-wide parts: settings, the brake on failed authentications, the
+     * authenticator of the credential flags and the file's {@code auth}, and the origin policy.
+     */
+    Gateway.Builder applyTo(Gateway.Builder gateway) {
+        gateway.settings(settings).authFailureLimit(authFailureLimit);
         if (authenticator != null) {
-            b.authenticator(authenticator);
+            gateway.authenticator(authenticator);
         }
         if (origins != null) {
-            b.policy(origins);
+            gateway.policy(origins);
         }
-        return b.build();
+        return gateway;
     }
 
     /** The gateway's settings: Gatehouse's defaults changed by the file's {@code settings}, then by the flags. */
@@ -428,6 +453,15 @@ final class RunnerOptions {
         throw UsageException.of(name, "bad size \"" + value + "\" (expected bytes, e.g. 65536, 64k, 1m)");
     }
 
+    /** Parses {@code true} or {@code false}. */
+    static boolean bool(String name, String value) {
+        return switch (value) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw UsageException.of(name, "bad value \"" + value + "\" (expected true or false)");
+        };
+    }
+
     /** Parses a port: 0 to 65535. */
     static int port(String name, String value) {
         if (value.matches("\\d{1,5}") && Integer.parseInt(value) <= 65535) {
@@ -485,13 +519,7 @@ final class RunnerOptions {
             b.webSocketApi(validated(name, messages::build));
         }
         entry.settings().ifPresent(s -> b.settings(s.applyTo(settings.toBuilder()).build()));
-        Authenticator own = entry.auth().map(a -> routeAuthenticator(config, a, warnings)).orElse(authenticator);
-        if (own != null) {
-            b.authenticator(own);
-        }
-        if (origins != null) {
-            b.policy(origins);
-        }
+        entry.auth().ifPresent(a -> b.authenticator(routeAuthenticator(config, a, warnings)));
         return validated(name, b::build);
     }
 
@@ -572,6 +600,7 @@ final class RunnerOptions {
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
         private int keyCount; // gateway-wide keys accepted so far, the file's first
         private int originCount; // origins accepted so far, the file's first
+        private String allowMissingOrigin; // what set allowMissingOrigin, for messages; null: the default
         private String jwtKey; // how a mistake names the file's auth.jwt ("gw.yaml: auth.jwt"); null: none
         private Labelled jwtSecret; // null: neither --jwt-hs256-secret nor auth.jwt.hs256Secret
         private Labelled jwtIssuer; // null: none
@@ -618,6 +647,10 @@ final class RunnerOptions {
                     managementKeyCount++;
                 }
             });
+            c.allowMissingOrigin().ifPresent(allow -> {
+                origins.allowMissing(allow);
+                allowMissingOrigin = c.label("allowMissingOrigin");
+            });
             for (int i = 0; i < c.allowOrigins().size(); i++) {
                 String origin = c.allowOrigins().get(i);
                 validated(c.label("allowOrigins[" + i + "]"), () -> origins.allow(origin));
@@ -642,6 +675,10 @@ final class RunnerOptions {
                 case ALLOW_ORIGIN -> {
                     validated(flag.flag, () -> origins.allow(value));
                     originCount++;
+                }
+                case ALLOW_MISSING_ORIGIN -> {
+                    origins.allowMissing(bool(flag.flag, value));
+                    allowMissingOrigin = flag.flag;
                 }
                 case JWT_SECRET -> jwtSecret = new Labelled(flag.flag, value);
                 case JWT_ISSUER -> jwtIssuer = new Labelled(flag.flag, value);
@@ -680,6 +717,18 @@ final class RunnerOptions {
                         + "\" (expected another port than the gateway's)");
             }
             return new Management(managementPort, managementHost, managementKeys.build());
+        }
+
+        /** The origin policy of {@code --allow-origin} and the file's {@code allowOrigins}, or {@code null}. */
+        OriginPolicy origins() {
+            if (originCount == 0) {
+                if (allowMissingOrigin != null) {
+                    throw UsageException.of(allowMissingOrigin, "needs " + Flag.ALLOW_ORIGIN.flag
+                            + " (without it any origin may connect)");
+                }
+                return null;
+            }
+            return origins.build();
         }
 
         /** The gateway-wide authenticator of the credential flags and the file's {@code auth}, or {@code null}. */

@@ -2,6 +2,7 @@ package dev.gatehouse.examples;
 
 import java.io.PrintStream;
 import java.util.List;
+import java.util.function.Consumer;
 
 import dev.gatehouse.Route;
 
@@ -19,10 +20,12 @@ import dev.gatehouse.Route;
  * runner"): {@code java -Xms64m -Xmx256m -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=10
  * -XX:G1PeriodicGCInterval=15000 -jar gatehouse-standalone.jar}.
  *
- * <p>Once started it prints {@code listening on ws://HOST:PORT} with the real port. A bad flag prints one
- * line, {@code error: --flag: problem}, and exits with status 2, as does a bad config file, with
- * {@code error: FILE: KEY.PATH: problem}; a server that cannot start exits with 1;
- * {@code --help} lists the flags and exits with 0. Ctrl-C drains the gateway and stops.
+ * <p>Once started it prints {@code listening on ws://HOST:PORT} with the real port and the interface it is
+ * bound to ({@code 0.0.0.0} for all of them, the default). A bad flag prints one line,
+ * {@code error: --flag: problem}, and exits with status 2, as does a bad config file, with
+ * {@code error: FILE: KEY.PATH: problem}; a server that cannot start (a port in use) exits with 1;
+ * {@code --help} lists the flags and exits with 0. Ctrl-C or SIGTERM drains the gateway, stops, and exits
+ * with 0.
  */
 public final class Standalone {
 
@@ -53,26 +56,40 @@ public final class Standalone {
      * @throws InterruptedException if the main thread is interrupted while the gateway runs
      */
     public static void main(String[] args) throws InterruptedException {
-        Launch launch = launch(List.of(args), System.out, System.err);
+        // The hook is in place before the listening line: whoever reads that line may stop the runner at once.
+        Launch launch = launch(List.of(args), System.out, System.err, Standalone::stopOnShutdown);
         if (launch instanceof Exit exit) {
             System.exit(exit.status());
             return;
         }
-        StandaloneServer server = ((Started) launch).server();
+        ((Started) launch).server().join();
+    }
+
+    /** On Ctrl-C or SIGTERM: drains and stops the servers, then exits with 0. */
+    private static void stopOnShutdown(StandaloneServer server) {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("stopping: draining connections");
             server.close();
+            System.out.println("stopped");
+            System.out.flush();
+            // A JVM stopped by SIGTERM exits with 143 unless told otherwise: a drained, stopped gateway is a clean stop.
+            Runtime.getRuntime().halt(0);
         }, "gatehouse-shutdown"));
-        server.join();
+    }
+
+    /** {@link #launch(List, PrintStream, PrintStream, Consumer)} with nothing to do before the listening line. */
+    static Launch launch(List<String> args, PrintStream out, PrintStream err) {
+        return launch(args, out, err, server -> { });
     }
 
     /**
      * Parses the flags and starts the servers, without ever exiting the JVM: {@link #main} does that.
      *
      * @param out where the listening line, the demo's instructions and {@code --help} go
-     * @param err where a one-line error goes
+     * @param err     where a one-line error goes
+     * @param started runs once the servers have started, before the listening line is printed
      */
-    static Launch launch(List<String> args, PrintStream out, PrintStream err) {
+    static Launch launch(List<String> args, PrintStream out, PrintStream err, Consumer<StandaloneServer> started) {
         try {
             RunnerOptions options = RunnerOptions.parse(args);
             if (options.help()) {
@@ -81,6 +98,7 @@ public final class Standalone {
                 return new Exit(0);
             }
             StandaloneServer server = StandaloneServer.start(options);
+            started.accept(server);
             options.warnings().forEach(w -> err.println("warning: " + w));
             printBanner(out, options, server);
             return new Started(server);
@@ -96,13 +114,15 @@ public final class Standalone {
     }
 
     private static void printBanner(PrintStream out, RunnerOptions options, StandaloneServer server) {
-        String host = options.host().map(Standalone::uriHost).orElse("127.0.0.1");
-        String hostPort = host + ":" + server.port();
-        out.println("listening on ws://" + hostPort);
+        String bound = options.host().map(Standalone::uriHost).orElse(ALL_INTERFACES);
+        out.println("listening on ws://" + bound + ":" + server.port());
         options.management().ifPresent(m ->
                 out.println("management on http://" + uriHost(m.host()) + ":" + server.managementPort()));
         if (server.isDemo()) {
-            String page = options.host().isEmpty() ? "localhost:" + server.port() : hostPort;
+            // Bound to all interfaces, the gateway is reached on this machine through the loopback address.
+            boolean everywhere = isWildcard(bound);
+            String hostPort = (everywhere ? "127.0.0.1" : bound) + ":" + server.port();
+            String page = everywhere ? "localhost:" + server.port() : hostPort;
             String key = options.apiKeyRequired() ? "?api_key=YOUR_KEY"
                     : options.jwtRequired() ? "?access_token=YOUR_JWT" : "";
             out.println("demo: open http://" + page + "/" + key + " in two browser tabs and join the same room");
@@ -120,12 +140,16 @@ public final class Standalone {
         out.flush();
     }
 
-    /** A host as it appears in a URI: IPv6 literals in brackets, the wildcard as the loopback address. */
+    /** What the listening line names when the runner listens on every interface, as it does without a host. */
+    static final String ALL_INTERFACES = "0.0.0.0";
+
+    /** A host as it appears in a URI: IPv6 literals in brackets. */
     private static String uriHost(String host) {
-        if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
-            return "127.0.0.1";
-        }
         return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+    }
+
+    private static boolean isWildcard(String uriHost) {
+        return uriHost.equals(ALL_INTERFACES) || uriHost.equals("[::]") || uriHost.equals("[0:0:0:0:0:0:0:0]");
     }
 
     private static String oneLine(String s) {

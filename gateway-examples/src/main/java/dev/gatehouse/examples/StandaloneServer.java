@@ -76,9 +76,9 @@ final class StandaloneServer implements AutoCloseable {
                 demo = DemoBackend.start(max == 0 ? DEMO_BACKEND_MAX_MESSAGE : max);
                 rooms = new DemoRooms();
                 routes = List.of(
-                        options.secured(Route.of("/echo", Backend.of(demo.url() + "/echo"))),
-                        options.secured(Route.of("/chat/{room}", Backend.of(demo.url() + "/chat/{room}"))),
-                        options.secured(Route.builder(DemoRooms.PATH).webSocketApi(rooms.api()).build()));
+                        Route.of("/echo", Backend.of(demo.url() + "/echo")),
+                        Route.of("/chat/{room}", Backend.of(demo.url() + "/chat/{room}")),
+                        Route.builder(DemoRooms.PATH).webSocketApi(rooms.api()).build());
             }
             Gateway gateway = gateway(routes, options);
             if (rooms != null) {
@@ -157,7 +157,7 @@ final class StandaloneServer implements AutoCloseable {
         return demo != null;
     }
 
-    /** The gateway's routes as configured, with authenticator and policies. */
+    /** The gateway's routes as configured; those without an authenticator of their own have the gateway's. */
     List<Route> routes() {
         return routes;
     }
@@ -187,7 +187,7 @@ final class StandaloneServer implements AutoCloseable {
     }
 
     private static Gateway gateway(List<Route> routes, RunnerOptions options) {
-        Gateway.Builder b = Gateway.builder().settings(options.settings()).authFailureLimit(options.authFailureLimit());
+        Gateway.Builder b = options.applyTo(Gateway.builder());
         routes.forEach(b::route);
         try {
             return b.build();

@@ -63,7 +63,7 @@ class ConfigFileTest {
                 Arguments.of("{\"port\": 8080, \"port\": 8081}", "port: duplicate key"),
                 // keys and values
                 Arguments.of("prot: 8080\n", "prot: unknown key (did you mean port?)"),
-                Arguments.of("listen: 8080\n", "listen: unknown key (expected port, host, settings, auth, allowOrigins, "
+                Arguments.of("listen: 8080\n", "listen: unknown key (expected port, host, settings, auth, allowOrigins, allowMissingOrigin, "
                         + "requestTimeout, authFailureLimit, routes, management, cluster)"),
                 Arguments.of("port: http\n", "port: bad port \"http\" (expected 0-65535)"),
                 Arguments.of("port: 65536\n", "port: bad port \"65536\" (expected 0-65535)"),
@@ -167,6 +167,10 @@ class ConfigFileTest {
                         "routes[0].replies: a string (expected true or false)"),
                 Arguments.of("routes:\n  - path: /api\n    integrations: {$default: http://svc/d}\n    selection: 7\n",
                         "routes[0].selection: a number (expected a route selection expression such as $request.body.action)"),
+                Arguments.of("allowMissingOrigin: false\n",
+                        "allowMissingOrigin: needs allowOrigins (without it any origin may connect)"),
+                Arguments.of("allowOrigins: [https://a.example.com]\nallowMissingOrigin: maybe\n",
+                        "allowMissingOrigin: a string (expected true or false)"),
                 Arguments.of("routes:\n  - path: /api\n    backend: ws://a:7001\n    replies: false\n",
                         "routes[0].replies: needs integrations (for a WebSocket API route)"),
                 Arguments.of("routes:\n  - path: /api\n    integrations:\n      $connect: http://svc/connect\n      $disconnect: http://svc/d\n",
@@ -318,5 +322,45 @@ class ConfigFileTest {
         RunnerOptions o = RunnerOptions.parse(List.of("--config", file));
         assertEquals(List.of(file + ": auth.jwt.hs256Secret: a 6-byte secret is weak for HS256 (use at least 32 bytes)"),
                 o.warnings());
+    }
+
+    @Test
+    void readsASecretWrittenAsAnEnvironmentVariableFromTheEnvironment() throws IOException {
+        String file = write("gw.yaml", """
+                auth:
+                  apiKeys: ["${GW_KEY}", "${GW_OTHER_KEY}", "literal-${GW_KEY}"]
+                  jwt: {hs256Secret: "${GW_JWT_SECRET}"}
+                management: {port: 9090, apiKeys: ["${GW_MGMT_KEY}"]}
+                """);
+        Map<String, String> environment = Map.of("GW_KEY", "key-from-env", "GW_OTHER_KEY", "other-key",
+                "GW_JWT_SECRET", "a-256-bit-secret-from-the-environment", "GW_MGMT_KEY", "mgmt");
+
+        RunnerConfig config = ConfigFile.read(file, environment::get);
+
+        RunnerConfig.Credentials auth = config.auth().orElseThrow();
+        assertEquals(List.of("key-from-env", "other-key", "literal-${GW_KEY}"),
+                auth.apiKeys().stream().map(RunnerConfig.Secret::value).toList());
+        assertEquals("a-256-bit-secret-from-the-environment",
+                auth.jwt().orElseThrow().hs256Secret().orElseThrow().value());
+        assertEquals("mgmt", config.management().orElseThrow().apiKeys().get(0).value());
+        RunnerOptions options = RunnerOptions.parse(List.of("--config", file), environment::get);
+        assertEquals(List.of(), options.warnings(), "the secret is the variable's 37 bytes, not its name");
+    }
+
+    @Test
+    void refusesASecretWhoseEnvironmentVariableIsNotSetOrBlankNamingTheKeyAndTheVariable() throws IOException {
+        String file = write("gw.yaml", "auth:\n  apiKeys: [\"${GW_KEY}\"]\n");
+        Map<String, String> blank = Map.of("GW_KEY", "  ");
+
+        UsageException unset = assertThrows(UsageException.class, () -> ConfigFile.read(file, name -> null));
+        UsageException empty = assertThrows(UsageException.class, () -> ConfigFile.read(file, blank::get));
+
+        assertEquals(file + ": auth.apiKeys[0]: ${GW_KEY}: the environment variable GW_KEY is not set (expected an API key)",
+                unset.getMessage());
+        assertEquals(file + ": auth.apiKeys[0]: ${GW_KEY}: the environment variable GW_KEY is blank (expected an API key)",
+                empty.getMessage());
+        String jwt = write("jwt.yaml", "auth:\n  jwt: {hs256Secret: \"${GW_SECRET}\"}\n");
+        assertEquals(jwt + ": auth.jwt.hs256Secret: ${GW_SECRET}: the environment variable GW_SECRET is not set "
+                + "(expected a secret)", assertThrows(UsageException.class, () -> ConfigFile.read(jwt, name -> null)).getMessage());
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -231,7 +232,11 @@ class RunnerOptionsTest {
                 Arguments.of("--management-port", List.of("--management-port", "8080", "--management-key", "k")),
                 Arguments.of("--management-port", List.of("--management-port", "1", "--management-port", "2")),
                 Arguments.of("--management-key", List.of("--management-key", "k")),
-                Arguments.of("--management-key", List.of("--management-port", "9090", "--management-key=")));
+                Arguments.of("--management-key", List.of("--management-port", "9090", "--management-key=")),
+                Arguments.of("--allow-missing-origin", List.of("--allow-origin", "https://a.example.com",
+                        "--allow-missing-origin", "maybe")),
+                Arguments.of("--allow-missing-origin", List.of("--allow-missing-origin", "false")),
+                Arguments.of("--api-key", List.of("--api-key", " ")));
     }
 
     @ParameterizedTest(name = "{1}")
@@ -250,6 +255,40 @@ class RunnerOptionsTest {
     void explainsABadDurationWithExamples() {
         try (Runner r = Runner.launch("--idle-timeout", "abc")) {
             assertEquals("error: --idle-timeout: bad duration \"abc\" (expected e.g. 500ms, 30s, 5m)" + System.lineSeparator(), r.err);
+        }
+    }
+
+    @Test
+    void saysAnEmptySecretMayBeAnUnsetEnvironmentVariable() {
+        Map<String, List<String>> commandLines = Map.of(
+                "--api-key: missing value (expected KEY", List.of("--api-key", ""),
+                "--jwt-hs256-secret: missing value (expected S", List.of("--jwt-hs256-secret", "", "--port", "0"),
+                "--management-key: missing value (expected KEY", List.of("--management-port", "0", "--management-key", "--port", "0"));
+        commandLines.forEach((error, args) -> {
+            try (Runner r = Runner.launch(args.toArray(new String[0]))) {
+                assertEquals(new Standalone.Exit(2), r.launch);
+                assertEquals(List.of("error: " + error + "; is the environment variable it was read from set?)"), r.errLines());
+            }
+        });
+    }
+
+    @Test
+    void aBlankApiKeyIsRefusedNamingTheFlag() {
+        try (Runner r = Runner.launch("--api-key", "  ")) {
+            assertEquals(List.of("error: --api-key: key: blank (expected: an API key; is the environment variable or "
+                    + "setting it was read from set?)"), r.errLines());
+        }
+    }
+
+    @Test
+    void allowMissingOriginIsTrueUnlessFalseIsGiven() {
+        assertEquals(true, RunnerOptions.parse(List.of("--allow-origin", "https://a.example.com"))
+                .origins().orElseThrow().allowsMissing());
+        assertEquals(false, RunnerOptions.parse(List.of("--allow-origin", "https://a.example.com",
+                "--allow-missing-origin", "false")).origins().orElseThrow().allowsMissing());
+        try (Runner r = Runner.launch("--allow-missing-origin", "true")) {
+            assertEquals(List.of("error: --allow-missing-origin: needs --allow-origin (without it any origin may connect)"),
+                    r.errLines());
         }
     }
 

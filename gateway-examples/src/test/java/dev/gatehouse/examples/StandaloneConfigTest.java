@@ -16,12 +16,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.gatehouse.Authenticator;
+import dev.gatehouse.Gateway;
 import dev.gatehouse.Route;
 import dev.gatehouse.auth.AuthFailureLimit;
 import dev.gatehouse.jetty.IntegrationServer;
@@ -127,7 +129,7 @@ class StandaloneConfigTest {
 
         // The gateway-wide auth: either API key, or the JWT; and the origin list.
         assertEquals(401, r.refusal("/rooms/blue", APP));
-        assertEquals(403, r.refusal("/rooms/blue", Map.of("X-API-Key", "key-one")));
+        assertEquals(403, r.refusal("/rooms/blue", Map.of("X-API-Key", "key-one", "Origin", "https://evil.example.com")));
         RecordingListener room = new RecordingListener();
         WebSocket ws = r.connect("/rooms/blue?x=1", room, app("X-API-Key", "key-two"));
         TestBackend.Upgrade up = backend.nextUpgrade();
@@ -143,7 +145,7 @@ class StandaloneConfigTest {
         assertEquals("/any/chat/red", backend.nextUpgrade().path());
 
         // auth: none, and the route's own message size limit; the origin list still applies.
-        assertEquals(403, r.refusal("/open", Map.of()));
+        assertEquals(403, r.refusal("/open", Map.of("Origin", "https://evil.example.com")));
         RecordingListener open = new RecordingListener();
         WebSocket anonymous = r.connect("/open", open, APP);
         assertNull(backend.nextUpgrade().header("X-Gatehouse-Consumer"));
@@ -264,9 +266,14 @@ class StandaloneConfigTest {
         assertEquals("ApiKeyAuthenticator[2 keys]", o.authenticator().orElseThrow().toString());
         assertEquals("OriginPolicy[https://a.example.com, https://b.example.com]", o.origins().orElseThrow().toString());
         for (Route route : o.routes()) {
-            assertSame(o.authenticator().orElseThrow(), route.authenticator());
-            assertEquals(List.of(o.origins().orElseThrow()), route.policies());
+            assertEquals(Optional.empty(), route.authenticator(), "the gateway's authenticates it");
+            assertEquals(List.of(), route.policies(), "the gateway's run");
         }
+        Gateway.Builder b = o.applyTo(Gateway.builder());
+        o.routes().forEach(b::route);
+        Gateway gateway = b.build();
+        assertSame(o.authenticator().orElseThrow(), gateway.authenticator());
+        assertEquals(List.of(o.origins().orElseThrow()), gateway.policies());
     }
 
     @Test
@@ -299,9 +306,10 @@ class StandaloneConfigTest {
                 """);
         RunnerOptions o = RunnerOptions.parse(List.of("--config", file, "--api-key", "k", "--jwt-hs256-secret", SECRET));
         Authenticator gatewayWide = o.authenticator().orElseThrow();
-        assertSame(Authenticator.none(), o.routes().get(0).authenticator());
-        assertEquals("ApiKeyAuthenticator[1 keys]", o.routes().get(1).authenticator().toString());
-        assertSame(gatewayWide, o.routes().get(2).authenticator());
+        assertSame(Authenticator.none(), o.routes().get(0).authenticator().orElseThrow());
+        assertEquals("ApiKeyAuthenticator[1 keys]", o.routes().get(1).authenticator().orElseThrow().toString());
+        assertEquals(Optional.empty(), o.routes().get(2).authenticator());
+        assertSame(gatewayWide, o.applyTo(Gateway.builder()).route(o.routes().get(2)).build().authenticator());
     }
 
     @Test

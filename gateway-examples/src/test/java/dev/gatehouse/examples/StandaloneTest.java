@@ -2,6 +2,7 @@ package dev.gatehouse.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -37,6 +38,35 @@ class StandaloneTest {
             assertTrue(r.out.contains("open http://127.0.0.1:" + r.port() + "/ in two browser tabs"), r.out);
             assertTrue(r.out.contains("websocat ws://127.0.0.1:" + r.port() + "/chat/lobby"), r.out);
             assertEquals("", r.err);
+        }
+    }
+
+    @Test
+    void namesTheWildcardAddressWhenListeningOnAllInterfaces() throws Exception {
+        try (TestBackend backend = new TestBackend();
+                Runner r = Runner.launch("--port", "0", "--route", "/echo=" + backend.url("/echo"))) {
+            assertInstanceOf(Standalone.Started.class, r.launch, r.err);
+            assertEquals("listening on ws://0.0.0.0:" + r.port(), r.out.lines().findFirst().orElseThrow());
+            RecordingListener events = new RecordingListener();
+            r.connect("/echo", events).sendText("hi", true).get(5, TimeUnit.SECONDS);
+            events.assertText("hi");
+        }
+    }
+
+    @Test
+    void admitsClientsWithoutOriginOnAnOriginListUnlessToldNotTo() throws Exception {
+        String app = "https://app.example.com";
+        try (Runner r = Runner.started("--allow-origin", app)) {
+            RecordingListener events = new RecordingListener();
+            r.connect("/echo", events).sendText("no origin", true).get(5, TimeUnit.SECONDS);
+            events.assertText("no origin");
+            assertEquals(403, r.refusal("/echo", Map.of("Origin", "https://evil.example.com")));
+        }
+        try (Runner r = Runner.started("--allow-origin", app, "--allow-missing-origin", "false")) {
+            assertEquals(403, r.refusal("/echo", Map.of()));
+            RecordingListener events = new RecordingListener();
+            r.connect("/echo", events, Map.of("Origin", app)).sendText("browser", true).get(5, TimeUnit.SECONDS);
+            events.assertText("browser");
         }
     }
 
@@ -280,7 +310,7 @@ class StandaloneTest {
                 "--allow-origin", "http://localhost:3000")) {
             assertEquals(403, r.refusal("/echo", Map.of("Origin", "https://evil.example.com")));
             assertEquals(403, r.refusal("/chat/lobby", Map.of("Origin", "http://localhost:3001")));
-            assertEquals(403, r.refusal("/echo", Map.of()));
+            assertEquals(403, r.refusal("/echo", Map.of("Origin", "null")));
             RecordingListener events = new RecordingListener();
             WebSocket ws = r.connect("/echo", events, Map.of("Origin", "https://app.example.com"));
             ws.sendText("hi", true).get(5, TimeUnit.SECONDS);

@@ -62,7 +62,9 @@ import dev.gatehouse.internal.DefaultGateway;
  * server stops, the gateway drains before Jetty closes anything: new upgrades get 503, open connections are
  * closed with their route's {@link dev.gatehouse.Settings#drainStatus()} (1012 "service restart" unless
  * changed) over the gateway's {@link Gateway#drainWindow()}, and the stop waits for them up to that window
- * plus the close timeout, then up to the close timeout for their {@code $disconnect} calls.
+ * plus the close timeout, then up to the close timeout for their {@code $disconnect} calls. Jetty stops the
+ * server on SIGTERM or Ctrl-C only with {@code server.setStopAtShutdown(true)}: set it, or a stopped process
+ * drops its connections without a drain.
  */
 public final class JettyGateway extends ContainerLifeCycle {
 
