@@ -31,11 +31,11 @@ import dev.gatehouse.routing.Reply;
 import dev.gatehouse.routing.RouteEvent;
 import dev.gatehouse.routing.WebSocketApi;
 import dev.gatehouse.spi.Channel;
+import dev.gatehouse.spi.GatewayListener;
 
 /** The {@link Gateway} implementation: its lifecycle and drain, the registry, the timer, and the wiring of the pipeline. */
 public final class DefaultGateway implements Gateway {
 
-    static final Logger ACCESS = LoggerFactory.getLogger("dev.gatehouse.access");
     private static final Logger LOG = LoggerFactory.getLogger(DefaultGateway.class);
 
     /** Seconds a client is told to wait before retrying a drained gateway. */
@@ -55,6 +55,7 @@ public final class DefaultGateway implements Gateway {
     private final Ticker ticker;
     private final Integrations integrations;
     private final LongAdder abandonedDials = new LongAdder();
+    private final Listeners listeners; // null when no listener is registered: the hot path checks this only
     private CompletableFuture<Void> drained; // null until drain() is called; guarded by this
     private volatile boolean draining; // set once, by the first drain(), and never cleared
 
@@ -71,19 +72,25 @@ public final class DefaultGateway implements Gateway {
      * @param backendTls            see {@link Gateway.Builder#backendTls}
      * @param responses             see {@link Gateway.Builder#response}
      * @param authFailureLimit      see {@link Gateway.Builder#authFailureLimit}
+     * @param listeners             see {@link Gateway.Builder#listener}
+     * @param logMessages           see {@link Gateway.Builder#logMessages}
+     * @param node                  see {@link Gateway.Builder#node}
      */
     public record Options(Duration drainWindow, List<Cidr> trustedProxies, int maxConnections,
             int maxRequestHeaderBytes, int maxRequestHeaders, int maxRequestUriLength, int maxConcurrentDials,
             BackendTls backendTls,
-            Map<Rejection, GatewayResponse> responses, AuthFailureLimit authFailureLimit) {
-        /** Checks the values are present and copies the responses. */
+            Map<Rejection, GatewayResponse> responses, AuthFailureLimit authFailureLimit,
+            List<GatewayListener> listeners, boolean logMessages, String node) {
+        /** Checks the values are present and copies the responses and listeners. */
         public Options {
             requireNonNull(drainWindow, "drainWindow");
             requireNonNull(trustedProxies, "trustedProxies");
             requireNonNull(backendTls, "backendTls");
             requireNonNull(authFailureLimit, "authFailureLimit");
+            requireNonNull(node, "node");
             trustedProxies = List.copyOf(trustedProxies);
             responses = Map.copyOf(responses);
+            listeners = List.copyOf(listeners);
         }
 
         /** The bound on concurrent dials: the one set, else the default, or maxConnections when smaller. */
@@ -107,12 +114,61 @@ public final class DefaultGateway implements Gateway {
         this.options = requireNonNull(options, "options");
         this.drainWindow = options.drainWindow();
         this.backendTls = options.backendTls();
+        this.ticker = requireNonNull(ticker, "ticker");
+        this.listeners = Listeners.of(options.listeners());
         this.table = new RouteTable(this.routes, settings);
         this.connectionLimits = new ConnectionLimits(this.routes, options.maxConnections());
-        this.rejections = new Rejections(options.responses());
-        this.pipeline = new HandshakePipeline(table, settings, options, connectionLimits, rejections, () -> draining);
-        this.ticker = requireNonNull(ticker, "ticker");
-        this.integrations = new Integrations(ticker);
+        this.rejections = new Rejections(options.responses(), this);
+        this.pipeline = new HandshakePipeline(table, settings, options, connectionLimits, rejections, () -> draining,
+                ticker);
+        this.integrations = new Integrations(ticker, this);
+        if (listeners != null) {
+            listeners.built(this);
+        }
+    }
+
+    /** The node name of a gateway built without {@link Gateway.Builder#node}: {@code HOSTNAME}, else {@code gatehouse}. */
+    public static String defaultNode() {
+        String host = System.getenv("HOSTNAME");
+        return host == null || host.isBlank() ? "gatehouse" : host;
+    }
+
+    /** The listeners as one, or null when there is none. */
+    Listeners observers() {
+        return listeners;
+    }
+
+    /**
+     * The nanoTime at which the handshake pipeline began for a request admitted and still being dialled or
+     * upgraded, or -1 when no such connection is known.
+     */
+    long handshakeStart(String requestId) {
+        Bridge b = registry.find(requestId);
+        return b == null ? -1 : b.handshakeStart();
+    }
+
+    /** This gateway's node name, for the access log. */
+    String node() {
+        return options.node();
+    }
+
+    /** Whether the access log gets a line per routed message. */
+    boolean logMessages() {
+        return options.logMessages();
+    }
+
+    @Override
+    public List<GatewayListener> listeners() {
+        return options.listeners();
+    }
+
+    @Override
+    public long pendingBytes() {
+        long sum = 0;
+        for (Bridge b : registry.all()) {
+            sum += b.pendingBytes();
+        }
+        return sum;
     }
 
     /**
@@ -153,7 +209,10 @@ public final class DefaultGateway implements Gateway {
                 .trustedProxies(options.trustedProxies().stream().map(Cidr::toString).toArray(String[]::new))
                 .maxRequestHeaderBytes(options.maxRequestHeaderBytes())
                 .maxRequestHeaders(options.maxRequestHeaders())
-                .maxRequestUriLength(options.maxRequestUriLength());
+                .maxRequestUriLength(options.maxRequestUriLength())
+                .logMessages(options.logMessages())
+                .node(options.node());
+        options.listeners().forEach(b::listener);
         if (options.maxConnections() > 0) {
             b.maxConnections(options.maxConnections());
         }
@@ -264,6 +323,9 @@ public final class DefaultGateway implements Gateway {
             }
         }
         LOG.info("Draining {} connection(s) over {}", bridges.size(), window);
+        if (listeners != null) {
+            listeners.drainStarted(new GatewayListener.DrainEvent(bridges.size(), window));
+        }
         return drained;
     }
 
@@ -289,7 +351,7 @@ public final class DefaultGateway implements Gateway {
         RouteEvent event = new RouteEvent(RouteEvent.Type.CONNECT, "$connect", bridge.id(),
                 admission.handshake().requestId(), Optional.empty(), bridge.admittedAt(), ticker.now(),
                 admission.handshake(), Optional.empty(), Optional.empty());
-        return integrations.connect(api, event, admission.subprotocols());
+        return integrations.connect(admission.route(), api, event, admission.subprotocols());
     }
 
     /**
@@ -308,12 +370,12 @@ public final class DefaultGateway implements Gateway {
         IntegrationLeg.Invoker invoker = new IntegrationLeg.Invoker() {
             @Override
             public CompletionStage<Reply> invoke(Integration integration, RouteEvent event) {
-                return integrations.invoke(integration, event, api.timeout());
+                return integrations.invoke(admission.route(), integration, event, api.timeout());
             }
 
             @Override
             public CompletionStage<Reply> disconnect(Integration integration, RouteEvent event) {
-                return integrations.invokeDisconnect(integration, event, api.timeout());
+                return integrations.invokeDisconnect(admission.route(), integration, event, api.timeout());
             }
 
             @Override
