@@ -263,7 +263,7 @@ public final class Bridge {
     }
 
     /** Tells the listeners, once, how the dial of a proxy route's backend ended. */
-    private void dialed(boolean connected) {
+    void dialed(boolean connected) {
         if (listeners == null) {
             return;
         }

@@ -139,12 +139,18 @@ public final class DefaultGateway implements Gateway {
     }
 
     /**
-     * The nanoTime at which the handshake pipeline began for a request admitted and still being dialled or
-     * upgraded, or -1 when no such connection is known.
+     * A request admitted and still being dialled or upgraded is refused: its bridge reports a dial still
+     * unreported as failed, so that listeners hear of the dial before the refusal.
+     *
+     * @return the nanoTime at which its handshake pipeline began, or -1 when no such connection is known
      */
-    long handshakeStart(String requestId) {
+    long refused(String requestId) {
         Bridge b = registry.find(requestId);
-        return b == null ? -1 : b.handshakeStart();
+        if (b == null) {
+            return -1;
+        }
+        b.dialed(false);
+        return b.handshakeStart();
     }
 
     /** This gateway's node name, for the access log. */

@@ -66,7 +66,7 @@ public final class Rejections {
      * time since the pipeline began when the connection is still known.
      */
     public void log(Handshake request, Route route, Verdict.Reject reject) {
-        long start = gateway == null ? -1 : gateway.handshakeStart(request.requestId());
+        long start = gateway == null ? -1 : gateway.refused(request.requestId());
         log(request, route, reject, start);
     }
 
