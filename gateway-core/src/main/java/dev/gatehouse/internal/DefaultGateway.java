@@ -390,7 +390,8 @@ public final class DefaultGateway implements Gateway {
             }
         };
         IntegrationLeg leg = new IntegrationLeg(api, invoker, bridge.id(), admission.handshake(), bridge.admittedAt(), ticker,
-                admission.settings().maxBackendMessageSize() == 0 ? Long.MAX_VALUE : admission.settings().maxBackendMessageSize());
+                admission.settings().maxBackendMessageSize() == 0 ? Long.MAX_VALUE : admission.settings().maxBackendMessageSize(),
+                admission.route().path());
         leg.attach(bridge.backendHandler(), bridge::clientCloseStatus);
         return leg;
     }

@@ -318,45 +318,52 @@ public final class Integrations {
             return CompletableFuture.completedFuture(new Connect.Accepted(null, null, List.of()));
         }
         return invoke(route, integration.get(), event, api.timeout()).handle((reply, failure) -> {
-            if (failure != null) {
-                Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-                        ? failure.getCause() : failure;
-                if (cause instanceof TimeoutException) {
-                    return refused(Rejection.GATEWAY_TIMEOUT, "the $connect integration did not answer in time");
-                }
-                if (cause instanceof java.io.IOException) {
-                    return refused(Rejection.BAD_GATEWAY, "the $connect integration cannot be reached");
-                }
-                if (cause instanceof IntegrationAnswerException) {
-                    LOG.warn("$connect integration failed for request {}: {}", event.requestId(), cause.getMessage());
-                    return refused(Rejection.BAD_GATEWAY, "the $connect integration gave an invalid answer");
-                }
-                if (cause instanceof RejectedExecutionException) {
-                    // The adapter's pool or the integration's queue of calls is full.
-                    return refused(Rejection.UNAVAILABLE, "too many $connect calls in progress");
-                }
-                LOG.warn("$connect integration failed for request {}: {}", event.requestId(), cause.toString());
-                return refused(Rejection.INTERNAL_ERROR, "the $connect integration failed");
+            try (Mdc mdc = Mdc.of(event.connectionId(), route.path())) {
+                return decide(event, offered, reply, failure);
             }
-            if (reply instanceof Reply.Refuse r) {
-                String body = capped(r.body());
-                return new Connect.Refused(Verdict.reject(Rejection.BACKEND_REJECTED,
-                        "the $connect integration refused the connection").withStatus(r.status()), body, r.contentType());
-            }
-            if (reply instanceof Reply.Accept a) {
-                String subprotocol = a.subprotocol().orElse(null);
-                if (subprotocol != null && !offered.contains(subprotocol)) {
-                    return refused(Rejection.BAD_GATEWAY,
-                            "the $connect integration chose a subprotocol the client did not offer");
-                }
-                return new Connect.Accepted(subprotocol, a.user().orElse(null), a.groups());
-            }
-            if (reply instanceof Reply.None) {
-                return new Connect.Accepted(null, null, List.of());
-            }
-            LOG.warn("$connect integration answered request {} with {}", event.requestId(), reply);
-            return refused(Rejection.INTERNAL_ERROR, "the $connect integration failed");
         });
+    }
+
+    /** What {@code $connect} decided from its call's outcome. */
+    private static Connect decide(RouteEvent event, List<String> offered, Reply reply, Throwable failure) {
+        if (failure != null) {
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            if (cause instanceof TimeoutException) {
+                return refused(Rejection.GATEWAY_TIMEOUT, "the $connect integration did not answer in time");
+            }
+            if (cause instanceof java.io.IOException) {
+                return refused(Rejection.BAD_GATEWAY, "the $connect integration cannot be reached");
+            }
+            if (cause instanceof IntegrationAnswerException) {
+                LOG.warn("$connect integration failed for request {}: {}", event.requestId(), cause.getMessage());
+                return refused(Rejection.BAD_GATEWAY, "the $connect integration gave an invalid answer");
+            }
+            if (cause instanceof RejectedExecutionException) {
+                // The adapter's pool or the integration's queue of calls is full.
+                return refused(Rejection.UNAVAILABLE, "too many $connect calls in progress");
+            }
+            LOG.warn("$connect integration failed for request {}: {}", event.requestId(), cause.toString());
+            return refused(Rejection.INTERNAL_ERROR, "the $connect integration failed");
+        }
+        if (reply instanceof Reply.Refuse r) {
+            String body = capped(r.body());
+            return new Connect.Refused(Verdict.reject(Rejection.BACKEND_REJECTED,
+                    "the $connect integration refused the connection").withStatus(r.status()), body, r.contentType());
+        }
+        if (reply instanceof Reply.Accept a) {
+            String subprotocol = a.subprotocol().orElse(null);
+            if (subprotocol != null && !offered.contains(subprotocol)) {
+                return refused(Rejection.BAD_GATEWAY,
+                        "the $connect integration chose a subprotocol the client did not offer");
+            }
+            return new Connect.Accepted(subprotocol, a.user().orElse(null), a.groups());
+        }
+        if (reply instanceof Reply.None) {
+            return new Connect.Accepted(null, null, List.of());
+        }
+        LOG.warn("$connect integration answered request {} with {}", event.requestId(), reply);
+        return refused(Rejection.INTERNAL_ERROR, "the $connect integration failed");
     }
 
     /** The longest prefix of the body within {@link #MAX_REFUSAL_BODY} UTF-8 bytes, never splitting a character. */
