@@ -3,6 +3,9 @@ package dev.gatehouse.examples;
 import java.nio.channels.UnresolvedAddressException;
 import java.util.List;
 
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.jetty.JettyConnectionMetrics;
+import io.micrometer.core.instrument.binder.jetty.JettyServerThreadPoolMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.eclipse.jetty.server.Connector;
@@ -129,6 +132,11 @@ final class StandaloneServer implements AutoCloseable {
                 handler = new Handler.Sequence(api, handler);
             }
             server.setHandler(handler);
+            if (metrics != null) {
+                // Micrometer's own Jetty binders: the server's connections, bytes and thread pool.
+                JettyConnectionMetrics.addToAllConnectors(server, metrics);
+                new JettyServerThreadPoolMetrics(server.getThreadPool(), Tags.empty()).bindTo(metrics);
+            }
             // With a stop timeout, server.stop() drains the gateway and waits for its connections to close.
             server.setStopTimeout(options.settings().closeTimeout().toMillis() + 1000);
             listen(connector, options.host().orElse("0.0.0.0") + ":" + options.port());

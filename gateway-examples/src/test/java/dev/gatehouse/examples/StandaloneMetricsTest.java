@@ -124,6 +124,9 @@ class StandaloneMetricsTest {
             assertSample(s, "gatehouse_closes_total{cause=\"client_closed\",code=\"1000\",initiator=\"client\",route=\"/echo\"}", 1);
             assertSample(s, "gatehouse_session_duration_seconds_count{route=\"/echo\"}", 1);
             assertSample(s, "gatehouse_pending_bytes", 0);
+            // Micrometer's Jetty binders, on the same page
+            assertTrue(s.keySet().stream().anyMatch(k -> k.startsWith("jetty_connections_")), s.keySet().toString());
+            assertTrue(s.keySet().stream().anyMatch(k -> k.startsWith("jetty_threads_")), s.keySet().toString());
         }
     }
 
