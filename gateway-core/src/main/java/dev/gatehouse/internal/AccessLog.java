@@ -35,7 +35,8 @@ final class AccessLog {
     }
 
     /** What a session's line says about its traffic and its end. */
-    record Session(String connectionId, String route, Handshake handshake, String backendTarget, Instant connectedAt,
+    record Session(String connectionId, String route, Handshake handshake, String backendTarget, String traceparent,
+            Instant connectedAt,
             long durationMs, long messagesIn, long bytesIn, long messagesOut, long bytesOut, CloseStatus clientClose,
             String cause, String initiator) {
     }
@@ -72,7 +73,7 @@ final class AccessLog {
                 g.writeStringField("backendTarget", s.backendTarget());
             }
             g.writeStringField("node", node);
-            trace(g, h);
+            trace(g, s.traceparent());
         });
     }
 
@@ -115,7 +116,7 @@ final class AccessLog {
             }
             g.writeStringField("node", node);
             if (h != null) {
-                trace(g, h);
+                trace(g, h.header(TraceContext.HEADER).orElse(null));
             }
         });
     }
@@ -190,8 +191,7 @@ final class AccessLog {
         g.writeEndObject();
     }
 
-    private static void trace(JsonGenerator g, Handshake h) throws IOException {
-        String traceparent = h.header(TraceContext.HEADER).orElse(null);
+    private static void trace(JsonGenerator g, String traceparent) throws IOException {
         if (traceparent != null && TraceContext.isValid(traceparent)) {
             g.writeStringField("traceparent", traceparent);
             g.writeStringField("traceId", TraceContext.traceId(traceparent));

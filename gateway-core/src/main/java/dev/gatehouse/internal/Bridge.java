@@ -75,6 +75,7 @@ public final class Bridge {
     private final Listeners listeners;    // the gateway's listeners, null when none
     private final GatewayListener.MessageCounter messages; // counts messages for the listeners, null when none; read per message
     private String dialOrigin;            // the backend's origin until the dial is reported, then null; guarded by lock
+    private final String traceparent;     // the gateway's traceparent for this connection, or null
 
     private final Object lock = new Object();
     private volatile State state = State.CONNECTING; // written under lock
@@ -98,6 +99,8 @@ public final class Bridge {
         // Only what the connection needs for its life: not the dial's backend URI and headers.
         this.route = admission.route();
         this.handshake = retained(admission.route(), admission.handshake());
+        // Kept apart: a plain proxy connection's retained request has no headers but User-Agent.
+        this.traceparent = admission.handshake().header(TraceContext.HEADER).orElse(null);
         this.user = handshake.principal().map(p -> p.subject()).orElse(null);
         this.settings = admission.settings();
         this.id = handshake.requestId();
@@ -142,7 +145,7 @@ public final class Bridge {
         }
         Handshake.Builder b = h.toBuilder();
         for (String name : h.headers().keySet()) {
-            if (!name.equals("user-agent") && !name.equals(TraceContext.HEADER)) {
+            if (!name.equals("user-agent")) {
                 b.removeHeader(name);
             }
         }
@@ -524,7 +527,7 @@ public final class Bridge {
     private void finished() {
         gateway.registry().remove(this);
         Instant at = ticker.now();
-        AccessLog.Session session = stats.session(at, backendTarget, clientClose, cause, initiator);
+        AccessLog.Session session = stats.session(at, backendTarget, traceparent, clientClose, cause, initiator);
         if (session != null) {
             try (Mdc mdc = Mdc.of(id, route.path())) {
                 AccessLog.LOGGER.info(AccessLog.session(gateway.node(), session));

@@ -128,17 +128,18 @@ final class ConnectionStats {
      * What the access-log line of a connection closed at {@code closedAt} says, if its relay started; else null.
      *
      * @param backendTarget the backend as {@link AccessLog#target} shows it, or null for a WebSocket API route
+     * @param traceparent   the gateway's traceparent for the connection, or null
      * @param clientClose   the status the client leg ended with, or {@code null}
      * @param cause         why the connection ended
      * @param initiator     {@code "client"}, {@code "backend"} or {@code "gateway"}
      */
-    AccessLog.Session session(Instant closedAt, String backendTarget, CloseStatus clientClose, String cause,
-            String initiator) {
+    AccessLog.Session session(Instant closedAt, String backendTarget, String traceparent, CloseStatus clientClose,
+            String cause, String initiator) {
         if (connectedAt == null) {
             return null;
         }
         long millis = Duration.between(connectedAt, closedAt).toMillis();
-        return new AccessLog.Session(id, routePath, handshake, backendTarget, connectedAt, millis, client.messages,
-                client.bytes, messagesOut(), bytesOut(), clientClose, cause, initiator);
+        return new AccessLog.Session(id, routePath, handshake, backendTarget, traceparent, connectedAt, millis,
+                client.messages, client.bytes, messagesOut(), bytesOut(), clientClose, cause, initiator);
     }
 }

@@ -19,8 +19,8 @@ class ConnectionStatsTest {
 
     private static String line(ConnectionStats stats, Instant closedAt, CloseStatus clientClose, String cause,
             String initiator) {
-        return AccessLog.session("node-1", stats.session(closedAt, "ws://chat.internal:7000/rooms/a", clientClose, cause,
-                initiator));
+        return AccessLog.session("node-1", stats.session(closedAt, "ws://chat.internal:7000/rooms/a", null, clientClose,
+                cause, initiator));
     }
 
     @Test
@@ -62,7 +62,7 @@ class ConnectionStatsTest {
     void noLineBeforeTheRelayStarted() {
         ConnectionStats stats = new ConnectionStats("req-5", "/chat/{room}", BridgeHarness.request("req-5").build());
 
-        assertNull(stats.session(AT, null, null, "aborted", "gateway"));
+        assertNull(stats.session(AT, null, null, null, "aborted", "gateway"));
     }
 
     @Test
