@@ -319,6 +319,10 @@ public final class DefaultGateway implements Gateway {
         draining = true;
         drained = registry.whenEmpty();
         List<Bridge> bridges = registry.all();
+        if (listeners != null) {
+            // Before any close, so that listeners hear of the drain before the connections it ends.
+            listeners.drainStarted(new GatewayListener.DrainEvent(bridges.size(), window));
+        }
         long step = bridges.isEmpty() ? 0 : window.toNanos() / bridges.size();
         for (int i = 0; i < bridges.size(); i++) {
             Bridge bridge = bridges.get(i);
@@ -329,9 +333,6 @@ public final class DefaultGateway implements Gateway {
             }
         }
         LOG.info("Draining {} connection(s) over {}", bridges.size(), window);
-        if (listeners != null) {
-            listeners.drainStarted(new GatewayListener.DrainEvent(bridges.size(), window));
-        }
         return drained;
     }
 
