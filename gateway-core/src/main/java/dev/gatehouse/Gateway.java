@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import dev.gatehouse.auth.AuthFailureLimit;
 import dev.gatehouse.policy.Cidr;
 import dev.gatehouse.internal.DefaultGateway;
+import dev.gatehouse.spi.GatewayListener;
 
 /**
  * A WebSocket gateway: a route table with default settings, and the registry of the connections it
@@ -79,6 +80,15 @@ public interface Gateway {
      */
     Duration drainWindow();
 
+    /**
+     * The data bytes the relay holds right now, summed over every connection: frames received on one leg and
+     * not yet written to the other. Cheap enough for a metrics scrape (one pass over the open connections).
+     */
+    long pendingBytes();
+
+    /** The listeners given to {@link Builder#listener(GatewayListener)}, in order. */
+    List<GatewayListener> listeners();
+
     /** Builds a {@link Gateway}. */
     final class Builder {
         /** The default of {@link #maxConcurrentDials}, unless {@link #maxConnections} is smaller. */
@@ -98,8 +108,45 @@ public interface Gateway {
         private AuthFailureLimit authFailureLimit = AuthFailureLimit.defaults();
         private Authenticator authenticator = Authenticator.none();
         private final List<Policy> policies = new ArrayList<>();
+        private final List<GatewayListener> listeners = new ArrayList<>();
+        private boolean logMessages;
+        private String node = DefaultGateway.defaultNode();
 
         private Builder() {
+        }
+
+        /**
+         * Adds a listener of what the gateway does (handshakes, dials, messages, closes, integration calls,
+         * management operations, drain), e.g. {@code GatehouseMetrics.of(registry)} from {@code gateway-micrometer}.
+         * Several may be added; they are called in the order added.
+         */
+        public Builder listener(GatewayListener listener) {
+            listeners.add(requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
+         * Whether the access log ({@code dev.gatehouse.access}) gets one line per message routed on a WebSocket
+         * API route, with its route key and the integration's status and latency; off by default.
+         */
+        public Builder logMessages(boolean logMessages) {
+            this.logMessages = logMessages;
+            return this;
+        }
+
+        /**
+         * The name of this gateway node in the access log's {@code node} field; by default the {@code HOSTNAME}
+         * environment variable, else {@code gatehouse}.
+         *
+         * @throws IllegalArgumentException if it is blank
+         */
+        public Builder node(String node) {
+            requireNonNull(node, "node");
+            if (node.isBlank()) {
+                throw new IllegalArgumentException("node: \"" + node + "\" (expected: a name)");
+            }
+            this.node = node;
+            return this;
         }
 
         /**
@@ -278,7 +325,7 @@ public interface Gateway {
         public Gateway build() {
             return new DefaultGateway(routes, settings, new DefaultGateway.Options(drainWindow, trustedProxies,
                     maxConnections, maxRequestHeaderBytes, maxRequestHeaders, maxRequestUriLength, maxConcurrentDials,
-                    backendTls, responses, authFailureLimit, authenticator, policies));
+                    backendTls, responses, authFailureLimit, authenticator, policies, listeners, logMessages, node));
         }
     }
 }

@@ -69,9 +69,11 @@ public sealed interface Admission {
         private final Map<String, List<String>> backendHeaders;
         private final AtomicReference<ConnectionLimits.Reservation> reservation; // NONE once passed to a bridge
         private boolean dialled; // a single backend's one target was handed out; touched by the dialling thread
+        private final long startNanos; // the gateway ticker's nanoTime when the pipeline began
 
         Admitted(Route route, Settings settings, Handshake handshake, URI backendUri, Balancer.Plan plan,
-                Map<String, List<String>> backendHeaders, ConnectionLimits.Reservation reservation) {
+                Map<String, List<String>> backendHeaders, ConnectionLimits.Reservation reservation, long startNanos) {
+            this.startNanos = startNanos;
             this.route = requireNonNull(route, "route");
             this.settings = requireNonNull(settings, "settings");
             this.handshake = requireNonNull(handshake, "handshake");
@@ -117,6 +119,11 @@ public sealed interface Admission {
         /** Hands the connection slots over, once; later calls get {@link ConnectionLimits.Reservation#NONE}. */
         ConnectionLimits.Reservation takeReservation() {
             return reservation.getAndSet(ConnectionLimits.Reservation.NONE);
+        }
+
+        /** The gateway ticker's nanoTime when the handshake pipeline began. */
+        long startNanos() {
+            return startNanos;
         }
 
         /** The matched route. */

@@ -1,5 +1,6 @@
 package dev.gatehouse.internal;
 
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,6 +26,7 @@ import dev.gatehouse.Settings;
 import dev.gatehouse.spi.Channel;
 import dev.gatehouse.spi.ChannelHandler;
 import dev.gatehouse.spi.Completion;
+import dev.gatehouse.spi.GatewayListener;
 
 /**
  * One bridged connection: relays frames between the client leg and the backend leg with demand-driven flow
@@ -68,6 +70,13 @@ public final class Bridge {
     private final Deadlines deadlines;
     private final ConnectionStats stats;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    private final long handshakeStart;    // the ticker's nanoTime when the handshake pipeline began
+    private final long dialStart;         // the ticker's nanoTime when the bridge was created and its dial began
+    private volatile String backendTarget; // the backend as the access log shows it (no query), null on a WebSocket API route
+    private final Listeners listeners;    // the gateway's listeners, null when none
+    private final GatewayListener.MessageCounter messages; // counts messages for the listeners, null when none; read per message
+    private String dialOrigin;            // the backend's origin until the dial is reported, then null; guarded by lock
+    private final String traceparent;     // the gateway's traceparent for this connection, or null
 
     private final Object lock = new Object();
     private volatile State state = State.CONNECTING; // written under lock
@@ -83,9 +92,18 @@ public final class Bridge {
         this.gateway = gateway;
         this.ticker = gateway.ticker();
         this.admittedAt = ticker.now();
+        this.dialStart = ticker.nanoTime();
+        this.handshakeStart = admission.startNanos();
+        this.listeners = gateway.observers();
+        URI backendUri = admission.route().backend().isPresent() ? admission.backendUri() : null;
+        this.backendTarget = AccessLog.target(backendUri);
+        this.dialOrigin = listeners == null || backendUri == null ? null : AccessLog.origin(backendUri);
+        this.messages = listeners == null ? null : listeners.messages(admission.route());
         // Only what the connection needs for its life: not the dial's backend URI and headers.
         this.route = admission.route();
         this.handshake = retained(admission.route(), admission.handshake());
+        // Kept apart: a plain proxy connection's retained request has no headers but User-Agent.
+        this.traceparent = admission.handshake().header(TraceContext.HEADER).orElse(null);
         this.user = handshake.principal().map(p -> p.subject()).orElse(null);
         this.settings = admission.settings();
         this.id = handshake.requestId();
@@ -100,6 +118,8 @@ public final class Bridge {
         backend.keepalive = deadlines.backend;
         client.counts = stats.client;
         backend.counts = stats.backend;
+        client.direction = GatewayListener.Direction.IN;
+        backend.direction = GatewayListener.Direction.OUT;
         client.limit = settings.maxClientMessageSize();
         backend.limit = settings.maxBackendMessageSize();
         if (route.clientMessages().isPresent() || route.messageLimits().isPresent()) {
@@ -110,7 +130,7 @@ public final class Bridge {
             backend.inspector = new Inspector(route.backendMessages().get(), null, handshake, backend.limit,
                     new TokenBucket[2]);
         }
-        client.outbox = new Outbox(settings.maxOutboundQueue(), stats::pushed);
+        client.outbox = new Outbox(settings.maxOutboundQueue(), this::pushed);
         if (backend.inspector != null || client.inspector != null) {
             backend.outbox = new Outbox(0, n -> { });
         }
@@ -134,6 +154,25 @@ public final class Bridge {
             }
         }
         return b.build();
+    }
+
+    /** A message sent through the registry was written to the client. */
+    private void pushed(int n) {
+        stats.pushed(n);
+        GatewayListener.MessageCounter m = messages;
+        if (m != null) {
+            m.message(GatewayListener.Direction.OUT, n);
+        }
+    }
+
+    /** The ticker's nanoTime when the handshake pipeline of this connection began. */
+    long handshakeStart() {
+        return handshakeStart;
+    }
+
+    /** The data bytes this connection holds between its legs. */
+    long pendingBytes() {
+        return stats.pending();
     }
 
     /** The connection id (the request id of its handshake). */
@@ -181,6 +220,7 @@ public final class Bridge {
         if (backend.outbox != null) {
             backend.outbox.attach(channel);
         }
+        dialed(true);
         synchronized (lock) {
             backend.channel = channel;
             this.subprotocol = subprotocol;
@@ -193,6 +233,19 @@ public final class Bridge {
         }
         run(actions);
         return proceed;
+    }
+
+    /**
+     * The dial tries this backend URI (a backend group's dial may try several, in turn): the access log and
+     * the dial's report name it.
+     */
+    public void dialling(URI uri) {
+        backendTarget = AccessLog.target(uri);
+        if (listeners != null) {
+            synchronized (lock) {
+                dialOrigin = AccessLog.origin(uri);
+            }
+        }
     }
 
     /**
@@ -212,7 +265,14 @@ public final class Bridge {
      * if connected, is closed with 1001.
      */
     public void abandon(String why) {
+        try (Mdc mdc = Mdc.of(id, route.path())) {
+            abandonUnderMdc(why);
+        }
+    }
+
+    private void abandonUnderMdc(String why) {
         List<Runnable> actions = new ArrayList<>(2);
+        dialed(false);
         synchronized (lock) {
             if (state == State.CLOSED) {
                 return;
@@ -232,6 +292,22 @@ public final class Bridge {
             finishIfDone(actions);
         }
         run(actions);
+    }
+
+    /** Tells the listeners, once, how the dial of a proxy route's backend ended. */
+    void dialed(boolean connected) {
+        if (listeners == null) {
+            return;
+        }
+        String origin;
+        synchronized (lock) {
+            origin = dialOrigin;
+            dialOrigin = null;
+        }
+        if (origin != null) {
+            listeners.backendDialed(new GatewayListener.DialEvent(id, route, origin, connected,
+                    Duration.ofNanos(Math.max(0, ticker.nanoTime() - dialStart))));
+        }
     }
 
     /** The client's leg is open: starts the relay, or closes the client if the bridge already ended. */
@@ -262,6 +338,10 @@ public final class Bridge {
         }
         run(actions);
         if (open) {
+            if (listeners != null) {
+                listeners.handshakeAccepted(new GatewayListener.HandshakeEvent(id, Optional.of(route), 101, Optional.empty(),
+                        Optional.of(Duration.ofNanos(Math.max(0, ticker.nanoTime() - handshakeStart)))));
+            }
             client.channel.demand();
             backend.channel.demand();
         }
@@ -479,7 +559,18 @@ public final class Bridge {
             r.run();
         }
         gateway.registry().remove(this);
-        stats.logAccess(ticker.now(), clientClose, cause, initiator);
+        Instant at = ticker.now();
+        AccessLog.Session session = stats.session(at, backendTarget, traceparent, clientClose, cause, initiator);
+        if (session != null) {
+            try (Mdc mdc = Mdc.of(id, route.path())) {
+                AccessLog.LOGGER.info(AccessLog.session(gateway.node(), session));
+            }
+            if (listeners != null) {
+                listeners.connectionClosed(new GatewayListener.CloseEvent(id, route,
+                        clientClose == null ? CloseStatus.ABNORMAL.code() : clientClose.code(), initiator,
+                        CloseCauses.of(cause), Duration.ofNanos(Math.max(0, ticker.nanoTime() - stats.openedNanos()))));
+            }
+        }
         closed.complete(null);
     }
 
@@ -498,6 +589,12 @@ public final class Bridge {
     }
 
     private void tick() {
+        try (Mdc mdc = Mdc.of(id, route.path())) {
+            tickUnderMdc();
+        }
+    }
+
+    private void tickUnderMdc() {
         List<Runnable> actions = new ArrayList<>(2);
         synchronized (lock) {
             long now = ticker.nanoTime();
@@ -557,6 +654,7 @@ public final class Bridge {
         private Side peer;                  // set once in the constructor of Bridge
         private Deadlines.Keepalive keepalive; // this leg's pings; set once in the constructor of Bridge
         private ConnectionStats.Counts counts; // what this leg received; set once in the constructor of Bridge
+        private GatewayListener.Direction direction; // IN for the client leg, OUT for the backend's; set once in the constructor
         private long limit;                 // the largest message this leg may send, 0 for none; set in the constructor
         private Inspector inspector;        // in-session policies of this leg's messages, or null; set in the constructor
         private Outbox outbox;              // this leg's outbound queue: always on the client leg, on the backend leg when policies may reply; set in the constructor
@@ -688,6 +786,10 @@ public final class Bridge {
             }
             if (last) {
                 counts.messageEnded();
+                GatewayListener.MessageCounter m = messages;
+                if (m != null) {
+                    m.message(direction, messageBytes);
+                }
                 messageBytes = 0;
             }
             return false;
@@ -755,6 +857,12 @@ public final class Bridge {
 
         @Override
         public void onClose(CloseStatus status) {
+            try (Mdc mdc = Mdc.of(id, route.path())) {
+                closeReceived(status);
+            }
+        }
+
+        private void closeReceived(CloseStatus status) {
             List<Runnable> actions = new ArrayList<>(2);
             synchronized (lock) {
                 if (finished) {
@@ -798,12 +906,20 @@ public final class Bridge {
 
         @Override
         public void onError(Throwable cause) {
-            LOG.debug("Connection {}: {} leg failed", id, name, cause);
-            lost(cause);
+            try (Mdc mdc = Mdc.of(id, route.path())) {
+                LOG.debug("Connection {}: {} leg failed", id, name, cause);
+                closeReceived(CloseStatus.ABNORMAL);
+            }
         }
 
         @Override
         public void onProtocolError(CloseStatus sent) {
+            try (Mdc mdc = Mdc.of(id, route.path())) {
+                protocolError(sent);
+            }
+        }
+
+        private void protocolError(CloseStatus sent) {
             LOG.debug("Connection {}: {} leg broke the protocol; closed with {}", id, name, sent);
             List<Runnable> actions = new ArrayList<>(2);
             synchronized (lock) {

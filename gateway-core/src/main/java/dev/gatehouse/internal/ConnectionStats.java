@@ -16,10 +16,6 @@ import dev.gatehouse.Handshake;
  */
 final class ConnectionStats {
 
-    /** The access log's line, one per connection whose relay started; {@link #accessFields} fill it. */
-    static final String ACCESS_LINE = "id={} route={} principal={} remote={} status=101 durationMs={} messagesIn={} "
-            + "bytesIn={} messagesOut={} bytesOut={} close={} cause=\"{}\" initiator={}";
-
     /** The inbound counters of one leg. */
     static final class Counts {
         private volatile long messages; // complete messages received on this leg; single writer
@@ -129,24 +125,21 @@ final class ConnectionStats {
     }
 
     /**
-     * Writes the access-log line of a connection closed at {@code closedAt}, if its relay started.
+     * What the access-log line of a connection closed at {@code closedAt} says, if its relay started; else null.
      *
-     * @param clientClose the status the client leg ended with, or {@code null}
-     * @param cause       why the connection ended
-     * @param initiator   {@code "client"}, {@code "backend"} or {@code "gateway"}
+     * @param backendTarget the backend as {@link AccessLog#target} shows it, or null for a WebSocket API route
+     * @param traceparent   the gateway's traceparent for the connection, or null
+     * @param clientClose   the status the client leg ended with, or {@code null}
+     * @param cause         why the connection ended
+     * @param initiator     {@code "client"}, {@code "backend"} or {@code "gateway"}
      */
-    void logAccess(Instant closedAt, CloseStatus clientClose, String cause, String initiator) {
-        if (connectedAt != null) {
-            DefaultGateway.ACCESS.info(ACCESS_LINE, accessFields(closedAt, clientClose, cause, initiator));
+    AccessLog.Session session(Instant closedAt, String backendTarget, String traceparent, CloseStatus clientClose,
+            String cause, String initiator) {
+        if (connectedAt == null) {
+            return null;
         }
-    }
-
-    /** The values of {@link #ACCESS_LINE}'s placeholders, in order; only once the relay started. */
-    Object[] accessFields(Instant closedAt, CloseStatus clientClose, String cause, String initiator) {
-        Handshake h = handshake;
         long millis = Duration.between(connectedAt, closedAt).toMillis();
-        return new Object[] {id, routePath, h.principal().map(Object::toString).orElse("-"), h.remoteAddress(),
-            millis, client.messages, client.bytes, messagesOut(), bytesOut(),
-            clientClose == null ? "-" : clientClose.code(), cause, initiator};
+        return new AccessLog.Session(id, routePath, handshake, backendTarget, traceparent, connectedAt, millis,
+                client.messages, client.bytes, messagesOut(), bytesOut(), clientClose, cause, initiator);
     }
 }

@@ -35,11 +35,11 @@ import dev.gatehouse.routing.Reply;
 import dev.gatehouse.routing.RouteEvent;
 import dev.gatehouse.routing.WebSocketApi;
 import dev.gatehouse.spi.Channel;
+import dev.gatehouse.spi.GatewayListener;
 
 /** The {@link Gateway} implementation: its lifecycle and drain, the registry, the timer, and the wiring of the pipeline. */
 public final class DefaultGateway implements Gateway {
 
-    static final Logger ACCESS = LoggerFactory.getLogger("dev.gatehouse.access");
     private static final Logger LOG = LoggerFactory.getLogger(DefaultGateway.class);
 
     /** Seconds a client is told to wait before retrying a drained gateway. */
@@ -60,6 +60,7 @@ public final class DefaultGateway implements Gateway {
     private final Ticker ticker;
     private final Integrations integrations;
     private final LongAdder abandonedDials = new LongAdder();
+    private final Listeners listeners; // null when no listener is registered: the hot path checks this only
     private CompletableFuture<Void> drained; // null until drain() is called; guarded by this
     private volatile boolean draining; // set once, by the first drain(), and never cleared
 
@@ -78,13 +79,17 @@ public final class DefaultGateway implements Gateway {
      * @param authFailureLimit      see {@link Gateway.Builder#authFailureLimit}
      * @param authenticator         see {@link Gateway.Builder#authenticator}
      * @param policies              see {@link Gateway.Builder#policy}
+     * @param listeners             see {@link Gateway.Builder#listener}
+     * @param logMessages           see {@link Gateway.Builder#logMessages}
+     * @param node                  see {@link Gateway.Builder#node}
      */
     public record Options(Duration drainWindow, List<Cidr> trustedProxies, int maxConnections,
             int maxRequestHeaderBytes, int maxRequestHeaders, int maxRequestUriLength, int maxConcurrentDials,
             BackendTls backendTls,
             Map<Rejection, GatewayResponse> responses, AuthFailureLimit authFailureLimit,
-            Authenticator authenticator, List<Policy> policies) {
-        /** Checks the values are present and copies the responses. */
+            Authenticator authenticator, List<Policy> policies,
+            List<GatewayListener> listeners, boolean logMessages, String node) {
+        /** Checks the values are present and copies the responses and listeners. */
         public Options {
             requireNonNull(drainWindow, "drainWindow");
             requireNonNull(trustedProxies, "trustedProxies");
@@ -92,8 +97,10 @@ public final class DefaultGateway implements Gateway {
             requireNonNull(authFailureLimit, "authFailureLimit");
             requireNonNull(authenticator, "authenticator");
             policies = List.copyOf(policies);
+            requireNonNull(node, "node");
             trustedProxies = List.copyOf(trustedProxies);
             responses = Map.copyOf(responses);
+            listeners = List.copyOf(listeners);
         }
 
         /** The bound on concurrent dials: the one set, else the default, or maxConnections when smaller. */
@@ -117,13 +124,67 @@ public final class DefaultGateway implements Gateway {
         this.options = requireNonNull(options, "options");
         this.drainWindow = options.drainWindow();
         this.backendTls = options.backendTls();
+        this.ticker = requireNonNull(ticker, "ticker");
+        this.listeners = Listeners.of(options.listeners());
         this.table = new RouteTable(this.routes, settings, options.authenticator(), options.policies());
         this.connectionLimits = new ConnectionLimits(this.routes, options.maxConnections());
-        this.rejections = new Rejections(options.responses());
-        this.ticker = requireNonNull(ticker, "ticker");
+        this.rejections = new Rejections(options.responses(), this);
         this.pipeline = new HandshakePipeline(table, settings, options, connectionLimits, rejections, () -> draining,
-                group -> balancers.computeIfAbsent(group, g -> new Balancer(g, ticker)));
-        this.integrations = new Integrations(ticker);
+                ticker, group -> balancers.computeIfAbsent(group, g -> new Balancer(g, ticker)));
+        this.integrations = new Integrations(ticker, this);
+        if (listeners != null) {
+            listeners.built(this);
+        }
+    }
+
+    /** The node name of a gateway built without {@link Gateway.Builder#node}: {@code HOSTNAME}, else {@code gatehouse}. */
+    public static String defaultNode() {
+        String host = System.getenv("HOSTNAME");
+        return host == null || host.isBlank() ? "gatehouse" : host;
+    }
+
+    /** The listeners as one, or null when there is none. */
+    Listeners observers() {
+        return listeners;
+    }
+
+    /**
+     * A request admitted and still being dialled or upgraded is refused: its bridge reports a dial still
+     * unreported as failed, so that listeners hear of the dial before the refusal.
+     *
+     * @return the nanoTime at which its handshake pipeline began, or -1 when no such connection is known
+     */
+    long refused(String requestId) {
+        Bridge b = registry.find(requestId);
+        if (b == null) {
+            return -1;
+        }
+        b.dialed(false);
+        return b.handshakeStart();
+    }
+
+    /** This gateway's node name, for the access log. */
+    String node() {
+        return options.node();
+    }
+
+    /** Whether the access log gets a line per routed message. */
+    boolean logMessages() {
+        return options.logMessages();
+    }
+
+    @Override
+    public List<GatewayListener> listeners() {
+        return options.listeners();
+    }
+
+    @Override
+    public long pendingBytes() {
+        long sum = 0;
+        for (Bridge b : registry.all()) {
+            sum += b.pendingBytes();
+        }
+        return sum;
     }
 
     /**
@@ -165,7 +226,10 @@ public final class DefaultGateway implements Gateway {
                 .trustedProxies(options.trustedProxies().stream().map(Cidr::toString).toArray(String[]::new))
                 .maxRequestHeaderBytes(options.maxRequestHeaderBytes())
                 .maxRequestHeaders(options.maxRequestHeaders())
-                .maxRequestUriLength(options.maxRequestUriLength());
+                .maxRequestUriLength(options.maxRequestUriLength())
+                .logMessages(options.logMessages())
+                .node(options.node());
+        options.listeners().forEach(b::listener);
         if (options.maxConnections() > 0) {
             b.maxConnections(options.maxConnections());
         }
@@ -277,6 +341,10 @@ public final class DefaultGateway implements Gateway {
         draining = true;
         drained = registry.whenEmpty();
         List<Bridge> bridges = registry.all();
+        if (listeners != null) {
+            // Before any close, so that listeners hear of the drain before the connections it ends.
+            listeners.drainStarted(new GatewayListener.DrainEvent(bridges.size(), window));
+        }
         long step = bridges.isEmpty() ? 0 : window.toNanos() / bridges.size();
         for (int i = 0; i < bridges.size(); i++) {
             Bridge bridge = bridges.get(i);
@@ -312,7 +380,7 @@ public final class DefaultGateway implements Gateway {
         RouteEvent event = new RouteEvent(RouteEvent.Type.CONNECT, "$connect", bridge.id(),
                 admission.handshake().requestId(), Optional.empty(), bridge.admittedAt(), ticker.now(),
                 admission.handshake(), Optional.empty(), Optional.empty());
-        return integrations.connect(api, event, admission.subprotocols());
+        return integrations.connect(admission.route(), api, event, admission.subprotocols());
     }
 
     /**
@@ -331,12 +399,12 @@ public final class DefaultGateway implements Gateway {
         IntegrationLeg.Invoker invoker = new IntegrationLeg.Invoker() {
             @Override
             public CompletionStage<Reply> invoke(Integration integration, RouteEvent event) {
-                return integrations.invoke(integration, event, api.timeout());
+                return integrations.invoke(admission.route(), integration, event, api.timeout());
             }
 
             @Override
             public CompletionStage<Reply> disconnect(Integration integration, RouteEvent event) {
-                return integrations.invokeDisconnect(integration, event, api.timeout());
+                return integrations.invokeDisconnect(admission.route(), integration, event, api.timeout());
             }
 
             @Override
@@ -345,7 +413,8 @@ public final class DefaultGateway implements Gateway {
             }
         };
         IntegrationLeg leg = new IntegrationLeg(api, invoker, bridge.id(), admission.handshake(), bridge.admittedAt(), ticker,
-                admission.settings().maxBackendMessageSize() == 0 ? Long.MAX_VALUE : admission.settings().maxBackendMessageSize());
+                admission.settings().maxBackendMessageSize() == 0 ? Long.MAX_VALUE : admission.settings().maxBackendMessageSize(),
+                admission.route().path());
         leg.attach(bridge.backendHandler(), bridge::clientCloseStatus);
         return leg;
     }

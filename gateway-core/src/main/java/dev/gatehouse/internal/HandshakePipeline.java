@@ -42,12 +42,14 @@ final class HandshakePipeline {
     private final TrustedProxies trustedProxies;
     private final Rejections rejections;
     private final BooleanSupplier draining;
+    private final Ticker ticker;
 
     private final Function<BackendGroup, Balancer> balancers; // the live state of each backend group
 
     HandshakePipeline(RouteTable table, Settings settings, DefaultGateway.Options options,
-            ConnectionLimits connectionLimits, Rejections rejections, BooleanSupplier draining,
+            ConnectionLimits connectionLimits, Rejections rejections, BooleanSupplier draining, Ticker ticker,
             Function<BackendGroup, Balancer> balancers) {
+        this.ticker = ticker;
         this.table = table;
         this.balancers = balancers;
         this.settings = settings;
@@ -65,23 +67,30 @@ final class HandshakePipeline {
      * them to the bridge.
      */
     Admission admit(Handshake request) {
+        try (Mdc mdc = Mdc.of(request.requestId(), null)) {
+            return admit(request, ticker.nanoTime(), mdc);
+        }
+    }
+
+    private Admission admit(Handshake request, long start, Mdc mdc) {
         Verdict.Reject malformed = checkRequest(request);
         if (malformed != null) {
-            return rejected(request, null, settings, malformed);
+            return rejected(request, null, settings, malformed, start);
         }
         RouteTable.Match match = table.match(request.hostName(), request.path());
         if (match == null) {
             return rejected(request, null, settings,
-                    Verdict.reject(Rejection.ROUTE_NOT_FOUND, "no route for " + request.path()));
+                    Verdict.reject(Rejection.ROUTE_NOT_FOUND, "no route for " + request.path()), start);
         }
         Route route = match.route();
+        mdc.route(route.path());
         Settings routeSettings = match.settings();
         Verdict.Reject notAnUpgrade = OpeningHandshake.check(request);
         if (notAnUpgrade != null) {
-            return rejected(request, route, routeSettings, notAnUpgrade);
+            return rejected(request, route, routeSettings, notAnUpgrade, start);
         }
         if (draining.getAsBoolean()) {
-            return rejected(request, route, routeSettings, DefaultGateway.shuttingDown());
+            return rejected(request, route, routeSettings, DefaultGateway.shuttingDown(), start);
         }
         Handshake handshake = resolveClient(request, match);
         Verdict verdict = coolingDown(handshake);
@@ -95,7 +104,7 @@ final class HandshakePipeline {
             verdict = new Links(match.policies(), 0).proceed(allowed.handshake());
         }
         if (verdict instanceof Verdict.Reject reject) {
-            return rejected(handshake, route, routeSettings, reject);
+            return rejected(handshake, route, routeSettings, reject, start);
         }
         Handshake admitted = ((Verdict.Allow) verdict).handshake();
         if (route.forwardsCredentials()) {
@@ -104,18 +113,18 @@ final class HandshakePipeline {
         URI target = route.backend().isEmpty() ? null : backendTarget(route, admitted);
         if (target == null && route.backend().isPresent()) {
             return rejected(admitted, route, routeSettings,
-                    Verdict.reject(Rejection.INTERNAL_ERROR, "the route's backend could not be resolved"));
+                    Verdict.reject(Rejection.INTERNAL_ERROR, "the route's backend could not be resolved"), start);
         }
         ConnectionLimits.Outcome slots = connectionLimits.reserve(route, admitted);
         if (slots.reject() != null) {
-            return rejected(admitted, route, routeSettings, slots.reject());
+            return rejected(admitted, route, routeSettings, slots.reject(), start);
         }
         boolean trustedPeer = trustedProxies.trustsPeer(request);
         Balancer.Plan plan = route.backend().orElse(null) instanceof BackendGroup group
                 ? balancers.apply(group).plan(admitted) : null;
         return new Admission.Admitted(route, routeSettings, admitted, target, plan,
                 ForwardedHeaders.of(admitted, request.requestId(), trustedPeer, route.forwardsCredentials()),
-                slots.reservation());
+                slots.reservation(), start);
     }
 
     /**
@@ -133,12 +142,14 @@ final class HandshakePipeline {
     }
 
     /**
-     * The request with the route's path parameters, the client's address (through trusted proxies), and
-     * without the identity headers a client sent, which only the gateway may set.
+     * The request with the route's path parameters, the client's address (through trusted proxies), the
+     * gateway's own {@code traceparent} (the client's trace continued, or a new one), and without the identity
+     * headers a client sent, which only the gateway may set.
      */
     private Handshake resolveClient(Handshake request, RouteTable.Match match) {
         Handshake.Builder clean = request.toBuilder().pathParameters(match.parameters())
-                .clientAddress(trustedProxies.clientAddress(request));
+                .clientAddress(trustedProxies.clientAddress(request))
+                .header(TraceContext.HEADER, TraceContext.next(request));
         request.headers().keySet().stream().filter(name -> name.startsWith(IDENTITY_PREFIX)).forEach(clean::removeHeader);
         return clean.build();
     }
@@ -233,9 +244,9 @@ final class HandshakePipeline {
     }
 
     /** Logs the rejection with the handshake as the pipeline had it (client address resolved once known). */
-    private Admission rejected(Handshake logged, Route route, Settings s, Verdict.Reject reject) {
+    private Admission rejected(Handshake logged, Route route, Settings s, Verdict.Reject reject, long start) {
         Verdict.Reject shaped = rejections.customize(route, reject);
-        rejections.log(logged, route, shaped);
+        rejections.log(logged, route, shaped, start);
         return new Admission.Rejected(shaped, route, s);
     }
 

@@ -84,6 +84,7 @@ public final class HttpEvents {
         out.put("X-Gatehouse-Connection-Id", event.connectionId());
         out.put("X-Gatehouse-Route-Key", event.routeKey());
         out.put("X-Gatehouse-Event-Type", event.type().name());
+        event.handshake().header(TraceContext.HEADER).ifPresent(t -> out.put("traceparent", t));
         event.handshake().principal().ifPresent(p -> {
             out.put("X-Gatehouse-Subject", p.subject());
             p.consumer().ifPresent(c -> out.put("X-Gatehouse-Consumer", c));
@@ -258,7 +259,7 @@ public final class HttpEvents {
             switch (type) {
                 case MESSAGE:
                     if (!ok) {
-                        throw new IntegrationAnswerException("the integration answered " + status);
+                        throw new IntegrationAnswerException("the integration answered " + status, status);
                     }
                     if (status == 204 || body.size() == 0) {
                         return Reply.none();
@@ -274,10 +275,10 @@ public final class HttpEvents {
                     if (refuses(status)) {
                         return Reply.refuse(status, contentType == null ? "application/octet-stream" : contentType, text());
                     }
-                    throw new IntegrationAnswerException("the $connect integration answered " + status);
+                    throw new IntegrationAnswerException("the $connect integration answered " + status, status);
                 default:
                     if (!ok) {
-                        throw new IntegrationAnswerException("the $disconnect integration answered " + status);
+                        throw new IntegrationAnswerException("the $disconnect integration answered " + status, status);
                     }
                     return Reply.none();
             }

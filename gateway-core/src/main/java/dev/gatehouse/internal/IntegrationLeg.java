@@ -57,6 +57,7 @@ final class IntegrationLeg implements Channel {
     private Supplier<CloseStatus> clientStatus = () -> null; // what the client got when the bridge closed, for $disconnect; set by attach()
 
     private final long maxReplySize;
+    private final String routePath; // the route's path template for the MDC, or null
 
     private final Object lock = new Object();
     // The bridge sends the next fragment only after the previous send's completion ran, and that completion
@@ -95,6 +96,13 @@ final class IntegrationLeg implements Channel {
      */
     IntegrationLeg(WebSocketApi api, Invoker invoker, String connectionId, Handshake handshake, Instant connectedAt,
             Ticker ticker, long maxReplySize) {
+        this(api, invoker, connectionId, handshake, connectedAt, ticker, maxReplySize, null);
+    }
+
+    /** A leg whose logs carry the route's path template in the MDC. */
+    IntegrationLeg(WebSocketApi api, Invoker invoker, String connectionId, Handshake handshake, Instant connectedAt,
+            Ticker ticker, long maxReplySize, String routePath) {
+        this.routePath = routePath;
         this.maxReplySize = maxReplySize;
         this.api = requireNonNull(api, "api");
         this.selection = SelectionExpression.parse(api.selection());
@@ -164,7 +172,7 @@ final class IntegrationLeg implements Channel {
         RouteEvent event = new RouteEvent(RouteEvent.Type.MESSAGE, routeKey, connectionId, handshake.requestId(),
                 Optional.of(messageId), connectedAt, ticker.now(), handshake, Optional.of(message), Optional.empty());
         call(integration.get(), event).whenComplete((reply, failure) -> {
-            try {
+            try (Mdc mdc = Mdc.of(connectionId, routePath)) {
                 String problem = failure != null ? failure.toString()
                         : reply instanceof Reply.Accept || reply instanceof Reply.Refuse ? "answered a message with " + reply
                         : reply instanceof Reply.Send send && send.message().size() > maxReplySize
@@ -377,7 +385,10 @@ final class IntegrationLeg implements Channel {
             stage.whenComplete((ignored, failure) -> {
                 if (failure != null) {
                     invoker.disconnectFailed();
-                    LOG.warn("$disconnect integration failed for connection {}: {}", connectionId, failure.getClass().getName());
+                    try (Mdc mdc = Mdc.of(connectionId, routePath)) {
+                        LOG.warn("$disconnect integration failed for connection {}: {}", connectionId,
+                                failure.getClass().getName());
+                    }
                 }
             });
         });

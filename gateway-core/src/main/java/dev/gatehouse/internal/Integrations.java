@@ -20,11 +20,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.gatehouse.Rejection;
+import dev.gatehouse.Route;
 import dev.gatehouse.Verdict;
 import dev.gatehouse.routing.Integration;
 import dev.gatehouse.routing.Reply;
 import dev.gatehouse.routing.RouteEvent;
 import dev.gatehouse.routing.WebSocketApi;
+import dev.gatehouse.spi.GatewayListener;
 
 /**
  * Calls a gateway's integrations: in-process handlers on the adapter's executor, HTTP endpoints through the
@@ -36,6 +38,7 @@ public final class Integrations {
     private static final Logger LOG = LoggerFactory.getLogger(Integrations.class);
 
     private final Ticker ticker;
+    private final DefaultGateway gateway; // whose listeners and access log hear of calls; null in unit tests
     private volatile Executor executor = ForkJoinPool.commonPool(); // where in-process handlers run; the adapter's pool once mounted
     private volatile HttpCaller http;                              // null until an adapter that can make HTTP calls is mounted
     private final LongAdder disconnectFailures = new LongAdder();  // $disconnect calls that failed, since start
@@ -91,13 +94,81 @@ public final class Integrations {
     private int disconnectsInFlight;                                           // guarded by disconnectLock
     private boolean startingDisconnects;                                       // a thread is starting waiting calls; guarded by disconnectLock
 
-    Integrations(Ticker ticker) {
-        this(ticker, MAX_DISCONNECTS_IN_FLIGHT);
+    Integrations(Ticker ticker, DefaultGateway gateway) {
+        this(ticker, MAX_DISCONNECTS_IN_FLIGHT, gateway);
     }
 
     Integrations(Ticker ticker, int maxDisconnects) {
+        this(ticker, maxDisconnects, null);
+    }
+
+    private Integrations(Ticker ticker, int maxDisconnects, DefaultGateway gateway) {
         this.ticker = requireNonNull(ticker, "ticker");
         this.maxDisconnects = maxDisconnects;
+        this.gateway = gateway;
+    }
+
+    /** Calls an integration of a route, as {@link #invoke(Integration, RouteEvent, Duration)}, observed. */
+    CompletionStage<Reply> invoke(Route route, Integration integration, RouteEvent event, Duration timeout) {
+        long start = ticker.nanoTime();
+        CompletionStage<Reply> stage;
+        try {
+            stage = invoke(integration, event, timeout);
+        } catch (RuntimeException e) {
+            stage = CompletableFuture.failedFuture(e);
+        }
+        return observed(route, event, start, stage);
+    }
+
+    /** Calls a route's {@code $disconnect}, as {@link #invokeDisconnect(Integration, RouteEvent, Duration)}, observed. */
+    CompletionStage<Reply> invokeDisconnect(Route route, Integration integration, RouteEvent event, Duration timeout) {
+        return invokeDisconnect(integration, event, timeout, () -> invoke(route, integration, event, timeout));
+    }
+
+    /**
+     * Tells the listeners how a call ended, and writes its access-log line when it routed a message and the
+     * gateway logs messages. Nothing is done, and nothing allocated, when neither is asked for.
+     */
+    private CompletionStage<Reply> observed(Route route, RouteEvent event, long start, CompletionStage<Reply> stage) {
+        Listeners listeners = gateway == null ? null : gateway.observers();
+        boolean log = gateway != null && gateway.logMessages() && event.type() == RouteEvent.Type.MESSAGE;
+        if (listeners == null && !log) {
+            return stage;
+        }
+        return stage.whenComplete((reply, failure) -> {
+            long nanos = Math.max(0, ticker.nanoTime() - start);
+            int status = failure == null ? (reply instanceof Reply.Refuse r ? r.status() : 200) : status(failure);
+            try (Mdc mdc = Mdc.of(event.connectionId(), route.path())) {
+                if (log) {
+                    AccessLog.LOGGER.info(AccessLog.message(gateway.node(), event.connectionId(), event.requestId(),
+                            event.messageId().orElse(null), route.path(), event.routeKey(), status, nanos / 1_000_000,
+                            event.handshake().header(TraceContext.HEADER).orElse(null)));
+                }
+                if (listeners != null) {
+                    listeners.integrationCalled(new GatewayListener.IntegrationEvent(event.connectionId(), route,
+                            event.routeKey(), status, failure != null, Duration.ofNanos(nanos)));
+                }
+            }
+        });
+    }
+
+    /** The status that stands for a failed call; see {@link GatewayListener.IntegrationEvent#status()}. */
+    static int status(Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (cause instanceof TimeoutException) {
+            return 504;
+        }
+        if (cause instanceof IntegrationAnswerException answer) {
+            return answer.status() > 0 ? answer.status() : 502;
+        }
+        if (cause instanceof java.io.IOException) {
+            return 502;
+        }
+        if (cause instanceof RejectedExecutionException) {
+            return 503;
+        }
+        return 500;
     }
 
     /**
@@ -105,11 +176,16 @@ public final class Integrations {
      * flight; the stage completes as {@link #invoke}'s, whose timeout starts when the call does.
      */
     CompletionStage<Reply> invokeDisconnect(Integration integration, RouteEvent event, Duration timeout) {
+        return invokeDisconnect(integration, event, timeout, () -> invoke(integration, event, timeout));
+    }
+
+    private CompletionStage<Reply> invokeDisconnect(Integration integration, RouteEvent event, Duration timeout,
+            java.util.function.Supplier<CompletionStage<Reply>> invocation) {
         CompletableFuture<Reply> result = new CompletableFuture<>();
         Runnable call = () -> {
             CompletionStage<Reply> stage;
             try {
-                stage = invoke(integration, event, timeout);
+                stage = invocation.get();
             } catch (RuntimeException e) {
                 stage = CompletableFuture.failedFuture(e);
             }
@@ -236,51 +312,58 @@ public final class Integrations {
      * {@link IntegrationAnswerException}, 503 after a {@link RejectedExecutionException} (too many calls), 500
      * after anything else.
      */
-    CompletionStage<Connect> connect(WebSocketApi api, RouteEvent event, List<String> offered) {
+    CompletionStage<Connect> connect(Route route, WebSocketApi api, RouteEvent event, List<String> offered) {
         Optional<Integration> integration = api.integration("$connect");
         if (integration.isEmpty()) {
             return CompletableFuture.completedFuture(new Connect.Accepted(null, null, List.of()));
         }
-        return invoke(integration.get(), event, api.timeout()).handle((reply, failure) -> {
-            if (failure != null) {
-                Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-                        ? failure.getCause() : failure;
-                if (cause instanceof TimeoutException) {
-                    return refused(Rejection.GATEWAY_TIMEOUT, "the $connect integration did not answer in time");
-                }
-                if (cause instanceof java.io.IOException) {
-                    return refused(Rejection.BAD_GATEWAY, "the $connect integration cannot be reached");
-                }
-                if (cause instanceof IntegrationAnswerException) {
-                    LOG.warn("$connect integration failed for request {}: {}", event.requestId(), cause.getMessage());
-                    return refused(Rejection.BAD_GATEWAY, "the $connect integration gave an invalid answer");
-                }
-                if (cause instanceof RejectedExecutionException) {
-                    // The adapter's pool or the integration's queue of calls is full.
-                    return refused(Rejection.UNAVAILABLE, "too many $connect calls in progress");
-                }
-                LOG.warn("$connect integration failed for request {}: {}", event.requestId(), cause.toString());
-                return refused(Rejection.INTERNAL_ERROR, "the $connect integration failed");
+        return invoke(route, integration.get(), event, api.timeout()).handle((reply, failure) -> {
+            try (Mdc mdc = Mdc.of(event.connectionId(), route.path())) {
+                return decide(event, offered, reply, failure);
             }
-            if (reply instanceof Reply.Refuse r) {
-                String body = capped(r.body());
-                return new Connect.Refused(Verdict.reject(Rejection.BACKEND_REJECTED,
-                        "the $connect integration refused the connection").withStatus(r.status()), body, r.contentType());
-            }
-            if (reply instanceof Reply.Accept a) {
-                String subprotocol = a.subprotocol().orElse(null);
-                if (subprotocol != null && !offered.contains(subprotocol)) {
-                    return refused(Rejection.BAD_GATEWAY,
-                            "the $connect integration chose a subprotocol the client did not offer");
-                }
-                return new Connect.Accepted(subprotocol, a.user().orElse(null), a.groups());
-            }
-            if (reply instanceof Reply.None) {
-                return new Connect.Accepted(null, null, List.of());
-            }
-            LOG.warn("$connect integration answered request {} with {}", event.requestId(), reply);
-            return refused(Rejection.INTERNAL_ERROR, "the $connect integration failed");
         });
+    }
+
+    /** What {@code $connect} decided from its call's outcome. */
+    private static Connect decide(RouteEvent event, List<String> offered, Reply reply, Throwable failure) {
+        if (failure != null) {
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            if (cause instanceof TimeoutException) {
+                return refused(Rejection.GATEWAY_TIMEOUT, "the $connect integration did not answer in time");
+            }
+            if (cause instanceof java.io.IOException) {
+                return refused(Rejection.BAD_GATEWAY, "the $connect integration cannot be reached");
+            }
+            if (cause instanceof IntegrationAnswerException) {
+                LOG.warn("$connect integration failed for request {}: {}", event.requestId(), cause.getMessage());
+                return refused(Rejection.BAD_GATEWAY, "the $connect integration gave an invalid answer");
+            }
+            if (cause instanceof RejectedExecutionException) {
+                // The adapter's pool or the integration's queue of calls is full.
+                return refused(Rejection.UNAVAILABLE, "too many $connect calls in progress");
+            }
+            LOG.warn("$connect integration failed for request {}: {}", event.requestId(), cause.toString());
+            return refused(Rejection.INTERNAL_ERROR, "the $connect integration failed");
+        }
+        if (reply instanceof Reply.Refuse r) {
+            String body = capped(r.body());
+            return new Connect.Refused(Verdict.reject(Rejection.BACKEND_REJECTED,
+                    "the $connect integration refused the connection").withStatus(r.status()), body, r.contentType());
+        }
+        if (reply instanceof Reply.Accept a) {
+            String subprotocol = a.subprotocol().orElse(null);
+            if (subprotocol != null && !offered.contains(subprotocol)) {
+                return refused(Rejection.BAD_GATEWAY,
+                        "the $connect integration chose a subprotocol the client did not offer");
+            }
+            return new Connect.Accepted(subprotocol, a.user().orElse(null), a.groups());
+        }
+        if (reply instanceof Reply.None) {
+            return new Connect.Accepted(null, null, List.of());
+        }
+        LOG.warn("$connect integration answered request {} with {}", event.requestId(), reply);
+        return refused(Rejection.INTERNAL_ERROR, "the $connect integration failed");
     }
 
     /** The longest prefix of the body within {@link #MAX_REFUSAL_BODY} UTF-8 bytes, never splitting a character. */

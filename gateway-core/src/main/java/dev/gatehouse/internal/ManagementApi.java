@@ -41,6 +41,7 @@ import dev.gatehouse.Gateway;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Message;
 import dev.gatehouse.Verdict;
+import dev.gatehouse.spi.GatewayListener;
 
 /**
  * The HTTP management API without HTTP: parses a request's method, path and query into an operation on
@@ -206,7 +207,14 @@ public final class ManagementApi {
      */
     public Parsed parse(String method, String rawPath, String query, String requestId) {
         try {
-            return route(method, rawPath, query, requestId);
+            Parsed parsed = route(method, rawPath, query, requestId);
+            Listeners listeners = gateway instanceof DefaultGateway d ? d.observers() : null;
+            if (listeners != null && parsed instanceof Operation op) {
+                String name = method + " " + template(rawPath);
+                return new Operation(op.needsBody(), (type, body) -> op.action().run(type, body).whenComplete((answer, x) ->
+                        listeners.managementOperation(new GatewayListener.ManagementEvent(name, x == null ? answer.status() : 500))));
+            }
+            return parsed;
         } catch (BadRequest e) {
             return new Immediate(error(400, "bad_request", e.getMessage(), requestId));
         } catch (IllegalArgumentException e) {
@@ -408,6 +416,26 @@ public final class ManagementApi {
             throw new BadBody(400, "bad_request", "body: not valid " + charset.name() + ", which its Content-Type "
                     + "says it is (send it as application/octet-stream for a binary message)");
         }
+    }
+
+    /** The path with its ids, users and groups replaced by their names in braces: {@code /users/{userId}/:send}. */
+    static String template(String rawPath) {
+        List<String> s = segments(rawPath);
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < s.size(); i++) {
+            String seg = s.get(i);
+            if (i == 1 && !s.get(0).startsWith(":")) {
+                seg = switch (s.get(0)) {
+                    case "users" -> "{userId}";
+                    case "groups" -> "{group}";
+                    default -> "{id}";
+                };
+            } else if (i == 3) {
+                seg = "{id}";
+            }
+            out.append('/').append(seg);
+        }
+        return out.length() == 0 ? "/" : out.toString();
     }
 
     private static List<String> segments(String rawPath) {

@@ -55,6 +55,11 @@ final class Registry implements Connections {
     }
 
     /** The bridge ended: unregisters it and gives its connection slots back (once, however often called). */
+    /** The bridge with this id, open or not, or null. */
+    Bridge find(String id) {
+        return bridges.get(id);
+    }
+
     void remove(Bridge bridge) {
         ConnectionLimits.Reservation r = reservations.remove(bridge);
         if (r != null) {

@@ -1,17 +1,16 @@
 package dev.gatehouse.internal;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Map;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.Optional;
 
 import dev.gatehouse.GatewayResponse;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Route;
 import dev.gatehouse.Verdict;
-import dev.gatehouse.policy.Cidr;
+import dev.gatehouse.spi.GatewayListener;
 
 /**
  * How a gateway answers and logs a rejected handshake: the {@link GatewayResponse}s configured per route and
@@ -19,12 +18,12 @@ import dev.gatehouse.policy.Cidr;
  */
 public final class Rejections {
 
-    private static final Logger ACCESS = LoggerFactory.getLogger("dev.gatehouse.access");
-
     private final Map<Rejection, GatewayResponse> responses; // gateway-wide, by kind
+    private final DefaultGateway gateway; // whose listeners hear of rejections; null in unit tests of the shaping
 
-    Rejections(Map<Rejection, GatewayResponse> responses) {
+    Rejections(Map<Rejection, GatewayResponse> responses, DefaultGateway gateway) {
         this.responses = Map.copyOf(responses);
+        this.gateway = gateway;
     }
 
     /**
@@ -62,27 +61,41 @@ public final class Rejections {
         return r != null ? r : responses.get(kind);
     }
 
-    /** Logs a rejection that happened after admission, e.g. a backend refusal. */
+    /**
+     * Logs a rejection that happened after admission, e.g. a backend refusal, and tells the listeners, with the
+     * time since the pipeline began when the connection is still known.
+     */
     public void log(Handshake request, Route route, Verdict.Reject reject) {
-        log(request.requestId(), route == null ? "-" : route.path(), request.path(),
-                request.remoteAddress(), Cidr.text(request.clientAddress()), reject);
+        long start = gateway == null ? -1 : gateway.refused(request.requestId());
+        log(request, route, reject, start);
+    }
+
+    /** Logs a rejection of a handshake whose pipeline began at {@code startNanos} (-1 when unknown). */
+    void log(Handshake request, Route route, Verdict.Reject reject, long startNanos) {
+        String path = route == null ? null : route.path();
+        long nanos = startNanos < 0 || gateway == null ? -1 : Math.max(0, gateway.ticker().nanoTime() - startNanos);
+        String node = gateway == null ? DefaultGateway.defaultNode() : gateway.node();
+        try (Mdc mdc = Mdc.of(request.requestId(), path)) {
+            AccessLog.LOGGER.info(AccessLog.rejection(node, request, path, reject, nanos < 0 ? -1 : nanos / 1_000_000));
+        }
+        Listeners observers = gateway == null ? null : gateway.observers();
+        if (observers != null) {
+            observers.handshakeRejected(new GatewayListener.HandshakeEvent(request.requestId(), Optional.ofNullable(route),
+                    reject.status(), Optional.of(reject.kind()),
+                    nanos < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(nanos))));
+        }
     }
 
     /**
-     * Logs, in the same line as {@link #log(Handshake, Route, Verdict.Reject)}, a rejection that no
+     * Logs, in the same form as {@link #log(Handshake, Route, Verdict.Reject)}, a rejection that no
      * gateway's pipeline decided: one by Jetty's HTTP parser, or by a connector's request deadline. The
-     * route is {@code -} and the client is the remote address.
+     * route is null and the client is the remote address.
      *
      * @param path the request's path, or {@code -} when there is none to log
      */
     public static void log(String requestId, String path, InetSocketAddress remote, Verdict.Reject reject) {
-        String client = remote.getAddress() == null ? remote.getHostString() : Cidr.text(remote.getAddress());
-        log(requestId, "-", path, remote, client, reject);
-    }
-
-    private static void log(String requestId, String route, String path, InetSocketAddress remote,
-            String client, Verdict.Reject reject) {
-        ACCESS.info("id={} route={} path={} remote={} client={} status={} error={} message=\"{}\"",
-                requestId, route, path, remote, client, reject.status(), reject.kind().error(), reject.message());
+        try (Mdc mdc = Mdc.of(requestId, null)) {
+            AccessLog.LOGGER.info(AccessLog.rejection(DefaultGateway.defaultNode(), requestId, path, remote, reject));
+        }
     }
 }

@@ -2,12 +2,12 @@ package dev.gatehouse.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
 
 import org.junit.jupiter.api.Test;
-import org.slf4j.helpers.MessageFormatter;
 
 import dev.gatehouse.CloseStatus;
 import dev.gatehouse.Principal;
@@ -19,8 +19,8 @@ class ConnectionStatsTest {
 
     private static String line(ConnectionStats stats, Instant closedAt, CloseStatus clientClose, String cause,
             String initiator) {
-        return MessageFormatter.arrayFormat(ConnectionStats.ACCESS_LINE,
-                stats.accessFields(closedAt, clientClose, cause, initiator)).getMessage();
+        return AccessLog.session("node-1", stats.session(closedAt, "ws://chat.internal:7000/rooms/a", null, clientClose,
+                cause, initiator));
     }
 
     @Test
@@ -35,23 +35,34 @@ class ConnectionStatsTest {
         stats.backend.received(1);
         stats.backend.messageEnded();
 
-        assertEquals("id=req-1 route=/chat/{room} principal=- remote=" + BridgeHarness.REMOTE
-                + " status=101 durationMs=1500 messagesIn=1 bytesIn=5 messagesOut=2 bytesOut=8 close=4000"
-                + " cause=\"client closed\" initiator=client",
-                line(stats, AT.plusMillis(1500), CloseStatus.of(4000, "bye"), "client closed", "client"));
+        String line = line(stats, AT.plusMillis(1500), CloseStatus.of(4000, "bye"), "client closed", "client");
+
+        assertTrue(line.startsWith("{\"requestId\":\"req-1\",\"connectionId\":\"req-1\",\"eventType\":\"DISCONNECT\","
+                + "\"routeKey\":\"$disconnect\",\"status\":101,\"connectedAt\":" + AT.toEpochMilli() + ","), line);
+        assertTrue(line.contains("\"route\":\"/chat/{room}\",\"durationMs\":1500,\"messagesIn\":1,\"messagesOut\":2,"
+                + "\"bytesIn\":5,\"bytesOut\":8,\"closeCode\":4000,\"closeReason\":\"bye\",\"cause\":\"client closed\","
+                + "\"initiator\":\"client\",\"backendTarget\":\"ws://chat.internal:7000/rooms/a\",\"node\":\"node-1\""), line);
     }
 
     @Test
-    void accessLineNamesThePrincipalAndADashForNoClientClose() {
+    void accessLineNamesThePrincipalAndANullForNoClientClose() {
         ConnectionStats stats = new ConnectionStats("req-2", "/chat/{room}",
                 BridgeHarness.request("req-2").build().withPrincipal(Principal.of("alice")));
         stats.opened(42, AT);
 
         String line = line(stats, AT, null, "aborted", "gateway");
 
-        assertTrue(line.contains(" principal=" + Principal.of("alice") + " "), line);
-        assertTrue(line.contains(" durationMs=0 "), line);
-        assertTrue(line.endsWith(" close=- cause=\"aborted\" initiator=gateway"), line);
+        assertTrue(line.contains("\"authorizer\":{\"principalId\":\"alice\"}"), line);
+        assertTrue(line.contains("\"durationMs\":0,"), line);
+        assertTrue(line.contains("\"closeCode\":null,\"closeReason\":null,\"cause\":\"aborted\",\"initiator\":\"gateway\""),
+                line);
+    }
+
+    @Test
+    void noLineBeforeTheRelayStarted() {
+        ConnectionStats stats = new ConnectionStats("req-5", "/chat/{room}", BridgeHarness.request("req-5").build());
+
+        assertNull(stats.session(AT, null, null, null, "aborted", "gateway"));
     }
 
     @Test

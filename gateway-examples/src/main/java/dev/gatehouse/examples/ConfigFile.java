@@ -66,11 +66,12 @@ final class ConfigFile {
     static final int MAX_BYTES = 1 << 20;
 
     private static final List<String> TOP_KEYS = List.of("port", "host", "settings", "auth", "allowOrigins",
-            "allowMissingOrigin", "requestTimeout", "authFailureLimit", "routes", "management", "cluster");
+            "allowMissingOrigin", "requestTimeout", "authFailureLimit", "routes", "management", "metrics", "cluster");
     private static final List<String> SETTINGS_KEYS =
             List.of("idleTimeout", "pingInterval", "connectTimeout", "maxMessageSize", "maxLifetime");
     private static final List<String> AUTH_KEYS = List.of("apiKeys", "jwt");
     private static final List<String> MANAGEMENT_KEYS = List.of("port", "host", "apiKeys");
+    private static final List<String> METRICS_KEYS = List.of("enabled");
     private static final List<String> JWT_KEYS = List.of("hs256Secret", "issuer", "audience");
     private static final List<String> ROUTE_KEYS = List.of("path", "backend", "settings", "auth", "targets",
             "balance", "healthCheck", "selection", "integrations", "replies");
@@ -276,6 +277,7 @@ final class ConfigFile {
         Optional<AuthFailureLimit> authFailureLimit = Optional.empty();
         List<RunnerConfig.RouteEntry> routes = List.of();
         Optional<RunnerConfig.Management> management = Optional.empty();
+        Optional<RunnerConfig.Metrics> metrics = Optional.empty();
         for (Map.Entry<String, JsonNode> e : root.properties()) {
             String key = e.getKey();
             JsonNode value = e.getValue();
@@ -292,6 +294,7 @@ final class ConfigFile {
                         RunnerOptions.authFailureLimit(label(key), scalar(key, value, "failures a minute, e.g. 60")));
                 case "routes" -> routes = routes(key, value);
                 case "management" -> management = Optional.of(management(key, value));
+                case "metrics" -> metrics = Optional.of(metrics(key, value));
                 case "cluster" -> notSupportedYet(key);
                 default -> throw unknownKey("", key, TOP_KEYS);
             }
@@ -300,7 +303,19 @@ final class ConfigFile {
             throw error("allowMissingOrigin", "needs allowOrigins (without it any origin may connect)");
         }
         return new RunnerConfig(file, port, host, settings, auth, origins, allowMissingOrigin, requestTimeout,
-                authFailureLimit, routes, management);
+                authFailureLimit, routes, management, metrics);
+    }
+
+    private RunnerConfig.Metrics metrics(String path, JsonNode node) {
+        boolean enabled = true;
+        for (Map.Entry<String, JsonNode> e : mapping(path, node, "a mapping with enabled")) {
+            String key = child(path, e.getKey());
+            switch (e.getKey()) {
+                case "enabled" -> enabled = bool(key, e.getValue());
+                default -> throw unknownKey(path, e.getKey(), METRICS_KEYS);
+            }
+        }
+        return new RunnerConfig.Metrics(path, enabled);
     }
 
     private RunnerConfig.Management management(String path, JsonNode node) {

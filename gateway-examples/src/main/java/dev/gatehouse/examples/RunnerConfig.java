@@ -30,11 +30,13 @@ import dev.gatehouse.auth.AuthFailureLimit;
  * @param authFailureLimit {@code authFailureLimit}
  * @param routes           {@code routes}, in order
  * @param management       {@code management}: the management API, off when absent
+ * @param metrics          {@code metrics}: whether the management port serves {@code /metrics}; on when absent
  */
 record RunnerConfig(String file, OptionalInt port, Optional<String> host, SettingsValues settings,
         Optional<Credentials> auth, List<String> allowOrigins, Optional<Boolean> allowMissingOrigin,
         Optional<Duration> requestTimeout,
-        Optional<AuthFailureLimit> authFailureLimit, List<RouteEntry> routes, Optional<Management> management) {
+        Optional<AuthFailureLimit> authFailureLimit, List<RouteEntry> routes, Optional<Management> management,
+        Optional<Metrics> metrics) {
 
     RunnerConfig {
         allowOrigins = List.copyOf(allowOrigins);
@@ -44,6 +46,15 @@ record RunnerConfig(String file, OptionalInt port, Optional<String> host, Settin
     /** How an error names a key of this file: {@code gw.yaml: routes[2].backend}. */
     String label(String keyPath) {
         return file + ": " + keyPath;
+    }
+
+    /**
+     * The {@code metrics} mapping.
+     *
+     * @param key     its key path, for messages
+     * @param enabled {@code enabled}; true when absent
+     */
+    record Metrics(String key, boolean enabled) {
     }
 
     /**

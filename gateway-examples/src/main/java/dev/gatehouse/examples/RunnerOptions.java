@@ -148,7 +148,7 @@ final class RunnerOptions {
      * @param host          its interface, loopback unless the file says
      * @param authenticator the API keys it requires, in {@code X-API-Key}
      */
-    record Management(int port, String host, Authenticator authenticator) {
+    record Management(int port, String host, Authenticator authenticator, boolean metrics) {
     }
 
     private RunnerOptions(Parser p) {
@@ -613,6 +613,8 @@ final class RunnerOptions {
         private String managementPortName; // what a mistake about the port names: the flag, or the file's key
         private String managementHost = DEFAULT_MANAGEMENT_HOST;
         private String managementBlock; // how a mistake names the file's management block; null: none
+        private boolean metrics = true;  // whether the management port serves /metrics; the file's metrics.enabled
+        private String metricsKey;       // how a mistake names the file's metrics.enabled; null: not in the file
 
         /** Takes the config file's values, before any flag. */
         void seed(RunnerConfig c) {
@@ -634,6 +636,10 @@ final class RunnerOptions {
                     jwtIssuer = Labelled.of(jwtKey + ".issuer", jwt.issuer());
                     jwtAudience = Labelled.of(jwtKey + ".audience", jwt.audience());
                 });
+            });
+            c.metrics().ifPresent(m -> {
+                metricsKey = c.label(m.key() + ".enabled");
+                metrics = m.enabled();
             });
             c.management().ifPresent(m -> {
                 managementBlock = c.label(m.key());
@@ -699,6 +705,9 @@ final class RunnerOptions {
         /** The management API the flags and the file turn on, or {@code null}. */
         Management management() {
             if (managementPort == null) {
+                if (metrics && metricsKey != null) {
+                    throw UsageException.of(metricsKey, "needs the management API (its port serves /metrics)");
+                }
                 if (managementKeyCount > 0) {
                     throw UsageException.of(Flag.MANAGEMENT_KEY.flag, "needs " + Flag.MANAGEMENT_PORT.flag);
                 }
@@ -716,7 +725,7 @@ final class RunnerOptions {
                 throw UsageException.of(managementPortName, "bad port \"" + managementPort
                         + "\" (expected another port than the gateway's)");
             }
-            return new Management(managementPort, managementHost, managementKeys.build());
+            return new Management(managementPort, managementHost, managementKeys.build(), metrics);
         }
 
         /** The origin policy of {@code --allow-origin} and the file's {@code allowOrigins}, or {@code null}. */

@@ -3,6 +3,11 @@ package dev.gatehouse.examples;
 import java.nio.channels.UnresolvedAddressException;
 import java.util.List;
 
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.jetty.JettyConnectionMetrics;
+import io.micrometer.core.instrument.binder.jetty.JettyServerThreadPoolMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -19,6 +24,7 @@ import dev.gatehouse.Gateway;
 import dev.gatehouse.Route;
 import dev.gatehouse.jetty.JettyGateway;
 import dev.gatehouse.jetty.ManagementApi;
+import dev.gatehouse.micrometer.GatehouseMetrics;
 
 /**
  * The servers of one standalone run: a Jetty server with the gateway mounted as a core handler and, in
@@ -49,9 +55,11 @@ final class StandaloneServer implements AutoCloseable {
     private final ServerConnector management; // the management API's connector; null when it is off
     private final DemoBackend demo; // null unless in demo mode
     private final List<Route> routes;
+    private final Gateway gateway;
 
     private StandaloneServer(Server server, ServerConnector connector, ServerConnector management, DemoBackend demo,
-            List<Route> routes) {
+            List<Route> routes, Gateway gateway) {
+        this.gateway = gateway;
         this.server = server;
         this.connector = connector;
         this.management = management;
@@ -80,7 +88,10 @@ final class StandaloneServer implements AutoCloseable {
                         Route.of("/chat/{room}", Backend.of(demo.url() + "/chat/{room}")),
                         Route.builder(DemoRooms.PATH).webSocketApi(rooms.api()).build());
             }
-            Gateway gateway = gateway(routes, options);
+            // With the management API, /metrics serves the gateway's meters in Prometheus' format.
+            PrometheusMeterRegistry metrics = options.management().filter(RunnerOptions.Management::metrics)
+                    .map(m -> new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)).orElse(null);
+            Gateway gateway = gateway(routes, options, metrics);
             if (rooms != null) {
                 // The rooms' integrations use the registry of the gateway that holds them: known only now.
                 rooms.attach(gateway.connections());
@@ -112,11 +123,20 @@ final class StandaloneServer implements AutoCloseable {
                 }
                 server.addConnector(managementConnector);
                 // Only requests that came in on the management connector reach the API; none reach the gateway.
-                ContextHandler api = new ContextHandler(ManagementApi.handler(gateway, m.authenticator()), "/");
+                Handler managementApi = ManagementApi.handler(gateway, m.authenticator());
+                if (metrics != null) {
+                    managementApi = new Handler.Sequence(new MetricsHandler(metrics, m.authenticator()), managementApi);
+                }
+                ContextHandler api = new ContextHandler(managementApi, "/");
                 api.setVirtualHosts(List.of("@" + MANAGEMENT_CONNECTOR));
                 handler = new Handler.Sequence(api, handler);
             }
             server.setHandler(handler);
+            if (metrics != null) {
+                // Micrometer's own Jetty binders: the server's connections, bytes and thread pool.
+                JettyConnectionMetrics.addToAllConnectors(server, metrics);
+                new JettyServerThreadPoolMetrics(server.getThreadPool(), Tags.empty()).bindTo(metrics);
+            }
             // With a stop timeout, server.stop() drains the gateway and waits for its connections to close.
             server.setStopTimeout(options.settings().closeTimeout().toMillis() + 1000);
             listen(connector, options.host().orElse("0.0.0.0") + ":" + options.port());
@@ -129,7 +149,7 @@ final class StandaloneServer implements AutoCloseable {
             } catch (Exception e) {
                 throw new StartupException("cannot start: " + reason(e), e);
             }
-            return new StandaloneServer(server, connector, managementConnector, demo, routes);
+            return new StandaloneServer(server, connector, managementConnector, demo, routes, gateway);
         } catch (UsageException | StartupException e) {
             stopQuietly(server, demo);
             throw e;
@@ -142,6 +162,11 @@ final class StandaloneServer implements AutoCloseable {
     /** The port the gateway listens on. */
     int port() {
         return connector.getLocalPort();
+    }
+
+    /** The gateway the server mounts. */
+    Gateway gateway() {
+        return gateway;
     }
 
     /** The port the management API listens on. */
@@ -186,8 +211,11 @@ final class StandaloneServer implements AutoCloseable {
         return pool;
     }
 
-    private static Gateway gateway(List<Route> routes, RunnerOptions options) {
+    private static Gateway gateway(List<Route> routes, RunnerOptions options, PrometheusMeterRegistry metrics) {
         Gateway.Builder b = options.applyTo(Gateway.builder());
+        if (metrics != null) {
+            b.listener(GatehouseMetrics.of(metrics));
+        }
         routes.forEach(b::route);
         try {
             return b.build();

@@ -64,7 +64,7 @@ class ConfigFileTest {
                 // keys and values
                 Arguments.of("prot: 8080\n", "prot: unknown key (did you mean port?)"),
                 Arguments.of("listen: 8080\n", "listen: unknown key (expected port, host, settings, auth, allowOrigins, allowMissingOrigin, "
-                        + "requestTimeout, authFailureLimit, routes, management, cluster)"),
+                        + "requestTimeout, authFailureLimit, routes, management, metrics, cluster)"),
                 Arguments.of("port: http\n", "port: bad port \"http\" (expected 0-65535)"),
                 Arguments.of("port: 65536\n", "port: bad port \"65536\" (expected 0-65535)"),
                 Arguments.of("port: [8080]\n", "port: a list (expected a port 0-65535)"),

@@ -63,7 +63,7 @@ class CloseHandshakeTest {
 
     /** The access-log line of the connection that ended, waiting for it up to 5 s. */
     private static String accessLine() throws InterruptedException {
-        return RecordingLogProvider.awaitLine(l -> l.contains("dev.gatehouse.access") && l.contains("status=101"));
+        return RecordingLogProvider.awaitLine(l -> l.contains("dev.gatehouse.access") && l.contains("\"status\":101"));
     }
 
     private static byte[] concat(byte[]... parts) {
@@ -101,7 +101,7 @@ class CloseHandshakeTest {
             }
         }
         String line = accessLine();
-        assertTrue(line.contains(" close=" + code + " cause=\"backend closed\" initiator=backend"), line);
+        assertTrue(line.contains("\"closeCode\":" + code + ",") && line.contains("\"cause\":\"backend closed\",\"initiator\":\"backend\""), line);
     }
 
     @ParameterizedTest
@@ -125,7 +125,7 @@ class CloseHandshakeTest {
             }
         }
         String line = accessLine();
-        assertTrue(line.contains(" close=" + code + " cause=\"client closed\" initiator=client"), line);
+        assertTrue(line.contains("\"closeCode\":" + code + ",") && line.contains("\"cause\":\"client closed\",\"initiator\":\"client\""), line);
     }
 
     @ParameterizedTest

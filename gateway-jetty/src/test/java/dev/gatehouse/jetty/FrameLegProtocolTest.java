@@ -149,7 +149,7 @@ class FrameLegProtocolTest {
 
     /** The access-log line of the connection that ended, waiting for it up to 5 s. */
     private static String accessLine() throws InterruptedException {
-        return RecordingLogProvider.awaitLine(l -> l.contains("dev.gatehouse.access") && l.contains("status=101"));
+        return RecordingLogProvider.awaitLine(l -> l.contains("dev.gatehouse.access") && l.contains("\"status\":101"));
     }
 
     @ParameterizedTest
@@ -167,8 +167,8 @@ class FrameLegProtocolTest {
         }
         assertEquals(new TestBackend.Closed(1001, ""), servers.backend().nextClose());
         String line = accessLine();
-        assertTrue(line.contains(" close=" + violation.status() + " cause=\"" + violation.what() + "\""), line);
-        assertTrue(line.contains("initiator=gateway"), line);
+        assertTrue(line.contains("\"closeCode\":" + violation.status() + ",") && line.contains("\"cause\":\"" + violation.what() + "\""), line);
+        assertTrue(line.contains("\"initiator\":\"gateway\""), line);
     }
 
     @ParameterizedTest
@@ -191,8 +191,8 @@ class FrameLegProtocolTest {
             }
         }
         String line = accessLine();
-        assertTrue(line.contains(" close=1014 cause=\"" + violation.what() + "\""), line);
-        assertTrue(line.contains("initiator=gateway"), line);
+        assertTrue(line.contains("\"closeCode\":1014,") && line.contains("\"cause\":\"" + violation.what() + "\""), line);
+        assertTrue(line.contains("\"initiator\":\"gateway\""), line);
     }
 
     @ParameterizedTest
@@ -271,7 +271,7 @@ class FrameLegProtocolTest {
         }
         assertEquals(new TestBackend.Closed(1001, ""), servers.backend().nextClose());
         String line = accessLine();
-        assertTrue(line.contains(" close=1002 cause=\"client protocol error: unmasked frame from a client\""), line);
+        assertTrue(line.contains("\"closeCode\":1002,") && line.contains("\"cause\":\"client protocol error: unmasked frame from a client\""), line);
     }
 
     @ParameterizedTest
@@ -289,6 +289,6 @@ class FrameLegProtocolTest {
             }
         }
         String line = accessLine();
-        assertTrue(line.contains(" close=1014 cause=\"backend protocol error: reserved opcode 3\""), line);
+        assertTrue(line.contains("\"closeCode\":1014,") && line.contains("\"cause\":\"backend protocol error: reserved opcode 3\""), line);
     }
 }

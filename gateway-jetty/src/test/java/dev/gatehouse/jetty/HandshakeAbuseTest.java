@@ -72,7 +72,7 @@ class HandshakeAbuseTest {
         }
         assertTrue(backend.upgrades.isEmpty(), "the backend was dialled");
         assertTrue(RecordingLogProvider.lines().stream()
-                .anyMatch(l -> l.contains("status=400 error=bad_request")), "no access-log line");
+                .anyMatch(l -> l.contains("\"status\":400,\"kind\":\"bad_request\"")), "no access-log line");
     }
 
     @ParameterizedTest

@@ -51,11 +51,11 @@ class JettyErrorsTest {
         Matcher m = BODY.matcher(r.body());
         assertTrue(m.matches(), r.body());
         assertEquals(error, m.group(1));
-        String id = "id=" + m.group(2) + " ";
+        String id = "\"requestId\":\"" + m.group(2) + "\"";
         List<String> lines = RecordingLogProvider.lines().stream()
                 .filter(l -> l.contains("dev.gatehouse.access") && l.contains(id)).toList();
         assertEquals(1, lines.size(), lines.toString());
-        assertTrue(lines.get(0).contains(" route=- ") && lines.get(0).contains(" status=" + status + " error=" + error + " "),
+        assertTrue(lines.get(0).contains("\"route\":null") && lines.get(0).contains("\"status\":" + status + ",\"kind\":\"" + error + "\""),
                 lines.get(0));
     }
 

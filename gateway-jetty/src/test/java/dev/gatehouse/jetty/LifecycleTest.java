@@ -303,7 +303,7 @@ class LifecycleTest {
         events.assertClose(4403, "kicked");
         assertEquals(new TestBackend.Closed(1001, ""), backend.nextClose());
         // A bridge writes its access-log line once it has left the registry.
-        RecordingLogProvider.awaitLine(l -> l.contains("dev.gatehouse.access") && l.contains("id=" + id + " "));
+        RecordingLogProvider.awaitLine(l -> l.contains("dev.gatehouse.access") && l.contains("\"requestId\":\"" + id + "\""));
         assertEquals(0, gw.gateway.connections().count());
         assertTrue(gw.gateway.connections().info(id).toCompletableFuture().join().isEmpty());
     }

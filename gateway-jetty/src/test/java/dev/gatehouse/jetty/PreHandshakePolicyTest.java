@@ -136,7 +136,7 @@ class PreHandshakePolicyTest {
         assertEquals(new TestBackend.Closed(1000, "bye"), backend.nextClose());
         // The slot is given back when the bridge ends, just after the client got its close, and before the
         // bridge writes its access-log line.
-        RecordingLogProvider.awaitLine(l -> l.contains("dev.gatehouse.access") && l.contains("id=" + firstId + " "));
+        RecordingLogProvider.awaitLine(l -> l.contains("dev.gatehouse.access") && l.contains("\"requestId\":\"" + firstId + "\""));
 
         assertEquals(101, RawHttp.upgrade(gw.httpUri("/echo")).status());
         assertEquals(1, backend.upgrades.size());

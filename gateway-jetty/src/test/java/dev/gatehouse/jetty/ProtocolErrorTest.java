@@ -43,7 +43,7 @@ class ProtocolErrorTest {
 
     /** The access-log line of the connection that ended, waiting for it up to 5 s. */
     private static String accessLine() throws InterruptedException {
-        return RecordingLogProvider.awaitLine(l -> l.contains("dev.gatehouse.access") && l.contains("status=101"));
+        return RecordingLogProvider.awaitLine(l -> l.contains("dev.gatehouse.access") && l.contains("\"status\":101"));
     }
 
     @ParameterizedTest
@@ -58,8 +58,8 @@ class ProtocolErrorTest {
         }
         assertEquals(new TestBackend.Closed(1001, ""), servers.backend().nextClose());
         String line = accessLine();
-        assertTrue(line.contains("close=1002 cause=\"client protocol error"), line);
-        assertTrue(line.contains("initiator=gateway"), line);
+        assertTrue(line.contains("\"closeCode\":1002,") && line.contains("\"cause\":\"client protocol error"), line);
+        assertTrue(line.contains("\"initiator\":\"gateway\""), line);
     }
 
     @ParameterizedTest
@@ -73,7 +73,7 @@ class ProtocolErrorTest {
             assertEquals(1002, ws.readFrame().closeCode());
         }
         String line = accessLine();
-        assertTrue(line.contains("close=1002 cause=\"client protocol error: a 64-bit payload length with its most "
+        assertTrue(line.contains("\"closeCode\":1002,") && line.contains("\"cause\":\"client protocol error: a 64-bit payload length with its most "
                 + "significant bit set\""), line);
     }
 
@@ -122,6 +122,6 @@ class ProtocolErrorTest {
         }
         assertEquals(new TestBackend.Closed(1001, ""), servers.backend().nextClose());
         String line = accessLine();
-        assertTrue(line.contains("close=1007 cause=\"client invalid payload"), line);
+        assertTrue(line.contains("\"closeCode\":1007,") && line.contains("\"cause\":\"client invalid payload"), line);
     }
 }

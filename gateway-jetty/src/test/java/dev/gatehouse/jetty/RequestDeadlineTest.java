@@ -79,14 +79,14 @@ class RequestDeadlineTest {
 
     /** Checks the one access-log line of the timeout, after any lines of earlier requests on the socket. */
     private static void assertTimeoutLogged(Socket socket, int earlierRequests) {
-        String remote = "remote=/127.0.0.1:" + socket.getLocalPort() + " ";
+        String remote = "\"remote\":\"127.0.0.1:" + socket.getLocalPort() + "\"";
         List<String> all = RecordingLogProvider.lines().stream()
                 .filter(l -> l.contains("dev.gatehouse.access") && l.contains(remote)).toList();
         assertEquals(earlierRequests + 1, all.size(), all.toString());
         List<String> lines = all.subList(earlierRequests, all.size());
         assertEquals(1, lines.size(), lines.toString());
-        assertTrue(lines.get(0).contains(" route=- path=- ") && lines.get(0).contains(" status=408 error=request_timeout "
-                + "message=\"no complete request within " + DEADLINE.toMillis() + " ms\""), lines.get(0));
+        assertTrue(lines.get(0).contains("\"route\":null,\"path\":\"-\"") && lines.get(0).contains("\"status\":408,\"kind\":\"request_timeout\","
+                + "\"message\":\"no complete request within " + DEADLINE.toMillis() + " ms\""), lines.get(0));
     }
 
     @ParameterizedTest

@@ -88,9 +88,15 @@ class SecretsAreNeverLoggedTest {
         servers.stopAll(); // what stopping logs is checked too
 
         List<String> lines = RecordingLogProvider.lines();
-        assertTrue(lines.stream().anyMatch(l -> l.contains("status=401")), "the rejections were logged");
-        for (String secret : List.of(API_KEY, WRONG_KEY, signature(valid), signature(expiring), signature(expired),
-                signature(forged), new String(SECRET, StandardCharsets.UTF_8))) {
+        assertTrue(lines.stream().anyMatch(l -> l.contains("\"status\":401")), "the rejections were logged");
+        List<String> access = lines.stream().filter(l -> l.contains(" dev.gatehouse.access ")).toList();
+        assertEquals(5 + 5 + 1 + 1, access.size(), access.toString()); // sessions, refusals, the 502, the expiry
+        for (String line : access) {
+            // every access line is one JSON object, after the logger's prefix
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(line.substring(line.indexOf(" - {") + 3));
+        }
+        for (String secret : List.of(API_KEY, WRONG_KEY, valid, expiring, expired, forged, signature(valid),
+                signature(expiring), signature(expired), signature(forged), new String(SECRET, StandardCharsets.UTF_8))) {
             for (String line : lines) {
                 assertFalse(line.contains(secret), () -> "a secret was logged: " + line);
             }

@@ -154,6 +154,7 @@ public final class BackendDialer {
             result.complete(new Dialed(bridge, null, null, refusal, Map.of()));
             return;
         }
+        bridge.dialling(target.uri());
         CompletableFuture<BackendHandshake.Connected> connect;
         try {
             connect = connector.dial(target.uri(), admission.backendHeaders(), admission.subprotocols(),

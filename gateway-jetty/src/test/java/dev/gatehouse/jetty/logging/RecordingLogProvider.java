@@ -26,7 +26,8 @@ import org.slf4j.spi.SLF4JServiceProvider;
 /**
  * The tests' slf4j binding: prints every line to standard error (which Surefire keeps per test class) and
  * records it, formatted with its stack trace, so that tests can check what was logged. Gatehouse logs at
- * DEBUG, everything else at INFO.
+ * DEBUG, everything else at INFO. The thread's MDC, when it has one, is written before the message:
+ * {@code ... logger {key=value, ...} - message}.
  */
 public final class RecordingLogProvider implements SLF4JServiceProvider {
 
@@ -42,7 +43,7 @@ public final class RecordingLogProvider implements SLF4JServiceProvider {
         }
     };
     private final IMarkerFactory markers = new BasicMarkerFactory();
-    private final MDCAdapter mdc = new BasicMDCAdapter();
+    private static final MDCAdapter MDC = new BasicMDCAdapter();
 
     /** Every line logged since the last {@link #clear()}, oldest first. */
     public static List<String> lines() {
@@ -90,7 +91,7 @@ public final class RecordingLogProvider implements SLF4JServiceProvider {
 
     @Override
     public MDCAdapter getMDCAdapter() {
-        return mdc;
+        return MDC;
     }
 
     @Override
@@ -145,7 +146,12 @@ public final class RecordingLogProvider implements SLF4JServiceProvider {
         protected void handleNormalizedLoggingCall(Level level, Marker marker, String pattern, Object[] args,
                 Throwable throwable) {
             StringBuilder line = new StringBuilder(128).append(LocalTime.now()).append(' ').append(level)
-                    .append(" [").append(Thread.currentThread().getName()).append("] ").append(name).append(" - ")
+                    .append(" [").append(Thread.currentThread().getName()).append("] ").append(name);
+            java.util.Map<String, String> context = MDC.getCopyOfContextMap();
+            if (context != null && !context.isEmpty()) {
+                line.append(' ').append(new java.util.TreeMap<>(context));
+            }
+            line.append(" - ")
                     .append(MessageFormatter.basicArrayFormat(pattern, args));
             if (throwable != null) {
                 StringWriter trace = new StringWriter();
