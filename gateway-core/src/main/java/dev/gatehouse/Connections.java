@@ -56,7 +56,8 @@ public interface Connections {
     /**
      * Sends a message to the client of every open connection in an audience. Costs the size of the user's or
      * group's membership, not the number of connections. A connection whose outbound queue is full is
-     * skipped and counted in {@link Delivery#refused()}; the others still get the message.
+     * skipped and counted in {@link Delivery#refused()} (and closed, if {@link Settings#outboundOverflow()} says
+     * so); the others still get the message.
      */
     CompletionStage<Delivery> send(Audience audience, Message message);
 

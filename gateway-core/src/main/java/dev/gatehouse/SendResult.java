@@ -11,7 +11,9 @@ public enum SendResult {
     GONE,
     /**
      * Refused: the connection's outbound queue holds {@link Settings#maxOutboundQueue()} bytes already, its
-     * client reading more slowly than messages arrive; the connection is not harmed (HTTP 429).
+     * client reading more slowly than messages arrive (HTTP 429). The connection is not harmed, unless
+     * {@link Settings#outboundOverflow()} is {@link OverflowAction#CLOSE}: then this send also closed it, the
+     * client with 1013 "try again later" and the backend with 1001.
      */
     QUEUE_FULL,
     /**

@@ -32,6 +32,10 @@ public final class Settings {
     private final CloseStatus drainStatus;
     private final Duration credentialGrace;
     private final long maxOutboundQueue;
+    private final OverflowAction outboundOverflow;
+    private final Duration maxLifetime;
+    private final double maxLifetimeJitter;
+    private final CloseStatus lifetimeStatus;
 
     private Settings(Builder b) {
         this.idleTimeout = b.idleTimeout;
@@ -45,6 +49,10 @@ public final class Settings {
         this.drainStatus = b.drainStatus;
         this.credentialGrace = b.credentialGrace;
         this.maxOutboundQueue = b.maxOutboundQueue;
+        this.outboundOverflow = b.outboundOverflow;
+        this.maxLifetime = b.maxLifetime;
+        this.maxLifetimeJitter = b.maxLifetimeJitter;
+        this.lifetimeStatus = b.lifetimeStatus;
     }
 
     /** The defaults: 10 min idle timeout, 30 s pings with a 10 s pong deadline, 10 s connect timeout. */
@@ -131,10 +139,46 @@ public final class Settings {
     /**
      * The most bytes of messages sent through {@link Connections} (the management API) that may wait for one
      * connection's client, each message counting its payload plus 64 bytes; a send that would exceed it is
-     * refused with {@link SendResult#QUEUE_FULL}. 1 MiB by default.
+     * answered with {@link SendResult#QUEUE_FULL}, and what else happens is {@link #outboundOverflow()}.
+     * 1 MiB by default.
      */
     public long maxOutboundQueue() {
         return maxOutboundQueue;
+    }
+
+    /**
+     * What a send through {@link Connections} that would overflow {@link #maxOutboundQueue()} does besides
+     * answering {@link SendResult#QUEUE_FULL}: {@link OverflowAction#REFUSE} (the default) leaves the connection
+     * alone; {@link OverflowAction#CLOSE} closes its client with 1013 "try again later" and its backend with
+     * 1001. This queue is the only buffer of a connection that can overflow: relayed messages are not queued
+     * but flow by demand, a slow reader slowing its writer.
+     */
+    public OverflowAction outboundOverflow() {
+        return outboundOverflow;
+    }
+
+    /**
+     * The longest a connection stays open, counted from the start of its relay; past it the client is closed
+     * with {@link #lifetimeStatus()} and the backend (a WebSocket API route's integrations) with 1001.
+     * {@link Duration#ZERO}, the default, means no limit. Each connection's own lifetime is drawn at random
+     * between {@code maxLifetime × (1 − }{@link #maxLifetimeJitter()}{@code )} and {@code maxLifetime}, so that
+     * connections opened together do not all close, and reconnect, together.
+     */
+    public Duration maxLifetime() {
+        return maxLifetime;
+    }
+
+    /**
+     * The fraction of {@link #maxLifetime()} by which a connection's lifetime may be shorter: 0 to 0.5, 0.1 by
+     * default (a 2 h maximum then closes connections between 1 h 48 min and 2 h after they opened).
+     */
+    public double maxLifetimeJitter() {
+        return maxLifetimeJitter;
+    }
+
+    /** What the client receives when its connection reaches its lifetime: 1001 "max lifetime" by default. */
+    public CloseStatus lifetimeStatus() {
+        return lifetimeStatus;
     }
 
     @Override
@@ -144,7 +188,9 @@ public final class Settings {
                 + ", maxClientMessageSize=" + maxClientMessageSize
                 + ", maxBackendMessageSize=" + maxBackendMessageSize + ", backendLostStatus=" + backendLostStatus
                 + ", drainStatus=" + drainStatus + ", credentialGrace=" + credentialGrace
-                + ", maxOutboundQueue=" + maxOutboundQueue + "]";
+                + ", maxOutboundQueue=" + maxOutboundQueue + ", outboundOverflow=" + outboundOverflow
+                + ", maxLifetime=" + maxLifetime + ", maxLifetimeJitter=" + maxLifetimeJitter
+                + ", lifetimeStatus=" + lifetimeStatus + "]";
     }
 
     /** Builds {@link Settings}; each setter validates its argument. */
@@ -160,6 +206,10 @@ public final class Settings {
         private CloseStatus drainStatus = CloseStatus.SERVICE_RESTART;
         private Duration credentialGrace = Duration.ZERO;
         private long maxOutboundQueue = 1L << 20;
+        private OverflowAction outboundOverflow = OverflowAction.REFUSE;
+        private Duration maxLifetime = Duration.ZERO;
+        private double maxLifetimeJitter = 0.1;
+        private CloseStatus lifetimeStatus = CloseStatus.of(1001, "max lifetime");
 
         private Builder() {
         }
@@ -176,6 +226,10 @@ public final class Settings {
             drainStatus = s.drainStatus;
             credentialGrace = s.credentialGrace;
             maxOutboundQueue = s.maxOutboundQueue;
+            outboundOverflow = s.outboundOverflow;
+            maxLifetime = s.maxLifetime;
+            maxLifetimeJitter = s.maxLifetimeJitter;
+            lifetimeStatus = s.lifetimeStatus;
         }
 
         /** See {@link Settings#idleTimeout()}; zero disables. */
@@ -258,6 +312,33 @@ public final class Settings {
                 throw new IllegalArgumentException("maxOutboundQueue: " + maxOutboundQueue + " (expected: > 0)");
             }
             this.maxOutboundQueue = maxOutboundQueue;
+            return this;
+        }
+
+        /** See {@link Settings#outboundOverflow()}. */
+        public Builder outboundOverflow(OverflowAction outboundOverflow) {
+            this.outboundOverflow = requireNonNull(outboundOverflow, "outboundOverflow");
+            return this;
+        }
+
+        /** See {@link Settings#maxLifetime()}; zero means no limit. */
+        public Builder maxLifetime(Duration maxLifetime) {
+            this.maxLifetime = notNegative(maxLifetime, "maxLifetime");
+            return this;
+        }
+
+        /** See {@link Settings#maxLifetimeJitter()}; 0 to 0.5, where 0 closes every connection at exactly the maximum. */
+        public Builder maxLifetimeJitter(double maxLifetimeJitter) {
+            if (!(maxLifetimeJitter >= 0 && maxLifetimeJitter <= 0.5)) {
+                throw new IllegalArgumentException("maxLifetimeJitter: " + maxLifetimeJitter + " (expected: 0-0.5)");
+            }
+            this.maxLifetimeJitter = maxLifetimeJitter;
+            return this;
+        }
+
+        /** See {@link Settings#lifetimeStatus()}; must be transmittable, typically 1001 or 1012. */
+        public Builder lifetimeStatus(CloseStatus lifetimeStatus) {
+            this.lifetimeStatus = transmittable(lifetimeStatus, "lifetimeStatus");
             return this;
         }
 

@@ -26,6 +26,35 @@ class SettingsTest {
         assertEquals(Duration.ofSeconds(10), s.connectTimeout());
         assertEquals(CloseStatus.of(1014, "backend unavailable"), s.backendLostStatus());
         assertEquals(CloseStatus.of(1012, "service restart"), s.drainStatus());
+        assertEquals(OverflowAction.REFUSE, s.outboundOverflow());
+        assertEquals(Duration.ZERO, s.maxLifetime());
+        assertEquals(0.1, s.maxLifetimeJitter());
+        assertEquals(CloseStatus.of(1001, "max lifetime"), s.lifetimeStatus());
+    }
+
+    @Test
+    void maxLifetimeItsJitterAndItsStatusAreChecked() {
+        assertRejected("maxLifetime: PT-1S (expected: >= 0)", b -> b.maxLifetime(Duration.ofSeconds(-1)));
+        assertRejected("maxLifetimeJitter: 0.51 (expected: 0-0.5)", b -> b.maxLifetimeJitter(0.51));
+        assertRejected("maxLifetimeJitter: -0.1 (expected: 0-0.5)", b -> b.maxLifetimeJitter(-0.1));
+        assertRejected("maxLifetimeJitter: NaN (expected: 0-0.5)", b -> b.maxLifetimeJitter(Double.NaN));
+        assertRejected("lifetimeStatus: 1006 (expected: a code that may be sent)",
+                b -> b.lifetimeStatus(CloseStatus.ABNORMAL));
+        assertRejected("lifetimeStatus: 1005 (expected: a code that may be sent)",
+                b -> b.lifetimeStatus(CloseStatus.NO_STATUS));
+        assertRejected("lifetimeStatus: 1015 (expected: a code that may be sent)",
+                b -> b.lifetimeStatus(CloseStatus.of(1015)));
+        NullPointerException e = assertThrows(NullPointerException.class, () -> Settings.builder().outboundOverflow(null));
+        assertEquals("outboundOverflow", e.getMessage());
+
+        Settings s = Settings.builder().maxLifetime(Duration.ofHours(2)).maxLifetimeJitter(0.5)
+                .lifetimeStatus(CloseStatus.of(1012, "max lifetime")).outboundOverflow(OverflowAction.CLOSE).build();
+        assertEquals(Duration.ofHours(2), s.maxLifetime());
+        assertEquals(0.5, s.maxLifetimeJitter());
+        assertEquals(CloseStatus.of(1012, "max lifetime"), s.lifetimeStatus());
+        assertEquals(OverflowAction.CLOSE, s.outboundOverflow());
+        assertEquals(0, Settings.builder().maxLifetimeJitter(0).build().maxLifetimeJitter());
+        assertEquals(4999, Settings.builder().lifetimeStatus(CloseStatus.of(4999)).build().lifetimeStatus().code());
     }
 
     @Test
@@ -79,11 +108,17 @@ class SettingsTest {
                 .idleTimeout(Duration.ofSeconds(1)).pingInterval(Duration.ofSeconds(2)).pongTimeout(Duration.ofSeconds(3))
                 .connectTimeout(Duration.ofSeconds(4)).closeTimeout(Duration.ofSeconds(5)).maxMessageSize(6)
                 .backendLostStatus(CloseStatus.of(1011, "x")).drainStatus(CloseStatus.of(1001, "y"))
+                .outboundOverflow(OverflowAction.CLOSE).maxLifetime(Duration.ofHours(2)).maxLifetimeJitter(0.25)
+                .lifetimeStatus(CloseStatus.of(1012, "z"))
                 .build();
 
         Settings changed = original.toBuilder().maxMessageSize(7).build();
 
         assertEquals(original.toString().replace("MessageSize=6", "MessageSize=7"), changed.toString());
         assertEquals(Duration.ofSeconds(5), changed.closeTimeout());
+        assertEquals(OverflowAction.CLOSE, changed.outboundOverflow());
+        assertEquals(Duration.ofHours(2), changed.maxLifetime());
+        assertEquals(0.25, changed.maxLifetimeJitter());
+        assertEquals(CloseStatus.of(1012, "z"), changed.lifetimeStatus());
     }
 }

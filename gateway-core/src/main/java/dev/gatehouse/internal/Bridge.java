@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 import dev.gatehouse.CloseStatus;
 import dev.gatehouse.ConnectionInfo;
 import dev.gatehouse.Handshake;
+import dev.gatehouse.OverflowAction;
 import dev.gatehouse.Principal;
 import dev.gatehouse.Route;
 import dev.gatehouse.SendResult;
@@ -52,6 +53,7 @@ public final class Bridge {
     private static final CloseStatus KEEPALIVE = CloseStatus.of(1001, "keepalive timeout");
     private static final CloseStatus CLIENT_GONE = CloseStatus.of(1001, "client gone");
     private static final CloseStatus EXPIRED = CloseStatus.of(1008, "credential expired");
+    private static final CloseStatus LIFETIME = CloseStatus.of(1001, "max lifetime");
 
     /** The bridge's life, in order; it only moves forward. */
     enum State { CONNECTING, OPEN, CLOSING, CLOSED }
@@ -441,7 +443,9 @@ public final class Bridge {
     }
 
     /**
-     * Hands a whole message to the client leg's outbound queue, to go out at the next message boundary.
+     * Hands a whole message to the client leg's outbound queue, to go out at the next message boundary. A
+     * message that does not fit is refused; with {@link OverflowAction#CLOSE} the slow client is then closed
+     * with 1013 "try again later", the messages still queued for it dropped, and the backend with 1001.
      *
      * @param payload the message's bytes (UTF-8 for text), owned by the bridge from now on
      */
@@ -449,7 +453,12 @@ public final class Bridge {
         if (state != State.OPEN) {
             return SendResult.GONE;
         }
-        return client.outbox.push(payload, text);
+        SendResult result = client.outbox.push(payload, text);
+        if (result == SendResult.QUEUE_FULL && settings.outboundOverflow() == OverflowAction.CLOSE
+                && close(CloseStatus.TRY_AGAIN_LATER, CloseStatus.GOING_AWAY, "overload: client too slow")) {
+            client.outbox.discard(); // the CLOSE goes once the write in flight ends, not after the whole queue
+        }
+        return result;
     }
 
     /** Whether the connection's principal has this subject. */
@@ -611,6 +620,7 @@ public final class Bridge {
                     finishIfDone(actions);
                 }
                 case CREDENTIAL_EXPIRED -> closeBoth(EXPIRED, CloseStatus.GOING_AWAY, "credential expired", actions);
+                case LIFETIME_REACHED -> closeBoth(settings.lifetimeStatus(), LIFETIME, "max lifetime", actions);
                 case IDLE_TIMEOUT -> closeBoth(IDLE, IDLE, "idle timeout", actions);
                 case CLIENT_SILENT -> closeBoth(KEEPALIVE, KEEPALIVE, "keepalive timeout: client did not answer a ping",
                         actions);

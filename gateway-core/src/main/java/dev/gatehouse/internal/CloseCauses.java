@@ -42,6 +42,12 @@ final class CloseCauses {
         if (why.equals("drain")) {
             return "drain";
         }
+        if (why.equals("max lifetime")) {
+            return "max_lifetime";
+        }
+        if (why.startsWith("overload")) {
+            return "overload";
+        }
         if (why.startsWith("message too big")) {
             return "message_too_big";
         }

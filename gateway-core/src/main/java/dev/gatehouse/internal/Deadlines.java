@@ -3,12 +3,13 @@ package dev.gatehouse.internal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 
 import dev.gatehouse.Settings;
 
 /**
  * The timers of one bridged connection as arithmetic: its deadlines (the client leg's connect, the close
- * handshake, idle, keepalive ping and pong, credential expiry), when the next one falls, and which one a
+ * handshake, idle, keepalive ping and pong, credential expiry, maximum lifetime), when the next one falls, and which one a
  * tick at a given time fires. It reads no clock and schedules nothing: the {@link Bridge} passes every time
  * in, schedules its tick for {@link #next}, and acts on what {@link #due} answers.
  *
@@ -29,6 +30,8 @@ final class Deadlines {
         CLOSE_TIMEOUT,
         /** The principal's credential expired (grace included): the connection is closed with 1008. */
         CREDENTIAL_EXPIRED,
+        /** The connection reached its lifetime: closed with the lifetime status. */
+        LIFETIME_REACHED,
         /** No data frame, ping or unsolicited pong for the idle timeout: closed with 1001. */
         IDLE_TIMEOUT,
         /** The client did not answer a keepalive ping in time: closed with 1001. */
@@ -45,6 +48,7 @@ final class Deadlines {
     private final long closeNanos;           // how long the legs have to answer CLOSE
     private final long connectNanos;         // from arm() to the connect deadline
     private final Duration credentialGrace;  // how long a connection outlives its credential
+    private final long lifetimeNanos;        // this connection's lifetime from opened(), drawn within the jitter; 0 for none
     /** The keepalive of the client leg. */
     final Keepalive client = new Keepalive();
     /** The keepalive of the backend leg. */
@@ -54,6 +58,7 @@ final class Deadlines {
     private long closeDeadline;         // nanoTime by which the legs must answer CLOSE; moved by each closing(); guarded by the bridge's lock
     private boolean expires;            // whether the credential expires at all; set by opened(); guarded by the bridge's lock
     private long expiresNanos;          // nanoTime when the credential (plus grace) expires, if it does; guarded by the bridge's lock
+    private long endOfLife;             // nanoTime when the lifetime is reached, if lifetimeNanos > 0; set by opened(); guarded by the bridge's lock
     private volatile long lastActivity; // nanoTime of the last data frame, ping or unsolicited pong; set by opened(), then active()
 
     Deadlines(Settings settings) {
@@ -65,6 +70,16 @@ final class Deadlines {
      *                     WebSocket API route's {@code $connect} integration timeout
      */
     Deadlines(Settings settings, Duration connectBound) {
+        this(settings, connectBound, ThreadLocalRandom.current().nextDouble());
+    }
+
+    /**
+     * @param connectBound as above
+     * @param draw         where in the jitter this connection's lifetime falls, in [0, 1): 0 gives the
+     *                     maximum lifetime, values towards 1 the shortest the jitter allows
+     */
+    Deadlines(Settings settings, Duration connectBound, double draw) {
+        this.lifetimeNanos = lifetime(settings, draw);
         this.idleNanos = settings.idleTimeout().toNanos();
         this.pingNanos = settings.pingInterval().toNanos();
         this.pongNanos = settings.pongTimeout().toNanos();
@@ -72,6 +87,20 @@ final class Deadlines {
         // The connect's own bound plus a second; the client's upgrade then takes moments.
         this.connectNanos = connectBound.plus(settings.closeTimeout()).toNanos() * 2;
         this.credentialGrace = settings.credentialGrace();
+    }
+
+    /**
+     * A connection's lifetime in nanoseconds: {@code maxLifetime × (1 − jitter × draw)}, so within
+     * ({@code maxLifetime × (1 − jitter)}, {@code maxLifetime}] for a draw in [0, 1), and at least 1 ns;
+     * 0 when there is no maximum.
+     */
+    static long lifetime(Settings settings, double draw) {
+        long max = settings.maxLifetime().toNanos();
+        if (max <= 0) {
+            return 0;
+        }
+        long cut = (long) (max * settings.maxLifetimeJitter() * draw);
+        return Math.max(1, max - cut);
     }
 
     /** The bridge was created at {@code now}: its client leg must open by the connect deadline. */
@@ -82,10 +111,11 @@ final class Deadlines {
     /**
      * The relay started at {@code now} (wall time {@code at}): idle and keepalive count from then, and a
      * credential that expires at {@code credentialExpiry} ends the connection that long after {@code at},
-     * plus the grace; at once if that is past.
+     * plus the grace; at once if that is past. The lifetime counts from {@code now}.
      */
     void opened(long now, Instant at, Optional<Instant> credentialExpiry) {
         lastActivity = now;
+        endOfLife = now + lifetimeNanos;
         client.lastPingAt = now;
         backend.lastPingAt = now;
         if (credentialExpiry.isPresent()) {
@@ -132,6 +162,9 @@ final class Deadlines {
         if (expires) {
             next = Math.min(next, expiresNanos);
         }
+        if (lifetimeNanos > 0) {
+            next = Math.min(next, endOfLife);
+        }
         return next;
     }
 
@@ -157,6 +190,9 @@ final class Deadlines {
         }
         if (expires && now - expiresNanos >= 0) {
             return Due.CREDENTIAL_EXPIRED;
+        }
+        if (lifetimeNanos > 0 && now - endOfLife >= 0) {
+            return Due.LIFETIME_REACHED;
         }
         if (idleNanos > 0 && now - lastActivity >= idleNanos) {
             return Due.IDLE_TIMEOUT;

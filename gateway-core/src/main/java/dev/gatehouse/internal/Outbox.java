@@ -164,6 +164,20 @@ final class Outbox implements Completion {
         drive();
     }
 
+    /**
+     * Drops the gateway messages that wait for their write (not the one being written), so that a CLOSE
+     * waiting behind them goes as soon as the write in flight ends. Replies of in-session policies dropped
+     * run what they were to run once written.
+     */
+    void discard() {
+        List<Pending> dropped;
+        synchronized (lock) {
+            dropped = drop();
+        }
+        runThens(dropped);
+        drive();
+    }
+
     /** How many counted bytes of pushed messages wait or are being written. */
     long queuedBytes() {
         synchronized (lock) {
@@ -274,7 +288,7 @@ final class Outbox implements Completion {
         }
     }
 
-    /** Empties the queue once the CLOSE went; returns what it held. Under lock. */
+    /** Empties the queue (once the CLOSE went, or to let it go sooner); returns what it held. Under lock. */
     private List<Pending> drop() {
         if (queue == null || queue.isEmpty()) {
             return List.of();

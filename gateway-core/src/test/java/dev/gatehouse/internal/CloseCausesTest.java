@@ -19,6 +19,8 @@ class CloseCausesTest {
         "credential expired|credential_expired",
         "revoked for principal alice|revoked",
         "drain|drain",
+        "max lifetime|max_lifetime",
+        "overload: client too slow|overload",
         "message too big from client|message_too_big",
         "message too big to inspect (client)|message_too_big",
         "message rate limit exceeded (client)|rate_limited",

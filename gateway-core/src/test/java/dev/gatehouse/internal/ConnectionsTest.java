@@ -30,6 +30,7 @@ import dev.gatehouse.Delivery;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Message;
+import dev.gatehouse.OverflowAction;
 import dev.gatehouse.Principal;
 import dev.gatehouse.Route;
 import dev.gatehouse.SendResult;
@@ -429,6 +430,47 @@ class ConnectionsTest {
         ConnectionInfo info = info(c);
         assertEquals(4, info.messagesOut(), "refused sends are not counted");
         assertEquals(10 + 7 + 6 + 1, info.bytesOut());
+    }
+
+    @Test
+    void withOverflowCloseASendThatOverflowsClosesTheSlowClientWith1013AndTheBackendWith1001() {
+        use(BridgeHarness.quiet().maxOutboundQueue(16 + 2 * Outbox.MESSAGE_OVERHEAD)
+                .outboundOverflow(OverflowAction.CLOSE).build());
+        Client c = proxy("alice");
+        assertEquals(SendResult.QUEUED, send(c, "0123456789"));
+        assertEquals(SendResult.QUEUED, send(c, "abcdef"));
+
+        assertEquals(SendResult.QUEUE_FULL, send(c, "x"), "the overflowing message is refused");
+
+        assertFalse(c.bridge.isOpen());
+        assertEquals(List.of(CloseStatus.GOING_AWAY), c.backend.channel.closes());
+        assertEquals(List.of(), c.client.channel.closes(), "the CLOSE waits for the write in flight");
+        assertEquals(SendResult.GONE, send(c, "y"));
+        c.clientReadsEverything();
+        assertEquals(List.of(CloseStatus.TRY_AGAIN_LATER), c.client.channel.closes());
+        assertEquals(List.of("0123456789"), c.received(), "the messages still queued were dropped");
+        c.client.echoClose();
+        c.backend.echoClose();
+        BridgeHarness.await(c.bridge.closed(), "the bridge to end");
+    }
+
+    @Test
+    void withOverflowCloseABroadcastClosesOnlyTheSlowClients() {
+        use(BridgeHarness.quiet().maxOutboundQueue(16 + Outbox.MESSAGE_OVERHEAD)
+                .outboundOverflow(OverflowAction.CLOSE).build());
+        Client slow = api("alice", null, "room");
+        Client reading = api("bob", null, "room");
+
+        assertEquals(new Delivery(2, 0), send(Audience.group("room"), "0123456789"));
+        reading.clientReadsEverything();
+        assertEquals(new Delivery(1, 1), send(Audience.group("room"), "abcdef"));
+
+        assertFalse(slow.bridge.isOpen());
+        assertTrue(reading.bridge.isOpen());
+        slow.clientReadsEverything();
+        assertEquals(List.of(CloseStatus.TRY_AGAIN_LATER), slow.client.channel.closes());
+        reading.clientReadsEverything();
+        assertEquals(List.of("0123456789", "abcdef"), reading.received());
     }
 
     @Test

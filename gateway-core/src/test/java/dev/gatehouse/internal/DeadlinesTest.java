@@ -172,6 +172,50 @@ class DeadlinesTest {
     }
 
     @Test
+    void withoutJitterTheLifetimeEndsTheConnectionExactlyAtTheMaximum() {
+        Deadlines d = new Deadlines(quiet().maxLifetime(Duration.ofSeconds(100)).maxLifetimeJitter(0).build(),
+                Duration.ofSeconds(10), 0.99);
+        d.opened(T, AT, Optional.empty());
+
+        assertEquals(T + 100_000 * MS, d.next(State.OPEN));
+        assertEquals(Due.NOTHING, d.due(State.OPEN, T + 100_000 * MS - 1, false, false));
+        assertEquals(Due.LIFETIME_REACHED, d.due(State.OPEN, T + 100_000 * MS, false, false));
+    }
+
+    @Test
+    void theDrawPlacesTheLifetimeWithinTheJitterBelowTheMaximum() {
+        Settings s = quiet().maxLifetime(Duration.ofSeconds(100)).maxLifetimeJitter(0.1).build();
+
+        assertEquals(100_000 * MS, Deadlines.lifetime(s, 0));
+        assertEquals(95_000 * MS, Deadlines.lifetime(s, 0.5));
+        long shortest = Deadlines.lifetime(s, Math.nextDown(1.0));
+        assertTrue(shortest > 90_000 * MS && shortest < 90_001 * MS, "shortest lifetime " + shortest);
+        assertEquals(0, Deadlines.lifetime(quiet().build(), 0.5), "no maximum, no lifetime");
+    }
+
+    @Test
+    void aConnectionWithoutMaxLifetimeHasNoLifetimeDeadline() {
+        Deadlines d = new Deadlines(quiet().build(), Duration.ofSeconds(10), 0.5);
+        d.opened(T, AT, Optional.empty());
+
+        assertEquals(Long.MAX_VALUE, d.next(State.OPEN));
+        assertEquals(Due.NOTHING, d.due(State.OPEN, T + 1_000_000_000 * MS, false, false));
+    }
+
+    @Test
+    void expiryFiresBeforeTheLifetimeAndTheLifetimeBeforeIdle() {
+        Settings s = quiet().maxLifetime(Duration.ofMillis(100)).maxLifetimeJitter(0)
+                .idleTimeout(Duration.ofMillis(100)).build();
+        Deadlines expiring = new Deadlines(s, Duration.ofSeconds(10), 0);
+        expiring.opened(T, AT, Optional.of(AT.plusMillis(100)));
+        Deadlines d = new Deadlines(s, Duration.ofSeconds(10), 0);
+        d.opened(T, AT, Optional.empty());
+
+        assertEquals(Due.CREDENTIAL_EXPIRED, expiring.due(State.OPEN, T + 100 * MS, false, false));
+        assertEquals(Due.LIFETIME_REACHED, d.due(State.OPEN, T + 100 * MS, false, false));
+    }
+
+    @Test
     void deadlinesAreComparedByDifferenceSoThatTheClockMayWrap() {
         long nearWrap = Long.MAX_VALUE - 10 * MS;
         Deadlines d = new Deadlines(quiet().closeTimeout(Duration.ofMillis(100)).build());

@@ -285,6 +285,20 @@ class IntegrationLegTest {
     }
 
     @Test
+    void disconnectRunsOnceWithTheLifetimeStatusWhenTheConnectionReachesItsMaxLifetime() {
+        openWith(BridgeHarness.quiet().maxLifetime(Duration.ofHours(2)).maxLifetimeJitter(0)
+                .lifetimeStatus(CloseStatus.of(1012, "max lifetime")).build());
+
+        ticker.advance(Duration.ofHours(2));
+        assertEquals(CloseStatus.of(1012, "max lifetime"), client.awaitClose());
+        clientLeg.echoClose();
+        BridgeHarness.await(bridge.closed(), "the bridge to close");
+
+        assertEquals(1, disconnects().size());
+        assertEquals(CloseStatus.of(1012, "max lifetime"), disconnects().get(0).disconnectStatus().orElseThrow());
+    }
+
+    @Test
     void disconnectRunsOnceWhenTheCredentialExpires() {
         Route route = Route.builder("/api/{room}")
                 .authenticator(h -> Verdict.allow(h.withPrincipal(Principal.builder("alice")

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.function.Function;
@@ -43,7 +44,10 @@ import com.fasterxml.jackson.dataformat.yaml.snakeyaml.error.Mark;
 import com.fasterxml.jackson.dataformat.yaml.snakeyaml.error.MarkedYAMLException;
 
 import dev.gatehouse.Backend;
+import dev.gatehouse.CloseStatus;
+import dev.gatehouse.OverflowAction;
 import dev.gatehouse.Route;
+import dev.gatehouse.Settings;
 import dev.gatehouse.auth.AuthFailureLimit;
 import dev.gatehouse.policy.OriginPolicy;
 
@@ -67,8 +71,9 @@ final class ConfigFile {
 
     private static final List<String> TOP_KEYS = List.of("port", "host", "settings", "auth", "allowOrigins",
             "allowMissingOrigin", "requestTimeout", "authFailureLimit", "routes", "management", "metrics", "cluster");
-    private static final List<String> SETTINGS_KEYS =
-            List.of("idleTimeout", "pingInterval", "connectTimeout", "maxMessageSize", "maxLifetime");
+    private static final List<String> SETTINGS_KEYS = List.of("idleTimeout", "pingInterval", "connectTimeout",
+            "maxMessageSize", "maxLifetime", "maxLifetimeJitter", "lifetimeStatus", "outboundOverflow");
+    private static final Pattern PERCENT = Pattern.compile("(\\d{1,2}(?:\\.\\d{1,3})?)%");
     private static final List<String> AUTH_KEYS = List.of("apiKeys", "jwt");
     private static final List<String> MANAGEMENT_KEYS = List.of("port", "host", "apiKeys");
     private static final List<String> METRICS_KEYS = List.of("enabled");
@@ -343,6 +348,10 @@ final class ConfigFile {
         Optional<Duration> pingInterval = Optional.empty();
         Optional<Duration> connectTimeout = Optional.empty();
         OptionalLong maxMessageSize = OptionalLong.empty();
+        Optional<Duration> maxLifetime = Optional.empty();
+        OptionalDouble maxLifetimeJitter = OptionalDouble.empty();
+        Optional<CloseStatus> lifetimeStatus = Optional.empty();
+        Optional<OverflowAction> outboundOverflow = Optional.empty();
         for (Map.Entry<String, JsonNode> e : mapping(path, node, "a mapping of " + String.join(", ", SETTINGS_KEYS))) {
             String key = child(path, e.getKey());
             JsonNode value = e.getValue();
@@ -355,15 +364,58 @@ final class ConfigFile {
                         Optional.of(RunnerOptions.connectTimeout(label(key), scalar(key, value, DURATION)));
                 case "maxMessageSize" -> maxMessageSize = OptionalLong.of(
                         RunnerOptions.size(label(key), scalar(key, value, "a size such as 65536, 64k, 1m")));
-                case "maxLifetime" -> {
-                    if (!RunnerOptions.duration(label(key), scalar(key, value, DURATION)).isZero()) {
-                        notSupportedYet(key, "not supported yet (expected 0 or no maxLifetime)");
-                    }
-                }
+                case "maxLifetime" -> maxLifetime =
+                        Optional.of(RunnerOptions.duration(label(key), scalar(key, value, DURATION)));
+                case "maxLifetimeJitter" -> maxLifetimeJitter =
+                        OptionalDouble.of(jitter(key, scalar(key, value, "a percentage such as 10%")));
+                case "lifetimeStatus" -> lifetimeStatus =
+                        Optional.of(closeStatus(key, scalar(key, value, "a close code such as 1001 or 1012")));
+                case "outboundOverflow" -> outboundOverflow =
+                        Optional.of(overflow(key, scalar(key, value, "refuse or close")));
                 default -> throw unknownKey(path, e.getKey(), SETTINGS_KEYS);
             }
         }
-        return new RunnerConfig.SettingsValues(idleTimeout, pingInterval, connectTimeout, maxMessageSize);
+        return new RunnerConfig.SettingsValues(idleTimeout, pingInterval, connectTimeout, maxMessageSize, maxLifetime,
+                maxLifetimeJitter, lifetimeStatus, outboundOverflow);
+    }
+
+    /** {@code maxLifetimeJitter}: a percentage from 0% to 50%, or the same as a fraction from 0 to 0.5. */
+    private double jitter(String path, String value) {
+        Matcher m = PERCENT.matcher(value);
+        double fraction;
+        try {
+            fraction = m.matches() ? Double.parseDouble(m.group(1)) / 100 : Double.parseDouble(value);
+        } catch (NumberFormatException e) {
+            fraction = Double.NaN;
+        }
+        if (!(fraction >= 0 && fraction <= 0.5)) {
+            throw error(path, "bad jitter \"" + value + "\" (expected 0% to 50%, e.g. 10%)");
+        }
+        return fraction;
+    }
+
+    /** {@code lifetimeStatus}: a close code the gateway may send; the reason stays "max lifetime". */
+    private CloseStatus closeStatus(String path, String value) {
+        int code;
+        try {
+            code = Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            code = 0;
+        }
+        if (code < 1000 || code > 4999 || !CloseStatus.of(code).isTransmittable()) {
+            throw error(path, "bad close code \"" + value + "\" (expected one that may be sent, e.g. 1001 or 1012)");
+        }
+        return Settings.defaults().lifetimeStatus().code() == code ? Settings.defaults().lifetimeStatus()
+                : CloseStatus.of(code, Settings.defaults().lifetimeStatus().reason());
+    }
+
+    /** {@code outboundOverflow}: {@code refuse} or {@code close}. */
+    private OverflowAction overflow(String path, String value) {
+        return switch (value) {
+            case "refuse" -> OverflowAction.REFUSE;
+            case "close" -> OverflowAction.CLOSE;
+            default -> throw error(path, "bad action \"" + value + "\" (expected refuse or close)");
+        };
     }
 
     /** A route's {@code auth}: {@code none} or credentials. */

@@ -8,8 +8,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
+import dev.gatehouse.CloseStatus;
+import dev.gatehouse.OverflowAction;
 import dev.gatehouse.Settings;
 import dev.gatehouse.auth.AuthFailureLimit;
 
@@ -72,14 +75,16 @@ record RunnerConfig(String file, OptionalInt port, Optional<String> host, Settin
     }
 
     /**
-     * A {@code settings} mapping: the values it sets, each already checked as its flag checks it.
-     * {@code maxLifetime} is not here: only its absence or 0 is accepted until the engine supports it.
+     * A {@code settings} mapping: the values it sets, each already checked as its flag (or its
+     * {@link Settings.Builder} setter) checks it.
      */
     record SettingsValues(Optional<Duration> idleTimeout, Optional<Duration> pingInterval,
-            Optional<Duration> connectTimeout, OptionalLong maxMessageSize) {
+            Optional<Duration> connectTimeout, OptionalLong maxMessageSize, Optional<Duration> maxLifetime,
+            OptionalDouble maxLifetimeJitter, Optional<CloseStatus> lifetimeStatus,
+            Optional<OverflowAction> outboundOverflow) {
 
-        static final SettingsValues NONE =
-                new SettingsValues(Optional.empty(), Optional.empty(), Optional.empty(), OptionalLong.empty());
+        static final SettingsValues NONE = new SettingsValues(Optional.empty(), Optional.empty(), Optional.empty(),
+                OptionalLong.empty(), Optional.empty(), OptionalDouble.empty(), Optional.empty(), Optional.empty());
 
         /** Sets the values present here on {@code settings}, leaving the others; returns it. */
         Settings.Builder applyTo(Settings.Builder settings) {
@@ -87,6 +92,10 @@ record RunnerConfig(String file, OptionalInt port, Optional<String> host, Settin
             pingInterval.ifPresent(settings::pingInterval);
             connectTimeout.ifPresent(settings::connectTimeout);
             maxMessageSize.ifPresent(settings::maxMessageSize);
+            maxLifetime.ifPresent(settings::maxLifetime);
+            maxLifetimeJitter.ifPresent(settings::maxLifetimeJitter);
+            lifetimeStatus.ifPresent(settings::lifetimeStatus);
+            outboundOverflow.ifPresent(settings::outboundOverflow);
             return settings;
         }
     }

@@ -23,6 +23,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import dev.gatehouse.CloseStatus;
+import dev.gatehouse.OverflowAction;
+import dev.gatehouse.Settings;
+
 class ConfigFileTest {
 
     /** Every secret in the bad files starts with this, so that no error line may contain it. */
@@ -74,14 +78,39 @@ class ConfigFileTest {
                         "settings.idleTimeout: bad duration \"10 minutes\" (expected e.g. 500ms, 30s, 5m)"),
                 Arguments.of("settings:\n  idle-timeout: 10m\n", "settings.idle-timeout: unknown key (did you mean idleTimeout?)"),
                 Arguments.of("settings: 10m\n", "settings: a string (expected a mapping of idleTimeout, pingInterval, "
-                        + "connectTimeout, maxMessageSize, maxLifetime)"),
+                        + "connectTimeout, maxMessageSize, maxLifetime, maxLifetimeJitter, lifetimeStatus, outboundOverflow)"),
                 Arguments.of("settings:\n  connectTimeout: 0\n",
                         "settings.connectTimeout: bad duration \"0\" (expected more than 0, e.g. 5s)"),
                 Arguments.of("settings:\n  maxMessageSize: lots\n",
                         "settings.maxMessageSize: bad size \"lots\" (expected bytes, e.g. 65536, 64k, 1m)"),
                 Arguments.of("settings:\n  pingInterval: true\n",
                         "settings.pingInterval: a boolean (expected a duration such as 500ms, 30s, 5m)"),
-                Arguments.of("settings:\n  maxLifetime: 2h\n", "settings.maxLifetime: not supported yet (expected 0 or no maxLifetime)"),
+                Arguments.of("settings:\n  maxLifetime: 2 hours\n",
+                        "settings.maxLifetime: bad duration \"2 hours\" (expected e.g. 500ms, 30s, 5m)"),
+                Arguments.of("settings:\n  maxLifetime: -1h\n",
+                        "settings.maxLifetime: bad duration \"-1h\" (expected e.g. 500ms, 30s, 5m)"),
+                Arguments.of("settings:\n  maxLifetimeJitter: 60%\n",
+                        "settings.maxLifetimeJitter: bad jitter \"60%\" (expected 0% to 50%, e.g. 10%)"),
+                Arguments.of("settings:\n  maxLifetimeJitter: 10\n",
+                        "settings.maxLifetimeJitter: bad jitter \"10\" (expected 0% to 50%, e.g. 10%)"),
+                Arguments.of("settings:\n  maxLifetimeJitter: some\n",
+                        "settings.maxLifetimeJitter: bad jitter \"some\" (expected 0% to 50%, e.g. 10%)"),
+                Arguments.of("settings:\n  maxLifetimeJitter: [10%]\n",
+                        "settings.maxLifetimeJitter: a list (expected a percentage such as 10%)"),
+                Arguments.of("settings:\n  lifetimeStatus: 1006\n",
+                        "settings.lifetimeStatus: bad close code \"1006\" (expected one that may be sent, e.g. 1001 or 1012)"),
+                Arguments.of("settings:\n  lifetimeStatus: 1015\n",
+                        "settings.lifetimeStatus: bad close code \"1015\" (expected one that may be sent, e.g. 1001 or 1012)"),
+                Arguments.of("settings:\n  lifetimeStatus: 5000\n",
+                        "settings.lifetimeStatus: bad close code \"5000\" (expected one that may be sent, e.g. 1001 or 1012)"),
+                Arguments.of("settings:\n  lifetimeStatus: restart\n",
+                        "settings.lifetimeStatus: bad close code \"restart\" (expected one that may be sent, e.g. 1001 or 1012)"),
+                Arguments.of("settings:\n  outboundOverflow: drop\n",
+                        "settings.outboundOverflow: bad action \"drop\" (expected refuse or close)"),
+                Arguments.of("settings:\n  outboundOverflow: true\n",
+                        "settings.outboundOverflow: a boolean (expected refuse or close)"),
+                Arguments.of("routes:\n  - path: /a\n    backend: ws://localhost:7000\n    settings: {maxLifetime: forever}\n",
+                        "routes[0].settings.maxLifetime: bad duration \"forever\" (expected e.g. 500ms, 30s, 5m)"),
                 Arguments.of("requestTimeout: 10\n", "requestTimeout: bad duration \"10\" (expected e.g. 500ms, 30s, 5m)"),
                 Arguments.of("authFailureLimit: -1\n",
                         "authFailureLimit: bad number \"-1\" (expected failures a minute, e.g. 60, or 0 to disable)"),
@@ -280,6 +309,44 @@ class ConfigFileTest {
         assertInstanceOf(RunnerConfig.Credentials.class, c.routes().get(2).auth().orElseThrow());
         assertFalse(c.toString().contains("key-one"), c.toString());
         assertFalse(c.toString().contains("a-256-bit-secret"), c.toString());
+    }
+
+    @Test
+    void readsTheLifetimeAndOverflowSettingsGatewayWideAndPerRoute() throws IOException {
+        String file = write("gw.yaml", """
+                settings:
+                  maxLifetime: 2h
+                  maxLifetimeJitter: 12.5%
+                  lifetimeStatus: 1012
+                  outboundOverflow: close
+                routes:
+                  - path: /short
+                    backend: ws://short.internal:7000/
+                    settings: {maxLifetime: 90s, maxLifetimeJitter: 0, lifetimeStatus: 1001, outboundOverflow: refuse}
+                  - path: /fraction
+                    backend: ws://fraction.internal:7000/
+                    settings: {maxLifetimeJitter: 0.5}
+                """);
+        RunnerConfig c = ConfigFile.read(file);
+        RunnerConfig.SettingsValues top = c.settings();
+        assertEquals(Duration.ofHours(2), top.maxLifetime().orElseThrow());
+        assertEquals(0.125, top.maxLifetimeJitter().orElseThrow());
+        assertEquals(CloseStatus.of(1012, "max lifetime"), top.lifetimeStatus().orElseThrow());
+        assertEquals(OverflowAction.CLOSE, top.outboundOverflow().orElseThrow());
+        RunnerConfig.SettingsValues route = c.routes().get(0).settings().orElseThrow();
+        assertEquals(Duration.ofSeconds(90), route.maxLifetime().orElseThrow());
+        assertEquals(0, route.maxLifetimeJitter().orElseThrow());
+        assertEquals(CloseStatus.of(1001, "max lifetime"), route.lifetimeStatus().orElseThrow());
+        assertEquals(OverflowAction.REFUSE, route.outboundOverflow().orElseThrow());
+        assertEquals(0.5, c.routes().get(1).settings().orElseThrow().maxLifetimeJitter().orElseThrow());
+
+        Settings built = top.applyTo(Settings.builder()).build();
+        assertEquals(Duration.ofHours(2), built.maxLifetime());
+        assertEquals(0.125, built.maxLifetimeJitter());
+        assertEquals(CloseStatus.of(1012, "max lifetime"), built.lifetimeStatus());
+        assertEquals(OverflowAction.CLOSE, built.outboundOverflow());
+        assertEquals(Duration.ZERO, RunnerConfig.SettingsValues.NONE.applyTo(Settings.builder()).build().maxLifetime(),
+                "absent: no maximum lifetime");
     }
 
     @Test

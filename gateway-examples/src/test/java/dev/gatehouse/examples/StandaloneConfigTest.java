@@ -24,7 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.gatehouse.Authenticator;
 import dev.gatehouse.Gateway;
+import dev.gatehouse.OverflowAction;
 import dev.gatehouse.Route;
+import dev.gatehouse.Settings;
 import dev.gatehouse.auth.AuthFailureLimit;
 import dev.gatehouse.jetty.IntegrationServer;
 import dev.gatehouse.jetty.RecordingListener;
@@ -231,6 +233,29 @@ class StandaloneConfigTest {
         RunnerOptions fileOnly = RunnerOptions.parse(List.of("--config", file));
         assertEquals(9000, fileOnly.port());
         assertEquals(AuthFailureLimit.of(10, Duration.ofMinutes(1)), fileOnly.authFailureLimit());
+    }
+
+    @Test
+    void theLifetimeAndOverflowSettingsReachTheGatewayAndTheRoute() throws IOException {
+        String file = write("gw.yaml", """
+                settings: {maxLifetime: 2h, maxLifetimeJitter: 20%, lifetimeStatus: 1012, outboundOverflow: close}
+                routes:
+                  - path: /short
+                    backend: ws://localhost:7000
+                    settings: {maxLifetime: 5m}
+                  - path: /other
+                    backend: ws://localhost:7001
+                """);
+        RunnerOptions o = RunnerOptions.parse(List.of("--config", file));
+        assertEquals(Duration.ofHours(2), o.settings().maxLifetime());
+        assertEquals(0.2, o.settings().maxLifetimeJitter());
+        assertEquals(1012, o.settings().lifetimeStatus().code());
+        assertEquals(OverflowAction.CLOSE, o.settings().outboundOverflow());
+        Settings route = o.routes().get(0).settings().orElseThrow();
+        assertEquals(Duration.ofMinutes(5), route.maxLifetime());
+        assertEquals(0.2, route.maxLifetimeJitter(), "the gateway-wide value");
+        assertEquals(1012, route.lifetimeStatus().code(), "the gateway-wide value");
+        assertTrue(o.routes().get(1).settings().isEmpty(), "the gateway's");
     }
 
     @Test
