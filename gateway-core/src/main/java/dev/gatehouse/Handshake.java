@@ -52,7 +52,8 @@ public final class Handshake {
         this.host = b.host;
         this.path = b.path;
         this.query = b.query;
-        this.headers = Collections.unmodifiableMap(copyHeaders(b.headers));
+        // A builder that never changed the headers of the handshake it came from shares them: they are immutable.
+        this.headers = b.sharedHeaders != null ? b.sharedHeaders : Collections.unmodifiableMap(copyHeaders(b.headers));
         this.remoteAddress = b.remoteAddress;
         this.explicitClientAddress = b.clientAddress;
         this.clientAddress = b.clientAddress != null ? b.clientAddress : Cidr.addressOf(b.remoteAddress);
@@ -80,8 +81,7 @@ public final class Handshake {
         b.secure = secure;
         b.host = host;
         b.query = query;
-        b.headers = new LinkedHashMap<>();
-        headers.forEach((name, values) -> b.headers.put(name, new ArrayList<>(values)));
+        b.sharedHeaders = headers; // copied on the builder's first change to them
         b.remoteAddress = remoteAddress;
         b.clientAddress = explicitClientAddress;
         b.subprotocols = new ArrayList<>(subprotocols);
@@ -225,7 +225,7 @@ public final class Handshake {
     /** Returns a copy without the header, so that the backend does not receive it. */
     public Handshake withoutHeader(String name) {
         Builder b = toBuilder();
-        b.headers.remove(name.toLowerCase(Locale.ROOT));
+        b.ownHeaders().remove(name.toLowerCase(Locale.ROOT));
         return b.build();
     }
 
@@ -274,6 +274,7 @@ public final class Handshake {
         private String host = "";
         private String query = "";
         private Map<String, List<String>> headers = new LinkedHashMap<>();
+        private Map<String, List<String>> sharedHeaders; // a handshake's immutable headers, until the first change; then null
         private InetSocketAddress remoteAddress = InetSocketAddress.createUnresolved("0.0.0.0", 0);
         private InetAddress clientAddress;
         private List<String> subprotocols = new ArrayList<>();
@@ -288,6 +289,16 @@ public final class Handshake {
             if (!path.startsWith("/")) {
                 throw new IllegalArgumentException("path: " + path + " (expected: starts with /)");
             }
+        }
+
+        /** The headers to change: the shared ones copied first, if this builder still shares them. */
+        private Map<String, List<String>> ownHeaders() {
+            if (sharedHeaders != null) {
+                headers = new LinkedHashMap<>();
+                sharedHeaders.forEach((name, values) -> headers.put(name, new ArrayList<>(values)));
+                sharedHeaders = null;
+            }
+            return headers;
         }
 
         /** The HTTP method; {@code GET} by default. */
@@ -316,7 +327,7 @@ public final class Handshake {
 
         /** Adds a header value; names are case-insensitive. */
         public Builder addHeader(String name, String value) {
-            headers.computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(requireNonNull(value, "value"));
+            ownHeaders().computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(requireNonNull(value, "value"));
             return this;
         }
 
@@ -324,13 +335,13 @@ public final class Handshake {
         public Builder header(String name, String value) {
             List<String> values = new ArrayList<>();
             values.add(requireNonNull(value, "value"));
-            headers.put(name.toLowerCase(Locale.ROOT), values);
+            ownHeaders().put(name.toLowerCase(Locale.ROOT), values);
             return this;
         }
 
         /** Removes a header. */
         public Builder removeHeader(String name) {
-            headers.remove(name.toLowerCase(Locale.ROOT));
+            ownHeaders().remove(name.toLowerCase(Locale.ROOT));
             return this;
         }
 

@@ -571,8 +571,10 @@ public final class Bridge {
         Instant at = ticker.now();
         AccessLog.Session session = stats.session(at, backendTarget, traceparent, clientClose, cause, initiator);
         if (session != null) {
-            try (Mdc mdc = Mdc.of(id, route.path())) {
-                AccessLog.LOGGER.info(AccessLog.session(gateway.node(), session));
+            if (AccessLog.LOGGER.isInfoEnabled()) { // the line is built only for a logger that writes it
+                try (Mdc mdc = Mdc.of(id, route.path())) {
+                    AccessLog.LOGGER.info(AccessLog.session(gateway.node(), session));
+                }
             }
             if (listeners != null) {
                 listeners.connectionClosed(new GatewayListener.CloseEvent(id, route,

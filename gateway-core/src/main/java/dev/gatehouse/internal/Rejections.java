@@ -75,8 +75,10 @@ public final class Rejections {
         String path = route == null ? null : route.path();
         long nanos = startNanos < 0 || gateway == null ? -1 : Math.max(0, gateway.ticker().nanoTime() - startNanos);
         String node = gateway == null ? DefaultGateway.defaultNode() : gateway.node();
-        try (Mdc mdc = Mdc.of(request.requestId(), path)) {
-            AccessLog.LOGGER.info(AccessLog.rejection(node, request, path, reject, nanos < 0 ? -1 : nanos / 1_000_000));
+        if (AccessLog.LOGGER.isInfoEnabled()) {
+            try (Mdc mdc = Mdc.of(request.requestId(), path)) {
+                AccessLog.LOGGER.info(AccessLog.rejection(node, request, path, reject, nanos < 0 ? -1 : nanos / 1_000_000));
+            }
         }
         Listeners observers = gateway == null ? null : gateway.observers();
         if (observers != null) {

@@ -70,7 +70,7 @@ final class Requests {
                 .method(req.getMethod())
                 .secure(req.isSecure())
                 .query(query == null ? "" : query)
-                .remoteAddress(address(Request.getRemoteAddr(req), Request.getRemotePort(req)));
+                .remoteAddress(remote(req));
         String host = req.getHeaders().get(HttpHeader.HOST);
         if (host == null) {
             host = req.getHttpURI().getAuthority();
@@ -97,6 +97,14 @@ final class Requests {
                 into.add(t);
             }
         }
+    }
+
+    /** The client's socket address as the connection has it, without turning it into text and back. */
+    private static InetSocketAddress remote(Request req) {
+        if (req.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress a && !a.isUnresolved()) {
+            return a;
+        }
+        return address(Request.getRemoteAddr(req), Request.getRemotePort(req));
     }
 
     private static InetSocketAddress address(String ip, int port) {
