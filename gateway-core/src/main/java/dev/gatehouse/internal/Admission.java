@@ -103,7 +103,15 @@ public sealed interface Admission {
                 return new DialTarget(uri, name, null);
             }
             Balancer.Lease lease = plan.next();
-            return lease == null ? null : new DialTarget(HandshakePipeline.withQuery(lease.uri(), handshake), lease.target(), lease);
+            if (lease == null) {
+                return null;
+            }
+            try {
+                return new DialTarget(HandshakePipeline.withQuery(lease.uri(), handshake), lease.target(), lease);
+            } catch (RuntimeException e) {
+                lease.release();
+                throw e;
+            }
         }
 
         /** Whether the last {@link #nextTarget()} found no healthy target of a group that refuses then. */

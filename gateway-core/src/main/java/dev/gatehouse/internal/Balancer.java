@@ -22,6 +22,8 @@ final class Balancer {
 
     /** Virtual nodes per unit of weight on the hash ring. */
     static final int VIRTUAL_NODES = 100;
+    /** The most points on a hash ring. */
+    private static final int MAX_RING_POINTS = 100_000;
     /** The longest cool-down, as a multiple of the group's first. */
     static final int MAX_COOL_DOWN_FACTOR = 32;
     /** The share of its weight a target gets as its slow start begins. */
@@ -44,16 +46,19 @@ final class Balancer {
             members[i] = new Member(i, targets.get(i));
         }
         if (group.balance().policy() == Balance.Policy.HASH) {
-            int points = 0;
+            int totalWeight = 0;
             for (BackendGroup.Target t : targets) {
-                points += t.weight() * VIRTUAL_NODES;
+                totalWeight += t.weight();
             }
+            // 100 points per unit of weight, fewer for a heavy group: the ring never holds more than ~100,000.
+            int perWeight = Math.max(1, Math.min(VIRTUAL_NODES, MAX_RING_POINTS / totalWeight));
+            int points = totalWeight * perWeight;
             long[] keyed = new long[points];
             int[] owner = new int[points];
             int p = 0;
             for (int i = 0; i < members.length; i++) {
                 // A target's points depend on its URL only: adding a target leaves the others' points in place.
-                for (int v = 0; v < targets.get(i).weight() * VIRTUAL_NODES; v++) {
+                for (int v = 0; v < targets.get(i).weight() * perWeight; v++) {
                     keyed[p] = hash(targets.get(i).url() + "#" + v);
                     owner[p] = i;
                     p++;
@@ -119,14 +124,15 @@ final class Balancer {
             Member chosen;
             synchronized (lock) {
                 chosen = choose(handshake, tried);
-                if (chosen == null) {
-                    return null;
-                }
-                chosen.sessions.incrementAndGet();
+            }
+            if (chosen == null) {
+                return null;
             }
             tried[chosen.index] = true;
             attempts++;
-            return new Lease(chosen, group.target(chosen.index, handshake));
+            URI uri = group.target(chosen.index, handshake); // before the session counts: it may throw
+            chosen.sessions.incrementAndGet();
+            return new Lease(chosen, uri);
         }
 
         /** The most targets this handshake tries. */

@@ -24,12 +24,12 @@ import dev.gatehouse.Principal;
  */
 final class ForwardedHeaders {
 
-    /** Never copied from the client. */
+    /** Never copied from the client ({@code Expect}: an upgrade has no body to wait for). */
     private static final Set<String> DROPPED = Set.of(
             "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "trailers",
             "transfer-encoding", "upgrade", "host", "content-length", "authorization",
             "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "forwarded",
-            "user-agent");
+            "user-agent", "expect");
 
     private ForwardedHeaders() {
     }

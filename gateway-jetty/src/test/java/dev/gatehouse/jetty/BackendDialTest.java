@@ -193,6 +193,30 @@ class BackendDialTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void skipsInterimResponsesBeforeThe101(Mount mount) throws Exception {
+        try (RawBackend backend = new RawBackend(head -> "HTTP/1.1 100 Continue\r\n\r\n"
+                + "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n" + RawBackend.switching(head))) {
+            GatewayServer gw = servers.start(Gateway.builder()
+                    .route(Route.of("/hints", Backend.of(backend.uri("/hints")))).build(), mount);
+            WebSocket ws = HTTP.newWebSocketBuilder().buildAsync(gw.uri("/hints"), new RecordingListener())
+                    .get(10, TimeUnit.SECONDS);
+            ws.abort();
+        }
+    }
+
+    @Test
+    void neverForwardsExpect() throws Exception {
+        try (RawBackend backend = new RawBackend(RawBackend::switching)) {
+            GatewayServer gw = servers.start(Gateway.builder()
+                    .route(Route.of("/raw", Backend.of(backend.uri("/raw")))).build(), Mount.HANDLER);
+            RawHttp.Response r = RawHttp.upgrade(gw.httpUri("/raw"), "Expect: 100-continue");
+            assertEquals(101, r.status());
+            assertNull(RawBackend.header(backend.requests.poll(5, TimeUnit.SECONDS), "Expect"));
+        }
+    }
+
     @Test
     void refusesA101ThatChoseASubprotocolNobodyOffered() throws Exception {
         try (RawBackend backend = new RawBackend(head -> RawBackend.switching(head).replace("\r\n\r\n",

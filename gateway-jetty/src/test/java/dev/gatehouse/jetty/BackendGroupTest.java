@@ -11,12 +11,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import dev.gatehouse.Backend;
 import dev.gatehouse.ConnectionInfo;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Route;
@@ -130,6 +133,64 @@ class BackendGroupTest {
             }
             assertEquals(1, failing.requests.size(), "dialled once, then ejected for the cool-down");
             assertEquals(6, good.upgrades.size());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void aRedirectIsNeitherRetriedNorCountedAgainstTheTarget(Mount mount) throws Exception {
+        TestBackend good = servers.startBackend(null);
+        try (RawBackend moved = new RawBackend(head -> "HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\n"
+                + "Content-Length: 0\r\n\r\n")) {
+            BackendGroup group = BackendGroup.builder().target(moved.uri("/echo").toString())
+                    .target(good.uri("/echo").toString()).balance(Balance.roundRobin()).ejectAfter(1).build();
+            GatewayServer gw = start(mount, group, null);
+            assertEquals(502, RawHttp.upgrade(gw.httpUri("/feed")).status()); // round robin's first pick
+            assertEquals(0, good.upgrades.size(), "not retried");
+            openAndEcho(gw, "second").sendClose(1000, "").get(5, TimeUnit.SECONDS); // round robin's second pick
+            assertEquals(502, RawHttp.upgrade(gw.httpUri("/feed")).status(), "not ejected: its turn came again");
+            assertEquals(2, moved.requests.size());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void aDialThatTimesOutInTheGatewaysOwnQueueFailsOverWithoutEjectingTheTarget(Mount mount) throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        TestBackend good = servers.startBackend(null);
+        try (RawBackend slow = new RawBackend(head -> {
+            if (head.startsWith("GET /block")) {
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return RawBackend.switching(head);
+        })) {
+            // /block holds the slow backend's one dial turn; /feed's group shares that backend.
+            BackendGroup group = BackendGroup.builder().target(slow.uri("/echo").toString())
+                    .target(good.uri("/echo").toString()).balance(Balance.roundRobin()).ejectAfter(1)
+                    .ejectFor(Duration.ofMinutes(5)).build();
+            GatewayServer gw = servers.start(Gateway.builder().maxConcurrentDials(1)
+                    .route(Route.builder("/block").backend(Backend.of(slow.uri("/block"))).build())
+                    .route(Route.builder("/feed").backend(group)
+                            .settings(Settings.builder().connectTimeout(Duration.ofMillis(300)).build()).build())
+                    .build(), mount);
+            CompletableFuture<WebSocket> blocking = HTTP.newWebSocketBuilder()
+                    .buildAsync(gw.uri("/block"), new RecordingListener());
+            String first = slow.requests.poll(10, TimeUnit.SECONDS);
+            assertTrue(first != null && first.startsWith("GET /block"), "the slow backend holds /block's dial");
+            openAndEcho(gw, "queued, then failed over").sendClose(1000, "").get(5, TimeUnit.SECONDS);
+            assertEquals(1, good.upgrades.size());
+            release.countDown();
+            blocking.get(10, TimeUnit.SECONDS).sendClose(1000, "").get(5, TimeUnit.SECONDS);
+            for (int i = 0; i < 2; i++) { // round robin comes back to the slow target within two
+                HTTP.newWebSocketBuilder().buildAsync(gw.uri("/feed"), new RecordingListener()).get(10, TimeUnit.SECONDS)
+                        .abort();
+            }
+            String later = slow.requests.poll(10, TimeUnit.SECONDS);
+            assertTrue(later != null && later.startsWith("GET /echo"), "the slow target was not ejected for the gateway's own queue");
         }
     }
 

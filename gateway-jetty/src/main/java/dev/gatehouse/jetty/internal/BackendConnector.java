@@ -249,7 +249,11 @@ public final class BackendConnector extends ContainerLifeCycle {
             /** The backend answered with a status other than 101. */
             STATUS,
             /** The backend answered 101, but its handshake response is not a valid answer to the request. */
-            INVALID_UPGRADE
+            INVALID_UPGRADE,
+            /** The dial's bound passed while it waited in the gateway's queue for a turn to this backend. */
+            QUEUE_TIMEOUT,
+            /** The gateway itself could not run the dial (stopping, its thread pool full). */
+            GATEWAY
         }
 
         private final Kind kind;

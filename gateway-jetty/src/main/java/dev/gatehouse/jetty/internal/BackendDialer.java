@@ -140,30 +140,44 @@ public final class BackendDialer {
         return result;
     }
 
-    /** Dials the admission's next target, or refuses the client with the last attempt's failure when none is left. */
+    /**
+     * Dials the admission's next target, or refuses the client with the last attempt's failure when none is
+     * left. Completes {@code result} on every path, an unexpected exception included.
+     */
     private void attempt(Admission.Admitted admission, Bridge bridge, Throwable last, CompletableFuture<Dialed> result) {
         Handshake h = admission.handshake();
         Settings settings = admission.settings();
-        DialTarget target = admission.nextTarget();
-        if (target == null) {
-            Refusal refusal = last == null && admission.noHealthyTarget()
-                    ? Refusal.rejected(gateway, h, admission.route(), Verdict.reject(Rejection.UNAVAILABLE,
-                            "no backend target is healthy").withHeader("Retry-After", "1"))
-                    : classify(last, h, settings, admission.route());
-            bridge.abandon("backend dial failed: " + refusal.reject().message());
-            result.complete(new Dialed(bridge, null, null, refusal, Map.of()));
-            return;
-        }
-        bridge.dialling(target.uri());
-        CompletableFuture<BackendHandshake.Connected> connect;
+        DialTarget target = null;
         try {
-            connect = connector.dial(target.uri(), admission.backendHeaders(), admission.subprotocols(),
-                    compressionOffer(admission), bridge.backendHandler(), safetyIdleTimeout(settings),
-                    settings.connectTimeout());
+            target = admission.nextTarget();
+            if (target == null) {
+                Refusal refusal = last == null && admission.noHealthyTarget()
+                        ? Refusal.rejected(gateway, h, admission.route(), Verdict.reject(Rejection.UNAVAILABLE,
+                                "no backend target is healthy").withHeader("Retry-After", "1"))
+                        : classify(last, h, settings, admission.route());
+                refuse(bridge, refusal, result);
+                return;
+            }
+            bridge.dialling(target.uri());
+            DialTarget dialled = target;
+            connector.dial(target.uri(), admission.backendHeaders(), admission.subprotocols(), compressionOffer(admission),
+                    bridge.backendHandler(), safetyIdleTimeout(settings), settings.connectTimeout())
+                    .whenComplete((connected, failure) -> settle(admission, bridge, dialled, connected, failure, result));
         } catch (RuntimeException e) {
-            connect = CompletableFuture.failedFuture(e);
+            LOG.warn("Backend dial for request {} failed in the gateway", h.requestId(), e);
+            if (target != null) {
+                target.failed(false);
+            }
+            refuse(bridge, Refusal.rejected(gateway, h, admission.route(),
+                    Verdict.reject(Rejection.INTERNAL_ERROR, "the backend dial failed in the gateway")), result);
         }
-        connect.whenComplete((connected, failure) -> {
+    }
+
+    /** One attempt ended: the client's upgrade goes on, another target is tried, or the client is refused. */
+    private void settle(Admission.Admitted admission, Bridge bridge, DialTarget target, BackendHandshake.Connected connected,
+            Throwable failure, CompletableFuture<Dialed> result) {
+        Handshake h = admission.handshake();
+        try {
             if (failure == null) {
                 target.connected(bridge);
                 String subprotocol = connected.subprotocol() != null ? connected.subprotocol()
@@ -179,31 +193,48 @@ public final class BackendDialer {
             }
             boolean fault = targetsFault(cause);
             target.failed(fault);
-            if (fault || kind == BackendConnector.DialFailure.Kind.TOO_MANY) {
+            if (fault || kind == BackendConnector.DialFailure.Kind.TOO_MANY
+                    || kind == BackendConnector.DialFailure.Kind.QUEUE_TIMEOUT) {
                 LOG.debug("Backend target {} failed for request {}; trying another if any", target.name(), h.requestId(), cause);
                 attempt(admission, bridge, failure, result);
             } else {
-                Refusal refusal = classify(failure, h, settings, admission.route());
-                bridge.abandon("backend dial failed: " + refusal.reject().message());
-                result.complete(new Dialed(bridge, null, null, refusal, Map.of()));
+                refuse(bridge, classify(failure, h, admission.settings(), admission.route()), result);
             }
-        });
+        } catch (RuntimeException e) {
+            LOG.warn("Backend dial for request {} failed in the gateway", h.requestId(), e);
+            if (connected != null) {
+                connected.leg().abort();
+            }
+            refuse(bridge, Refusal.rejected(gateway, h, admission.route(),
+                    Verdict.reject(Rejection.INTERNAL_ERROR, "the backend dial failed in the gateway")), result);
+        }
+    }
+
+    private static void refuse(Bridge bridge, Refusal refusal, CompletableFuture<Dialed> result) {
+        try {
+            bridge.abandon("backend dial failed: " + refusal.reject().message());
+        } finally {
+            result.complete(new Dialed(bridge, null, null, refusal, Map.of()));
+        }
     }
 
     /**
      * Whether a failed dial is the target's fault, which counts against its health and moves the dial to
-     * another target: unreachable, a timeout, a broken answer, or a status other than a 4xx.
+     * another target: unreachable, a timeout, a broken answer, or a 5xx. A 4xx is the backend's answer to
+     * this client; a 1xx or 3xx is not a WebSocket answer, but says the target is up; the gateway's own
+     * queue and failures say nothing about the target.
      */
     private static boolean targetsFault(Throwable cause) {
         if (!(cause instanceof BackendConnector.DialFailure d)) {
-            return true;
+            return false;
         }
         switch (d.kind()) {
             case TOO_MANY:
+            case QUEUE_TIMEOUT:
+            case GATEWAY:
                 return false;
             case STATUS:
-                int status = d.answer().status();
-                return status < 400 || status > 499;
+                return d.answer().status() >= 500;
             default:
                 return true;
         }
@@ -239,6 +270,12 @@ public final class BackendDialer {
             case TIMEOUT:
                 return Refusal.rejected(gateway, h, route, Verdict.reject(Rejection.GATEWAY_TIMEOUT,
                         "the backend did not complete its handshake within " + settings.connectTimeout().toMillis() + " ms"));
+            case QUEUE_TIMEOUT:
+                return Refusal.rejected(gateway, h, route, Verdict.reject(Rejection.GATEWAY_TIMEOUT,
+                        "the dial waited " + settings.connectTimeout().toMillis() + " ms for a turn to the backend"));
+            case GATEWAY:
+                return Refusal.rejected(gateway, h, route, Verdict.reject(Rejection.UNAVAILABLE,
+                        "the gateway could not dial the backend now").withHeader("Retry-After", "1"));
             case BAD_RESPONSE:
                 return Refusal.rejected(gateway, h, route,
                         Verdict.reject(Rejection.BAD_GATEWAY, "the backend's answer is not a valid HTTP response"));

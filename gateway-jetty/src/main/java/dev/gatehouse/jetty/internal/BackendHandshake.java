@@ -104,6 +104,7 @@ final class BackendHandshake implements ClientConnectionFactory {
     private final AtomicBoolean turnGivenBack = new AtomicBoolean();
     private volatile Scheduler.Task timer;
     private volatile boolean holdsTurn;   // the dial took a turn, to give back once decided
+    private volatile boolean started;     // its turn came (it left the queue): a timeout is the backend's
     private volatile EndPoint endPoint;   // the connection, once open
     private volatile Exchange exchange;   // reading the answer, once connected
     private List<InetSocketAddress> addresses; // what the host resolved to; touched by one thread at a time
@@ -176,12 +177,12 @@ final class BackendHandshake implements ClientConnectionFactory {
         return result;
     }
 
-    /** Arms the dial's timer and takes a turn: starts now, or waits in the backend's queue. */
+    /** Arms the dial's timer and takes a turn: starts now, or waits in the backend's queue. Never throws. */
     void begin() {
         try {
             timer = connector.scheduler().schedule(this::expire, timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RuntimeException e) { // the scheduler is stopped
-            fail(new DialFailure(Kind.UNREACHABLE, "the gateway is stopping", e));
+            fail(new DialFailure(Kind.GATEWAY, "the gateway is stopping", e));
             return;
         }
         boolean now;
@@ -199,11 +200,20 @@ final class BackendHandshake implements ClientConnectionFactory {
         }
     }
 
-    /** The dial's turn came: resolves the host, then connects. */
+    /** The dial's turn came: resolves the host, then connects. Never throws: a failure fails the dial. */
     void start() {
         if (decided.get()) {
             return; // gave up while waiting
         }
+        started = true;
+        try {
+            resolveAndConnect();
+        } catch (RuntimeException e) { // e.g. the executor refused the look-up: full, or stopping
+            fail(new DialFailure(Kind.GATEWAY, "the gateway could not start the dial", e));
+        }
+    }
+
+    private void resolveAndConnect() {
         connector.resolve(host, port, new Promise<>() {
             @Override
             public void succeeded(List<InetSocketAddress> resolved) {
@@ -264,29 +274,29 @@ final class BackendHandshake implements ClientConnectionFactory {
         return e;
     }
 
-    /** The timer: the dial took too long. A refusal already being read is reported as what it is. */
+    /**
+     * The timer: the dial took too long. A refusal already being read is reported as what it is; a dial that
+     * never had its turn timed out in the gateway's own queue, which says nothing about the backend.
+     */
     private void expire() {
         Exchange e = exchange;
         Answer partial = e == null ? null : e.partialRefusal();
         if (partial != null) {
             fail(new DialFailure(Kind.STATUS, "the backend refused the upgrade with status " + partial.status(), null, partial));
+        } else if (!started) {
+            fail(new DialFailure(Kind.QUEUE_TIMEOUT, "the dial waited " + timeout.toMillis()
+                    + " ms for a turn to this backend", null));
         } else {
             fail(new DialFailure(Kind.TIMEOUT, "the backend did not complete its handshake within "
                     + timeout.toMillis() + " ms", null));
         }
     }
 
-    /** Decides the dial, once; the caller that wins stops the timer and gives the turn back. */
-    private boolean decide() {
-        if (!decided.compareAndSet(false, true)) {
-            return false;
-        }
+    private void stopTimer() {
         Scheduler.Task t = timer;
         if (t != null) {
             t.cancel();
         }
-        giveBackTurn();
-        return true;
     }
 
     /**
@@ -300,7 +310,11 @@ final class BackendHandshake implements ClientConnectionFactory {
     }
 
     private void fail(DialFailure failure) {
-        if (decide()) {
+        if (!decided.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            stopTimer();
             EndPoint e = endPoint;
             if (e != null) {
                 e.close(failure);
@@ -309,7 +323,34 @@ final class BackendHandshake implements ClientConnectionFactory {
             if (x != null) {
                 x.release();
             }
-            result.completeExceptionally(failure);
+        } finally {
+            try {
+                giveBackTurn();
+            } finally {
+                complete(null, failure);
+            }
+        }
+    }
+
+    /**
+     * Completes the dial's future on the executor: what follows (the client's answer, listeners, the access
+     * log) must not run on the selector thread that read the backend's answer, nor on the scheduler's.
+     */
+    private void complete(Connected connected, DialFailure failure) {
+        try {
+            connector.executor().execute(() -> {
+                if (failure == null) {
+                    result.complete(connected);
+                } else {
+                    result.completeExceptionally(failure);
+                }
+            });
+        } catch (RuntimeException refused) { // the executor is full or stopping: complete here rather than never
+            if (failure == null) {
+                result.complete(connected);
+            } else {
+                result.completeExceptionally(failure);
+            }
         }
     }
 
@@ -334,6 +375,8 @@ final class BackendHandshake implements ClientConnectionFactory {
         private String contentType;
         private final ByteArrayOutputStream body = new ByteArrayOutputStream(); // guarded by itself
         private boolean complete;            // the whole answer was read
+        private boolean interim;             // the response just parsed was a 1xx other than 101
+        private boolean released;            // the read buffer went back to the pool: nothing more is read; guarded by this
         private Throwable bad;               // why the parser refused the answer, or null
 
         Exchange(EndPoint endPoint) {
@@ -352,41 +395,74 @@ final class BackendHandshake implements ClientConnectionFactory {
 
         @Override
         public void onFillable() {
-            try {
-                if (decided.get()) {
-                    return;
+            // The read buffer is touched by this loop and by release(), which a timer's fail() may call.
+            synchronized (this) {
+                try {
+                    readAnswer();
+                } catch (Throwable x) {
+                    fail(new DialFailure(Kind.UNREACHABLE, "the backend connection failed", x));
                 }
-                if (buffer == null) {
-                    buffer = connector.pool().acquire(BUFFER_SIZE, false);
-                }
-                ByteBuffer in = buffer.getByteBuffer();
-                while (true) {
-                    BufferUtil.clear(in); // the parser consumes all it is given until the 101's header ends
+            }
+        }
+
+        /** Reads and parses until the answer is decided or the socket has nothing more for now; under the lock. */
+        private void readAnswer() throws IOException {
+            if (decided.get() || released) {
+                return;
+            }
+            if (buffer == null) {
+                buffer = connector.pool().acquire(BUFFER_SIZE, false);
+                BufferUtil.clear(buffer.getByteBuffer());
+            }
+            ByteBuffer in = buffer.getByteBuffer();
+            boolean eof = false;
+            while (true) {
+                if (!in.hasRemaining()) {
+                    BufferUtil.clear(in); // the parser consumed all it was given
                     int filled = getEndPoint().fill(in);
                     if (filled < 0) {
+                        eof = true;
                         parser.atEOF();
-                    }
-                    boolean stopped = parser.parseNext(in);
-                    if (bad != null) {
-                        fail(new DialFailure(Kind.BAD_RESPONSE, "the backend's answer is not a valid HTTP response", bad));
-                        return;
-                    }
-                    if (stopped || complete || filled < 0) {
-                        decide(in, filled < 0);
-                        return;
-                    }
-                    if (filled == 0) {
+                    } else if (filled == 0) {
                         fillInterested();
                         return;
                     }
                 }
-            } catch (Throwable x) {
-                fail(new DialFailure(Kind.UNREACHABLE, "the backend connection failed", x));
+                boolean stopped = parser.parseNext(in);
+                if (bad != null) {
+                    fail(new DialFailure(Kind.BAD_RESPONSE, "the backend's answer is not a valid HTTP response", bad));
+                    return;
+                }
+                if (interim) {
+                    // A 1xx before the answer (100 Continue, 103 Early Hints): skipped, as RFC 9110 asks.
+                    interim = false;
+                    forget();
+                    parser.reset();
+                    continue;
+                }
+                if (stopped || complete || eof) {
+                    decide(in);
+                    return;
+                }
             }
         }
 
+        /** Forgets what an interim response said. */
+        private void forget() {
+            status = 0;
+            upgrade = false;
+            connection = false;
+            accept = null;
+            subprotocols.clear();
+            extensions.clear();
+            cookies = null;
+            refusalHeaders = Map.of();
+            contentType = null;
+            complete = false;
+        }
+
         /** The answer's header (and, for a refusal, its body) is read, or the backend closed: decides the dial. */
-        private void decide(ByteBuffer in, boolean eof) {
+        private void decide(ByteBuffer in) {
             if (!headerDone) {
                 fail(new DialFailure(Kind.UNREACHABLE, "the backend closed the connection before answering",
                         new EOFException()));
@@ -403,18 +479,32 @@ final class BackendHandshake implements ClientConnectionFactory {
                         null, refusal()));
                 return;
             }
-            if (!BackendHandshake.this.decide()) {
+            if (!decided.compareAndSet(false, true)) {
                 return; // the timer won
             }
-            leftover = in.hasRemaining() ? BufferUtil.copy(in) : null;
-            release();
-            String chosen = subprotocols.isEmpty() ? null : subprotocols.get(0);
-            String accepted = extensions.isEmpty() ? null : extensions.get(0).trim();
-            FrameLeg leg = new FrameLeg(getEndPoint(), getExecutor(), connector.pool(), FrameLeg.Role.CLIENT,
-                    accepted == null ? 0 : FrameHeaders.RSV1, handler, l -> { }, idleTimeout);
-            getEndPoint().upgrade(leg);
-            result.complete(new Connected(leg, chosen, accepted,
-                    cookies == null ? Map.of() : Map.of("Set-Cookie", List.copyOf(cookies))));
+            Connected connected = null;
+            DialFailure failure = null;
+            try {
+                stopTimer();
+                leftover = in.hasRemaining() ? BufferUtil.copy(in) : null;
+                release();
+                String chosen = subprotocols.isEmpty() ? null : subprotocols.get(0);
+                String accepted = extensions.isEmpty() ? null : extensions.get(0).trim();
+                FrameLeg leg = new FrameLeg(getEndPoint(), getExecutor(), connector.pool(), FrameLeg.Role.CLIENT,
+                        accepted == null ? 0 : FrameHeaders.RSV1, handler, l -> { }, idleTimeout);
+                getEndPoint().upgrade(leg);
+                connected = new Connected(leg, chosen, accepted,
+                        cookies == null ? Map.of() : Map.of("Set-Cookie", List.copyOf(cookies)));
+            } catch (RuntimeException e) {
+                failure = new DialFailure(Kind.GATEWAY, "the gateway could not take the backend connection over", e);
+                getEndPoint().close(e);
+            } finally {
+                try {
+                    giveBackTurn();
+                } finally {
+                    complete(connected, failure);
+                }
+            }
         }
 
         /** Why the 101 is not a valid answer to the request, or null if it is. */
@@ -456,8 +546,12 @@ final class BackendHandshake implements ClientConnectionFactory {
             return new Answer(status, refusalHeaders, contentType, bytes);
         }
 
+        /** Gives the read buffer back, once; later reads find the exchange released. */
         void release() {
-            buffer = Retainable.release(buffer);
+            synchronized (this) {
+                released = true;
+                buffer = Retainable.release(buffer);
+            }
         }
 
         @Override
@@ -529,6 +623,10 @@ final class BackendHandshake implements ClientConnectionFactory {
 
         @Override
         public boolean headerComplete() {
+            if (status >= 100 && status < 200 && status != HttpStatus.SWITCHING_PROTOCOLS_101) {
+                interim = true;
+                return true; // an interim response: the answer follows it
+            }
             headerDone = true;
             // A 101 ends here: what follows is the backend's first frames. A refusal's body is read on.
             return status == HttpStatus.SWITCHING_PROTOCOLS_101;
