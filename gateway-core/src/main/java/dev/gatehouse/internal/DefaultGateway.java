@@ -345,15 +345,7 @@ public final class DefaultGateway implements Gateway {
             // Before any close, so that listeners hear of the drain before the connections it ends.
             listeners.drainStarted(new GatewayListener.DrainEvent(bridges.size(), window));
         }
-        long step = bridges.isEmpty() ? 0 : window.toNanos() / bridges.size();
-        for (int i = 0; i < bridges.size(); i++) {
-            Bridge bridge = bridges.get(i);
-            if (i == 0 || step == 0) {
-                bridge.drain();
-            } else {
-                ticker.schedule(bridge::drain, step * i, TimeUnit.NANOSECONDS);
-            }
-        }
+        Spread.over(ticker, bridges, window, Bridge::drain);
         LOG.info("Draining {} connection(s) over {}", bridges.size(), window);
         return drained;
     }
