@@ -42,6 +42,9 @@ final class CloseCauses {
         if (why.equals("drain")) {
             return "drain";
         }
+        if (why.equals("target down")) {
+            return "target_down";
+        }
         if (why.startsWith("message too big")) {
             return "message_too_big";
         }

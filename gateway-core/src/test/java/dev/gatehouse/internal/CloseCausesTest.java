@@ -19,6 +19,7 @@ class CloseCausesTest {
         "credential expired|credential_expired",
         "revoked for principal alice|revoked",
         "drain|drain",
+        "target down|target_down",
         "message too big from client|message_too_big",
         "message too big to inspect (client)|message_too_big",
         "message rate limit exceeded (client)|rate_limited",
