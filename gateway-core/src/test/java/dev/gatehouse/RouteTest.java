@@ -75,6 +75,16 @@ class RouteTest {
     }
 
     @Test
+    void groupTargetUsingAnUndefinedParameterFailsAtRouteBuild() {
+        Route.Builder builder = Route.builder("/chat/{room}").backend(dev.gatehouse.balance.BackendGroup.of(
+                "ws://chat-a.internal/{room}", "ws://chat-b.internal/{room}/{user}"));
+
+        IllegalStateException e = assertThrows(IllegalStateException.class, builder::build);
+
+        assertTrue(e.getMessage().contains("ws://chat-b.internal/{room}/{user} uses {user}"), e.getMessage());
+    }
+
+    @Test
     void backendTemplateUsingRestOnARouteWithoutWildcardFailsAtRouteBuild() {
         Route.Builder builder = Route.builder("/chat/{room}").backend(Backend.of("ws://chat.internal/{*}"));
 

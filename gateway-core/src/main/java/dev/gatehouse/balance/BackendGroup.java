@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 import dev.gatehouse.Backend;
 import dev.gatehouse.GatewayException;
@@ -33,10 +34,14 @@ import dev.gatehouse.internal.UriTemplateBackend;
  * <p><b>Health.</b> {@link Builder#ejectAfter(int)} consecutive failed dials (3 by default) eject a target
  * for a cool-down ({@link Builder#ejectFor(Duration)}, 10 s by default) that doubles with each ejection in a
  * row, up to 32 times the base; never more than half the group is ejected at once; a successful dial after
- * its return resets the count. When no target is healthy the gateway tries them all anyway, or, with
- * {@link Builder#refuseWhenNoneHealthy()}, answers 503. With {@link Builder#slowStart(Duration)} a target that
- * comes back receives its share of new connections gradually, from a tenth of its weight to all of it over
- * that time. Sessions already open on a target that fails stay open.
+ * its return resets the count. With a {@link Builder#healthCheck(HealthCheck) health check} the gateway also
+ * probes each target, from the mount's start to its stop, and a target its probes take down is out of the
+ * balance until they bring it back up. A target is healthy when it is neither ejected nor down. When no
+ * target is healthy the gateway tries them all anyway, or, with {@link Builder#refuseWhenNoneHealthy()},
+ * answers 503. With {@link Builder#slowStart(Duration)} a target that comes back (from a cool-down, or up
+ * again by its probes) receives its share of new connections gradually, from a tenth of its weight to all of
+ * it over that time. Sessions already open on a target that fails stay open, unless
+ * {@link Builder#closeSessionsOnDown(Duration)} closes those of a target that the probes take down.
  *
  * <p>Targets are URL templates, as for {@link Backend#of(String)}. A group is an immutable value: two groups
  * built alike are equal, so a route table updated with an equal group keeps the group's live state
@@ -65,6 +70,8 @@ public final class BackendGroup implements Backend {
     private final Duration ejectFor;
     private final boolean refuseWhenNoneHealthy;
     private final Duration slowStart;
+    private final HealthCheck healthCheck;         // null: no active checks
+    private final Duration closeSessionsOnDown;    // null: sessions on a target that goes down stay open
 
     private BackendGroup(Builder b) {
         this.targets = List.copyOf(b.targets);
@@ -79,6 +86,8 @@ public final class BackendGroup implements Backend {
         this.ejectFor = b.ejectFor;
         this.refuseWhenNoneHealthy = b.refuseWhenNoneHealthy;
         this.slowStart = b.slowStart;
+        this.healthCheck = b.healthCheck;
+        this.closeSessionsOnDown = b.closeSessionsOnDown;
     }
 
     /** A group of these targets, each of weight 1, balanced by least connections. */
@@ -141,21 +150,48 @@ public final class BackendGroup implements Backend {
         return slowStart;
     }
 
+    /** The active health check of the targets; empty when only dials tell a target's health. */
+    public Optional<HealthCheck> healthCheck() {
+        return Optional.ofNullable(healthCheck);
+    }
+
+    /**
+     * The window over which the open sessions of a target that the health check takes down are closed; empty
+     * when they stay open.
+     */
+    public Optional<Duration> closeSessionsOnDown() {
+        return Optional.ofNullable(closeSessionsOnDown);
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof BackendGroup g && g.targets.equals(targets) && g.balance.equals(balance)
                 && g.attempts == attempts && g.ejectAfter == ejectAfter && g.ejectFor.equals(ejectFor)
-                && g.refuseWhenNoneHealthy == refuseWhenNoneHealthy && g.slowStart.equals(slowStart);
+                && g.refuseWhenNoneHealthy == refuseWhenNoneHealthy && g.slowStart.equals(slowStart)
+                && Objects.equals(g.healthCheck, healthCheck) && Objects.equals(g.closeSessionsOnDown, closeSessionsOnDown);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(targets, balance, attempts, ejectAfter, ejectFor, refuseWhenNoneHealthy, slowStart);
+        return Objects.hash(targets, balance, attempts, ejectAfter, ejectFor, refuseWhenNoneHealthy, slowStart,
+                healthCheck, closeSessionsOnDown);
     }
 
+    /** The targets with their weights, the balance and the health check, e.g. {@code [ws://a/feed, ws://b/feed (weight 2)] round-robin}. */
     @Override
     public String toString() {
-        return "BackendGroup" + targets + " " + balance;
+        StringBuilder sb = new StringBuilder("[");
+        for (Target t : targets) {
+            sb.append(sb.length() > 1 ? ", " : "").append(t.url());
+            if (t.weight() != 1) {
+                sb.append(" (weight ").append(t.weight()).append(')');
+            }
+        }
+        sb.append("] ").append(balance);
+        if (healthCheck != null) {
+            sb.append(", ").append(healthCheck);
+        }
+        return sb.toString();
     }
 
     /** Builds a {@link BackendGroup}; every setting is checked by {@link #build()}. */
@@ -167,6 +203,8 @@ public final class BackendGroup implements Backend {
         private Duration ejectFor = Duration.ofSeconds(10);
         private boolean refuseWhenNoneHealthy;
         private Duration slowStart = Duration.ZERO;
+        private HealthCheck healthCheck;
+        private Duration closeSessionsOnDown;
 
         private Builder() {
         }
@@ -219,6 +257,28 @@ public final class BackendGroup implements Backend {
         }
 
         /**
+         * Probes the targets with this check (none by default): a target is out of the balance while its
+         * probes say it is down. A group of targets whose URL templates have path parameters needs a check with
+         * a {@link HealthCheck#path() path} of its own.
+         */
+        public Builder healthCheck(HealthCheck check) {
+            this.healthCheck = requireNonNull(check, "healthCheck");
+            return this;
+        }
+
+        /**
+         * Closes the open sessions of a target that the {@link #healthCheck(HealthCheck) health check} takes
+         * down, the client with 1012 "service restart" and the target with 1001, one after another spread over
+         * {@code window} (zero: all at once), so that their clients reconnect to the other targets without a
+         * stampede. By default they stay open: a target may fail its probes and still serve the sessions it has.
+         * Needs a health check; a target ejected after failed dials keeps its sessions either way.
+         */
+        public Builder closeSessionsOnDown(Duration window) {
+            this.closeSessionsOnDown = requireNonNull(window, "closeSessionsOnDown");
+            return this;
+        }
+
+        /**
          * The group.
          *
          * @throws GatewayException naming the setting that is wrong
@@ -238,6 +298,21 @@ public final class BackendGroup implements Backend {
             }
             if (slowStart.isNegative()) {
                 throw new GatewayException("slowStart must not be negative, not " + slowStart);
+            }
+            if (closeSessionsOnDown != null && closeSessionsOnDown.isNegative()) {
+                throw new GatewayException("closeSessionsOnDown must not be negative, not " + closeSessionsOnDown);
+            }
+            if (closeSessionsOnDown != null && healthCheck == null) {
+                throw new GatewayException("closeSessionsOnDown: " + closeSessionsOnDown
+                        + " without a healthCheck (expected: a healthCheck, whose probes take a target down)");
+            }
+            if (healthCheck != null && healthCheck.path().isEmpty()) {
+                for (Target t : targets) {
+                    if (t.url().indexOf('{') >= 0) {
+                        throw new GatewayException("healthCheck: no path, and target " + t.url()
+                                + " has path parameters (expected: a check with a path of its own, such as /health)");
+                    }
+                }
             }
             return new BackendGroup(this);
         }

@@ -4,6 +4,8 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -12,8 +14,8 @@ import dev.gatehouse.balance.Balance;
 import dev.gatehouse.balance.BackendGroup;
 
 /**
- * The live state of one {@link BackendGroup}: sessions per target, passive health, the round robin's and
- * the hash ring's state, and the choice of a target for each attempt of a handshake.
+ * The live state of one {@link BackendGroup}: sessions per target, passive health, the active checks' verdict,
+ * the round robin's and the hash ring's state, and the choice of a target for each attempt of a handshake.
  *
  * <p>Thread-safe: choices and health changes are made under the balancer's lock (a few comparisons per
  * target); session counts are atomic, so that a session's end never waits for the lock.
@@ -100,6 +102,65 @@ final class Balancer {
         synchronized (lock) {
             return members[index].ejectedUntil - ticker.nanoTime() > 0;
         }
+    }
+
+    /** Whether the active checks took target {@code index} down. */
+    boolean down(int index) {
+        synchronized (lock) {
+            return members[index].down;
+        }
+    }
+
+    /** What a probe's outcome changed. */
+    enum Change {
+        /** Nothing: the target stays up or down. */
+        NONE,
+        /** The target went down. */
+        DOWN,
+        /** The target came back up. */
+        UP
+    }
+
+    /**
+     * Counts a probe's outcome for target {@code index}: an up target goes down after the check's {@code fall}
+     * failed probes in a row, a down one comes back after {@code rise} successful ones, and then runs its slow
+     * start as one back from a cool-down does.
+     */
+    Change probed(int index, boolean up) {
+        int fall = group.healthCheck().map(c -> c.fall()).orElse(1);
+        int rise = group.healthCheck().map(c -> c.rise()).orElse(1);
+        synchronized (lock) {
+            Member m = members[index];
+            if (up) {
+                m.probeFailures = 0;
+                if (m.down && ++m.probeSuccesses >= rise) {
+                    long now = ticker.nanoTime();
+                    m.down = false;
+                    m.probeSuccesses = 0;
+                    m.failures = 0;
+                    m.backSince = m.ejectedUntil - now > 0 ? m.ejectedUntil : now;
+                    m.returning = true;
+                    return Change.UP;
+                }
+                return Change.NONE;
+            }
+            m.probeSuccesses = 0;
+            if (!m.down && ++m.probeFailures >= fall) {
+                m.down = true;
+                m.probeFailures = 0;
+                return Change.DOWN;
+            }
+            return Change.NONE;
+        }
+    }
+
+    /**
+     * The open sessions of target {@code index}, when the group closes them on down (else none): those whose
+     * dial succeeded and which have not ended.
+     */
+    List<Bridge> sessionsOf(int index) {
+        Set<Bridge> bridges = members[index].bridges;
+        return bridges == null ? List.of() : List.copyOf(bridges);
     }
 
     /** The attempts of one handshake: each {@link #next()} chooses a target it has not tried. */
@@ -275,6 +336,7 @@ final class Balancer {
         private final Member member;
         private final URI uri;
         private final AtomicBoolean released = new AtomicBoolean();
+        private volatile Bridge bridge; // the session's bridge, kept by a group that closes sessions on down
 
         private Lease(Member member, URI uri) {
             this.member = member;
@@ -323,10 +385,29 @@ final class Balancer {
             }
         }
 
+        /**
+         * The dial connected this bridge: a group that closes sessions on down keeps it as one of the target's
+         * sessions until {@link #release()}; before the bridge learns of this lease.
+         */
+        void track(Bridge session) {
+            if (member.bridges == null) {
+                return;
+            }
+            bridge = session;
+            member.bridges.add(session);
+            if (released.get()) {
+                member.bridges.remove(session); // released meanwhile, and maybe before it saw the bridge
+            }
+        }
+
         /** The session (or the dial) ended: the target has one session less. At most once. */
         void release() {
             if (released.compareAndSet(false, true)) {
                 member.sessions.decrementAndGet();
+                Bridge b = bridge;
+                if (b != null) {
+                    member.bridges.remove(b);
+                }
             }
         }
     }
@@ -353,17 +434,23 @@ final class Balancer {
         long ejectedUntil;       // nanoTime the cool-down ends (in the past when none); guarded by lock
         long backSince;          // nanoTime the target last came back, for the slow start; guarded by lock
         boolean returning;       // it came back from a cool-down and its slow start may run; guarded by lock
+        boolean down;            // the active checks took it down; guarded by lock
+        int probeFailures;       // failed probes in a row while up; guarded by lock
+        int probeSuccesses;      // successful probes in a row while down; guarded by lock
+        final Set<Bridge> bridges; // its open sessions, when the group closes them on down; else null
 
         Member(int index, BackendGroup.Target target) {
             this.index = index;
             this.target = target;
+            this.bridges = group.closeSessionsOnDown().isPresent() ? ConcurrentHashMap.newKeySet() : null;
             long now = ticker.nanoTime();
             this.ejectedUntil = now;
             this.backSince = now;
         }
 
+        /** Neither ejected nor down; under the lock. */
         boolean healthy(long now) {
-            return ejectedUntil - now <= 0;
+            return !down && ejectedUntil - now <= 0;
         }
 
         /** Its weight, scaled down while its slow start runs; under the lock. */

@@ -48,6 +48,9 @@ final class CloseCauses {
         if (why.startsWith("overload")) {
             return "overload";
         }
+        if (why.equals("target down")) {
+            return "target_down";
+        }
         if (why.startsWith("message too big")) {
             return "message_too_big";
         }

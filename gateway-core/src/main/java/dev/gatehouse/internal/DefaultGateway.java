@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -59,6 +60,7 @@ public final class DefaultGateway implements Gateway {
     private final PrincipalBuckets principalBuckets = new PrincipalBuckets();
     private final Ticker ticker;
     private final Integrations integrations;
+    private final HealthChecks healthChecks;
     private final LongAdder abandonedDials = new LongAdder();
     private final Listeners listeners; // null when no listener is registered: the hot path checks this only
     private CompletableFuture<Void> drained; // null until drain() is called; guarded by this
@@ -132,6 +134,7 @@ public final class DefaultGateway implements Gateway {
         this.pipeline = new HandshakePipeline(table, settings, options, connectionLimits, rejections, () -> draining,
                 ticker, group -> balancers.computeIfAbsent(group, g -> new Balancer(g, ticker)));
         this.integrations = new Integrations(ticker, this);
+        this.healthChecks = new HealthChecks(ticker, this::balancer, () -> ThreadLocalRandom.current().nextDouble());
         if (listeners != null) {
             listeners.built(this);
         }
@@ -345,17 +348,27 @@ public final class DefaultGateway implements Gateway {
             // Before any close, so that listeners hear of the drain before the connections it ends.
             listeners.drainStarted(new GatewayListener.DrainEvent(bridges.size(), window));
         }
-        long step = bridges.isEmpty() ? 0 : window.toNanos() / bridges.size();
-        for (int i = 0; i < bridges.size(); i++) {
-            Bridge bridge = bridges.get(i);
-            if (i == 0 || step == 0) {
-                bridge.drain();
-            } else {
-                ticker.schedule(bridge::drain, step * i, TimeUnit.NANOSECONDS);
-            }
-        }
+        Spread.over(ticker, bridges, window, Bridge::drain);
         LOG.info("Draining {} connection(s) over {}", bridges.size(), window);
         return drained;
+    }
+
+    /**
+     * Starts the active health checks of the routes' backend groups, probing with {@code prober}; the adapter
+     * calls it when its mount starts. Does nothing when they already run.
+     */
+    public void startHealthChecks(HealthProber prober) {
+        healthChecks.start(requireNonNull(prober, "prober"), routes);
+    }
+
+    /** Stops the active health checks, when the mount stops: no probe starts after this call. */
+    public void stopHealthChecks() {
+        healthChecks.stop();
+    }
+
+    /** The live state of a backend group, shared by equal groups. */
+    Balancer balancer(BackendGroup group) {
+        return balancers.computeIfAbsent(group, g -> new Balancer(g, ticker));
     }
 
     /** The message buckets a principal shares across its connections on a route; see {@link PrincipalBuckets}. */

@@ -33,6 +33,7 @@ public final class DialTarget {
     public void connected(Bridge bridge) {
         if (lease != null) {
             lease.connected();
+            lease.track(bridge);
         }
         bridge.relaysTo(name, lease == null ? null : lease::release);
     }

@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 import dev.gatehouse.Backend;
+import dev.gatehouse.balance.BackendGroup;
 
 /** A parsed route path template: literal segments, {@code {name}} parameters and an optional trailing {@code /*}. */
 public final class PathTemplate {
@@ -167,9 +168,13 @@ public final class PathTemplate {
         return wildcard ? 3 : 2;
     }
 
-    /** Checks that a template backend uses only parameters this path defines. */
+    /** Checks that a template backend, or each target of a backend group, uses only parameters this path defines. */
     public void checkBackend(Backend backend, String routePath) {
-        if (backend instanceof UriTemplateBackend) {
+        if (backend instanceof BackendGroup group) {
+            for (BackendGroup.Target target : group.targets()) {
+                checkBackend(UriTemplateBackend.parse(target.url()), routePath);
+            }
+        } else if (backend instanceof UriTemplateBackend) {
             UriTemplateBackend t = (UriTemplateBackend) backend;
             Set<String> defined = parameterNames();
             for (String used : t.parameterNames()) {

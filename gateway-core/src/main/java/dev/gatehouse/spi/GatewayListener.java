@@ -164,7 +164,8 @@ public interface GatewayListener {
      * @param initiator    who decided the close: {@code client}, {@code backend} or {@code gateway}
      * @param cause        why, in one of a few words: {@code client_closed}, {@code backend_closed},
      *                     {@code client_lost}, {@code backend_lost}, {@code idle_timeout}, {@code keepalive_timeout},
-     *                     {@code credential_expired}, {@code revoked}, {@code drain}, {@code message_too_big},
+     *                     {@code credential_expired}, {@code revoked}, {@code drain}, {@code target_down},
+     *                     {@code message_too_big},
      *                     {@code rate_limited}, {@code invalid_payload}, {@code protocol_error}, {@code filter},
      *                     {@code management}, {@code aborted} or {@code other}
      * @param duration     from the start of the relay to the end

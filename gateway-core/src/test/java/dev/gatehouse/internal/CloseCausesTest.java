@@ -21,6 +21,7 @@ class CloseCausesTest {
         "drain|drain",
         "max lifetime|max_lifetime",
         "overload: client too slow|overload",
+        "target down|target_down",
         "message too big from client|message_too_big",
         "message too big to inspect (client)|message_too_big",
         "message rate limit exceeded (client)|rate_limited",

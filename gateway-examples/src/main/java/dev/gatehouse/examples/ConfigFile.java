@@ -26,6 +26,7 @@ import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -45,10 +46,14 @@ import com.fasterxml.jackson.dataformat.yaml.snakeyaml.error.MarkedYAMLException
 
 import dev.gatehouse.Backend;
 import dev.gatehouse.CloseStatus;
+import dev.gatehouse.GatewayException;
 import dev.gatehouse.OverflowAction;
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
 import dev.gatehouse.auth.AuthFailureLimit;
+import dev.gatehouse.balance.Balance;
+import dev.gatehouse.balance.BackendGroup;
+import dev.gatehouse.balance.HealthCheck;
 import dev.gatehouse.policy.OriginPolicy;
 
 /**
@@ -79,12 +84,16 @@ final class ConfigFile {
     private static final List<String> METRICS_KEYS = List.of("enabled");
     private static final List<String> JWT_KEYS = List.of("hs256Secret", "issuer", "audience");
     private static final List<String> ROUTE_KEYS = List.of("path", "backend", "settings", "auth", "targets",
-            "balance", "healthCheck", "selection", "integrations", "replies");
+            "balance", "healthCheck", "attempts", "ejectAfter", "ejectFor", "slowStart", "refuseWhenNoneHealthy",
+            "closeSessionsOnDown", "selection", "integrations", "replies");
+    /** The keys of a route's load-balanced group besides its targets. */
+    private static final List<String> GROUP_KEYS = List.of("balance", "healthCheck", "attempts", "ejectAfter", "ejectFor",
+            "slowStart", "refuseWhenNoneHealthy", "closeSessionsOnDown");
+    private static final List<String> TARGET_KEYS = List.of("url", "weight");
+    private static final List<String> HEALTH_CHECK_KEYS = List.of("kind", "path", "interval", "timeout", "fall", "rise");
     /** The keys of which a route has exactly one: where its connections go. */
     private static final List<String> ROUTE_TARGETS = List.of("backend", "targets", "integrations");
     private static final List<String> RESERVED_ROUTE_KEYS = List.of("$connect", "$disconnect", "$default");
-    private static final Pattern BALANCE =
-            Pattern.compile("round-robin|least-connections|hash:(ip|principal|header:[!-~]+|query:[!-~]+)");
     private static final String DURATION = "a duration such as 500ms, 30s, 5m";
     private static final String TOP_LEVEL = "a mapping of keys such as port, settings and routes";
     /** Jackson's location in a message: "[Source: ...; line: 3, column: 7]". */
@@ -523,6 +532,8 @@ final class ConfigFile {
         String selection = null;
         Map<String, URI> integrations = null;
         Boolean replies = null;
+        BackendGroup.Builder group = BackendGroup.builder();
+        HealthCheck check = null;
         Map<String, Boolean> present = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : mapping(path, node, "a mapping with path and backend")) {
             String key = child(path, e.getKey());
@@ -541,15 +552,23 @@ final class ConfigFile {
                 }
                 case "settings" -> settings = Optional.of(settings(key, value));
                 case "auth" -> auth = Optional.of(auth(key, value));
-                case "targets", "healthCheck" -> notSupportedYet(key);
-                case "balance" -> {
-                    String policy = string(key, value, "a balancing policy");
-                    if (!BALANCE.matcher(policy).matches()) {
-                        throw error(key, "unknown policy \"" + policy + "\" (expected round-robin, least-connections, "
-                                + "hash:ip, hash:principal, hash:header:NAME or hash:query:NAME)");
-                    }
-                    notSupportedYet(key);
+                case "targets" -> targets(key, value, group);
+                case "balance" -> group.balance(balance(key, value));
+                case "healthCheck" -> {
+                    check = healthCheck(key, value);
+                    group.healthCheck(check);
                 }
+                case "attempts" -> group.attempts(count(key, value, "the most targets a handshake tries"));
+                case "ejectAfter" -> group.ejectAfter(count(key, value, "failed dials in a row"));
+                case "ejectFor" -> group.ejectFor(positive(key, value));
+                case "slowStart" -> group.slowStart(RunnerOptions.duration(label(key), scalar(key, value, DURATION)));
+                case "refuseWhenNoneHealthy" -> {
+                    if (bool(key, value)) {
+                        group.refuseWhenNoneHealthy();
+                    }
+                }
+                case "closeSessionsOnDown" ->
+                        group.closeSessionsOnDown(RunnerOptions.duration(label(key), scalar(key, value, DURATION)));
                 case "selection" -> selection = string(key, value, "a route selection expression such as "
                         + RunnerConfig.WebSocketApi.DEFAULT_SELECTION);
                 case "integrations" -> integrations = integrations(key, value);
@@ -567,10 +586,13 @@ final class ConfigFile {
         if (targets.size() > 1) {
             throw error(path, "both " + targets.get(0) + " and " + targets.get(1) + " (expected one of them)");
         }
-        for (String needsTargets : List.of("balance", "healthCheck")) {
+        for (String needsTargets : GROUP_KEYS) {
             if (present.containsKey(needsTargets) && !present.containsKey("targets")) {
                 throw error(child(path, needsTargets), "needs targets");
             }
+        }
+        if (present.containsKey("closeSessionsOnDown") && check == null) {
+            throw error(child(path, "closeSessionsOnDown"), "needs healthCheck (only its probes take a target down)");
         }
         for (String needsIntegrations : List.of("selection", "replies")) {
             if (present.containsKey(needsIntegrations) && integrations == null) {
@@ -588,10 +610,120 @@ final class ConfigFile {
                     selection == null ? RunnerConfig.WebSocketApi.DEFAULT_SELECTION : selection, integrations,
                     replies == null || replies);
         } else {
-            // targets: refused above as not supported yet, once the whole file is checked
-            target = new RunnerConfig.Proxy("");
+            String p = routePath;
+            // The group's last check, a check without a path for targets with path parameters, is the healthCheck's.
+            BackendGroup built = built(check == null ? path : child(path, "healthCheck"), group::build);
+            checked(child(path, "targets"), () -> Route.builder(p).backend(built).build());
+            target = new RunnerConfig.Group(built);
         }
         return new RunnerConfig.RouteEntry(path, routePath, target, settings, auth);
+    }
+
+    /** A route's {@code targets}: URLs, or mappings of {@code url} and {@code weight}. */
+    private void targets(String path, JsonNode node, BackendGroup.Builder group) {
+        List<JsonNode> items = list(path, node, "a list of ws:// or wss:// URLs, or of {url, weight}");
+        if (items.isEmpty()) {
+            throw error(path, "empty (expected at least one target)");
+        }
+        for (int i = 0; i < items.size(); i++) {
+            String key = index(path, i);
+            JsonNode item = items.get(i);
+            String url = null;
+            int weight = 1;
+            if (item.isObject()) {
+                for (Map.Entry<String, JsonNode> e : item.properties()) {
+                    String field = child(key, e.getKey());
+                    switch (e.getKey()) {
+                        case "url" -> url = string(field, e.getValue(), "a ws:// or wss:// URL");
+                        case "weight" -> weight = number(field, e.getValue(), 1, 1000, "a weight from 1 to 1000");
+                        default -> throw unknownKey(key, e.getKey(), TARGET_KEYS);
+                    }
+                }
+                if (url == null) {
+                    throw error(key, "no url (expected a ws:// or wss:// URL, with an optional weight)");
+                }
+            } else {
+                url = string(key, item, "a ws:// or wss:// URL, or {url, weight}");
+            }
+            String u = url;
+            int w = weight;
+            checked(item.isObject() ? child(key, "url") : key, () -> Backend.of(u));
+            group.target(u, w);
+        }
+    }
+
+    /** A route's {@code balance}: a policy as {@link Balance#parse(String)} reads it. */
+    private Balance balance(String path, JsonNode node) {
+        String policy = string(path, node, "a balancing policy");
+        try {
+            return Balance.parse(policy);
+        } catch (IllegalArgumentException e) {
+            throw error(path, "unknown policy \"" + policy + "\" (expected round-robin, least-connections, "
+                    + "hash:ip, hash:principal, hash:header:NAME or hash:query:NAME)");
+        }
+    }
+
+    /** A route's {@code healthCheck}: its kind and path, timing and thresholds; an empty mapping for the defaults. */
+    private HealthCheck healthCheck(String path, JsonNode node) {
+        HealthCheck.Builder b = HealthCheck.builder();
+        HealthCheck.Kind kind = HealthCheck.Kind.WEBSOCKET;
+        boolean hasPath = false;
+        for (Map.Entry<String, JsonNode> e : mapping(path, node, "a mapping of " + String.join(", ", HEALTH_CHECK_KEYS))) {
+            String key = child(path, e.getKey());
+            JsonNode value = e.getValue();
+            switch (e.getKey()) {
+                case "kind" -> {
+                    String k = string(key, value, "websocket or http");
+                    kind = switch (k) {
+                        case "websocket" -> HealthCheck.Kind.WEBSOCKET;
+                        case "http" -> HealthCheck.Kind.HTTP;
+                        default -> throw error(key, "unknown kind \"" + k + "\" (expected websocket or http)");
+                    };
+                    b.kind(kind);
+                }
+                case "path" -> {
+                    String p = string(key, value, "a path such as /health");
+                    checked(key, () -> b.path(p));
+                    hasPath = true;
+                }
+                case "interval" -> b.interval(positive(key, value));
+                case "timeout" -> b.timeout(positive(key, value));
+                case "fall" -> b.fall(count(key, value, "failed probes in a row"));
+                case "rise" -> b.rise(count(key, value, "successful probes in a row"));
+                default -> throw unknownKey(path, e.getKey(), HEALTH_CHECK_KEYS);
+            }
+        }
+        if (kind == HealthCheck.Kind.HTTP && !hasPath) {
+            throw error(path, "kind http needs a path (expected e.g. path: /health)");
+        }
+        return built(path, b::build);
+    }
+
+    /** A count of 1 or more. */
+    private int count(String path, JsonNode node, String what) {
+        return number(path, node, 1, 1_000_000, what + ", 1 or more");
+    }
+
+    /** A whole number from {@code min} to {@code max}, written as a number or a string. */
+    private int number(String path, JsonNode node, int min, int max, String expected) {
+        String text = scalar(path, node, expected);
+        if (text.matches("\\d{1,9}")) {
+            int n = Integer.parseInt(text);
+            if (n >= min && n <= max) {
+                return n;
+            }
+        }
+        throw error(path, "bad number \"" + text + "\" (expected " + expected + ")");
+    }
+
+    /** A duration of more than 0. */
+    private Duration positive(String path, JsonNode node) {
+        String text = scalar(path, node, DURATION);
+        Duration d = RunnerOptions.duration(label(path), text);
+        if (d.isZero()) {
+            throw error(path, "bad duration \"" + text + "\" (expected more than 0, e.g. 5s)");
+        }
+        return d;
     }
 
     private Map<String, URI> integrations(String path, JsonNode node) {
@@ -768,9 +900,17 @@ final class ConfigFile {
 
     /** Runs a Gatehouse builder step on a value, reporting what it refuses as a mistake of the value's key. */
     private void checked(String path, Runnable step) {
-        try {
+        built(path, () -> {
             step.run();
-        } catch (IllegalArgumentException | IllegalStateException e) {
+            return null;
+        });
+    }
+
+    /** Runs a Gatehouse builder step and returns what it built, reporting what it refuses as a mistake of the key. */
+    private <T> T built(String path, Supplier<T> step) {
+        try {
+            return step.get();
+        } catch (IllegalArgumentException | IllegalStateException | GatewayException e) {
             String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             // Gatehouse's builders start with the name of their parameter ("path: /a{ (...)"): the key path says it.
             throw error(path, message.replaceFirst("^[A-Za-z][A-Za-z0-9]*: ", ""));

@@ -15,6 +15,7 @@ import dev.gatehouse.CloseStatus;
 import dev.gatehouse.OverflowAction;
 import dev.gatehouse.Settings;
 import dev.gatehouse.auth.AuthFailureLimit;
+import dev.gatehouse.balance.BackendGroup;
 
 /**
  * The content of a runner config file, validated by {@link ConfigFile#read(String)}: every value is
@@ -153,12 +154,19 @@ record RunnerConfig(String file, OptionalInt port, Optional<String> host, Settin
             Optional<Auth> auth) {
     }
 
-    /** What a route does with its connections: relay them to a backend, or route their messages. */
-    sealed interface Target permits Proxy, WebSocketApi {
+    /** What a route does with its connections: relay them to a backend or a group of them, or route their messages. */
+    sealed interface Target permits Proxy, Group, WebSocketApi {
     }
 
     /** {@code backend}: a proxy route to one WebSocket backend, a valid URL template for its path. */
     record Proxy(String backend) implements Target {
+    }
+
+    /**
+     * {@code targets} with {@code balance}, {@code healthCheck} and the group's other keys: a proxy route to a
+     * load-balanced group, valid for its path.
+     */
+    record Group(BackendGroup group) implements Target {
     }
 
     /**

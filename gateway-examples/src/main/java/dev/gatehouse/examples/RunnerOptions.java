@@ -511,6 +511,8 @@ final class RunnerOptions {
         Route.Builder b = validated(name, () -> Route.builder(entry.path()));
         if (entry.target() instanceof RunnerConfig.Proxy proxy) {
             validated(name, () -> b.backend(Backend.of(proxy.backend())));
+        } else if (entry.target() instanceof RunnerConfig.Group group) {
+            b.backend(group.group());
         } else {
             RunnerConfig.WebSocketApi api = (RunnerConfig.WebSocketApi) entry.target();
             WebSocketApi.Builder messages = WebSocketApi.builder().selection(api.selection()).replies(api.replies());

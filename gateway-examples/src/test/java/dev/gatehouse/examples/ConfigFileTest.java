@@ -26,6 +26,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 import dev.gatehouse.CloseStatus;
 import dev.gatehouse.OverflowAction;
 import dev.gatehouse.Settings;
+import dev.gatehouse.balance.Balance;
+import dev.gatehouse.balance.BackendGroup;
+import dev.gatehouse.balance.HealthCheck;
 
 class ConfigFileTest {
 
@@ -156,15 +159,58 @@ class ConfigFileTest {
                         "routes[0].auth.jwt: no hs256Secret (expected hs256Secret, with optional issuer and audience)"),
                 Arguments.of("routes:\n  - path: /a\n    backend: ws://localhost:7000\n    settings: {idleTimeout: soon}\n",
                         "routes[0].settings.idleTimeout: bad duration \"soon\" (expected e.g. 500ms, 30s, 5m)"),
-                // later issues: recognised, checked where cheap, refused
+                // load-balanced groups
                 Arguments.of("routes:\n  - path: /chat\n    backend: ws://localhost:7000\n  - path: /b\n    backend: ws://localhost:7000\n"
                         + "  - path: /feed\n    targets: [ws://a:7001, ws://b:7001]\n    balance: fastest\n",
                         "routes[2].balance: unknown policy \"fastest\" (expected round-robin, least-connections, hash:ip, "
                         + "hash:principal, hash:header:NAME or hash:query:NAME)"),
-                Arguments.of("routes:\n  - path: /feed\n    targets: [ws://a:7001, ws://b:7001]\n    balance: round-robin\n",
-                        "routes[0].targets: not supported yet"),
+                Arguments.of(group("balance: \"hash:header:\"\n"), "routes[0].balance: unknown policy \"hash:header:\" (expected "
+                        + "round-robin, least-connections, hash:ip, hash:principal, hash:header:NAME or hash:query:NAME)"),
                 Arguments.of("routes:\n  - path: /feed\n    backend: ws://a:7001\n    healthCheck: {interval: 5s}\n",
                         "routes[0].healthCheck: needs targets"),
+                Arguments.of("routes:\n  - path: /feed\n    backend: ws://a:7001\n    attempts: 3\n",
+                        "routes[0].attempts: needs targets"),
+                Arguments.of("routes:\n  - path: /feed\n    targets: []\n", "routes[0].targets: empty (expected at least one target)"),
+                Arguments.of("routes:\n  - path: /feed\n    targets: ws://a:7001\n",
+                        "routes[0].targets: a string (expected a list of ws:// or wss:// URLs, or of {url, weight})"),
+                Arguments.of("routes:\n  - path: /feed\n    targets: [ws://a:7001, http://b:7001]\n",
+                        "routes[0].targets[1]: http://b:7001 (expected: a ws:// or wss:// URL)"),
+                Arguments.of("routes:\n  - path: /feed\n    targets: [{url: ws://a:7001, weight: 0}]\n",
+                        "routes[0].targets[0].weight: bad number \"0\" (expected a weight from 1 to 1000)"),
+                Arguments.of("routes:\n  - path: /feed\n    targets: [{url: ws://a:7001, weight: heavy}]\n",
+                        "routes[0].targets[0].weight: bad number \"heavy\" (expected a weight from 1 to 1000)"),
+                Arguments.of("routes:\n  - path: /feed\n    targets: [{weight: 2}]\n",
+                        "routes[0].targets[0]: no url (expected a ws:// or wss:// URL, with an optional weight)"),
+                Arguments.of("routes:\n  - path: /feed\n    targets: [{url: ws://a:7001, wieght: 2}]\n",
+                        "routes[0].targets[0].wieght: unknown key (did you mean weight?)"),
+                Arguments.of("routes:\n  - path: /feed\n    targets: [\"ws://a:7001/{room}\"]\n",
+                        "routes[0].targets: ws://a:7001/{room} uses {room}, which route /feed does not define"),
+                Arguments.of(group("attempts: 0\n"),
+                        "routes[0].attempts: bad number \"0\" (expected the most targets a handshake tries, 1 or more)"),
+                Arguments.of(group("ejectFor: 0\n"), "routes[0].ejectFor: bad duration \"0\" (expected more than 0, e.g. 5s)"),
+                Arguments.of(group("slowStart: soon\n"),
+                        "routes[0].slowStart: bad duration \"soon\" (expected e.g. 500ms, 30s, 5m)"),
+                Arguments.of(group("refuseWhenNoneHealthy: yes please\n"),
+                        "routes[0].refuseWhenNoneHealthy: a string (expected true or false)"),
+                Arguments.of(group("closeSessionsOnDown: 30s\n"),
+                        "routes[0].closeSessionsOnDown: needs healthCheck (only its probes take a target down)"),
+                Arguments.of(group("healthCheck: 5s\n"), "routes[0].healthCheck: a string (expected a mapping of kind, path, "
+                        + "interval, timeout, fall, rise)"),
+                Arguments.of(group("healthCheck: {intervall: 5s}\n"),
+                        "routes[0].healthCheck.intervall: unknown key (did you mean interval?)"),
+                Arguments.of(group("healthCheck: {interval: 0}\n"),
+                        "routes[0].healthCheck.interval: bad duration \"0\" (expected more than 0, e.g. 5s)"),
+                Arguments.of(group("healthCheck: {fall: 0}\n"),
+                        "routes[0].healthCheck.fall: bad number \"0\" (expected failed probes in a row, 1 or more)"),
+                Arguments.of(group("healthCheck: {kind: grpc}\n"),
+                        "routes[0].healthCheck.kind: unknown kind \"grpc\" (expected websocket or http)"),
+                Arguments.of(group("healthCheck: {kind: http}\n"),
+                        "routes[0].healthCheck: kind http needs a path (expected e.g. path: /health)"),
+                Arguments.of(group("healthCheck: {path: health}\n"),
+                        "routes[0].healthCheck.path: health (expected: a path such as /health)"),
+                Arguments.of("routes:\n  - path: /chat/{room}\n    targets: [\"ws://a:7001/rooms/{room}\"]\n    healthCheck: {}\n",
+                        "routes[0].healthCheck: no path, and target ws://a:7001/rooms/{room} has path parameters (expected: "
+                        + "a check with a path of its own, such as /health)"),
                 Arguments.of("routes:\n  - path: /feed\n    backend: ws://a:7001\n    targets: [ws://b:7001]\n",
                         "routes[0]: both backend and targets (expected one of them)"),
                 // management
@@ -206,6 +252,11 @@ class ConfigFileTest {
                         "routes[0]: integrations: none for messages (expected: $default or a route key of your own)"),
                 Arguments.of("routes:\n  - path: /api\n    integrations: {$default: http://svc/d}\n    selection: \"${request.body.action\"\n",
                         "routes[0]: selection: \"${request.body.action\" (expected: a closing } at 21)"));
+    }
+
+    /** A file with one group route, {@code /feed} over two targets, and these keys of the route. */
+    private static String group(String keys) {
+        return "routes:\n  - path: /feed\n    targets: [ws://a:7001, ws://b:7001]\n    " + keys;
     }
 
     @ParameterizedTest(name = "{1}")
@@ -347,6 +398,50 @@ class ConfigFileTest {
         assertEquals(OverflowAction.CLOSE, built.outboundOverflow());
         assertEquals(Duration.ZERO, RunnerConfig.SettingsValues.NONE.applyTo(Settings.builder()).build().maxLifetime(),
                 "absent: no maximum lifetime");
+    }
+
+    @Test
+    void readsAGroupRouteIntoTheBackendGroupItDescribes() throws IOException {
+        String file = write("gw.yaml", """
+                routes:
+                  - path: /feed
+                    targets:
+                      - ws://feed-a.internal:7001/feed
+                      - {url: ws://feed-b.internal:7001/feed, weight: 2}
+                      - {url: "wss://feed-c.internal/feed"}
+                    balance: hash:query:room
+                    healthCheck: {kind: http, path: /health, interval: 2s, timeout: 500ms, fall: 2, rise: "3"}
+                    attempts: 3
+                    ejectAfter: 5
+                    ejectFor: 30s
+                    slowStart: 1m
+                    refuseWhenNoneHealthy: true
+                    closeSessionsOnDown: 20s
+                  - path: /chat/{room}
+                    targets: ["ws://chat-a.internal/rooms/{room}", "ws://chat-b.internal/rooms/{room}"]
+                    healthCheck: {path: /ws-health}
+                  - path: /plain
+                    targets: [ws://plain.internal/ws]
+                    refuseWhenNoneHealthy: false
+                """);
+        RunnerConfig c = ConfigFile.read(file);
+        BackendGroup expected = BackendGroup.builder()
+                .target("ws://feed-a.internal:7001/feed")
+                .target("ws://feed-b.internal:7001/feed", 2)
+                .target("wss://feed-c.internal/feed")
+                .balance(Balance.hash(Balance.Key.query("room")))
+                .healthCheck(HealthCheck.builder().kind(HealthCheck.Kind.HTTP).path("/health").interval(Duration.ofSeconds(2))
+                        .timeout(Duration.ofMillis(500)).fall(2).rise(3).build())
+                .attempts(3).ejectAfter(5).ejectFor(Duration.ofSeconds(30)).slowStart(Duration.ofMinutes(1))
+                .refuseWhenNoneHealthy().closeSessionsOnDown(Duration.ofSeconds(20))
+                .build();
+        assertEquals(new RunnerConfig.Group(expected), c.routes().get(0).target());
+        assertEquals(new RunnerConfig.Group(BackendGroup.builder().target("ws://chat-a.internal/rooms/{room}")
+                .target("ws://chat-b.internal/rooms/{room}").healthCheck(HealthCheck.builder().path("/ws-health").build())
+                .build()), c.routes().get(1).target());
+        assertEquals(new RunnerConfig.Group(BackendGroup.of("ws://plain.internal/ws")), c.routes().get(2).target());
+        RunnerOptions options = RunnerOptions.parse(List.of("--config", file));
+        assertEquals(expected, options.routes().get(0).backend().orElseThrow());
     }
 
     @Test

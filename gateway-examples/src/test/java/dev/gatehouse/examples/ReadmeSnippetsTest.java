@@ -40,9 +40,8 @@ class ReadmeSnippetsTest {
 
     /** What the README's "Snippets" note says a snippet without imports may use. */
     static final List<String> IMPLIED_IMPORTS = List.of("java.net.URI", "java.nio.file.Path", "java.time.Duration",
-            "java.util.*", "java.util.concurrent.*", "dev.gatehouse.*", "dev.gatehouse.auth.*", "dev.gatehouse.policy.*",
-            "dev.gatehouse.session.*", "dev.gatehouse.routing.*", "dev.gatehouse.spi.*", "dev.gatehouse.jetty.*",
-            "dev.gatehouse.balance.*");
+            "java.util.*", "java.util.concurrent.*", "dev.gatehouse.*", "dev.gatehouse.auth.*", "dev.gatehouse.balance.*",
+            "dev.gatehouse.policy.*", "dev.gatehouse.session.*", "dev.gatehouse.routing.*", "dev.gatehouse.spi.*", "dev.gatehouse.jetty.*");
 
     private static final Pattern FENCE = Pattern.compile("^(\\s*)```(\\w*)\\s*$");
     private static final Pattern CLASS = Pattern.compile("(?m)^public (?:final )?class (\\w+)");

@@ -161,6 +161,39 @@ class StandaloneConfigTest {
     }
 
     @Test
+    void balancesATargetsRouteOverTwoBackends() throws Exception {
+        try (TestBackend a = new TestBackend(); TestBackend b = new TestBackend()) {
+            String file = write("group.yaml", """
+                    host: 127.0.0.1
+                    port: 0
+                    routes:
+                      - path: /feed
+                        targets:
+                          - %s
+                          - {url: %s, weight: 1}
+                        balance: round-robin
+                        healthCheck: {kind: http, path: /health, interval: 200ms, timeout: 1s, fall: 2, rise: 1}
+                        attempts: 2
+                    """.formatted(a.url("/echo"), b.url("/echo")));
+            try (Runner r = Runner.launch("--config", file)) {
+                assertInstanceOf(Standalone.Started.class, r.launch, r.err);
+                assertTrue(r.out.contains("route /feed -> [" + a.url("/echo") + ", " + b.url("/echo") + "] round-robin"), r.out);
+                for (int i = 0; i < 4; i++) {
+                    RecordingListener client = new RecordingListener();
+                    WebSocket ws = r.connect("/feed", client, Map.of());
+                    ws.sendText("hello " + i, true).get(5, TimeUnit.SECONDS);
+                    client.assertText("hello " + i);
+                }
+                // Round robin: each target in turn, two connections each.
+                for (TestBackend backend : List.of(a, b)) {
+                    assertEquals("/echo", backend.nextUpgrade().path());
+                    assertEquals("/echo", backend.nextUpgrade().path());
+                }
+            }
+        }
+    }
+
+    @Test
     void servesAWebSocketApiRouteWithHttpIntegrations() throws Exception {
         try (IntegrationServer svc = new IntegrationServer()) {
             String file = write("api.yaml", """

@@ -33,6 +33,7 @@ import dev.gatehouse.jetty.internal.BackendDialer;
 import dev.gatehouse.jetty.internal.ErrorResponses;
 import dev.gatehouse.jetty.internal.GatewayHandler;
 import dev.gatehouse.jetty.internal.GatewayServlet;
+import dev.gatehouse.jetty.internal.HealthProbes;
 import dev.gatehouse.jetty.internal.HttpIntegrations;
 import dev.gatehouse.jetty.internal.RequestDeadline;
 import dev.gatehouse.internal.DefaultGateway;
@@ -56,7 +57,8 @@ import dev.gatehouse.internal.DefaultGateway;
  * {@link ClientConnector} of its own and a lean HTTP/1.1 upgrade (Jetty's {@code HttpParser} reads the
  * answer), and calls the HTTP integrations of WebSocket API routes with a Jetty {@link HttpClient}; both are
  * started and stopped with the context or handler, and share the server's thread pool, scheduler and
- * buffer pool. An integration's origin gets at most
+ * buffer pool. The active health checks of backend groups run from the mount's start to its stop, their
+ * WebSocket probes dialled like backend legs, their HTTP probes sent with that client. An integration's origin gets at most
  * 64 calls at a time (HTTP/1.1 connections, kept alive) and 1024 more waiting; a call beyond that fails
  * at once, and every call is bounded by its route's integration timeout, queue time included. When the
  * server stops, the gateway drains before Jetty closes anything: new upgrades get 503, open connections are
@@ -245,6 +247,8 @@ public final class JettyGateway extends ContainerLifeCycle {
             s.addEventListener(drainOnStop);
         }
         super.doStart();
+        // The backend groups' active health checks probe with the connector and client just started.
+        gateway.startHealthChecks(new HealthProbes(b, i));
     }
 
     /** The longest connect timeout of the gateway and its routes: the TCP connect's bound (each dial has its own too). */
@@ -261,6 +265,7 @@ public final class JettyGateway extends ContainerLifeCycle {
 
     @Override
     protected void doStop() throws Exception {
+        gateway.stopHealthChecks();
         drainAndWait();
         gateway.abortAll();
         Server s;

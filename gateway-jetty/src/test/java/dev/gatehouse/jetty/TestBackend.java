@@ -37,6 +37,8 @@ import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
  * <li>{@code /held}: like echo, but answers no upgrade until {@link #holdUpgrades(int) the set number} of
  *     upgrades are waiting together (or {@link #HELD_MAX_SECONDS} seconds have passed, then 503).</li>
  * </ul>
+ * and one plain HTTP endpoint: {@code GET /health} answers {@link #healthStatus} (200 unless a test changes it).
+ * Any other plain request gets 404.
  */
 public final class TestBackend implements AutoCloseable {
 
@@ -65,6 +67,8 @@ public final class TestBackend implements AutoCloseable {
     final BlockingQueue<String> texts = new LinkedBlockingQueue<>(); // every text message an echo endpoint got
     final BlockingQueue<Session> sessions = new LinkedBlockingQueue<>();
     final AtomicInteger floodSent = new AtomicInteger();
+    /** The status {@code GET /health} answers. */
+    volatile int healthStatus = 200;
     private volatile CountDownLatch held = new CountDownLatch(0); // the upgrades /held waits for
     private final Server server;
     private final ServerConnector connector;
@@ -76,6 +80,11 @@ public final class TestBackend implements AutoCloseable {
 
     /** A backend serving {@code wss://} with this TLS factory, or plain {@code ws://} when null. */
     TestBackend(org.eclipse.jetty.util.ssl.SslContextFactory.Server tls) throws Exception {
+        this(tls, 0);
+    }
+
+    /** A backend on this port of 127.0.0.1 (0 for any), e.g. the port of a backend just stopped, to restart it. */
+    TestBackend(org.eclipse.jetty.util.ssl.SslContextFactory.Server tls, int port) throws Exception {
         server = new Server();
         if (tls == null) {
             connector = new ServerConnector(server);
@@ -87,7 +96,7 @@ public final class TestBackend implements AutoCloseable {
         }
         this.scheme = tls == null ? "ws" : "wss";
         connector.setHost("127.0.0.1");
-        connector.setPort(0);
+        connector.setPort(port);
         server.addConnector(connector);
         WebSocketUpgradeHandler ws = WebSocketUpgradeHandler.from(server, container -> {
             container.setMaxTextMessageSize(128L << 20);
@@ -149,6 +158,19 @@ public final class TestBackend implements AutoCloseable {
                 Map<String, String[]> q = Request.extractQueryParameters(rq).toStringArrayMap();
                 return new Flood(Integer.parseInt(q.get("count")[0]), Integer.parseInt(q.get("size")[0]));
             });
+        });
+        ws.setHandler(new org.eclipse.jetty.server.Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, org.eclipse.jetty.server.Response response,
+                    org.eclipse.jetty.util.Callback callback) {
+                if (!request.getHttpURI().getPath().equals("/health")) {
+                    return false;
+                }
+                int status = healthStatus;
+                response.setStatus(status);
+                Content.Sink.write(response, true, status == 200 ? "up" : "down", callback);
+                return true;
+            }
         });
         server.setHandler(ws);
         server.start();

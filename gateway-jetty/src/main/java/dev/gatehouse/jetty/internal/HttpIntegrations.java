@@ -108,6 +108,11 @@ public final class HttpIntegrations implements Integrations.HttpCaller {
         return new HttpIntegrations(h);
     }
 
+    /** The client, which the mount's HTTP health probes share. */
+    HttpClient client() {
+        return client;
+    }
+
     /**
      * Waits up to {@code bound} for the calls in progress (the {@code $disconnect}s of a stopping gateway) to
      * be answered or to fail, then stops the client, which aborts the calls still in progress.
