@@ -1,13 +1,10 @@
 package dev.gatehouse.internal;
 
 import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Instant;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +26,6 @@ final class AccessLog {
     /** The access log's logger. */
     static final Logger LOGGER = LoggerFactory.getLogger("dev.gatehouse.access");
 
-    private static final JsonFactory FACTORY = JsonFactory.builder().build();
 
     private AccessLog() {
     }
@@ -198,21 +194,7 @@ final class AccessLog {
         }
     }
 
-    /** Writes the fields of one JSON object. */
-    @FunctionalInterface
-    private interface Fields {
-        void write(JsonGenerator g) throws IOException;
-    }
-
-    private static String write(Fields fields) {
-        StringWriter out = new StringWriter(384);
-        try (JsonGenerator g = FACTORY.createGenerator(out)) {
-            g.writeStartObject();
-            fields.write(g);
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing to a StringWriter", e);
-        }
-        return out.toString();
+    private static String write(Json.Fields fields) {
+        return Json.object(fields);
     }
 }

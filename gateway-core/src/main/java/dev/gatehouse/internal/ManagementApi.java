@@ -2,9 +2,7 @@ package dev.gatehouse.internal;
 
 import static java.util.Objects.requireNonNull;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URLDecoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -29,7 +27,6 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 
 import dev.gatehouse.Audience;
@@ -56,7 +53,6 @@ import dev.gatehouse.spi.GatewayListener;
 public final class ManagementApi {
 
     private static final Logger LOG = LoggerFactory.getLogger(ManagementApi.class);
-    private static final JsonFactory JSON = JsonFactory.builder().build();
     /**
      * What a connection id may look like: printable ASCII, as Gatehouse's ids (URL-safe base64) and AWS's
      * ({@code L0SM9cOFvHcCIhw=}) are; anything else is a bad request rather than an unknown id.
@@ -615,22 +611,8 @@ public final class ManagementApi {
         return CompletableFuture.completedFuture(value);
     }
 
-    /** Writes the fields of one JSON object. */
-    @FunctionalInterface
-    private interface Fields {
-        void write(JsonGenerator g) throws IOException;
-    }
-
-    private static String json(Fields fields) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(128);
-        try (JsonGenerator g = JSON.createGenerator(out)) {
-            g.writeStartObject();
-            fields.write(g);
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing to memory", e);
-        }
-        return out.toString(StandardCharsets.UTF_8);
+    private static String json(Json.Fields fields) {
+        return Json.object(fields);
     }
 
     /** A body the API cannot send; it carries its answer's status and kind. */

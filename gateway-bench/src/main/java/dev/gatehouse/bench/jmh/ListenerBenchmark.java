@@ -1,6 +1,5 @@
 package dev.gatehouse.bench.jmh;
 
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
@@ -22,11 +21,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
-import dev.gatehouse.Handshake;
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
-import dev.gatehouse.internal.Admission;
-import dev.gatehouse.internal.Bridge;
 import dev.gatehouse.internal.DefaultGateway;
 import dev.gatehouse.micrometer.GatehouseMetrics;
 import dev.gatehouse.spi.ChannelHandler;
@@ -84,26 +80,11 @@ public class ListenerBenchmark {
             throw new IllegalArgumentException("listener: " + listener + " (expected: none or micrometer)");
         }
         gateway = DefaultGateway.of(b.build());
-        Handshake request = Handshake.builder("listener-bench", "/echo")
-                .header("Upgrade", "websocket")
-                .header("Connection", "Upgrade")
-                .header("Sec-WebSocket-Version", "13").header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
-                .header("Host", "gw.example.com")
-                .host("gw.example.com")
-                .remoteAddress(new InetSocketAddress("127.0.0.1", 40000))
-                .build();
-        if (!(gateway.admit(request) instanceof Admission.Admitted admission)) {
-            throw new IllegalStateException("rejected: " + request);
-        }
-        Bridge bridge = gateway.newBridge(admission);
-        clientChannel = new ImmediateChannel();
-        backendChannel = new ImmediateChannel();
-        if (!bridge.backendConnected(backendChannel, null)) {
-            throw new IllegalStateException("the bridge refused its backend");
-        }
-        bridge.clientConnected(clientChannel);
-        fromClient = bridge.clientHandler();
-        fromBackend = bridge.backendHandler();
+        OpenBridge open = OpenBridge.open(gateway, "listener-bench");
+        clientChannel = open.clientChannel();
+        backendChannel = open.backendChannel();
+        fromClient = open.fromClient();
+        fromBackend = open.fromBackend();
         byte[] letters = new byte[size];
         Arrays.fill(letters, (byte) 'x');
         text = ByteBuffer.wrap(letters);
