@@ -290,8 +290,10 @@ final class ConfigReloader implements AutoCloseable {
     }
 
     /**
-     * {@code SIGHUP}, through {@code sun.misc.Signal} (module {@code jdk.unsupported}, on every JDK since 9),
-     * reached by reflection: {@code javac --release 17} warns about that API in a way no annotation silences.
+     * {@code SIGHUP}, through {@code sun.misc.Signal} (module {@code jdk.unsupported}, exported to all on every
+     * JDK since 9), reached by reflection: {@code javac --release 17} compiles a direct use, but with the
+     * mandatory warning "Signal is internal proprietary API and may be removed in a future release", which no
+     * {@code @SuppressWarnings} silences and which the build's {@code -Werror} turns into an error.
      */
     static final class Hangup {
         private Hangup() {
