@@ -395,8 +395,8 @@ public final class DefaultGateway implements Gateway {
     private record Seen(Table table, Route route) {
     }
 
-    /** The live state of a backend group, or null when none is kept; for tests. */
-    Balancer balancer(BackendGroup group) {
+    /** The live state kept for a backend group, or null when none is kept; never creates one. For tests. */
+    Balancer keptBalancer(BackendGroup group) {
         return balancers.get(group);
     }
 
