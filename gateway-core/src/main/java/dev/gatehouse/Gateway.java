@@ -24,7 +24,8 @@ import dev.gatehouse.spi.GatewayListener;
  * JettyGateway.install(gateway, servletContextHandler, "/*");
  * }</pre>
  *
- * <p>The route table and settings are immutable. Instances come only from {@link #builder()}.
+ * <p>The settings and options are immutable; the route table can be replaced while the gateway runs, with
+ * {@link #update(List)}, without dropping a connection. Instances come only from {@link #builder()}.
  */
 public interface Gateway {
 
@@ -39,8 +40,84 @@ public interface Gateway {
      */
     Builder toBuilder();
 
-    /** The routes, in the order they were added. */
+    /** The routes of the current route table, in the order they were added or given to {@link #update(List)}. */
     List<Route> routes();
+
+    /** The version of the route table: 1 as built, one more for each {@link #update(List)} that changed it. */
+    long version();
+
+    /**
+     * Replaces the route table, atomically, while the gateway runs:
+     *
+     * <pre>{@code
+     * Gateway.Update u = gateway.update(List.of(chat, Route.of("/feed", Backend.of("ws://feed-b:7001/feed"))));
+     * log.info("routes v{}: {} added, {} changed, {} removed", u.version(), u.added().size(),
+     *         u.changed().size(), u.removed().size());
+     * }</pre>
+     *
+     * <p>The new table is checked as {@link Builder#build()} checks its routes, and built whole before it
+     * replaces the old one in a single step: handshakes that begin after this returns are routed by the new
+     * table, and one in progress is routed by one table or the other, never a mix. Open connections keep what
+     * they were accepted with (route, authenticator's verdict, backend target) and are never closed by an
+     * update; the connections of a route that the new table no longer has stay until they end (see
+     * {@link #update(List, Duration)} to close them). On a WebSocket API route, each message is routed by the
+     * current version of its route: a changed selection expression, route key or integration takes effect
+     * for the next message of connections already open, as long as the new table has a WebSocket API route
+     * with the same host and path.
+     *
+     * <p>Routes are told apart by host and path template: a route of the new table whose host and path no
+     * old route had is added; one whose host and path an old route had is unchanged when it is the same
+     * {@link Route} object, and changed otherwise; an old route whose host and path the new table lacks is
+     * removed. Pass the same objects for the routes that did not change: they keep their state (the
+     * rate-limit buckets and quotas of their policies, the shared message buckets of their principals). A
+     * route's connection limits count the connections open on its host and path, whichever version of it
+     * accepted them; a backend group's balancer state (sessions per target, health) is kept while any route
+     * has an equal group. An update that changes nothing touches nothing and keeps the version.
+     *
+     * <p>Thread-safe; updates run one at a time. The handshake path reads the table without a lock.
+     *
+     * @param routes the whole new route table
+     * @return what changed, and the table's version now
+     * @throws GatewayException if the new table is refused (no route, or two routes match the same requests);
+     *                          the message names the problem, and the old table stays in place
+     */
+    Update update(List<Route> routes);
+
+    /**
+     * Replaces the route table as {@link #update(List)} does, and closes the connections whose route's host
+     * and path the new table lacks (those of earlier updates too), as a drain does: each client gets its
+     * route's {@link Settings#drainStatus()} (1012 "service restart" by default) and the backend 1001, at
+     * moments spread evenly over {@code window}, so that clients do not all reconnect at once.
+     *
+     * @param drainRemoved the window over which to spread the closes; zero closes them all at once
+     * @throws GatewayException         if the new table is refused; then no connection is closed
+     * @throws IllegalArgumentException if the window is negative
+     */
+    Update update(List<Route> routes, Duration drainRemoved);
+
+    /**
+     * What an {@link #update(List)} did. Routes are told apart by host and path template.
+     *
+     * @param version the route table's version after the update; unchanged when the update changed nothing
+     * @param added   the new table's routes whose host and path the old one lacked, in the new table's order
+     * @param changed the new table's routes that replaced another route with the same host and path
+     * @param removed the old table's routes whose host and path the new table lacks, in the old table's order
+     * @param closing how many connections of removed routes the update is closing; 0 unless asked with
+     *                {@link #update(List, Duration)}
+     */
+    record Update(long version, List<Route> added, List<Route> changed, List<Route> removed, int closing) {
+        /** Copies the lists. */
+        public Update {
+            added = List.copyOf(added);
+            changed = List.copyOf(changed);
+            removed = List.copyOf(removed);
+        }
+
+        /** Whether the update left the table as it was: nothing added, changed or removed. */
+        public boolean changedNothing() {
+            return added.isEmpty() && changed.isEmpty() && removed.isEmpty();
+        }
+    }
 
     /** The default settings of routes that have none of their own. */
     Settings settings();

@@ -386,6 +386,11 @@ public final class Bridge {
         run(actions);
     }
 
+    /** The route that accepted the connection, which it keeps for its life whatever updates follow. */
+    Route route() {
+        return route;
+    }
+
     void drain() {
         close(settings.drainStatus(), CloseStatus.GOING_AWAY, "drain");
     }

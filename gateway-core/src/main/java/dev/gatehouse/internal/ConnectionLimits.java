@@ -1,9 +1,7 @@
 package dev.gatehouse.internal;
 
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -15,10 +13,10 @@ import dev.gatehouse.policy.Cidr;
 
 /**
  * The concurrent-connection limits: global (the gateway's), and per route, per principal on a route and
- * per client address on a route (the route's). A handshake reserves one slot of each limit that applies,
- * all or none; the slots are held by the connection until its {@link Reservation} is released, exactly
- * once, when its bridge ends. Counters are removed when they drop to zero, so memory follows the open
- * connections.
+ * per client address on a route (the route's, counted by its host and path across updates of the table). A
+ * handshake reserves one slot of each limit that applies, all or none; the slots are held by the connection
+ * until its {@link Reservation} is released, exactly once, when its bridge ends. Counters are removed when
+ * they drop to zero, so memory follows the open connections.
  */
 final class ConnectionLimits {
 
@@ -26,16 +24,10 @@ final class ConnectionLimits {
     static final String FULL_RETRY_AFTER = "5";
 
     private final int maxGlobal;                           // 0: no limit
-    private final Map<Route, Integer> routeIds;            // immutable identity map, for counter keys
     private final ConcurrentHashMap<String, Integer> open = new ConcurrentHashMap<>(); // key -> open connections (> 0)
 
-    ConnectionLimits(List<Route> routes, int maxGlobal) {
+    ConnectionLimits(int maxGlobal) {
         this.maxGlobal = maxGlobal;
-        Map<Route, Integer> ids = new IdentityHashMap<>();
-        for (Route r : routes) {
-            ids.putIfAbsent(r, ids.size());
-        }
-        this.routeIds = ids;
     }
 
     /** The outcome of {@link #reserve}: a reservation, or the rejection of the limit that was reached. */
@@ -49,7 +41,9 @@ final class ConnectionLimits {
             return new Outcome(null, Verdict.reject(Rejection.UNAVAILABLE, "the gateway is at its connection limit")
                     .withHeader("Retry-After", FULL_RETRY_AFTER));
         }
-        String r = "route" + routeIds.getOrDefault(route, -1) + ":";
+        // By host and path, not by object: a route changed by an update counts the connections of its
+        // earlier versions too, so that an update never lifts a limit that open connections fill.
+        String r = "route " + RouteTable.key(route) + " ";
         if (route.maxConnections() > 0 && !take(r + "all", route.maxConnections(), taken)) {
             return refused(taken, "the route is at its connection limit");
         }

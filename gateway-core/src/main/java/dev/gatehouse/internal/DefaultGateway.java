@@ -3,8 +3,12 @@ package dev.gatehouse.internal;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -13,6 +17,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,6 +26,7 @@ import dev.gatehouse.Authenticator;
 import dev.gatehouse.BackendTls;
 import dev.gatehouse.Connections;
 import dev.gatehouse.Gateway;
+import dev.gatehouse.GatewayException;
 import dev.gatehouse.GatewayResponse;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Policy;
@@ -46,13 +52,12 @@ public final class DefaultGateway implements Gateway {
     /** Seconds a client is told to wait before retrying a drained gateway. */
     private static final String DRAIN_RETRY_AFTER = "5";
 
-    private final List<Route> routes;
     private final Settings settings;
     private final Duration drainWindow;
     private final BackendTls backendTls;
     private final Options options;
     private final ConnectionLimits connectionLimits;
-    private final RouteTable table;
+    private volatile Table table; // the current route table; replaced whole by update(), under this
     private final Rejections rejections;
     private final HandshakePipeline pipeline;
     private final Registry registry = new Registry();
@@ -115,24 +120,40 @@ public final class DefaultGateway implements Gateway {
         }
     }
 
+    /**
+     * One version of the route table, immutable: what every handshake that reads it is routed by.
+     *
+     * @param version the table's version: 1 as built, one more for each update that changed it
+     * @param routes  the routes, in the order given
+     * @param matcher the routes ordered for matching
+     * @param byKey   each route by its host and path ({@link RouteTable#key})
+     */
+    private record Table(long version, List<Route> routes, RouteTable matcher, Map<String, Route> byKey) {
+        static Table of(long version, List<Route> routes, RouteTable matcher) {
+            Map<String, Route> byKey = new HashMap<>();
+            routes.forEach(r -> byKey.put(RouteTable.key(r), r));
+            return new Table(version, routes, matcher, Map.copyOf(byKey));
+        }
+    }
+
     /** Validates the routes and builds the table; see {@link Gateway.Builder#build()}. */
     public DefaultGateway(List<Route> routes, Settings settings, Options options) {
         this(routes, settings, options, new SystemTicker());
     }
 
     private DefaultGateway(List<Route> routes, Settings settings, Options options, Ticker ticker) {
-        this.routes = List.copyOf(routes);
+        List<Route> copy = List.copyOf(routes);
         this.settings = requireNonNull(settings, "settings");
         this.options = requireNonNull(options, "options");
         this.drainWindow = options.drainWindow();
         this.backendTls = options.backendTls();
         this.ticker = requireNonNull(ticker, "ticker");
         this.listeners = Listeners.of(options.listeners());
-        this.table = new RouteTable(this.routes, settings, options.authenticator(), options.policies());
-        this.connectionLimits = new ConnectionLimits(this.routes, options.maxConnections());
+        this.table = Table.of(1, copy, new RouteTable(copy, settings, options.authenticator(), options.policies()));
+        this.connectionLimits = new ConnectionLimits(options.maxConnections());
         this.rejections = new Rejections(options.responses(), this);
-        this.pipeline = new HandshakePipeline(table, settings, options, connectionLimits, rejections, () -> draining,
-                ticker, group -> balancers.computeIfAbsent(group, g -> new Balancer(g, ticker)));
+        this.pipeline = new HandshakePipeline(() -> table.matcher(), settings, options, connectionLimits, rejections,
+                () -> draining, ticker, group -> balancers.computeIfAbsent(group, g -> new Balancer(g, ticker)));
         this.integrations = new Integrations(ticker, this);
         this.healthChecks = new HealthChecks(ticker, this::balancer, () -> ThreadLocalRandom.current().nextDouble());
         if (listeners != null) {
@@ -196,7 +217,7 @@ public final class DefaultGateway implements Gateway {
      */
     static DefaultGateway of(Gateway gateway, Ticker ticker) {
         DefaultGateway built = of(gateway);
-        return new DefaultGateway(built.routes, built.settings, built.options, ticker);
+        return new DefaultGateway(built.routes(), built.settings, built.options, ticker);
     }
 
     /**
@@ -241,13 +262,138 @@ public final class DefaultGateway implements Gateway {
         }
         options.responses().forEach(b::response);
         options.policies().forEach(b::policy);
-        routes.forEach(b::route);
+        routes().forEach(b::route);
         return b;
     }
 
     @Override
     public List<Route> routes() {
-        return routes;
+        return table.routes();
+    }
+
+    @Override
+    public long version() {
+        return table.version();
+    }
+
+    @Override
+    public Update update(List<Route> routes) {
+        return apply(routes, null);
+    }
+
+    @Override
+    public Update update(List<Route> routes, Duration drainRemoved) {
+        requireNonNull(drainRemoved, "drainRemoved");
+        if (drainRemoved.isNegative()) {
+            throw new IllegalArgumentException("drainRemoved: " + drainRemoved + " (expected: >= 0)");
+        }
+        return apply(routes, drainRemoved);
+    }
+
+    /**
+     * Builds the new table completely, then puts it in place with one write; updates run one at a time. Routes
+     * are the same when they are the same object; a route of the new table whose host and path an old route
+     * had is a changed one.
+     */
+    private synchronized Update apply(List<Route> routes, Duration drainRemoved) {
+        requireNonNull(routes, "routes");
+        for (int i = 0; i < routes.size(); i++) {
+            requireNonNull(routes.get(i), "routes[" + i + "]");
+        }
+        List<Route> copy = List.copyOf(routes);
+        Table old = table;
+        RouteTable matcher;
+        try {
+            matcher = new RouteTable(copy, settings, options.authenticator(), options.policies());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new GatewayException("update refused: " + e.getMessage() + "; the route table stays at version "
+                    + old.version(), e);
+        }
+        List<Route> added = new ArrayList<>();
+        List<Route> changed = new ArrayList<>();
+        Set<String> keys = new HashSet<>();
+        for (Route r : copy) {
+            String key = RouteTable.key(r);
+            keys.add(key);
+            Route before = old.byKey().get(key);
+            if (before == null) {
+                added.add(r);
+            } else if (before != r) {
+                changed.add(r);
+            }
+        }
+        List<Route> removed = old.routes().stream().filter(r -> !keys.contains(RouteTable.key(r))).toList();
+        if (added.isEmpty() && changed.isEmpty() && removed.isEmpty()) {
+            // Only the connections of routes removed by earlier updates can be left to close.
+            return new Update(old.version(), List.of(), List.of(), List.of(),
+                    drainRemoved == null ? 0 : drainRemoved(old, drainRemoved));
+        }
+        Table next = Table.of(old.version() + 1, copy, matcher);
+        table = next;
+        retireBalancers(copy);
+        healthChecks.follow(copy); // probes for the new groups, none for the groups gone
+        int closing = drainRemoved == null ? 0 : drainRemoved(next, drainRemoved);
+        LOG.info("Route table version {}: {} added, {} changed, {} removed{}", next.version(), added.size(),
+                changed.size(), removed.size(), drainRemoved == null ? "" : "; closing " + closing
+                        + " connection(s) of removed routes over " + drainRemoved);
+        return new Update(next.version(), added, changed, removed, closing);
+    }
+
+    /**
+     * Forgets the live state of the backend groups that no route of the table has: their open sessions keep
+     * the balancer they were counted in, and a group that comes back starts afresh.
+     */
+    private void retireBalancers(List<Route> routes) {
+        Set<BackendGroup> inUse = new HashSet<>();
+        for (Route r : routes) {
+            if (r.backend().orElse(null) instanceof BackendGroup g) {
+                inUse.add(g);
+            }
+        }
+        balancers.keySet().removeIf(g -> !inUse.contains(g));
+    }
+
+    /**
+     * Closes the connections whose route's host and path no route of the table has, as a drain does, at
+     * moments spread evenly over the window; returns how many.
+     */
+    private int drainRemoved(Table next, Duration window) {
+        List<Bridge> orphans = registry.all().stream()
+                .filter(b -> !next.byKey().containsKey(RouteTable.key(b.route()))).toList();
+        Spread.over(ticker, orphans, window, Bridge::drain);
+        return orphans.size();
+    }
+
+    /**
+     * The version of a WebSocket API route that the next message of a connection it accepted is routed by:
+     * the current table's route with the same host and path, while that is a WebSocket API route, else the
+     * route it was accepted with. Cheap: the lookup is made again only when the table changed.
+     */
+    Supplier<Route> current(Route accepted) {
+        String key = RouteTable.key(accepted);
+        return new Supplier<>() {
+            private volatile Seen seen = new Seen(null, accepted); // the last table looked at and its answer
+
+            @Override
+            public Route get() {
+                Table t = table;
+                Seen s = seen;
+                if (s.table() != t) {
+                    Route now = t.byKey().get(key);
+                    s = new Seen(t, now != null && now.webSocketApi().isPresent() ? now : accepted);
+                    seen = s;
+                }
+                return s.route();
+            }
+        };
+    }
+
+    private record Seen(Table table, Route route) {
+    }
+
+    /** The live state kept for a backend group, or null when none is kept; never creates one. For tests. */
+    Balancer keptBalancer(BackendGroup group) {
+        return balancers.get(group);
     }
 
     @Override
@@ -358,7 +504,7 @@ public final class DefaultGateway implements Gateway {
      * calls it when its mount starts. Does nothing when they already run.
      */
     public void startHealthChecks(HealthProber prober) {
-        healthChecks.start(requireNonNull(prober, "prober"), routes);
+        healthChecks.start(requireNonNull(prober, "prober"), routes());
     }
 
     /** Stops the active health checks, when the mount stops: no probe starts after this call. */
@@ -405,19 +551,23 @@ public final class DefaultGateway implements Gateway {
         return integrationLeg(admission, bridge);
     }
 
-    /** The backend leg of a WebSocket API connection, attached to its bridge, with the user and groups it has. */
+    /**
+     * The backend leg of a WebSocket API connection, attached to its bridge, with the user and groups it has.
+     * Each message is routed by the current version of its route ({@link #current}).
+     */
     Channel integrationLeg(Admission.Admitted admission, Bridge bridge) {
-        WebSocketApi api = admission.route().webSocketApi()
-                .orElseThrow(() -> new IllegalArgumentException("admission: " + admission.route() + " is a proxy route"));
+        if (admission.route().webSocketApi().isEmpty()) {
+            throw new IllegalArgumentException("admission: " + admission.route() + " is a proxy route");
+        }
         IntegrationLeg.Invoker invoker = new IntegrationLeg.Invoker() {
             @Override
-            public CompletionStage<Reply> invoke(Integration integration, RouteEvent event) {
-                return integrations.invoke(admission.route(), integration, event, api.timeout());
+            public CompletionStage<Reply> invoke(Route route, Integration integration, RouteEvent event) {
+                return integrations.invoke(route, integration, event, route.webSocketApi().orElseThrow().timeout());
             }
 
             @Override
-            public CompletionStage<Reply> disconnect(Integration integration, RouteEvent event) {
-                return integrations.invokeDisconnect(admission.route(), integration, event, api.timeout());
+            public CompletionStage<Reply> disconnect(Route route, Integration integration, RouteEvent event) {
+                return integrations.invokeDisconnect(route, integration, event, route.webSocketApi().orElseThrow().timeout());
             }
 
             @Override
@@ -425,7 +575,8 @@ public final class DefaultGateway implements Gateway {
                 integrations.disconnectFailed();
             }
         };
-        IntegrationLeg leg = new IntegrationLeg(api, invoker, bridge.id(), admission.handshake(), bridge.admittedAt(), ticker,
+        IntegrationLeg leg = new IntegrationLeg(current(admission.route()), invoker, bridge.id(), admission.handshake(),
+                bridge.admittedAt(), ticker,
                 admission.settings().maxBackendMessageSize() == 0 ? Long.MAX_VALUE : admission.settings().maxBackendMessageSize(),
                 admission.route().path());
         leg.attach(bridge.backendHandler(), bridge::clientCloseStatus);
@@ -440,7 +591,7 @@ public final class DefaultGateway implements Gateway {
 
     /** Whether a route matches the request's host and path. */
     public boolean hasRoute(Handshake request) {
-        return table.match(request.hostName(), request.path()) != null;
+        return table.matcher().match(request.hostName(), request.path()) != null;
     }
 
     ConnectionLimits connectionLimits() {

@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,7 +35,7 @@ final class HandshakePipeline {
     /** The prefix of the headers the gateway sets for the backend, which a client may not send. */
     static final String IDENTITY_PREFIX = "x-gatehouse-";
 
-    private final RouteTable table;
+    private final Supplier<RouteTable> table; // the current route table, read once per handshake
     private final Settings settings;
     private final DefaultGateway.Options options;
     private final ConnectionLimits connectionLimits;
@@ -46,7 +47,7 @@ final class HandshakePipeline {
 
     private final Function<BackendGroup, Balancer> balancers; // the live state of each backend group
 
-    HandshakePipeline(RouteTable table, Settings settings, DefaultGateway.Options options,
+    HandshakePipeline(Supplier<RouteTable> table, Settings settings, DefaultGateway.Options options,
             ConnectionLimits connectionLimits, Rejections rejections, BooleanSupplier draining, Ticker ticker,
             Function<BackendGroup, Balancer> balancers) {
         this.ticker = ticker;
@@ -77,7 +78,7 @@ final class HandshakePipeline {
         if (malformed != null) {
             return rejected(request, null, settings, malformed, start);
         }
-        RouteTable.Match match = table.match(request.hostName(), request.path());
+        RouteTable.Match match = table.get().match(request.hostName(), request.path());
         if (match == null) {
             return rejected(request, null, settings,
                     Verdict.reject(Rejection.ROUTE_NOT_FOUND, "no route for " + request.path()), start);

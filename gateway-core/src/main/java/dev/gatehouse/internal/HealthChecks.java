@@ -4,6 +4,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -60,12 +61,45 @@ final class HealthChecks {
             return;
         }
         this.prober = prober;
-        Set<BackendGroup> seen = new HashSet<>();
-        for (Route route : routes) {
-            if (!(route.backend().orElse(null) instanceof BackendGroup group) || group.healthCheck().isEmpty()
-                    || !seen.add(group)) {
-                continue;
+        probe(checkedGroups(routes));
+    }
+
+    /**
+     * Follows a new route table: the groups no route has any more are no longer probed, new ones are; the
+     * groups in both keep their probes and state. Does nothing before {@link #start} or after {@link #stop}.
+     */
+    synchronized void follow(List<Route> routes) {
+        if (prober == null) {
+            return;
+        }
+        Set<BackendGroup> wanted = checkedGroups(routes);
+        targets.removeIf(t -> {
+            if (wanted.contains(t.balancer.group())) {
+                return false;
             }
+            t.stop();
+            return true;
+        });
+        Set<BackendGroup> probed = new HashSet<>();
+        targets.forEach(t -> probed.add(t.balancer.group()));
+        wanted.removeAll(probed);
+        probe(wanted);
+    }
+
+    /** The distinct groups of the routes that have a health check, in the routes' order. */
+    private static Set<BackendGroup> checkedGroups(List<Route> routes) {
+        Set<BackendGroup> groups = new LinkedHashSet<>();
+        for (Route route : routes) {
+            if (route.backend().orElse(null) instanceof BackendGroup group && group.healthCheck().isPresent()) {
+                groups.add(group);
+            }
+        }
+        return groups;
+    }
+
+    /** Starts probing each target of these groups; under the lock. */
+    private void probe(Set<BackendGroup> groups) {
+        for (BackendGroup group : groups) {
             Balancer balancer = balancers.apply(group);
             HealthCheck check = group.healthCheck().get();
             for (int i = 0; i < group.targets().size(); i++) {

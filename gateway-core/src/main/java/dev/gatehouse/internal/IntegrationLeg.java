@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
 import dev.gatehouse.CloseStatus;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Message;
+import dev.gatehouse.Route;
 import dev.gatehouse.routing.Integration;
 import dev.gatehouse.routing.Reply;
 import dev.gatehouse.routing.RouteEvent;
@@ -46,8 +47,8 @@ final class IntegrationLeg implements Channel {
 
     private static final Logger LOG = LoggerFactory.getLogger(IntegrationLeg.class);
 
-    private final WebSocketApi api;
-    private final SelectionExpression selection;
+    private final Supplier<Route> route; // the current version of the connection's route, a WebSocket API route
+    private volatile Version version;     // what the last message was routed by; replaced when the route changes
     private final Invoker invoker;
     private final String connectionId;
     private final Handshake handshake;
@@ -78,12 +79,15 @@ final class IntegrationLeg implements Channel {
 
     /** Calls an integration: the engine's in-process calls, or the adapter's HTTP client. */
     interface Invoker {
-        /** Calls the integration with the event; the stage completes with its answer, or exceptionally. */
-        CompletionStage<Reply> invoke(Integration integration, RouteEvent event);
+        /**
+         * Calls the integration of a version of the route with the event; the stage completes with its answer,
+         * or exceptionally.
+         */
+        CompletionStage<Reply> invoke(Route route, Integration integration, RouteEvent event);
 
         /** Calls the {@code $disconnect} integration, possibly after others' calls; by default at once. */
-        default CompletionStage<Reply> disconnect(Integration integration, RouteEvent event) {
-            return invoke(integration, event);
+        default CompletionStage<Reply> disconnect(Route route, Integration integration, RouteEvent event) {
+            return invoke(route, integration, event);
         }
 
         /** Counts a {@code $disconnect} call that failed (it is not retried). */
@@ -91,26 +95,43 @@ final class IntegrationLeg implements Channel {
         }
     }
 
-    /**
-     * @param maxReplySize the largest reply the route sends its client; a larger one is a failed call
-     */
-    IntegrationLeg(WebSocketApi api, Invoker invoker, String connectionId, Handshake handshake, Instant connectedAt,
-            Ticker ticker, long maxReplySize) {
-        this(api, invoker, connectionId, handshake, connectedAt, ticker, maxReplySize, null);
+    /** A version of the route, with its WebSocket API and parsed selection expression. */
+    private record Version(Route route, WebSocketApi api, SelectionExpression selection) {
+        static Version of(Route route) {
+            WebSocketApi api = route.webSocketApi()
+                    .orElseThrow(() -> new IllegalArgumentException("route: " + route + " is a proxy route"));
+            return new Version(route, api, SelectionExpression.parse(api.selection()));
+        }
     }
 
-    /** A leg whose logs carry the route's path template in the MDC. */
-    IntegrationLeg(WebSocketApi api, Invoker invoker, String connectionId, Handshake handshake, Instant connectedAt,
+    /**
+     * @param route        the current version of the connection's route, read for each message; always a
+     *                     WebSocket API route
+     * @param maxReplySize the largest reply the route sends its client; a larger one is a failed call
+     * @param routePath    the route's path template for the MDC, or null
+     */
+    IntegrationLeg(Supplier<Route> route, Invoker invoker, String connectionId, Handshake handshake, Instant connectedAt,
             Ticker ticker, long maxReplySize, String routePath) {
         this.routePath = routePath;
         this.maxReplySize = maxReplySize;
-        this.api = requireNonNull(api, "api");
-        this.selection = SelectionExpression.parse(api.selection());
+        this.route = requireNonNull(route, "route");
+        this.version = Version.of(route.get());
         this.invoker = requireNonNull(invoker, "invoker");
         this.connectionId = requireNonNull(connectionId, "connectionId");
         this.handshake = requireNonNull(handshake, "handshake");
         this.connectedAt = requireNonNull(connectedAt, "connectedAt");
         this.ticker = requireNonNull(ticker, "ticker");
+    }
+
+    /** The version of the route to route by now: the last one, unless the route changed since. */
+    private Version version() {
+        Route now = route.get();
+        Version v = version;
+        if (v.route() != now) {
+            v = Version.of(now);
+            version = v;
+        }
+        return v;
     }
 
     /**
@@ -161,7 +182,9 @@ final class IntegrationLeg implements Channel {
         } else {
             message = Message.binary(whole);
         }
-        String key = text ? selection.evaluate(whole, 0, whole.length).orElse(null) : null;
+        Version v = version();
+        WebSocketApi api = v.api();
+        String key = text ? v.selection().evaluate(whole, 0, whole.length).orElse(null) : null;
         String routeKey = key != null && !key.startsWith("$") && api.integration(key).isPresent() ? key : "$default";
         Optional<Integration> integration = api.integration(routeKey);
         String messageId = connectionId + "-" + (++messages);
@@ -171,7 +194,7 @@ final class IntegrationLeg implements Channel {
         }
         RouteEvent event = new RouteEvent(RouteEvent.Type.MESSAGE, routeKey, connectionId, handshake.requestId(),
                 Optional.of(messageId), connectedAt, ticker.now(), handshake, Optional.of(message), Optional.empty());
-        call(integration.get(), event).whenComplete((reply, failure) -> {
+        call(v.route(), integration.get(), event).whenComplete((reply, failure) -> {
             try (Mdc mdc = Mdc.of(connectionId, routePath)) {
                 String problem = failure != null ? failure.toString()
                         : reply instanceof Reply.Accept || reply instanceof Reply.Refuse ? "answered a message with " + reply
@@ -207,9 +230,9 @@ final class IntegrationLeg implements Channel {
     }
 
     /** Calls the integration, turning a null stage or a thrown exception into a failed stage. */
-    private CompletionStage<Reply> call(Integration integration, RouteEvent event) {
+    private CompletionStage<Reply> call(Route version, Integration integration, RouteEvent event) {
         try {
-            CompletionStage<Reply> stage = invoker.invoke(integration, event);
+            CompletionStage<Reply> stage = invoker.invoke(version, integration, event);
             if (stage == null) {
                 return CompletableFuture.failedFuture(new GatewayStateException("an integration returned null"));
             }
@@ -372,13 +395,14 @@ final class IntegrationLeg implements Channel {
             }
             disconnected = true;
         }
-        api.integration("$disconnect").ifPresent(integration -> {
+        Version v = version();
+        v.api().integration("$disconnect").ifPresent(integration -> {
             RouteEvent event = new RouteEvent(RouteEvent.Type.DISCONNECT, "$disconnect", connectionId,
                     handshake.requestId(), Optional.empty(), connectedAt, ticker.now(), handshake, Optional.empty(),
                     Optional.of(status));
             CompletionStage<Reply> stage;
             try {
-                stage = invoker.disconnect(integration, event);
+                stage = invoker.disconnect(v.route(), integration, event);
             } catch (RuntimeException e) {
                 stage = CompletableFuture.failedFuture(e);
             }

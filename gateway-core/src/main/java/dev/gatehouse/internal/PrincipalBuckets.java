@@ -18,7 +18,11 @@ final class PrincipalBuckets {
     /** Over this many, idle (full) pairs are forgotten. */
     static final int MAX_ENTRIES = 10_000;
 
-    private final ConcurrentHashMap<String, TokenBucket[]> buckets = new ConcurrentHashMap<>(); // route + who -> pair
+    private final ConcurrentHashMap<String, Pair> buckets = new ConcurrentHashMap<>(); // route + who -> pair
+
+    /** A pair of buckets and the limits they were made for. */
+    private record Pair(MessageLimits limits, TokenBucket[] buckets) {
+    }
 
     /**
      * The pair of a connection; entries are null when that limit is not set, and the pair is new (and not
@@ -33,12 +37,16 @@ final class PrincipalBuckets {
                 .orElseGet(() -> "a:" + Cidr.text(h.clientAddress()));
         long now = System.nanoTime();
         if (buckets.size() > MAX_ENTRIES) {
-            buckets.values().removeIf(b -> (b[0] == null || b[0].isFull(now)) && (b[1] == null || b[1].isFull(now)));
+            buckets.values().removeIf(p -> (p.buckets()[0] == null || p.buckets()[0].isFull(now))
+                    && (p.buckets()[1] == null || p.buckets()[1].isFull(now)));
         }
-        return buckets.computeIfAbsent(route.path() + " " + who, k -> new TokenBucket[] {
-            limits.principalMessagesPerSecond() > 0
-                    ? new TokenBucket(limits.principalMessagesPerSecond(), limits.principalMessageBurst(), now) : null,
-            limits.principalBytesPerSecond() > 0
-                    ? new TokenBucket(limits.principalBytesPerSecond(), limits.principalByteBurst(), now) : null});
+        // A route changed by an update with other limits gets new buckets; its earlier connections keep theirs.
+        return buckets.compute(RouteTable.key(route) + " " + who, (k, p) -> p != null && p.limits() == limits ? p
+                : new Pair(limits, new TokenBucket[] {
+                    limits.principalMessagesPerSecond() > 0
+                            ? new TokenBucket(limits.principalMessagesPerSecond(), limits.principalMessageBurst(), now) : null,
+                    limits.principalBytesPerSecond() > 0
+                            ? new TokenBucket(limits.principalBytesPerSecond(), limits.principalByteBurst(), now) : null}))
+                .buckets();
     }
 }

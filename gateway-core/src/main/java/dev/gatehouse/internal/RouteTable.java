@@ -91,6 +91,14 @@ final class RouteTable {
         this.entries = list.toArray(new Entry[0]);
     }
 
+    /**
+     * What identifies a route across versions of the table: its host and path template as written. No two
+     * routes of a table have the same key (they would match the same requests).
+     */
+    static String key(Route route) {
+        return route.host().orElse("") + route.path();
+    }
+
     /** The most specific route for a host name (lower case, no port) and a raw path; {@code null} if none. */
     Match match(String hostName, String path) {
         String[] segments = path.substring(1).split("/", -1);

@@ -87,6 +87,27 @@ class HealthChecksTest {
     }
 
     @Test
+    void followsARouteTableUpdateProbingNewGroupsAndNoLongerTheGroupsGone() {
+        BackendGroup before = BackendGroup.builder().target(A).target(B).healthCheck(check(3, 2)).build();
+        BackendGroup after = BackendGroup.builder().target(C).healthCheck(check(3, 2)).build();
+        HealthChecks checks = checks();
+        checks.start(prober, List.of(route(before)));
+        assertEquals(2, checks.probed());
+        checks.follow(List.of(route(before), Route.builder("/other").backend(after).build()));
+        assertEquals(3, checks.probed(), "the kept group keeps its probes; the new one is added");
+        checks.follow(List.of(Route.builder("/other").backend(after).build()));
+        assertEquals(1, checks.probed());
+        ticker.advance(INTERVAL.multipliedBy(3));
+        int probesOfA = prober.count(URI.create(A));
+        ticker.advance(INTERVAL.multipliedBy(3));
+        assertEquals(probesOfA, prober.count(URI.create(A)), "the group gone is no longer probed");
+        assertTrue(prober.count(URI.create(C)) >= 4, "the new group is");
+        checks.stop();
+        checks.follow(List.of(route(before)));
+        assertEquals(0, checks.probed(), "nothing follows after the stop");
+    }
+
+    @Test
     void aTargetGoesDownAfterFallFailedProbesInARowAndComesBackAfterRiseSuccesses() {
         BackendGroup group = BackendGroup.builder().target(A).target(B).healthCheck(check(3, 2)).build();
         HealthChecks checks = checks();

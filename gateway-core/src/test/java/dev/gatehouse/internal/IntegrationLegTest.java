@@ -104,6 +104,39 @@ class IntegrationLegTest {
     }
 
     @Test
+    void theNextMessageIsRoutedByTheRouteAsAnUpdateChangedIt() {
+        open(api -> api.integration("sendmessage", recording(e -> Reply.text("v1 send")))
+                .integration("$default", recording(e -> Reply.text("v1 default"))));
+        clientLeg.sendText("{\"action\":\"sendmessage\"}");
+        assertEquals("v1 send", client.nextSent().text());
+
+        gateway.update(List.of(Route.builder("/api/{room}").webSocketApi(WebSocketApi.builder()
+                .selection("$request.body.type")
+                .integration("post", recording(e -> Reply.text("v2 post")))
+                .integration("$default", recording(e -> Reply.text("v2 default")))
+                .integration("$disconnect", recording(e -> Reply.none())).build()).build()));
+
+        clientLeg.sendText("{\"action\":\"sendmessage\"}");
+        assertEquals("v2 default", client.nextSent().text(), "the old route key is gone");
+        clientLeg.sendText("{\"type\":\"post\"}");
+        assertEquals("v2 post", client.nextSent().text(), "the new selection expression and route key");
+        clientLeg.sendClose(CloseStatus.of(1000, "bye"));
+        assertEquals(1, events.stream().filter(e -> e.type() == RouteEvent.Type.DISCONNECT).count(),
+                "the new $disconnect");
+    }
+
+    @Test
+    void connectionOfARemovedApiRouteKeepsRoutingByTheRouteItWasAcceptedWith() {
+        open(api -> api.integration("$default", recording(e -> Reply.text("v1"))));
+
+        gateway.update(List.of(Route.of("/elsewhere", dev.gatehouse.Backend.of("ws://b.internal/"))));
+
+        clientLeg.sendText("{}");
+        assertEquals("v1", client.nextSent().text());
+        assertEquals(404, gateway.admit(request()).rejection().orElseThrow().status());
+    }
+
+    @Test
     void aMessageIsRoutedByItsActionAndTheReplyReachesTheClient() {
         open(api -> api.integration("sendmessage", recording(e -> Reply.text("sent: " + ((Message.Text) e.body().orElseThrow()).text())))
                 .integration("$default", recording(e -> Reply.text("default"))));

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -131,6 +132,8 @@ final class RunnerOptions {
     private final int port;
     private final String host; // empty: all interfaces
     private final List<Route> routes; // with their authenticator and policies
+    private final List<Object> routeSources; // what each route was built from, in the same order
+    private final RunnerConfig config; // null: no --config
     private final Settings settings;
     private final Duration requestTimeout; // zero: none
     private final Authenticator authenticator; // null: no credential flag nor the file's auth
@@ -163,18 +166,24 @@ final class RunnerOptions {
         this.apiKeyRequired = p.keyCount > 0;
         this.jwtRequired = p.jwtSecret != null;
         this.management = p.management();
+        this.config = p.config;
         List<Route> all = new ArrayList<>();
+        List<Object> sources = new ArrayList<>();
         if (p.config != null) {
             for (RunnerConfig.RouteEntry entry : p.config.routes()) {
                 all.add(fileRoute(p.config, entry, p.warnings));
+                // Where the entry is in the file does not change the route it makes.
+                sources.add(new RunnerConfig.RouteEntry("", entry.path(), entry.target(), entry.settings(), entry.auth()));
             }
             checkConflicts(all, p.config.file());
         }
         all.addAll(p.routes);
+        p.routeFlags.forEach(v -> sources.add(Flag.ROUTE.flag + " " + v));
         if (!p.routes.isEmpty()) {
             checkConflicts(all, Flag.ROUTE.flag);
         }
         this.routes = List.copyOf(all);
+        this.routeSources = List.copyOf(sources);
         this.warnings = List.copyOf(p.warnings);
     }
 
@@ -194,6 +203,14 @@ final class RunnerOptions {
      * {@code ${NAME}}: a name's value, or null when it is not set.
      */
     static RunnerOptions parse(List<String> args, Function<String, String> environment) {
+        return parse(args, environment, UnaryOperator.identity());
+    }
+
+    /**
+     * {@link #parse(List, Function)}, with the config file's content changed by {@code read} before the flags
+     * apply over it: a reload keeps the running gateway-wide values this way.
+     */
+    static RunnerOptions parse(List<String> args, Function<String, String> environment, UnaryOperator<RunnerConfig> read) {
         Parser p = new Parser();
         List<Map.Entry<Flag, String>> given = new ArrayList<>();
         for (int i = 0; i < args.size() && !p.help; i++) {
@@ -235,7 +252,7 @@ final class RunnerOptions {
         // The file first, then the flags over it.
         for (Map.Entry<Flag, String> f : given) {
             if (f.getKey() == Flag.CONFIG) {
-                p.seed(ConfigFile.read(f.getValue(), environment));
+                p.seed(read.apply(ConfigFile.read(f.getValue(), environment)));
             }
         }
         for (Map.Entry<Flag, String> f : given) {
@@ -272,6 +289,10 @@ final class RunnerOptions {
         sb.append("gateway-wide: a route with its own auth keeps it. A bad file exits with status 2 and one line:\n");
         sb.append("error: FILE: KEY.PATH: problem. In the file, a key or secret written \"${NAME}\" is read from the\n");
         sb.append("environment variable NAME.\n");
+        sb.append("The runner reads the file again on SIGHUP and whenever it changes, and applies its routes without\n");
+        sb.append("dropping a connection, printing reload: version N, routes: A added, C changed, R removed. A bad file\n");
+        sb.append("is refused with the same one-line error and the running routes stay; port, host and the other\n");
+        sb.append("gateway-wide values need a restart (a warning says which changed).\n");
         sb.append("\nExit status: 0 after a clean stop (Ctrl-C or SIGTERM drains the gateway first), 1 when it cannot\n");
         sb.append("start (e.g. the port is in use), 2 for a bad flag or config file.\n");
         sb.append("\nRecommended JVM flags, which cap the heap and give memory back when idle:\n");
@@ -302,6 +323,20 @@ final class RunnerOptions {
      */
     List<Route> routes() {
         return routes;
+    }
+
+    /**
+     * What each of {@link #routes()} was built from, in the same order: equal sources make equal routes, so
+     * that a reload can keep the running route of an entry that did not change. A file route's source is its
+     * entry without its place in the file; a flag route's, the flag and its value.
+     */
+    List<Object> routeSources() {
+        return routeSources;
+    }
+
+    /** The config file as read, when {@code --config} gave one. */
+    Optional<RunnerConfig> config() {
+        return Optional.ofNullable(config);
     }
 
     /**
@@ -591,6 +626,7 @@ final class RunnerOptions {
     private static final class Parser {
         private final Set<Flag> seen = EnumSet.noneOf(Flag.class);
         private final List<Route> routes = new ArrayList<>(); // of --route, without authenticator or policies
+        private final List<String> routeFlags = new ArrayList<>(); // the values of --route, in the same order
         private final Settings.Builder settings = Settings.defaults().toBuilder();
         private final ApiKeyAuthenticator.Builder apiKeys = ApiKeyAuthenticator.builder();
         private final OriginPolicy.Builder origins = OriginPolicy.builder();
@@ -670,7 +706,10 @@ final class RunnerOptions {
             switch (flag) {
                 case PORT -> port = port(flag.flag, value);
                 case HOST -> host = value;
-                case ROUTE -> routes.add(route(value));
+                case ROUTE -> {
+                    routes.add(route(value));
+                    routeFlags.add(value);
+                }
                 case IDLE_TIMEOUT -> validated(flag.flag, () -> settings.idleTimeout(duration(flag.flag, value)));
                 case PING_INTERVAL -> validated(flag.flag, () -> settings.pingInterval(duration(flag.flag, value)));
                 case CONNECT_TIMEOUT -> validated(flag.flag, () -> settings.connectTimeout(connectTimeout(flag.flag, value)));

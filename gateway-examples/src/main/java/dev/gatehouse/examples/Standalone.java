@@ -25,7 +25,7 @@ import dev.gatehouse.Route;
  * {@code error: --flag: problem}, and exits with status 2, as does a bad config file, with
  * {@code error: FILE: KEY.PATH: problem}; a server that cannot start (a port in use) exits with 1;
  * {@code --help} lists the flags and exits with 0. Ctrl-C or SIGTERM drains the gateway, stops, and exits
- * with 0.
+ * with 0. With {@code --config}, SIGHUP or a change of the file reloads its routes ({@link ConfigReloader}).
  */
 public final class Standalone {
 
@@ -100,6 +100,10 @@ public final class Standalone {
             StandaloneServer server = StandaloneServer.start(options);
             started.accept(server);
             options.warnings().forEach(w -> err.println("warning: " + w));
+            if (options.config().isPresent()) {
+                // Before the listening line: whoever reads it may send SIGHUP at once.
+                server.closeFirst(ConfigReloader.start(args, System::getenv, options, server, out, err));
+            }
             printBanner(out, options, server);
             return new Started(server);
         } catch (UsageException e) {

@@ -56,6 +56,7 @@ final class StandaloneServer implements AutoCloseable {
     private final DemoBackend demo; // null unless in demo mode
     private final List<Route> routes;
     private final Gateway gateway;
+    private volatile AutoCloseable companion; // closed first by close(), e.g. the config file's reloader; null: none
 
     private StandaloneServer(Server server, ServerConnector connector, ServerConnector management, DemoBackend demo,
             List<Route> routes, Gateway gateway) {
@@ -182,7 +183,10 @@ final class StandaloneServer implements AutoCloseable {
         return demo != null;
     }
 
-    /** The gateway's routes as configured; those without an authenticator of their own have the gateway's. */
+    /**
+     * The gateway's routes as configured at start; those without an authenticator of their own have the
+     * gateway's. A reload of the config file changes the gateway's ({@link Gateway#routes()}), not these.
+     */
     List<Route> routes() {
         return routes;
     }
@@ -192,9 +196,22 @@ final class StandaloneServer implements AutoCloseable {
         server.join();
     }
 
+    /** Something to close before the servers, such as the config file's reloader. */
+    void closeFirst(AutoCloseable companion) {
+        this.companion = companion;
+    }
+
     /** Drains and stops the gateway, then the demo backend; safe to call more than once. */
     @Override
     public void close() {
+        AutoCloseable c = companion;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("Closing {} failed", c, e);
+            }
+        }
         stopQuietly(server, demo);
     }
 
