@@ -745,6 +745,32 @@ public final class Bridge {
             forward(text, true, fragment, last, done);
         }
 
+        /**
+         * A leg without in-session policies relays a peer's masked fragments as they are to a leg that sends
+         * masked frames (a client's frames to the backend): neither unmasked nor masked again.
+         */
+        @Override
+        public boolean relaysMasked() {
+            Side to = peer;
+            Channel out = to.channel;
+            return inspector == null && to.outbox == null && out != null && out.sendsMasked();
+        }
+
+        @Override
+        public void onMasked(boolean text, ByteBuffer fragment, int maskKey, boolean last, Completion done) {
+            if (!relaying() || exceedsLimit(fragment.remaining(), last)) {
+                done.succeeded();
+                channel.demand();
+                return;
+            }
+            int n = fragment.remaining();
+            release = done;
+            releaseBytes = n;
+            forwarding = true;
+            stats.holding(n);
+            peer.channel.sendMasked(text, fragment, maskKey, last, this);
+        }
+
         @Override
         public void forward(boolean text, ByteBuffer fragment, boolean last, Completion done) {
             forward(text, false, fragment, last, done);

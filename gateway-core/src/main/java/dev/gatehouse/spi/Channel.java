@@ -45,6 +45,24 @@ public interface Channel {
         throw new UnsupportedOperationException("this channel negotiated no compression");
     }
 
+    /**
+     * Whether this leg sends masked frames: it is the client end of its WebSocket connection (a backend leg),
+     * so it can send a fragment that is already masked as it is ({@link #sendMasked}). False by default.
+     */
+    default boolean sendsMasked() {
+        return false;
+    }
+
+    /**
+     * Sends a data fragment that is already masked with {@code maskKey} (see {@link ChannelHandler#onMasked}),
+     * as it is, in a frame carrying that key. The buffer contract is {@link #sendText}'s.
+     *
+     * @throws UnsupportedOperationException on a channel that does not send masked frames
+     */
+    default void sendMasked(boolean text, ByteBuffer fragment, int maskKey, boolean last, Completion completion) {
+        throw new UnsupportedOperationException("this channel sends no masked frames");
+    }
+
     /** Sends a PING frame with the payload (at most 125 bytes). Failures surface as a lost connection. */
     void sendPing(ByteBuffer payload);
 

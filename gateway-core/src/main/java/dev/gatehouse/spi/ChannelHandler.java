@@ -41,6 +41,28 @@ public interface ChannelHandler {
         throw new UnsupportedOperationException("this handler relays no compressed messages");
     }
 
+    /**
+     * Whether this handler takes data fragments still masked as the peer sent them ({@link #onMasked}), to
+     * relay them to a leg that sends masked frames ({@link Channel#sendsMasked()}) as they are, without
+     * unmasking and masking them again. The adapter asks before each masked data fragment; an answer may
+     * change between fragments. False by default.
+     */
+    default boolean relaysMasked() {
+        return false;
+    }
+
+    /**
+     * A data fragment that is still masked as the peer sent it, reported instead of {@link #onText} or
+     * {@link #onBinary} while {@link #relaysMasked()} says so. The release contract is {@link #onText}'s.
+     *
+     * @param text    whether the message is text
+     * @param maskKey the key that unmasks the fragment from its first byte (the frame's key turned to the
+     *                fragment's place in its frame), its first byte in the most significant 8 bits
+     */
+    default void onMasked(boolean text, ByteBuffer fragment, int maskKey, boolean last, Completion release) {
+        throw new UnsupportedOperationException("this handler relays no masked fragments");
+    }
+
     /** A PING frame; the engine answers it and demands. */
     void onPing(ByteBuffer payload);
 

@@ -3,6 +3,7 @@ package dev.gatehouse.jetty;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -214,6 +215,63 @@ class BackendDialTest {
             RawHttp.Response r = RawHttp.upgrade(gw.httpUri("/raw"), "Expect: 100-continue");
             assertEquals(101, r.status());
             assertNull(RawBackend.header(backend.requests.poll(5, TimeUnit.SECONDS), "Expect"));
+        }
+    }
+
+    @Test
+    void relaysAClientsMaskedFramesAsTheyCameOnARouteWithoutPoliciesAndMasksAfreshOnOneWithThem() throws Exception {
+        int key = 0x11223344;
+        assertEquals(key, firstMaskKeySeenByTheBackend(false, key), "relayed as it came, the client's key with it");
+        assertNotEquals(key, firstMaskKeySeenByTheBackend(true, key), "a route whose policies read messages masks anew");
+    }
+
+    /**
+     * Sends "verbatim!" in one frame masked with {@code key}, written in two pieces, through a route with or
+     * without a client message filter; returns the mask key of the first data frame the backend received,
+     * after checking that its data frames unmask to the same text.
+     */
+    private int firstMaskKeySeenByTheBackend(boolean filtered, int key) throws Exception {
+        try (RawBackend backend = new RawBackend(RawBackend::switching)) {
+            Route.Builder route = Route.builder("/raw").backend(Backend.of(backend.uri("/raw")))
+                    .settings(Settings.builder().closeTimeout(Duration.ofMillis(200)).build());
+            if (filtered) {
+                route.clientMessages((message, connection) -> dev.gatehouse.session.MessageAction.forward(message));
+            }
+            GatewayServer gw = servers.start(Gateway.builder().route(route.build()).build(), Mount.HANDLER);
+            byte[] text = "verbatim!".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] frame = new byte[6 + text.length];
+            frame[0] = (byte) 0x82;
+            frame[1] = (byte) (0x80 | text.length);
+            for (int i = 0; i < 4; i++) {
+                frame[2 + i] = (byte) (key >>> (24 - 8 * i));
+            }
+            for (int i = 0; i < text.length; i++) {
+                frame[6 + i] = (byte) (text[i] ^ frame[2 + (i & 3)]);
+            }
+            try (RawWebSocket ws = RawWebSocket.open(gw.uri("/raw"))) {
+                ws.write(java.util.Arrays.copyOfRange(frame, 0, 9));
+                ws.write(java.util.Arrays.copyOfRange(frame, 9, frame.length));
+                ws.write(0x88, 0x82, 0, 0, 0, 0, 0x03, 0xE8); // CLOSE 1000, masked with a zero key
+                RawBackend.Ended ended = backend.nextEnded();
+                List<Integer> keys = new java.util.ArrayList<>();
+                java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+                byte[] b = ended.after();
+                for (int at = 0; at < b.length;) {
+                    int opcode = b[at] & 0x0F;
+                    int length = b[at + 1] & 0x7F; // the test's frames are short
+                    assertTrue((b[at + 1] & 0x80) != 0, "a frame to a backend is masked");
+                    int k = ((b[at + 2] & 0xFF) << 24) | ((b[at + 3] & 0xFF) << 16) | ((b[at + 4] & 0xFF) << 8) | (b[at + 5] & 0xFF);
+                    if (opcode == 0x2 || opcode == 0x0) {
+                        keys.add(k);
+                        for (int i = 0; i < length; i++) {
+                            data.write(b[at + 6 + i] ^ (k >>> (24 - 8 * (i & 3))));
+                        }
+                    }
+                    at += 6 + length;
+                }
+                assertEquals("verbatim!", data.toString(java.nio.charset.StandardCharsets.UTF_8));
+                return keys.get(0);
+            }
         }
     }
 

@@ -439,14 +439,20 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
             controlPayload = copy.flip();
             return FrameParser.Flow.CONTINUE;
         }
-        // A data frame: the view's indexes are the read buffer's. Unmask in place (the leg owns the buffer).
+        // A data frame: the view's indexes are the read buffer's.
         ByteBuffer slice = in.getByteBuffer().duplicate();
         slice.limit(view.limit()).position(view.position());
         slice = slice.slice();
-        if (h.masked()) {
-            Masking.mask(slice, h.maskKey(), frameOffset);
-        }
         boolean frameEnds = frameOffset + view.remaining() == h.payloadLength();
+        if (h.masked()) {
+            if (!inboundCompressed && handler.relaysMasked()) {
+                // Relayed as it came, to a leg that sends masked frames: the key turned to where this slice starts.
+                FrameParser.Flow flow = data(slice, h.fin() && frameEnds, true);
+                event.masked(Masking.keyAt(h.maskKey(), frameOffset));
+                return flow;
+            }
+            Masking.mask(slice, h.maskKey(), frameOffset); // unmasked in place: the leg owns the buffer
+        }
         return data(slice, h.fin() && frameEnds, true);
     }
 
@@ -546,8 +552,25 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
         sendData(text ? FrameHeaders.TEXT : FrameHeaders.BINARY, fragment, last, completion, true);
     }
 
+    @Override
+    public boolean sendsMasked() {
+        return role == Role.CLIENT;
+    }
+
+    @Override
+    public void sendMasked(boolean text, ByteBuffer fragment, int maskKey, boolean last, Completion completion) {
+        if (role != Role.CLIENT) {
+            throw new UnsupportedOperationException("a server leg sends no masked frames");
+        }
+        sendData(text ? FrameHeaders.TEXT : FrameHeaders.BINARY, fragment, last, completion, false, true, maskKey);
+    }
+
     private void sendData(int opcode, ByteBuffer payload, boolean last, Completion completion) {
         sendData(opcode, payload, last, completion, false);
+    }
+
+    private void sendData(int opcode, ByteBuffer payload, boolean last, Completion completion, boolean compressed) {
+        sendData(opcode, payload, last, completion, compressed, false, 0);
     }
 
     /**
@@ -556,7 +579,8 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
      * queue) are decided under the leg's lock, as a CLOSE's are, so that no data frame follows the CLOSE; the
      * write itself starts after the lock is released.
      */
-    private void sendData(int opcode, ByteBuffer payload, boolean last, Completion completion, boolean compressed) {
+    private void sendData(int opcode, ByteBuffer payload, boolean last, Completion completion, boolean compressed,
+            boolean premasked, int premaskKey) {
         int n = payload.remaining();
         boolean batched = false;
         boolean refused = false;
@@ -569,11 +593,19 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
                 outboundOpen = !last;
                 int firstByte = (last ? FrameHeaders.FIN : 0) | op
                         | (compressed && op != FrameHeaders.CONTINUATION ? FrameHeaders.RSV1 : 0);
-                batched = batched(firstByte, payload);
+                batched = batched(firstByte, payload, premasked, premaskKey);
                 if (!batched) {
                     sealBatch();
                     ByteBuffer[] buffers;
-                    if (role == Role.CLIENT) {
+                    if (premasked) {
+                        // Masked already, by the client whose frame this relays: its key in the header, its bytes as they are.
+                        frame = pool.acquire(FrameHeaders.MAX_HEADER_LENGTH, false);
+                        ByteBuffer header = frame.getByteBuffer();
+                        header.clear();
+                        FrameHeaders.write(header, firstByte, n, premaskKey);
+                        header.flip();
+                        buffers = n == 0 ? new ByteBuffer[] {header} : new ByteBuffer[] {header, payload};
+                    } else if (role == Role.CLIENT) {
                         // To a server: masked, into a pooled copy (the engine's payload is not ours to change).
                         frame = pool.acquire(FrameHeaders.MAX_HEADER_LENGTH + n, false);
                         ByteBuffer b = frame.getByteBuffer();
@@ -615,7 +647,7 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
      *
      * @return whether the frame was batched
      */
-    private boolean batched(int firstByte, ByteBuffer payload) {
+    private boolean batched(int firstByte, ByteBuffer payload, boolean premasked, int premaskKey) {
         int n = payload.remaining();
         if (PASS.get().depth == 0 || n > BATCH_MAX_PAYLOAD || !flusher.isIdle()) {
             return false;
@@ -628,7 +660,10 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
         if (b.remaining() < FrameHeaders.MAX_HEADER_LENGTH + n) {
             return false;
         }
-        if (role == Role.CLIENT) {
+        if (premasked) {
+            FrameHeaders.write(b, firstByte, n, premaskKey);
+            b.put(payload.duplicate());
+        } else if (role == Role.CLIENT) {
             int key = MaskKeys.next();
             FrameHeaders.write(b, firstByte, n, key);
             Masking.mask(payload.duplicate(), b, key, 0);
@@ -903,6 +938,8 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
         private int kind;                   // DATA, PING, PONG or CLOSE
         private boolean text;               // a data event's kind of message
         private boolean compressed;         // a data event's message is compressed end to end
+        private boolean masked;             // a data event's slice is still masked, with maskKey from its first byte
+        private int maskKey;
         private ByteBuffer payload;         // the data slice or the control payload
         private boolean last;               // a data event ends its message
         private CloseStatus status;         // a CLOSE event's status
@@ -917,9 +954,16 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
             kind = DATA;
             text = isText;
             compressed = isCompressed;
+            masked = false;
             payload = slice;
             last = isLast;
             lent = buffer;
+        }
+
+        /** Marks the data event's slice as still masked, with this key from its first byte. */
+        void masked(int key) {
+            masked = true;
+            maskKey = key;
         }
 
         static Event ping(ByteBuffer payload) {
@@ -946,7 +990,9 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
         void deliver(FrameLeg leg) {
             switch (kind) {
                 case DATA -> {
-                    if (compressed) {
+                    if (masked) {
+                        leg.handler.onMasked(text, payload, maskKey, last, this);
+                    } else if (compressed) {
                         leg.handler.onCompressed(text, payload, last, this);
                     } else if (text) {
                         leg.handler.onText(payload, last, this);

@@ -83,7 +83,7 @@ final class Masking {
     }
 
     /** The key turned so that its most significant byte is the one for the byte at {@code frameOffset}. */
-    private static int keyAt(int maskKey, long frameOffset) {
+    static int keyAt(int maskKey, long frameOffset) {
         return Integer.rotateLeft(maskKey, ((int) frameOffset & 3) << 3);
     }
 
