@@ -19,6 +19,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpField;
@@ -361,7 +362,10 @@ final class BackendHandshake implements ClientConnectionFactory {
     private final class Exchange extends AbstractConnection.NonBlocking implements Connection.UpgradeFrom,
             HttpParser.ResponseHandler {
         private final HttpParser parser = new HttpParser(this, MAX_HEADER);
-        private RetainableByteBuffer buffer; // the read buffer, until the answer is decided
+        // The read buffer, until the answer is decided. Only the read loop uses it; whichever of the loop's end
+        // and release() comes last gives it back (never under a lock of ours: Jetty calls back under its own).
+        private final AtomicReference<RetainableByteBuffer> buffer = new AtomicReference<>();
+        private final AtomicReference<Thread> reader = new AtomicReference<>(); // the thread in the read loop, or null
         private ByteBuffer leftover;         // what followed the 101's header, for the leg; then null
         private int status;                  // the answer's status, once its status line is parsed
         private volatile boolean headerDone; // the answer's header is complete
@@ -376,7 +380,7 @@ final class BackendHandshake implements ClientConnectionFactory {
         private final ByteArrayOutputStream body = new ByteArrayOutputStream(); // guarded by itself
         private boolean complete;            // the whole answer was read
         private boolean interim;             // the response just parsed was a 1xx other than 101
-        private boolean released;            // the read buffer went back to the pool: nothing more is read; guarded by this
+        private volatile boolean released;   // the exchange is over: nothing more is read, the buffer goes back
         private Throwable bad;               // why the parser refused the answer, or null
 
         Exchange(EndPoint endPoint) {
@@ -395,12 +399,22 @@ final class BackendHandshake implements ClientConnectionFactory {
 
         @Override
         public void onFillable() {
-            // The read buffer is touched by this loop and by release(), which a timer's fail() may call.
-            synchronized (this) {
-                try {
-                    readAnswer();
-                } catch (Throwable x) {
-                    fail(new DialFailure(Kind.UNREACHABLE, "the backend connection failed", x));
+            // TLS may call back inside the loop, on its thread (fill interest met at once): that call reads on.
+            Thread me = Thread.currentThread();
+            boolean outermost = reader.compareAndSet(null, me);
+            if (!outermost && reader.get() != me) {
+                return; // release() is giving the buffer back: the exchange is over
+            }
+            try {
+                readAnswer();
+            } catch (Throwable x) {
+                fail(new DialFailure(Kind.UNREACHABLE, "the backend connection failed", x));
+            } finally {
+                if (outermost) {
+                    reader.set(null);
+                    if (released) {
+                        Retainable.release(buffer.getAndSet(null)); // release() came while the loop ran
+                    }
                 }
             }
         }
@@ -410,11 +424,13 @@ final class BackendHandshake implements ClientConnectionFactory {
             if (decided.get() || released) {
                 return;
             }
-            if (buffer == null) {
-                buffer = connector.pool().acquire(BUFFER_SIZE, false);
-                BufferUtil.clear(buffer.getByteBuffer());
+            RetainableByteBuffer held = buffer.get();
+            if (held == null) {
+                held = connector.pool().acquire(BUFFER_SIZE, false);
+                BufferUtil.clear(held.getByteBuffer());
+                buffer.set(held);
             }
-            ByteBuffer in = buffer.getByteBuffer();
+            ByteBuffer in = held.getByteBuffer();
             boolean eof = false;
             while (true) {
                 if (!in.hasRemaining()) {
@@ -546,12 +562,19 @@ final class BackendHandshake implements ClientConnectionFactory {
             return new Answer(status, refusalHeaders, contentType, bytes);
         }
 
-        /** Gives the read buffer back, once; later reads find the exchange released. */
+        /**
+         * Ends the exchange's reading, from any thread: the buffer goes back now when the read loop is not
+         * running, else as the loop ends; later reads find the exchange released.
+         */
         void release() {
-            synchronized (this) {
-                released = true;
-                buffer = Retainable.release(buffer);
-            }
+            released = true;
+            if (reader.compareAndSet(null, Thread.currentThread())) {
+                try {
+                    Retainable.release(buffer.getAndSet(null));
+                } finally {
+                    reader.set(null);
+                }
+            } // else the read loop runs (on this thread or another), and gives it back as it ends
         }
 
         @Override
