@@ -19,6 +19,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.eclipse.jetty.http.HttpException;
@@ -365,7 +366,7 @@ final class BackendHandshake implements ClientConnectionFactory {
         // The read buffer, until the answer is decided. Only the read loop uses it; whichever of the loop's end
         // and release() comes last gives it back (never under a lock of ours: Jetty calls back under its own).
         private final AtomicReference<RetainableByteBuffer> buffer = new AtomicReference<>();
-        private final AtomicReference<Thread> reader = new AtomicReference<>(); // the thread in the read loop, or null
+        private final AtomicInteger wakeups = new AtomicInteger(); // reads and releases asked for, not yet run
         private ByteBuffer leftover;         // what followed the 101's header, for the leg; then null
         private int status;                  // the answer's status, once its status line is parsed
         private volatile boolean headerDone; // the answer's header is complete
@@ -399,27 +400,31 @@ final class BackendHandshake implements ClientConnectionFactory {
 
         @Override
         public void onFillable() {
-            // TLS may call back inside the loop, on its thread (fill interest met at once): that call reads on.
-            Thread me = Thread.currentThread();
-            boolean outermost = reader.compareAndSet(null, me);
-            if (!outermost && reader.get() != me) {
-                return; // release() is giving the buffer back: the exchange is over
-            }
-            try {
-                readAnswer();
-            } catch (Throwable x) {
-                fail(new DialFailure(Kind.UNREACHABLE, "the backend connection failed", x));
-            } finally {
-                if (outermost) {
-                    reader.set(null);
-                    if (released) {
-                        Retainable.release(buffer.getAndSet(null)); // release() came while the loop ran
-                    }
-                }
-            }
+            if (wakeups.getAndIncrement() == 0) {
+                drive();
+            } // else the thread running drive() reads again for this call before it stops
         }
 
-        /** Reads and parses until the answer is decided or the socket has nothing more for now; under the lock. */
+        /**
+         * Runs the reads and the release asked for, one at a time, on the thread that found none running; a
+         * call that arrives meanwhile (TLS calls back inside a read, on that thread or another) makes it run
+         * once more. No lock of ours is held while Jetty is called: Jetty calls back under its own.
+         */
+        private void drive() {
+            do {
+                if (released) {
+                    Retainable.release(buffer.getAndSet(null));
+                } else {
+                    try {
+                        readAnswer();
+                    } catch (Throwable x) {
+                        fail(new DialFailure(Kind.UNREACHABLE, "the backend connection failed", x));
+                    }
+                }
+            } while (wakeups.decrementAndGet() != 0);
+        }
+
+        /** Reads and parses until the answer is decided or the socket has nothing more for now; in {@link #drive()}. */
         private void readAnswer() throws IOException {
             if (decided.get() || released) {
                 return;
@@ -568,13 +573,9 @@ final class BackendHandshake implements ClientConnectionFactory {
          */
         void release() {
             released = true;
-            if (reader.compareAndSet(null, Thread.currentThread())) {
-                try {
-                    Retainable.release(buffer.getAndSet(null));
-                } finally {
-                    reader.set(null);
-                }
-            } // else the read loop runs (on this thread or another), and gives it back as it ends
+            if (wakeups.getAndIncrement() == 0) {
+                drive();
+            } // else the thread running drive() gives it back before it stops
         }
 
         @Override
