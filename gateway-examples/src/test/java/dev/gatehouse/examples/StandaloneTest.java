@@ -145,17 +145,22 @@ class StandaloneTest {
             RecordingListener alice = new RecordingListener();
             RecordingListener bob = new RecordingListener();
             RecordingListener carol = new RecordingListener();
+            // The demo's backend enrols a member once its WebSocket is open, which may be just after the 101:
+            // each member's own first message, broadcast back to it, shows that it is in the room.
             WebSocket a = r.connect("/chat/room1", alice);
-            WebSocket b = r.connect("/chat/room1", bob);
-            WebSocket c = r.connect("/chat/room2", carol);
-
             a.sendText("alice: hi", true).get(5, TimeUnit.SECONDS);
             alice.assertText("alice: hi");
-            bob.assertText("alice: hi");
 
+            WebSocket b = r.connect("/chat/room1", bob);
             b.sendText("bob: hello", true).get(5, TimeUnit.SECONDS);
             bob.assertText("bob: hello");
             alice.assertText("bob: hello");
+
+            a.sendText("alice: welcome", true).get(5, TimeUnit.SECONDS);
+            alice.assertText("alice: welcome");
+            bob.assertText("alice: welcome");
+
+            WebSocket c = r.connect("/chat/room2", carol);
 
             // Carol's room is separate: the first message she gets is her own.
             c.sendText("carol: anyone?", true).get(5, TimeUnit.SECONDS);
@@ -177,10 +182,17 @@ class StandaloneTest {
             gone.sendClose(1000, "").get(5, TimeUnit.SECONDS);
             first.assertClose(1000, "");
 
+            // The demo's backend enrols a member once its WebSocket is open, which may be just after the 101:
+            // each member's own first message, broadcast back to it, shows that it is in the room.
             RecordingListener second = new RecordingListener();
-            RecordingListener third = new RecordingListener();
             WebSocket ws = r.connect("/chat/room%201", second);
-            r.connect("/chat/room%201", third);
+            ws.sendText("hello from 2", true).get(5, TimeUnit.SECONDS);
+            second.assertText("hello from 2");
+            RecordingListener third = new RecordingListener();
+            WebSocket other = r.connect("/chat/room%201", third);
+            other.sendText("hello from 3", true).get(5, TimeUnit.SECONDS);
+            third.assertText("hello from 3");
+            second.assertText("hello from 3");
             ws.sendText("still here", true).get(5, TimeUnit.SECONDS);
             second.assertText("still here");
             third.assertText("still here");
