@@ -1,18 +1,14 @@
 package dev.gatehouse.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -20,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
@@ -61,33 +56,12 @@ class ReloadProcessTest {
     }
 
     private static BlockingQueue<String> lines(Process process) {
-        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line = in.readLine(); line != null; line = in.readLine()) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                lines.add("(read failed: " + e + ")");
-            }
-        }, "runner-output");
-        reader.setDaemon(true);
-        reader.start();
-        return lines;
+        return RunnerOutput.lines(process);
     }
 
     /** Waits for a line starting with {@code prefix}, skipping others (log lines); fails after the wait. */
     private static String awaitLine(BlockingQueue<String> lines, String prefix) throws InterruptedException {
-        List<String> skipped = new ArrayList<>();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-        while (true) {
-            String line = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-            assertNotNull(line, () -> "no line starting with \"" + prefix + "\"; output: " + skipped);
-            if (line.startsWith(prefix)) {
-                return line;
-            }
-            skipped.add(line);
-        }
+        return RunnerOutput.awaitLine(lines, prefix, WAIT_SECONDS);
     }
 
     private static String routes(TestBackend backend, String... paths) {
