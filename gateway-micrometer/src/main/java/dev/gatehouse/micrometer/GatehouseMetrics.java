@@ -2,6 +2,7 @@ package dev.gatehouse.micrometer;
 
 import static java.util.Objects.requireNonNull;
 
+import java.lang.ref.WeakReference;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -49,8 +50,8 @@ import dev.gatehouse.spi.GatewayListener;
  * <p>{@code route} is the route's path template as configured ({@link #NO_ROUTE} for a request that matched
  * none); {@code target} the backend's scheme, host and port. The gauges and each route's meters are registered
  * when the gateway is built, so that they read 0 before the first connection. One instance may serve several
- * gateways on one registry (for example the gateways of successive hot updates): the connection gauges count
- * all of them and the pending bytes are summed. Thread-safe.
+ * gateways on one registry: the connection gauges count all of them and the pending bytes are summed; it
+ * holds the gateways weakly. Thread-safe.
  */
 public final class GatehouseMetrics implements GatewayListener {
 
@@ -59,7 +60,8 @@ public final class GatehouseMetrics implements GatewayListener {
 
     private final MeterRegistry registry;
     private final ConcurrentHashMap<String, RouteMeters> routes = new ConcurrentHashMap<>(); // by path template
-    private final List<Gateway> gateways = new CopyOnWriteArrayList<>(); // whose pending bytes the gauge sums
+    // Whose pending bytes the gauge sums: held weakly, so that a gateway given up is not kept for its meters.
+    private final List<WeakReference<Gateway>> gateways = new CopyOnWriteArrayList<>();
 
     private GatehouseMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -79,17 +81,22 @@ public final class GatehouseMetrics implements GatewayListener {
         return registry;
     }
 
-    private static double pendingBytes(List<Gateway> gateways) {
+    private static double pendingBytes(List<WeakReference<Gateway>> gateways) {
         long sum = 0;
-        for (Gateway g : gateways) {
-            sum += g.pendingBytes();
+        for (WeakReference<Gateway> ref : gateways) {
+            Gateway g = ref.get();
+            if (g == null) {
+                gateways.remove(ref); // collected: nothing to count any more
+            } else {
+                sum += g.pendingBytes();
+            }
         }
         return sum;
     }
 
     @Override
     public void built(Gateway gateway) {
-        gateways.add(gateway);
+        gateways.add(new WeakReference<>(gateway));
         for (Route route : gateway.routes()) {
             meters(route.path());
         }
