@@ -57,7 +57,8 @@ public final class BackendConnector extends ContainerLifeCycle {
      * @param scheduler      the timers' scheduler, or null for the connector's own
      * @param pool           the buffers' pool, or null for the connector's own
      * @param selectors      how many selector threads the backend connections get
-     * @param connectTimeout the longest TCP connect any route allows (each dial has its own bound besides)
+     * @param connectTimeout the longest TCP connect any route allows (each dial has its own bound besides); a
+     *                       dial that allows more lengthens it
      * @param maxConcurrent  the most handshakes in flight to one backend
      * @param maxQueued      the most handshakes that wait for a turn to one backend
      */
@@ -114,9 +115,19 @@ public final class BackendConnector extends ContainerLifeCycle {
      */
     CompletableFuture<BackendHandshake.Connected> dial(URI uri, Map<String, List<String>> headers,
             List<String> subprotocols, String offer, ChannelHandler handler, Duration idleTimeout, Duration timeout) {
+        if (timeout.compareTo(connector.getConnectTimeout()) > 0) {
+            lengthenConnectTimeout(timeout); // a route added by a hot update may allow more than any before
+        }
         BackendHandshake dial = new BackendHandshake(this, uri, headers, subprotocols, offer, handler, idleTimeout, timeout);
         dial.begin();
         return dial.result();
+    }
+
+    /** The TCP connect's bound only grows: it is the longest any route allows. */
+    private synchronized void lengthenConnectTimeout(Duration timeout) {
+        if (timeout.compareTo(connector.getConnectTimeout()) > 0) {
+            connector.setConnectTimeout(timeout);
+        }
     }
 
     Executor executor() {
