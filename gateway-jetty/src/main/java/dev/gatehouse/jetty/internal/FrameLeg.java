@@ -41,8 +41,11 @@ import dev.gatehouse.spi.Completion;
  * <p><b>Flow control.</b> One inbound event per {@link #demand()}, none before the first: a data frame's
  * payload is lent to the engine as a slice of the read buffer, which stays retained until the engine
  * completes the frame's {@link Completion}. The socket is read only when the engine wants an event and the
- * bytes already read hold none, so a slow peer leg slows this one through TCP. A client's frames are
- * unmasked in place in the read buffer, which the leg owns; frames to a server are masked into a pooled copy.
+ * bytes already read hold none, so a slow peer leg slows this one through TCP. A client's frames go to the
+ * engine still masked, with the key turned to each slice's start, when its handler relays them as they are
+ * ({@link ChannelHandler#relaysMasked()}), and are sent on with that key ({@link #sendMasked}); otherwise
+ * they are unmasked in place in the read buffer, which the leg owns, and frames to a server are masked with a
+ * fresh key into a pooled copy.
  *
  * <p><b>Writes.</b> One write at a time on the endpoint; frames sent meanwhile (control frames may come
  * between data frames) wait in order and go out together in one gathered write. A small data frame sent
