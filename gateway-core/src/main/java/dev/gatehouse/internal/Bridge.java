@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -61,7 +62,7 @@ public final class Bridge {
     private final DefaultGateway gateway;
     private final Instant admittedAt;     // when the bridge was created, its request just admitted
     private volatile String user;         // the principal's subject unless $connect named another; null when anonymous
-    private final Set<String> groups = new LinkedHashSet<>(); // the groups it belongs to; guarded by lock
+    private Set<String> groups = Collections.emptySet(); // the groups it belongs to, a set of its own from the first; guarded by lock
     private final Ticker ticker;          // the gateway's clocks and timer
     private final Route route;            // the matched route (an admitted request always has one)
     private final Handshake handshake;    // the request after authentication and policies
@@ -395,6 +396,14 @@ public final class Bridge {
         close(settings.drainStatus(), CloseStatus.GOING_AWAY, "drain");
     }
 
+    /** The groups to change: most connections join none, and hold no set for them. Under the lock. */
+    private Set<String> ownGroups() {
+        if (groups.isEmpty() && !(groups instanceof LinkedHashSet)) {
+            groups = new LinkedHashSet<>();
+        }
+        return groups;
+    }
+
     /**
      * Sets the connection's user and groups, as a WebSocket API route's {@code $connect} named them; before the
      * connection opens.
@@ -404,7 +413,7 @@ public final class Bridge {
             if (user != null) {
                 this.user = user;
             }
-            this.groups.addAll(groups);
+            ownGroups().addAll(groups);
         }
     }
 
@@ -423,7 +432,7 @@ public final class Bridge {
             if (state != State.OPEN) {
                 return false;
             }
-            if (groups.add(group)) {
+            if (ownGroups().add(group)) {
                 gateway.registry().indexGroup(this, group);
             }
             return true;

@@ -116,7 +116,7 @@ final class FrameParser {
     static final class Header {
 
         private final byte[] bytes = new byte[FrameHeaders.MAX_HEADER_LENGTH]; // the header as read
-        private final ByteBuffer bytesView = ByteBuffer.wrap(bytes).asReadOnlyBuffer(); // over bytes
+        private ByteBuffer bytesView; // read-only over bytes, made on first use: most legs never ask
 
         private int length;           // header bytes read so far; equals needed from the header's end to the next
         private int needed = 2;       // the header's full length, once the second byte is known
@@ -175,6 +175,9 @@ final class FrameParser {
          * overwritten by the next frame's header.
          */
         ByteBuffer bytes() {
+            if (bytesView == null) {
+                bytesView = ByteBuffer.wrap(bytes).asReadOnlyBuffer();
+            }
             bytesView.limit(length).position(0);
             return bytesView;
         }
