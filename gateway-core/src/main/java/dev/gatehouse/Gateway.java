@@ -233,7 +233,10 @@ public interface Gateway {
          * {@code gateway-hazelcast}: {@link Gateway#connections()} then reaches the connections of every node (a
          * send, info, close, join or leave on another node's connection is forwarded to it; a send or close to
          * an audience, and a revocation, reach every node once). Without it the gateway is a single node and
-         * nothing goes through a cluster. The gateway joins the cluster when it is built.
+         * nothing goes through a cluster. The gateway joins the cluster when it is built. A connection on this
+         * node is always served locally; the relay never goes through the cluster. An operation on a connection
+         * whose node cannot be reached fails with {@link NodeUnreachableException}; the info of a connection on
+         * another node carries its principal's subject only.
          */
         public Builder cluster(Cluster cluster) {
             this.cluster = requireNonNull(cluster, "cluster");

@@ -21,8 +21,10 @@ import dev.gatehouse.ConnectionInfo;
 import dev.gatehouse.Connections;
 import dev.gatehouse.Delivery;
 import dev.gatehouse.Message;
+import dev.gatehouse.NodeUnreachableException;
 import dev.gatehouse.SendResult;
 import dev.gatehouse.spi.Cluster;
+import dev.gatehouse.spi.GatewayListener;
 
 /**
  * {@link Connections} over a cluster: an operation on a connection of this node runs on the local
@@ -39,10 +41,25 @@ final class ClusterConnections implements Connections {
 
     private final Registry local;
     private final Cluster.Node node;
+    private final Listeners listeners; // null when no listener is registered
 
-    ClusterConnections(Registry local, Cluster.Node node) {
+    ClusterConnections(Registry local, Cluster.Node node, Listeners listeners) {
         this.local = requireNonNull(local, "local");
         this.node = requireNonNull(node, "node");
+        this.listeners = listeners;
+    }
+
+    /** Reports an operation that went through the cluster, once it ended. */
+    private <T> CompletionStage<T> reported(ClusterCodec.Op op, CompletionStage<T> stage) {
+        if (listeners == null) {
+            return stage;
+        }
+        String name = op.name().toLowerCase(java.util.Locale.ROOT);
+        return stage.whenComplete((v, x) -> {
+            Throwable cause = x instanceof java.util.concurrent.CompletionException && x.getCause() != null ? x.getCause() : x;
+            String result = cause == null ? "ok" : cause instanceof NodeUnreachableException ? "unreachable" : "error";
+            listeners.clusterForwarded(new GatewayListener.ForwardEvent(name, result));
+        });
     }
 
     @Override
@@ -61,7 +78,7 @@ final class ClusterConnections implements Connections {
         if (local.find(id) != null) {
             return local.info(id);
         }
-        return remote(id, ClusterCodec.request(ClusterCodec.Op.INFO).string(id), Optional.empty(),
+        return remote(ClusterCodec.Op.INFO, id, ClusterCodec.request(ClusterCodec.Op.INFO).string(id), Optional.empty(),
                 in -> ClusterCodec.bool(in) ? Optional.of(ClusterCodec.info(in)) : Optional.empty());
     }
 
@@ -87,7 +104,7 @@ final class ClusterConnections implements Connections {
             return local.send(id, message);
         }
         ClusterCodec.Writer request = ClusterCodec.message(ClusterCodec.request(ClusterCodec.Op.SEND).string(id), message);
-        return remote(id, request, SendResult.GONE, in -> SendResult.values()[(int) in.readLong()]);
+        return remote(ClusterCodec.Op.SEND, id, request, SendResult.GONE, in -> SendResult.values()[(int) in.readLong()]);
     }
 
     @Override
@@ -96,7 +113,7 @@ final class ClusterConnections implements Connections {
         requireNonNull(message, "message");
         byte[] request = ClusterCodec.message(ClusterCodec.audience(ClusterCodec.request(ClusterCodec.Op.SEND_AUDIENCE),
                 audience), message).bytes();
-        return node.broadcast(request).thenApply(answers -> {
+        return reported(ClusterCodec.Op.SEND_AUDIENCE, node.broadcast(request)).thenApply(answers -> {
             int recipients = 0;
             int refused = 0;
             for (byte[] a : answers) {
@@ -119,7 +136,7 @@ final class ClusterConnections implements Connections {
         if (local.find(id) != null) {
             return local.close(id, status);
         }
-        return remote(id, ClusterCodec.status(ClusterCodec.request(ClusterCodec.Op.CLOSE).string(id), status), false,
+        return remote(ClusterCodec.Op.CLOSE, id, ClusterCodec.status(ClusterCodec.request(ClusterCodec.Op.CLOSE).string(id), status), false,
                 ClusterCodec::bool);
     }
 
@@ -127,8 +144,8 @@ final class ClusterConnections implements Connections {
     public CompletionStage<Integer> close(Audience audience, CloseStatus status) {
         requireNonNull(audience, "audience");
         checkSendable(status);
-        return sum(ClusterCodec.status(ClusterCodec.audience(ClusterCodec.request(ClusterCodec.Op.CLOSE_AUDIENCE),
-                audience), status).bytes());
+        return sum(ClusterCodec.Op.CLOSE_AUDIENCE, ClusterCodec.status(ClusterCodec.audience(
+                ClusterCodec.request(ClusterCodec.Op.CLOSE_AUDIENCE), audience), status).bytes());
     }
 
     @Override
@@ -144,7 +161,7 @@ final class ClusterConnections implements Connections {
     @Override
     public CompletionStage<Integer> revoke(String subject) {
         requireNonNull(subject, "subject");
-        return sum(ClusterCodec.request(ClusterCodec.Op.REVOKE).string(subject).bytes());
+        return sum(ClusterCodec.Op.REVOKE, ClusterCodec.request(ClusterCodec.Op.REVOKE).string(subject).bytes());
     }
 
     private CompletionStage<Boolean> membership(ClusterCodec.Op op, String id, String group) {
@@ -153,12 +170,12 @@ final class ClusterConnections implements Connections {
         if (local.find(id) != null) {
             return op == ClusterCodec.Op.JOIN ? local.join(id, group) : local.leave(id, group);
         }
-        return remote(id, ClusterCodec.request(op).string(id).string(group), false, ClusterCodec::bool);
+        return remote(op, id, ClusterCodec.request(op).string(id).string(group), false, ClusterCodec::bool);
     }
 
     /** A broadcast whose answers are counts, summed. */
-    private CompletionStage<Integer> sum(byte[] request) {
-        return node.broadcast(request).thenApply(answers -> {
+    private CompletionStage<Integer> sum(ClusterCodec.Op op, byte[] request) {
+        return reported(op, node.broadcast(request)).thenApply(answers -> {
             int n = 0;
             for (byte[] a : answers) {
                 try {
@@ -181,13 +198,14 @@ final class ClusterConnections implements Connections {
      * Runs a request on the node the directory says holds the connection: {@code gone} when it holds none,
      * or when it says this node (whose registry just answered that it has no such connection).
      */
-    private <T> CompletionStage<T> remote(String id, ClusterCodec.Writer request, T gone, Reader<T> answer) {
+    private <T> CompletionStage<T> remote(ClusterCodec.Op op, String id, ClusterCodec.Writer request, T gone,
+            Reader<T> answer) {
         byte[] bytes = request.bytes();
         return node.locate(id).thenCompose(owner -> {
             if (owner.isEmpty() || owner.get().equals(node.id())) {
                 return CompletableFuture.completedFuture(gone);
             }
-            return node.forward(owner.get(), bytes).thenApply(a -> {
+            return reported(op, node.forward(owner.get(), bytes)).thenApply(a -> {
                 try {
                     return answer.read(ClusterCodec.readAnswer(a));
                 } catch (IOException e) {

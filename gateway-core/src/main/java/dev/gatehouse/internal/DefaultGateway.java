@@ -163,12 +163,16 @@ public final class DefaultGateway implements Gateway {
         if (options.cluster().isPresent()) {
             Cluster.Node member = options.cluster().get().join(options.node(), new ClusterConnections.Requests(registry));
             registry.cluster(member);
-            this.connections = new ClusterConnections(registry, member);
+            this.connections = new ClusterConnections(registry, member, listeners);
+            if (listeners != null) {
+                listeners.built(this);
+                listeners.clusterJoined(new GatewayListener.ClusterEvent(member.id(), member::members));
+            }
         } else {
             this.connections = registry;
-        }
-        if (listeners != null) {
-            listeners.built(this);
+            if (listeners != null) {
+                listeners.built(this);
+            }
         }
     }
 

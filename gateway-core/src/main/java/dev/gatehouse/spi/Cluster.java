@@ -82,6 +82,9 @@ public interface Cluster {
         /** This node's id in the directory: unique in the cluster for as long as the node is a member. */
         String id();
 
+        /** How many nodes the cluster has now, this one included; cheap enough for a metrics gauge. */
+        int members();
+
         /** A connection's relay started on this node: the directory holds it from now on. */
         void register(Entry entry);
 

@@ -11,6 +11,9 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ContextHandler;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
@@ -20,6 +23,7 @@ import dev.gatehouse.Route;
 import dev.gatehouse.auth.ApiKeyAuthenticator;
 import dev.gatehouse.jetty.JettyGateway;
 import dev.gatehouse.jetty.ManagementApi;
+import dev.gatehouse.micrometer.GatehouseMetrics;
 import dev.gatehouse.routing.Integration;
 import dev.gatehouse.routing.Reply;
 import dev.gatehouse.routing.WebSocketApi;
@@ -38,6 +42,7 @@ final class ClusterNode implements AutoCloseable {
 
     final HazelcastCluster cluster;
     final Gateway gateway;
+    final MeterRegistry meters = new SimpleMeterRegistry();
     private final Server server = new Server();
     private final ServerConnector connector = new ServerConnector(server);
     private final ServerConnector management = new ServerConnector(server);
@@ -60,6 +65,7 @@ final class ClusterNode implements AutoCloseable {
         gateway = Gateway.builder()
                 .node(name)
                 .cluster(cluster)
+                .listener(GatehouseMetrics.of(meters))
                 .route(Route.builder("/api")
                         .authenticator(ApiKeyAuthenticator.builder().key("k-dave", "dave").build()
                                 .orAnonymous())
@@ -110,6 +116,17 @@ final class ClusterNode implements AutoCloseable {
             // Leaves room for the members' auto-increment below the ephemeral range's end.
             return Math.min(port, 65_000);
         }
+    }
+
+    /** How many operations went through the cluster with this op and result, by the meters. */
+    double forwards(String op, String result) {
+        var counter = meters.find("gatehouse.cluster.forwards").tag("op", op).tag("result", result).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    /** The members gauge. */
+    double membersGauge() {
+        return meters.get("gatehouse.cluster.members").gauge().value();
     }
 
     URI uri(String path) {

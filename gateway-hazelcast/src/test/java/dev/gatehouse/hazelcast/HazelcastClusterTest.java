@@ -92,11 +92,14 @@ class HazelcastClusterTest {
     void postOnOneNodeReachesAClientOnAnother() throws Exception {
         Client alice = connect(a, "/api?user=alice-post");
         awaitKnownTo(b, alice);
+        double forwarded = b.forwards("send", "ok");
 
         HttpResponse<String> r = call(b, "POST", "/@connections/" + alice.id(), "text/plain", "hello from b");
 
         assertEquals(200, r.statusCode(), r::body);
         alice.events().assertText("hello from b");
+        assertEquals(forwarded + 1, b.forwards("send", "ok"));
+        assertEquals(2.0, b.membersGauge());
     }
 
     @Test
@@ -209,8 +212,10 @@ class HazelcastClusterTest {
         hz.<String, DirectoryEntry>getMap(HazelcastNode.DIRECTORY)
                 .set(ghost, new DirectoryEntry(UUID.randomUUID().toString(), null, Set.of()));
         try {
+            double unreachable = b.forwards("send", "unreachable");
             HttpResponse<String> post = call(b, "POST", "/@connections/" + ghost, "text/plain", "x");
             assertEquals(503, post.statusCode(), post::body);
+            assertEquals(unreachable + 1, b.forwards("send", "unreachable"));
             assertEquals(String.valueOf(NodeUnreachableException.RETRY_AFTER_SECONDS),
                     post.headers().firstValue("Retry-After").orElseThrow());
             assertEquals(503, call(b, "GET", "/@connections/" + ghost, null, null).statusCode());

@@ -251,7 +251,7 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
         return out;
     }
 
-    /** The members' count, this one included. */
+    @Override
     public int members() {
         return instance.getCluster().getMembers().size();
     }
@@ -269,21 +269,5 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
         }
         writes.shutdown();
         queries.shutdown();
-    }
-
-    /** Waits, up to {@code timeout}, for the writes called so far to be done; for tests and orderly shutdowns. */
-    public boolean flush(Duration timeout) throws InterruptedException {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        try {
-            writes.execute(() -> done.complete(null));
-        } catch (RejectedExecutionException e) {
-            return writes.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        }
-        try {
-            done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            return true;
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            return false;
-        }
     }
 }
