@@ -13,7 +13,9 @@ import dev.gatehouse.policy.RevocationPolicy;
  *
  * <p>The operations return {@link CompletionStage}s so that they work unchanged when a connection lives on
  * another gateway node; on one node they complete before they return. Every method is thread-safe, and none
- * blocks.
+ * blocks. In a cluster ({@link Gateway.Builder#cluster}) an operation on a connection whose node cannot be
+ * reached fails with {@link NodeUnreachableException}; sends and closes to an audience, and revocations, reach
+ * every node once and sum their counts; {@link #list()} and {@link #count()} stay this node's.
  *
  * <p>A message sent to a connection goes through its outbound queue, bounded by
  * {@link Settings#maxOutboundQueue()} bytes, and reaches the client between two relayed messages, never inside

@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import dev.gatehouse.auth.AuthFailureLimit;
 import dev.gatehouse.policy.Cidr;
 import dev.gatehouse.internal.DefaultGateway;
+import dev.gatehouse.spi.Cluster;
 import dev.gatehouse.spi.GatewayListener;
 
 /**
@@ -188,6 +189,7 @@ public interface Gateway {
         private final List<GatewayListener> listeners = new ArrayList<>();
         private boolean logMessages;
         private String node = DefaultGateway.defaultNode();
+        private Cluster cluster; // null: a single node
 
         private Builder() {
         }
@@ -223,6 +225,21 @@ public interface Gateway {
                 throw new IllegalArgumentException("node: \"" + node + "\" (expected: a name)");
             }
             this.node = node;
+            return this;
+        }
+
+        /**
+         * Makes this gateway one node of a cluster, e.g. {@code HazelcastCluster.embedded(config)} from
+         * {@code gateway-hazelcast}: {@link Gateway#connections()} then reaches the connections of every node (a
+         * send, info, close, join or leave on another node's connection is forwarded to it; a send or close to
+         * an audience, and a revocation, reach every node once). Without it the gateway is a single node and
+         * nothing goes through a cluster. The gateway joins the cluster when it is built. A connection on this
+         * node is always served locally; the relay never goes through the cluster. An operation on a connection
+         * whose node cannot be reached fails with {@link NodeUnreachableException}; the info of a connection on
+         * another node carries its principal's subject only.
+         */
+        public Builder cluster(Cluster cluster) {
+            this.cluster = requireNonNull(cluster, "cluster");
             return this;
         }
 
@@ -402,7 +419,8 @@ public interface Gateway {
         public Gateway build() {
             return new DefaultGateway(routes, settings, new DefaultGateway.Options(drainWindow, trustedProxies,
                     maxConnections, maxRequestHeaderBytes, maxRequestHeaders, maxRequestUriLength, maxConcurrentDials,
-                    backendTls, responses, authFailureLimit, authenticator, policies, listeners, logMessages, node));
+                    backendTls, responses, authFailureLimit, authenticator, policies, listeners, logMessages, node,
+                    java.util.Optional.ofNullable(cluster)));
         }
     }
 }

@@ -42,6 +42,7 @@ import dev.gatehouse.routing.Reply;
 import dev.gatehouse.routing.RouteEvent;
 import dev.gatehouse.routing.WebSocketApi;
 import dev.gatehouse.spi.Channel;
+import dev.gatehouse.spi.Cluster;
 import dev.gatehouse.spi.GatewayListener;
 
 /** The {@link Gateway} implementation: its lifecycle and drain, the registry, the timer, and the wiring of the pipeline. */
@@ -61,6 +62,7 @@ public final class DefaultGateway implements Gateway {
     private final Rejections rejections;
     private final HandshakePipeline pipeline;
     private final Registry registry = new Registry();
+    private final Connections connections; // the registry itself on a single node, else the cluster's view of it
     private final ConcurrentHashMap<BackendGroup, Balancer> balancers = new ConcurrentHashMap<>(); // by value: equal groups share
     private final PrincipalBuckets principalBuckets = new PrincipalBuckets();
     private final Ticker ticker;
@@ -89,13 +91,14 @@ public final class DefaultGateway implements Gateway {
      * @param listeners             see {@link Gateway.Builder#listener}
      * @param logMessages           see {@link Gateway.Builder#logMessages}
      * @param node                  see {@link Gateway.Builder#node}
+     * @param cluster               see {@link Gateway.Builder#cluster}; empty for a single node
      */
     public record Options(Duration drainWindow, List<Cidr> trustedProxies, int maxConnections,
             int maxRequestHeaderBytes, int maxRequestHeaders, int maxRequestUriLength, int maxConcurrentDials,
             BackendTls backendTls,
             Map<Rejection, GatewayResponse> responses, AuthFailureLimit authFailureLimit,
             Authenticator authenticator, List<Policy> policies,
-            List<GatewayListener> listeners, boolean logMessages, String node) {
+            List<GatewayListener> listeners, boolean logMessages, String node, Optional<Cluster> cluster) {
         /** Checks the values are present and copies the responses and listeners. */
         public Options {
             requireNonNull(drainWindow, "drainWindow");
@@ -105,6 +108,7 @@ public final class DefaultGateway implements Gateway {
             requireNonNull(authenticator, "authenticator");
             policies = List.copyOf(policies);
             requireNonNull(node, "node");
+            requireNonNull(cluster, "cluster");
             trustedProxies = List.copyOf(trustedProxies);
             responses = Map.copyOf(responses);
             listeners = List.copyOf(listeners);
@@ -156,8 +160,19 @@ public final class DefaultGateway implements Gateway {
                 () -> draining, ticker, group -> balancers.computeIfAbsent(group, g -> new Balancer(g, ticker)));
         this.integrations = new Integrations(ticker, this);
         this.healthChecks = new HealthChecks(ticker, this::balancer, () -> ThreadLocalRandom.current().nextDouble());
-        if (listeners != null) {
-            listeners.built(this);
+        if (options.cluster().isPresent()) {
+            Cluster.Node member = options.cluster().get().join(options.node(), new ClusterConnections.Requests(registry));
+            registry.cluster(member);
+            this.connections = new ClusterConnections(registry, member, listeners);
+            if (listeners != null) {
+                listeners.built(this);
+                listeners.clusterJoined(new GatewayListener.ClusterEvent(member.id(), member::members));
+            }
+        } else {
+            this.connections = registry;
+            if (listeners != null) {
+                listeners.built(this);
+            }
         }
     }
 
@@ -253,6 +268,7 @@ public final class DefaultGateway implements Gateway {
                 .maxRequestUriLength(options.maxRequestUriLength())
                 .logMessages(options.logMessages())
                 .node(options.node());
+        options.cluster().ifPresent(b::cluster);
         options.listeners().forEach(b::listener);
         if (options.maxConnections() > 0) {
             b.maxConnections(options.maxConnections());
@@ -413,7 +429,7 @@ public final class DefaultGateway implements Gateway {
 
     @Override
     public Connections connections() {
-        return registry;
+        return connections;
     }
 
     Registry registry() {

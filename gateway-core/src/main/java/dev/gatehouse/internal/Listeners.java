@@ -100,6 +100,14 @@ final class Listeners {
         each(l -> l.drainStarted(e));
     }
 
+    void clusterJoined(GatewayListener.ClusterEvent e) {
+        each(l -> l.clusterJoined(e));
+    }
+
+    void clusterForwarded(GatewayListener.ForwardEvent e) {
+        each(l -> l.clusterForwarded(e));
+    }
+
     private void each(Consumer<GatewayListener> call) {
         for (GatewayListener l : all) {
             try {

@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -37,6 +38,7 @@ import dev.gatehouse.Connections;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Message;
+import dev.gatehouse.NodeUnreachableException;
 import dev.gatehouse.Verdict;
 import dev.gatehouse.spi.GatewayListener;
 
@@ -204,6 +206,10 @@ public final class ManagementApi {
     public Parsed parse(String method, String rawPath, String query, String requestId) {
         try {
             Parsed parsed = route(method, rawPath, query, requestId);
+            if (parsed instanceof Operation op) {
+                parsed = new Operation(op.needsBody(), (type, body) -> op.action().run(type, body)
+                        .exceptionally(x -> unreachable(x, requestId)));
+            }
             Listeners listeners = gateway instanceof DefaultGateway d ? d.observers() : null;
             if (listeners != null && parsed instanceof Operation op) {
                 String name = method + " " + template(rawPath);
@@ -556,6 +562,22 @@ public final class ManagementApi {
     }
 
     // ---- answers ----
+
+    /**
+     * The 503 of an operation whose connection lives on a node that cannot be reached, with {@code Retry-After};
+     * any other failure is rethrown.
+     */
+    private static Answer unreachable(Throwable failure, String requestId) {
+        Throwable x = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (x instanceof NodeUnreachableException) {
+            LOG.debug("Management request {}: {}", requestId, x.getMessage());
+            Answer a = error(503, "node_unreachable", "the gateway node that holds the connection cannot be reached"
+                    + " right now; try again later", requestId);
+            return new Answer(503, Map.of("Retry-After", Integer.toString(NodeUnreachableException.RETRY_AFTER_SECONDS)),
+                    a.body());
+        }
+        throw failure instanceof CompletionException c ? c : new CompletionException(failure);
+    }
 
     private static Answer gone(String id, String requestId) {
         return error(410, "gone", "no open connection has id " + id, requestId);

@@ -20,6 +20,7 @@ import dev.gatehouse.Connections;
 import dev.gatehouse.Delivery;
 import dev.gatehouse.Message;
 import dev.gatehouse.SendResult;
+import dev.gatehouse.spi.Cluster;
 
 /**
  * Every bridge from creation (backend dial) to its end, and the users and groups of the open ones. Lists only
@@ -41,6 +42,13 @@ final class Registry implements Connections {
     /** The open members of each group; a group's entry exists while it has one. */
     private final ConcurrentHashMap<String, Set<Bridge>> groups = new ConcurrentHashMap<>();
     private final List<CompletableFuture<Void>> emptyWaiters = new ArrayList<>(); // guarded by itself
+    /** The cluster's directory, told of every index change; null without a cluster. Set before any bridge exists. */
+    private Cluster.Node node;
+
+    /** Tells the cluster's directory of every connection from now on; called once, before any bridge exists. */
+    void cluster(Cluster.Node node) {
+        this.node = requireNonNull(node, "node");
+    }
 
     void add(Bridge bridge) {
         bridges.put(bridge.id(), bridge);
@@ -79,6 +87,9 @@ final class Registry implements Connections {
         for (String group : memberOf) {
             add(groups, group, bridge);
         }
+        if (node != null) {
+            node.register(new Cluster.Entry(bridge.id(), Optional.ofNullable(user), Set.copyOf(memberOf)));
+        }
     }
 
     /** The bridge ended: leaves the user and group indexes. Under the bridge's lock. */
@@ -89,16 +100,25 @@ final class Registry implements Connections {
         for (String group : memberOf) {
             remove(groups, group, bridge);
         }
+        if (node != null) {
+            node.unregister(bridge.id());
+        }
     }
 
     /** The open bridge joined a group. Under the bridge's lock. */
     void indexGroup(Bridge bridge, String group) {
         add(groups, group, bridge);
+        if (node != null) {
+            node.joined(bridge.id(), group);
+        }
     }
 
     /** The open bridge left a group. Under the bridge's lock. */
     void unindexGroup(Bridge bridge, String group) {
         remove(groups, group, bridge);
+        if (node != null) {
+            node.left(bridge.id(), group);
+        }
     }
 
     private static void add(ConcurrentHashMap<String, Set<Bridge>> index, String key, Bridge bridge) {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.IntSupplier;
 
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Rejection;
@@ -105,6 +106,18 @@ public interface GatewayListener {
 
     /** {@link Gateway#drain(Duration)} started a drain. */
     default void drainStarted(DrainEvent event) {
+    }
+
+    /** The gateway joined a cluster ({@link Gateway.Builder#cluster}), once, right after {@link #built}. */
+    default void clusterJoined(ClusterEvent event) {
+    }
+
+    /**
+     * An operation of {@link Gateway#connections()} went through the cluster: forwarded to the node of a
+     * connection on another node, or broadcast to every node. Operations on this node's connections, and ids
+     * that the directory does not hold, are not reported.
+     */
+    default void clusterForwarded(ForwardEvent event) {
     }
 
     /**
@@ -217,6 +230,36 @@ public interface GatewayListener {
         /** Checks the operation is present. */
         public ManagementEvent {
             requireNonNull(operation, "operation");
+        }
+    }
+
+    /**
+     * A gateway's membership of a cluster.
+     *
+     * @param node    this node's id in the cluster's directory
+     * @param members the number of nodes in the cluster now, this one included: cheap, for a gauge
+     */
+    record ClusterEvent(String node, IntSupplier members) {
+        /** Checks the values are present. */
+        public ClusterEvent {
+            requireNonNull(node, "node");
+            requireNonNull(members, "members");
+        }
+    }
+
+    /**
+     * An operation that went through the cluster.
+     *
+     * @param operation {@code send}, {@code info}, {@code close}, {@code join} or {@code leave} (forwarded to
+     *                  one node), {@code send_audience}, {@code close_audience} or {@code revoke} (broadcast)
+     * @param result    {@code ok}, {@code unreachable} (the node could not be reached: HTTP 503) or
+     *                  {@code error} (the cluster failed otherwise)
+     */
+    record ForwardEvent(String operation, String result) {
+        /** Checks the values are present. */
+        public ForwardEvent {
+            requireNonNull(operation, "operation");
+            requireNonNull(result, "result");
         }
     }
 

@@ -45,6 +45,8 @@ import dev.gatehouse.spi.GatewayListener;
  * <tr><td>{@code gatehouse.integration.errors}</td><td>counter</td><td>route, routeKey, status</td></tr>
  * <tr><td>{@code gatehouse.rejections}</td><td>counter</td><td>route, kind</td></tr>
  * <tr><td>{@code gatehouse.pending.bytes}</td><td>gauge</td><td>(none)</td></tr>
+ * <tr><td>{@code gatehouse.cluster.members}</td><td>gauge</td><td>(none; only with a cluster)</td></tr>
+ * <tr><td>{@code gatehouse.cluster.forwards}</td><td>counter</td><td>op, result ({@code ok}/{@code unreachable}/{@code error})</td></tr>
  * </table>
  *
  * <p>{@code route} is the route's path template as configured ({@link #NO_ROUTE} for a request that matched
@@ -122,6 +124,22 @@ public final class GatehouseMetrics implements GatewayListener {
                 .description("Handshakes refused, by kind of refusal")
                 .tag("route", route).tag("kind", kind.error())
                 .register(registry).increment());
+    }
+
+    @Override
+    public void clusterJoined(ClusterEvent event) {
+        Gauge.builder("gatehouse.cluster.members", event.members(), m -> m.getAsInt())
+                .description("Gateway nodes in the cluster, this one included")
+                .strongReference(true) // the event's supplier is held by nothing else
+                .register(registry);
+    }
+
+    @Override
+    public void clusterForwarded(ForwardEvent event) {
+        Counter.builder("gatehouse.cluster.forwards")
+                .description("Operations on connections of other nodes: forwarded to one node, or broadcast to all")
+                .tag("op", event.operation()).tag("result", event.result())
+                .register(registry).increment();
     }
 
     private void handshake(HandshakeEvent event, String route, String outcome) {

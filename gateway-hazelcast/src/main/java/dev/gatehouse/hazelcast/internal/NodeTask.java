@@ -1,0 +1,42 @@
+package dev.gatehouse.hazelcast.internal;
+
+import java.io.Serializable;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceAware;
+
+import dev.gatehouse.spi.Cluster;
+
+/**
+ * A request run on one member by its executor service: it hands the bytes to the handler of the gateway that
+ * joined through that member ({@link HazelcastNode#HANDLER}, in the member's user context) and answers its
+ * bytes; a member that no gateway joined answers none (an empty array).
+ */
+final class NodeTask implements Callable<byte[]>, Serializable, HazelcastInstanceAware {
+
+    private static final long serialVersionUID = 1L;
+
+    private final byte[] request;
+    private transient HazelcastInstance instance; // set by Hazelcast before call()
+
+    NodeTask(byte[] request) {
+        this.request = request;
+    }
+
+    @Override
+    public void setHazelcastInstance(HazelcastInstance instance) {
+        this.instance = instance;
+    }
+
+    @Override
+    public byte[] call() throws Exception {
+        Object handler = instance.getUserContext().get(HazelcastNode.HANDLER);
+        if (!(handler instanceof Cluster.Handler h)) {
+            return new byte[0];
+        }
+        // The gateway's registry answers at once; the bound only guards against a handler that would not.
+        return h.handle(request).toCompletableFuture().get(HazelcastNode.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+}
