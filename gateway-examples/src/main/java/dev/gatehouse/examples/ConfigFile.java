@@ -82,6 +82,9 @@ final class ConfigFile {
     private static final List<String> AUTH_KEYS = List.of("apiKeys", "jwt");
     private static final List<String> MANAGEMENT_KEYS = List.of("port", "host", "apiKeys");
     private static final List<String> METRICS_KEYS = List.of("enabled");
+    private static final List<String> CLUSTER_KEYS = List.of("name", "port", "members");
+    private static final Pattern MEMBER = Pattern.compile("(\\[[0-9A-Fa-f:.]+\\]|[^\\s:\\[\\]]+):(\\d{1,5})");
+    private static final String MEMBER_EXPECTED = "host:port, e.g. 10.0.0.1:5701";
     private static final List<String> JWT_KEYS = List.of("hs256Secret", "issuer", "audience");
     private static final List<String> ROUTE_KEYS = List.of("path", "backend", "settings", "auth", "targets",
             "balance", "healthCheck", "attempts", "ejectAfter", "ejectFor", "slowStart", "refuseWhenNoneHealthy",
@@ -292,6 +295,7 @@ final class ConfigFile {
         List<RunnerConfig.RouteEntry> routes = List.of();
         Optional<RunnerConfig.Management> management = Optional.empty();
         Optional<RunnerConfig.Metrics> metrics = Optional.empty();
+        Optional<RunnerConfig.Cluster> cluster = Optional.empty();
         for (Map.Entry<String, JsonNode> e : root.properties()) {
             String key = e.getKey();
             JsonNode value = e.getValue();
@@ -309,7 +313,7 @@ final class ConfigFile {
                 case "routes" -> routes = routes(key, value);
                 case "management" -> management = Optional.of(management(key, value));
                 case "metrics" -> metrics = Optional.of(metrics(key, value));
-                case "cluster" -> notSupportedYet(key);
+                case "cluster" -> cluster = Optional.of(cluster(key, value));
                 default -> throw unknownKey("", key, TOP_KEYS);
             }
         }
@@ -317,7 +321,54 @@ final class ConfigFile {
             throw error("allowMissingOrigin", "needs allowOrigins (without it any origin may connect)");
         }
         return new RunnerConfig(file, port, host, settings, auth, origins, allowMissingOrigin, requestTimeout,
-                authFailureLimit, routes, management, metrics);
+                authFailureLimit, routes, management, metrics, cluster);
+    }
+
+    private RunnerConfig.Cluster cluster(String path, JsonNode node) {
+        String name = RunnerConfig.Cluster.DEFAULT_NAME;
+        int port = RunnerConfig.Cluster.DEFAULT_PORT;
+        List<String> members = List.of();
+        for (Map.Entry<String, JsonNode> e : mapping(path, node, "a mapping of " + String.join(", ", CLUSTER_KEYS))) {
+            String key = child(path, e.getKey());
+            JsonNode value = e.getValue();
+            switch (e.getKey()) {
+                case "name" -> name = string(key, value, "a cluster name, e.g. gatehouse");
+                case "port" -> port = memberPort(key, scalar(key, value, "a port 1-65535"));
+                case "members" -> {
+                    List<String> list = new ArrayList<>();
+                    List<JsonNode> items = list(key, value, "a list of " + MEMBER_EXPECTED);
+                    for (int i = 0; i < items.size(); i++) {
+                        String item = index(key, i);
+                        String member = scalar(item, items.get(i), MEMBER_EXPECTED);
+                        Matcher m = MEMBER.matcher(member);
+                        if (!m.matches() || memberPortOf(m.group(2)) == 0) {
+                            throw error(item, "bad member \"" + member + "\" (expected " + MEMBER_EXPECTED + ")");
+                        }
+                        list.add(member);
+                    }
+                    members = list;
+                }
+                default -> throw unknownKey(path, e.getKey(), CLUSTER_KEYS);
+            }
+        }
+        return new RunnerConfig.Cluster(path, name, port, members);
+    }
+
+    /** A Hazelcast member's port: 1 to 65535, for a member needs one it can be reached on. */
+    private int memberPort(String path, String value) {
+        int port = memberPortOf(value);
+        if (port == 0) {
+            throw error(path, "bad port \"" + value + "\" (expected 1-65535)");
+        }
+        return port;
+    }
+
+    /** The port a string gives, or 0 if it is not one of 1 to 65535. */
+    private static int memberPortOf(String value) {
+        if (value.matches("\\d{1,5}") && Integer.parseInt(value) >= 1 && Integer.parseInt(value) <= 65535) {
+            return Integer.parseInt(value);
+        }
+        return 0;
     }
 
     private RunnerConfig.Metrics metrics(String path, JsonNode node) {

@@ -41,7 +41,7 @@ import dev.gatehouse.Route;
  * buckets) survives. It prints one line per reload, {@code reload: version 3, routes: 1 added, 1 changed,
  * 0 removed}; a bad file prints the start's one-line error ({@code error: FILE: KEY.PATH: problem}) and
  * leaves the running routes as they are. Values that only a restart can change (port, host, the gateway-wide
- * settings, auth and origins, the management API) keep their running values, with a warning naming them.
+ * settings, auth and origins, the management API, the cluster) keep their running values, with a warning naming them.
  *
  * <p>Reloads run one at a time on a daemon thread of their own.
  */
@@ -251,9 +251,11 @@ final class ConfigReloader implements AutoCloseable {
         differs(restart, "authFailureLimit", running.authFailureLimit(), fresh.authFailureLimit());
         differs(restart, "management", running.management(), fresh.management());
         differs(restart, "metrics", running.metrics(), fresh.metrics());
+        differs(restart, "cluster", running.cluster(), fresh.cluster());
         return new RunnerConfig(fresh.file(), running.port(), running.host(), running.settings(), running.auth(),
                 running.allowOrigins(), running.allowMissingOrigin(), running.requestTimeout(),
-                running.authFailureLimit(), fresh.routes(), running.management(), running.metrics());
+                running.authFailureLimit(), fresh.routes(), running.management(), running.metrics(),
+                running.cluster());
     }
 
     private static void differs(List<String> restart, String key, Object running, Object fresh) {

@@ -35,12 +35,13 @@ import dev.gatehouse.balance.BackendGroup;
  * @param routes           {@code routes}, in order
  * @param management       {@code management}: the management API, off when absent
  * @param metrics          {@code metrics}: whether the management port serves {@code /metrics}; on when absent
+ * @param cluster          {@code cluster}: the Hazelcast cluster this runner joins, off when absent
  */
 record RunnerConfig(String file, OptionalInt port, Optional<String> host, SettingsValues settings,
         Optional<Credentials> auth, List<String> allowOrigins, Optional<Boolean> allowMissingOrigin,
         Optional<Duration> requestTimeout,
         Optional<AuthFailureLimit> authFailureLimit, List<RouteEntry> routes, Optional<Management> management,
-        Optional<Metrics> metrics) {
+        Optional<Metrics> metrics, Optional<Cluster> cluster) {
 
     RunnerConfig {
         allowOrigins = List.copyOf(allowOrigins);
@@ -59,6 +60,24 @@ record RunnerConfig(String file, OptionalInt port, Optional<String> host, Settin
      * @param enabled {@code enabled}; true when absent
      */
     record Metrics(String key, boolean enabled) {
+    }
+
+    /**
+     * The {@code cluster} mapping: the Hazelcast member this runner embeds, and the members it joins.
+     *
+     * @param key     its key path, for messages
+     * @param name    {@code name}, the Hazelcast cluster name; {@value #DEFAULT_NAME} when absent
+     * @param port    {@code port}, the member's own port, 1-65535; {@value #DEFAULT_PORT} when absent
+     * @param members {@code members}, each {@code host:port}, in order; empty when absent
+     */
+    record Cluster(String key, String name, int port, List<String> members) {
+
+        static final String DEFAULT_NAME = "gatehouse";
+        static final int DEFAULT_PORT = 5701;
+
+        Cluster {
+            members = List.copyOf(members);
+        }
     }
 
     /**

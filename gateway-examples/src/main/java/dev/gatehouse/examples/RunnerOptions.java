@@ -390,6 +390,11 @@ final class RunnerOptions {
         return Optional.ofNullable(management);
     }
 
+    /** The Hazelcast cluster the config file's {@code cluster} block has this runner join; empty: none. */
+    Optional<RunnerConfig.Cluster> cluster() {
+        return config == null ? Optional.empty() : config.cluster();
+    }
+
     /** Advice about accepted but doubtful values, one line each, e.g. a short JWT secret. */
     List<String> warnings() {
         return warnings;

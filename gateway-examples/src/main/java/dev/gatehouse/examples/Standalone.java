@@ -120,6 +120,7 @@ public final class Standalone {
     private static void printBanner(PrintStream out, RunnerOptions options, StandaloneServer server) {
         String bound = options.host().map(Standalone::uriHost).orElse(ALL_INTERFACES);
         out.println("listening on ws://" + bound + ":" + server.port());
+        server.clusterLine().ifPresent(out::println);
         options.management().ifPresent(m ->
                 out.println("management on http://" + uriHost(m.host()) + ":" + server.managementPort()));
         if (server.isDemo()) {

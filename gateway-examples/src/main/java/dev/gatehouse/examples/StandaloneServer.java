@@ -1,5 +1,6 @@
 package dev.gatehouse.examples;
 
+import java.net.InetAddress;
 import java.nio.channels.UnresolvedAddressException;
 import java.util.List;
 
@@ -19,11 +20,16 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Route;
 import dev.gatehouse.jetty.JettyGateway;
 import dev.gatehouse.jetty.ManagementApi;
+import dev.gatehouse.hazelcast.HazelcastCluster;
 import dev.gatehouse.micrometer.GatehouseMetrics;
 
 /**
@@ -35,6 +41,9 @@ import dev.gatehouse.micrometer.GatehouseMetrics;
  * <p>The server is set up as the README's "Hardening the server" advises: no {@code Server} header, Jetty's
  * own error responses as the gateway's JSON (logged), the {@code --request-timeout} deadline on the
  * connector, and a thread pool whose surplus threads leave after one idle timeout.
+ *
+ * <p>With the config file's {@code cluster} block, the gateway joins a Hazelcast cluster through a member
+ * embedded here, which {@link #close()} shuts down once the gateway has drained.
  */
 final class StandaloneServer implements AutoCloseable {
 
@@ -56,11 +65,13 @@ final class StandaloneServer implements AutoCloseable {
     private final DemoBackend demo; // null unless in demo mode
     private final List<Route> routes;
     private final Gateway gateway;
+    private final HazelcastCluster cluster; // null: no cluster block
     private volatile AutoCloseable companion; // closed first by close(), e.g. the config file's reloader; null: none
 
     private StandaloneServer(Server server, ServerConnector connector, ServerConnector management, DemoBackend demo,
-            List<Route> routes, Gateway gateway) {
+            List<Route> routes, Gateway gateway, HazelcastCluster cluster) {
         this.gateway = gateway;
+        this.cluster = cluster;
         this.server = server;
         this.connector = connector;
         this.management = management;
@@ -78,6 +89,7 @@ final class StandaloneServer implements AutoCloseable {
         DemoBackend demo = null;
         DemoRooms rooms = null;
         Server server = null;
+        HazelcastCluster cluster = null;
         try {
             List<Route> routes = options.routes();
             if (routes.isEmpty()) {
@@ -92,7 +104,8 @@ final class StandaloneServer implements AutoCloseable {
             // With the management API, /metrics serves the gateway's meters in Prometheus' format.
             PrometheusMeterRegistry metrics = options.management().filter(RunnerOptions.Management::metrics)
                     .map(m -> new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)).orElse(null);
-            Gateway gateway = gateway(routes, options, metrics);
+            cluster = cluster(options);
+            Gateway gateway = gateway(routes, options, metrics, cluster);
             if (rooms != null) {
                 // The rooms' integrations use the registry of the gateway that holds them: known only now.
                 rooms.attach(gateway.connections());
@@ -150,12 +163,14 @@ final class StandaloneServer implements AutoCloseable {
             } catch (Exception e) {
                 throw new StartupException("cannot start: " + reason(e), e);
             }
-            return new StandaloneServer(server, connector, managementConnector, demo, routes, gateway);
+            return new StandaloneServer(server, connector, managementConnector, demo, routes, gateway, cluster);
         } catch (UsageException | StartupException e) {
             stopQuietly(server, demo);
+            leaveQuietly(cluster);
             throw e;
         } catch (Exception e) {
             stopQuietly(server, demo);
+            leaveQuietly(cluster);
             throw new StartupException("cannot start: " + e, e);
         }
     }
@@ -176,6 +191,23 @@ final class StandaloneServer implements AutoCloseable {
             throw new IllegalStateException("the management API is off");
         }
         return management.getLocalPort();
+    }
+
+    /** The Hazelcast cluster the gateway is a node of, when the config file has a {@code cluster} block. */
+    java.util.Optional<HazelcastCluster> cluster() {
+        return java.util.Optional.ofNullable(cluster);
+    }
+
+    /**
+     * The line the runner prints once its member joined: {@code cluster gatehouse: member 127.0.0.1:5701,
+     * 2 member(s)}; empty without a cluster.
+     */
+    java.util.Optional<String> clusterLine() {
+        return cluster().map(c -> {
+            var address = c.instance().getCluster().getLocalMember().getAddress();
+            return "cluster " + c.instance().getConfig().getClusterName() + ": member " + address.getHost() + ":"
+                    + address.getPort() + ", " + c.members() + " member(s)";
+        });
     }
 
     /** Whether this is the demo: built-in backends, the rooms API and the chat page. */
@@ -201,7 +233,7 @@ final class StandaloneServer implements AutoCloseable {
         this.companion = companion;
     }
 
-    /** Drains and stops the gateway, then the demo backend; safe to call more than once. */
+    /** Drains and stops the gateway, then the demo backend, then leaves the cluster; safe to call more than once. */
     @Override
     public void close() {
         AutoCloseable c = companion;
@@ -213,6 +245,7 @@ final class StandaloneServer implements AutoCloseable {
             }
         }
         stopQuietly(server, demo);
+        leaveQuietly(cluster);
     }
 
     /**
@@ -228,8 +261,68 @@ final class StandaloneServer implements AutoCloseable {
         return pool;
     }
 
-    private static Gateway gateway(List<Route> routes, RunnerOptions options, PrometheusMeterRegistry metrics) {
+    /**
+     * Starts the embedded Hazelcast member of the config file's {@code cluster} block, joined to its members;
+     * null without one. The member listens on the block's port only (no auto-increment), on the runner's
+     * {@code host} when that is an address of this machine other than the wildcard, and finds the others by
+     * TCP-IP only (multicast and auto-detection off).
+     */
+    private static HazelcastCluster cluster(RunnerOptions options) {
+        if (options.cluster().isEmpty()) {
+            return null;
+        }
+        RunnerConfig.Cluster c = options.cluster().get();
+        Config config = new Config().setClusterName(c.name());
+        config.setProperty("hazelcast.phone.home.enabled", "false");
+        config.setProperty("hazelcast.logging.type", "slf4j");
+        config.setProperty("hazelcast.shutdownhook.enabled", "false"); // the runner leaves on its own stop
+        config.setProperty("hazelcast.wait.seconds.before.join", "0");
+        NetworkConfig network = config.getNetworkConfig();
+        network.setPort(c.port()).setPortAutoIncrement(false);
+        options.host().filter(StandaloneServer::isSpecificAddress).ifPresent(h -> {
+            config.setProperty("hazelcast.socket.bind.any", "false");
+            network.getInterfaces().setEnabled(true).addInterface(h);
+        });
+        JoinConfig join = network.getJoin();
+        join.getMulticastConfig().setEnabled(false);
+        join.getAutoDetectionConfig().setEnabled(false);
+        join.getTcpIpConfig().setEnabled(true).setMembers(c.members());
+        try {
+            return HazelcastCluster.embedded(config);
+        } catch (RuntimeException e) {
+            throw new StartupException("cannot join cluster " + c.name() + " on port " + c.port() + ": " + reason(e), e);
+        }
+    }
+
+    /** Whether a host is a literal IPv4 address other than the wildcard, which Hazelcast's interfaces take. */
+    private static boolean isSpecificAddress(String host) {
+        if (!host.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+            return false;
+        }
+        try {
+            return !InetAddress.getByName(host).isAnyLocalAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
+    private static void leaveQuietly(HazelcastCluster cluster) {
+        if (cluster == null) {
+            return;
+        }
+        try {
+            cluster.close();
+        } catch (RuntimeException e) {
+            LOG.warn("Leaving the cluster failed", e);
+        }
+    }
+
+    private static Gateway gateway(List<Route> routes, RunnerOptions options, PrometheusMeterRegistry metrics,
+            HazelcastCluster cluster) {
         Gateway.Builder b = options.applyTo(Gateway.builder());
+        if (cluster != null) {
+            b.cluster(cluster);
+        }
         if (metrics != null) {
             b.listener(GatehouseMetrics.of(metrics));
         }

@@ -227,7 +227,23 @@ class ConfigFileTest {
                 Arguments.of("management:\n  port: 9090\n  apiKeys: [mgmt-key, mgmt-key]\n",
                         "management.apiKeys[1]: the same key as management.apiKeys[0] (expected each key once)"),
                 Arguments.of("cluster:\n  name: gatehouse\nPort: 1\n", "Port: unknown key (did you mean port?)"),
-                Arguments.of("cluster:\n  name: gatehouse\n", "cluster: not supported yet"),
+                // cluster
+                Arguments.of("cluster: 5701\n", "cluster: a number (expected a mapping of name, port, members)"),
+                Arguments.of("cluster:\n  prot: 5701\n", "cluster.prot: unknown key (did you mean port?)"),
+                Arguments.of("cluster:\n  nodes: []\n", "cluster.nodes: unknown key (expected name, port, members)"),
+                Arguments.of("cluster:\n  name: \"\"\n", "cluster.name: empty (expected a cluster name, e.g. gatehouse)"),
+                Arguments.of("cluster:\n  name: [a]\n", "cluster.name: a list (expected a cluster name, e.g. gatehouse)"),
+                Arguments.of("cluster:\n  port: 0\n", "cluster.port: bad port \"0\" (expected 1-65535)"),
+                Arguments.of("cluster:\n  port: 70000\n", "cluster.port: bad port \"70000\" (expected 1-65535)"),
+                Arguments.of("cluster:\n  port: [5701]\n", "cluster.port: a list (expected a port 1-65535)"),
+                Arguments.of("cluster:\n  members: 127.0.0.1:5701\n",
+                        "cluster.members: a string (expected a list of host:port, e.g. 10.0.0.1:5701)"),
+                Arguments.of("cluster:\n  members: [127.0.0.1:5701, 127.0.0.1]\n",
+                        "cluster.members[1]: bad member \"127.0.0.1\" (expected host:port, e.g. 10.0.0.1:5701)"),
+                Arguments.of("cluster:\n  members: [\"a:0\"]\n",
+                        "cluster.members[0]: bad member \"a:0\" (expected host:port, e.g. 10.0.0.1:5701)"),
+                Arguments.of("cluster:\n  members: [{host: a}]\n",
+                        "cluster.members[0]: a mapping (expected host:port, e.g. 10.0.0.1:5701)"),
                 // WebSocket API routes: checked in full, then refused
                 Arguments.of("routes:\n  - path: /api\n    backend: ws://a:7001\n    integrations: {$default: http://svc/default}\n",
                         "routes[0]: both backend and integrations (expected one of them)"),
@@ -468,6 +484,23 @@ class ConfigFileTest {
         RunnerConfig.WebSocketApi rpc = assertInstanceOf(RunnerConfig.WebSocketApi.class, c.routes().get(1).target());
         assertEquals("${request.body.service}/${request.body.action}", rpc.selection());
         assertFalse(rpc.replies());
+    }
+
+    @Test
+    void readsTheClusterBlockAndItsDefaults() throws IOException {
+        RunnerConfig full = ConfigFile.read(write("gw.yaml", """
+                cluster:
+                  name: edge
+                  port: 5801
+                  members: [10.0.0.1:5801, "gw-b.internal:5801", "[::1]:5801"]
+                """));
+        assertEquals(Optional.of(new RunnerConfig.Cluster("cluster", "edge", 5801,
+                List.of("10.0.0.1:5801", "gw-b.internal:5801", "[::1]:5801"))), full.cluster());
+
+        RunnerConfig defaults = ConfigFile.read(write("empty.yaml", "cluster: {}\n"));
+        assertEquals(Optional.of(new RunnerConfig.Cluster("cluster", "gatehouse", 5701, List.of())), defaults.cluster());
+
+        assertEquals(Optional.empty(), ConfigFile.read(write("none.yaml", "port: 0\n")).cluster());
     }
 
     @Test
