@@ -117,7 +117,6 @@ final class ConfigFile {
 
     private final String file;
     private final Function<String, String> environment; // a variable's value, or null when it is not set
-    private UsageException notYet; // the first valid key the runner cannot act on yet; null: none so far
 
     private ConfigFile(String file, Function<String, String> environment) {
         this.file = file;
@@ -130,8 +129,7 @@ final class ConfigFile {
      *
      * @param file the file's name as given, which starts every message
      * @throws UsageException for a file that cannot be read, a syntax error, an unknown key, a wrong type, a
-     *                        bad value, a secret whose environment variable is not set, or a key of a feature
-     *                        that is not supported yet
+     *                        bad value, or a secret whose environment variable is not set
      */
     static RunnerConfig read(String file) {
         return read(file, System::getenv);
@@ -141,9 +139,6 @@ final class ConfigFile {
     static RunnerConfig read(String file, Function<String, String> environment) {
         ConfigFile reader = new ConfigFile(file, environment);
         RunnerConfig config = reader.config(reader.tree(reader.text()));
-        if (reader.notYet != null) {
-            throw reader.notYet;
-        }
         return config;
     }
 
@@ -928,17 +923,6 @@ final class ConfigFile {
             }
         }
         return d[a.length()][b.length()];
-    }
-
-    /** Remembers the first key that is valid but not supported yet; it is refused once the file is checked. */
-    private void notSupportedYet(String path) {
-        notSupportedYet(path, "not supported yet");
-    }
-
-    private void notSupportedYet(String path, String problem) {
-        if (notYet == null) {
-            notYet = error(path, problem);
-        }
     }
 
     private static String child(String path, String key) {
