@@ -57,15 +57,7 @@ public class ListenerBenchmark {
     private ChannelHandler fromBackend;
     private ByteBuffer text;
     private ByteBuffer binary;
-    private final Completion release = new Completion() {
-        @Override
-        public void succeeded() {
-        }
-
-        @Override
-        public void failed(Throwable cause) {
-        }
-    };
+    private final Completion release = OpenBridge.NOTHING_TO_RELEASE;
 
     /** Admits a request and connects both legs of its bridge to in-memory channels. */
     @Setup

@@ -7,6 +7,7 @@ import dev.gatehouse.internal.Admission;
 import dev.gatehouse.internal.Bridge;
 import dev.gatehouse.internal.DefaultGateway;
 import dev.gatehouse.spi.ChannelHandler;
+import dev.gatehouse.spi.Completion;
 
 /**
  * One bridge of a gateway's {@code /echo} route, opened on two {@link ImmediateChannel}s without sockets: what
@@ -19,6 +20,17 @@ import dev.gatehouse.spi.ChannelHandler;
  */
 record OpenBridge(ImmediateChannel clientChannel, ImmediateChannel backendChannel, ChannelHandler fromClient,
         ChannelHandler fromBackend) {
+
+    /** The completion of a benchmark's frame, whose buffer it reuses: nothing to release. */
+    static final Completion NOTHING_TO_RELEASE = new Completion() {
+        @Override
+        public void succeeded() {
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+        }
+    };
 
     /** Admits an upgrade to {@code /echo} on {@code gateway} and opens its bridge on both legs. */
     static OpenBridge open(DefaultGateway gateway, String requestId) {
