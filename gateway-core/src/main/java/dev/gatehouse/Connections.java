@@ -1,5 +1,7 @@
 package dev.gatehouse;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -98,11 +100,30 @@ public interface Connections {
     CompletionStage<Boolean> leave(String id, String group);
 
     /**
-     * Revokes a principal's credential for its connections, open or still opening: each is closed with 1008
-     * "revoked" (the backend gets 1001). Pair it with a {@link RevocationPolicy} so that the principal cannot reconnect.
+     * Revokes a principal's credentials for {@linkplain #REMEMBER_REVOCATION 24 hours}; see
+     * {@link #revoke(String, Instant)}. Prefer that form when you know when the revoked credential expires.
      *
      * @param subject the principal's {@link Principal#subject()}, whatever user the connections have
      * @return how many connections were closed
      */
     CompletionStage<Integer> revoke(String subject);
+
+    /**
+     * Revokes a principal's credentials: its connections, open or still opening, are closed with 1008 "revoked"
+     * (the backend gets 1001), and until {@code until} its handshakes are refused with 401 and
+     * {@code WWW-Authenticate: Bearer error="invalid_token"} when the credential was issued before now (a JWT's
+     * {@code iat}) or carries no issue time (an API key). A credential issued later, a new login, passes. Give
+     * the revoked credential's expiry as {@code until}: after it, the credential is refused anyway. With a
+     * cluster, every node closes the principal's connections and remembers the revocation, nodes that join
+     * later included. For your own revocation list, see {@link RevocationPolicy}.
+     *
+     * @param subject the principal's {@link Principal#subject()}, whatever user the connections have
+     * @param until   when the gateway may forget the revocation; in the past, connections are closed and
+     *                nothing is remembered
+     * @return how many connections were closed, on every node
+     */
+    CompletionStage<Integer> revoke(String subject, Instant until);
+
+    /** How long {@link #revoke(String)} remembers a revocation. */
+    Duration REMEMBER_REVOCATION = Duration.ofHours(24);
 }

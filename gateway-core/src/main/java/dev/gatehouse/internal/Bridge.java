@@ -26,6 +26,7 @@ import dev.gatehouse.Route;
 import dev.gatehouse.SendResult;
 import dev.gatehouse.Settings;
 import dev.gatehouse.spi.Channel;
+import dev.gatehouse.spi.Cluster;
 import dev.gatehouse.spi.ChannelHandler;
 import dev.gatehouse.spi.Completion;
 import dev.gatehouse.spi.GatewayListener;
@@ -473,6 +474,13 @@ public final class Bridge {
             client.outbox.discard(); // the CLOSE goes once the write in flight ends, not after the whole queue
         }
         return result;
+    }
+
+    /** The connection as the cluster's directory holds it, or {@code null} unless its relay runs. */
+    Cluster.Entry entry() {
+        synchronized (lock) {
+            return state == State.OPEN ? new Cluster.Entry(id, Optional.ofNullable(user), Set.copyOf(groups)) : null;
+        }
     }
 
     /** Whether the connection's principal has this subject. */

@@ -30,7 +30,7 @@ import dev.gatehouse.Principal;
  */
 final class ClusterCodec {
 
-    static final byte VERSION = 1;
+    static final byte VERSION = 2;
 
     /** The operations a node runs for another. */
     enum Op {

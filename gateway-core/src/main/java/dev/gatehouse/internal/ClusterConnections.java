@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -160,8 +161,23 @@ final class ClusterConnections implements Connections {
 
     @Override
     public CompletionStage<Integer> revoke(String subject) {
+        return revoke(subject, local.now().plus(REMEMBER_REVOCATION));
+    }
+
+    /**
+     * Remembers the revocation in the cluster (for the nodes that join later, and those that miss the broadcast),
+     * then broadcasts it: every node remembers it and closes the principal's connections before it answers.
+     */
+    @Override
+    public CompletionStage<Integer> revoke(String subject, Instant until) {
         requireNonNull(subject, "subject");
-        return sum(ClusterCodec.Op.REVOKE, ClusterCodec.request(ClusterCodec.Op.REVOKE).string(subject).bytes());
+        requireNonNull(until, "until");
+        Instant now = local.now();
+        if (until.isAfter(now)) {
+            node.remember(new Cluster.Revocation(subject, now, until));
+        }
+        return sum(ClusterCodec.Op.REVOKE, ClusterCodec.request(ClusterCodec.Op.REVOKE).string(subject)
+                .number(now.toEpochMilli()).number(until.toEpochMilli()).bytes());
     }
 
     private CompletionStage<Boolean> membership(ClusterCodec.Op op, String id, String group) {
@@ -226,11 +242,29 @@ final class ClusterConnections implements Connections {
     static final class Requests implements Cluster.Handler {
 
         private final Registry local;
+        private final Listeners listeners; // null when none is registered
 
-        Requests(Registry local) {
+        Requests(Registry local, Listeners listeners) {
             this.local = requireNonNull(local, "local");
+            this.listeners = listeners;
         }
 
+        @Override
+        public void revoked(Cluster.Revocation revocation) {
+            local.revocations().add(revocation, local.now());
+        }
+
+        @Override
+        public List<Cluster.Entry> entries() {
+            return local.entries();
+        }
+
+        @Override
+        public void fellBack(String limit, String fallback) {
+            if (listeners != null) {
+                listeners.clusterFellBack(new GatewayListener.FallbackEvent(limit, fallback));
+            }
+        }
 
         @Override
         public CompletionStage<byte[]> handle(byte[] request) {
@@ -273,8 +307,15 @@ final class ClusterConnections implements Connections {
                     Audience audience = ClusterCodec.audience(in);
                     return local.close(audience, ClusterCodec.status(in)).thenApply(n -> ClusterCodec.answer().number(n).bytes());
                 }
-                default:
-                    return local.revoke(ClusterCodec.string(in)).thenApply(n -> ClusterCodec.answer().number(n).bytes());
+                default: {
+                    String subject = ClusterCodec.string(in);
+                    Instant revokedAt = Instant.ofEpochMilli(in.readLong());
+                    Instant until = Instant.ofEpochMilli(in.readLong());
+                    if (until.isAfter(revokedAt)) {
+                        revoked(new Cluster.Revocation(subject, revokedAt, until));
+                    }
+                    return local.close(subject).thenApply(n -> ClusterCodec.answer().number(n).bytes());
+                }
             }
         }
 

@@ -10,6 +10,7 @@ import dev.gatehouse.Rejection;
 import dev.gatehouse.Route;
 import dev.gatehouse.Verdict;
 import dev.gatehouse.policy.Cidr;
+import dev.gatehouse.spi.Cluster;
 
 /**
  * The concurrent-connection limits: global (the gateway's), and per route, per principal on a route and
@@ -17,6 +18,9 @@ import dev.gatehouse.policy.Cidr;
  * handshake reserves one slot of each limit that applies, all or none; the slots are held by the connection
  * until its {@link Reservation} is released, exactly once, when its bridge ends. Counters are removed when
  * they drop to zero, so memory follows the open connections.
+ *
+ * <p>With a cluster, the per-principal limit counts the principal's connections on every node, through the
+ * cluster ({@link Cluster.Node#acquire}); the others count this node's, since they protect it.
  */
 final class ConnectionLimits {
 
@@ -25,9 +29,19 @@ final class ConnectionLimits {
 
     private final int maxGlobal;                           // 0: no limit
     private final ConcurrentHashMap<String, Integer> open = new ConcurrentHashMap<>(); // key -> open connections (> 0)
+    private final Cluster.Node cluster;                    // counts the per-principal limit; null: this node does
 
     ConnectionLimits(int maxGlobal) {
+        this(maxGlobal, null);
+    }
+
+    /**
+     * @param maxGlobal the gateway's limit; 0 for none
+     * @param cluster   the cluster that counts the per-principal limit across nodes; null to count it here
+     */
+    ConnectionLimits(int maxGlobal, Cluster.Node cluster) {
         this.maxGlobal = maxGlobal;
+        this.cluster = cluster;
     }
 
     /** The outcome of {@link #reserve}: a reservation, or the rejection of the limit that was reached. */
@@ -45,20 +59,28 @@ final class ConnectionLimits {
         // earlier versions too, so that an update never lifts a limit that open connections fill.
         String r = "route " + RouteTable.key(route) + " ";
         if (route.maxConnections() > 0 && !take(r + "all", route.maxConnections(), taken)) {
-            return refused(taken, "the route is at its connection limit");
-        }
-        if (route.maxConnectionsPerPrincipal() > 0) {
-            String key = h.principal().map(p -> r + "principal:" + p.subject())
-                    .orElseGet(() -> r + "anonymous:" + Cidr.text(h.clientAddress())); // apart from the per-address count
-            if (!take(key, route.maxConnectionsPerPrincipal(), taken)) {
-                return refused(taken, "too many connections for this principal");
-            }
+            return refused(taken, List.of(), "the route is at its connection limit");
         }
         if (route.maxConnectionsPerIp() > 0
                 && !take(r + "ip:" + Cidr.text(h.clientAddress()), route.maxConnectionsPerIp(), taken)) {
-            return refused(taken, "too many connections from this address");
+            return refused(taken, List.of(), "too many connections from this address");
         }
-        return new Outcome(taken.isEmpty() ? Reservation.NONE : new Reservation(this, taken), null);
+        List<String> shared = List.of();
+        if (route.maxConnectionsPerPrincipal() > 0) {
+            String key = h.principal().map(p -> r + "principal:" + p.subject())
+                    .orElseGet(() -> r + "anonymous:" + Cidr.text(h.clientAddress())); // apart from the per-address count
+            if (cluster == null ? !take(key, route.maxConnectionsPerPrincipal(), taken)
+                    : !acquire(key, route.maxConnectionsPerPrincipal(), taken)) {
+                return refused(taken, List.of(), "too many connections for this principal");
+            }
+            if (cluster != null) {
+                shared = List.of(key);
+            }
+        }
+        if (taken.isEmpty() && shared.isEmpty()) {
+            return new Outcome(Reservation.NONE, null);
+        }
+        return new Outcome(new Reservation(this, taken, shared), null);
     }
 
     /** The open connections counted under a key; for tests. */
@@ -71,9 +93,19 @@ final class ConnectionLimits {
         return open.size();
     }
 
-    private Outcome refused(List<String> taken, String message) {
-        release(taken);
+    private Outcome refused(List<String> taken, List<String> shared, String message) {
+        release(taken, shared);
         return new Outcome(null, Verdict.reject(Rejection.TOO_MANY_CONNECTIONS, message));
+    }
+
+    /** Takes a slot from the cluster; a cluster that fails gives back this handshake's other slots first. */
+    private boolean acquire(String key, int max, List<String> taken) {
+        try {
+            return cluster.acquire(key, max);
+        } catch (RuntimeException e) {
+            release(taken, List.of());
+            throw e;
+        }
     }
 
     private boolean take(String key, int max, List<String> taken) {
@@ -92,30 +124,35 @@ final class ConnectionLimits {
         return ok[0];
     }
 
-    private void release(List<String> keys) {
+    private void release(List<String> keys, List<String> shared) {
         for (String key : keys) {
             open.computeIfPresent(key, (k, n) -> n <= 1 ? null : n - 1);
+        }
+        for (String key : shared) {
+            cluster.release(key);
         }
     }
 
     /** The slots one connection holds; released at most once. */
     static final class Reservation {
         /** Holds nothing: no limit applies. */
-        static final Reservation NONE = new Reservation(null, List.of());
+        static final Reservation NONE = new Reservation(null, List.of(), List.of());
 
         private final ConnectionLimits limits; // null for NONE
-        private final List<String> keys;
+        private final List<String> keys;       // counted on this node
+        private final List<String> shared;     // counted by the cluster
         private final AtomicBoolean released = new AtomicBoolean();
 
-        private Reservation(ConnectionLimits limits, List<String> keys) {
+        private Reservation(ConnectionLimits limits, List<String> keys, List<String> shared) {
             this.limits = limits;
             this.keys = List.copyOf(keys);
+            this.shared = shared;
         }
 
         /** Gives the slots back; later calls do nothing. */
         void release() {
             if (limits != null && released.compareAndSet(false, true)) {
-                limits.release(keys);
+                limits.release(keys, shared);
             }
         }
 

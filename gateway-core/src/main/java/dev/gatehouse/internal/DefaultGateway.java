@@ -61,7 +61,7 @@ public final class DefaultGateway implements Gateway {
     private volatile Table table; // the current route table; replaced whole by update(), under this
     private final Rejections rejections;
     private final HandshakePipeline pipeline;
-    private final Registry registry = new Registry();
+    private final Registry registry;
     private final Connections connections; // the registry itself on a single node, else the cluster's view of it
     private final ConcurrentHashMap<BackendGroup, Balancer> balancers = new ConcurrentHashMap<>(); // by value: equal groups share
     private final PrincipalBuckets principalBuckets = new PrincipalBuckets();
@@ -154,14 +154,18 @@ public final class DefaultGateway implements Gateway {
         this.ticker = requireNonNull(ticker, "ticker");
         this.listeners = Listeners.of(options.listeners());
         this.table = Table.of(1, copy, new RouteTable(copy, settings, options.authenticator(), options.policies()));
-        this.connectionLimits = new ConnectionLimits(options.maxConnections());
+        this.registry = new Registry(ticker, new Revocations());
+        Cluster.Node member = options.cluster()
+                .map(c -> c.join(options.node(), new ClusterConnections.Requests(registry, listeners)))
+                .orElse(null);
+        this.connectionLimits = new ConnectionLimits(options.maxConnections(), member);
         this.rejections = new Rejections(options.responses(), this);
         this.pipeline = new HandshakePipeline(() -> table.matcher(), settings, options, connectionLimits, rejections,
-                () -> draining, ticker, group -> balancers.computeIfAbsent(group, g -> new Balancer(g, ticker)));
+                () -> draining, ticker, group -> balancers.computeIfAbsent(group, g -> new Balancer(g, ticker)),
+                registry.revocations());
         this.integrations = new Integrations(ticker, this);
         this.healthChecks = new HealthChecks(ticker, this::balancer, () -> ThreadLocalRandom.current().nextDouble());
-        if (options.cluster().isPresent()) {
-            Cluster.Node member = options.cluster().get().join(options.node(), new ClusterConnections.Requests(registry));
+        if (member != null) {
             registry.cluster(member);
             this.connections = new ClusterConnections(registry, member, listeners);
             if (listeners != null) {

@@ -44,13 +44,15 @@ final class HandshakePipeline {
     private final Rejections rejections;
     private final BooleanSupplier draining;
     private final Ticker ticker;
+    private final Revocations revocations;
 
     private final Function<BackendGroup, Balancer> balancers; // the live state of each backend group
 
     HandshakePipeline(Supplier<RouteTable> table, Settings settings, DefaultGateway.Options options,
             ConnectionLimits connectionLimits, Rejections rejections, BooleanSupplier draining, Ticker ticker,
-            Function<BackendGroup, Balancer> balancers) {
+            Function<BackendGroup, Balancer> balancers, Revocations revocations) {
         this.ticker = ticker;
+        this.revocations = revocations;
         this.table = table;
         this.balancers = balancers;
         this.settings = settings;
@@ -102,7 +104,8 @@ final class HandshakePipeline {
             }
         }
         if (verdict instanceof Verdict.Allow allowed) {
-            verdict = new Links(match.policies(), 0).proceed(allowed.handshake());
+            Verdict.Reject revoked = revoked(allowed.handshake());
+            verdict = revoked != null ? revoked : new Links(match.policies(), 0).proceed(allowed.handshake());
         }
         if (verdict instanceof Verdict.Reject reject) {
             return rejected(handshake, route, routeSettings, reject, start);
@@ -126,6 +129,15 @@ final class HandshakePipeline {
         return new Admission.Admitted(route, routeSettings, admitted, target, plan,
                 ForwardedHeaders.of(admitted, request.requestId(), trustedPeer, route.forwardsCredentials()),
                 slots.reservation(), start);
+    }
+
+    /** The 401 for a credential revoked through {@code connections().revoke}, or null. */
+    private Verdict.Reject revoked(Handshake h) {
+        if (h.principal().isPresent() && revocations.refuses(h.principal().get(), ticker.now())) {
+            return Verdict.reject(Rejection.UNAUTHORIZED, "the credential has been revoked")
+                    .withHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        }
+        return null;
     }
 
     /**

@@ -108,6 +108,10 @@ final class Listeners {
         each(l -> l.clusterForwarded(e));
     }
 
+    void clusterFellBack(GatewayListener.FallbackEvent e) {
+        each(l -> l.clusterFellBack(e));
+    }
+
     private void each(Consumer<GatewayListener> call) {
         for (GatewayListener l : all) {
             try {

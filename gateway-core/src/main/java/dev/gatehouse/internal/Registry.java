@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -34,6 +35,8 @@ import dev.gatehouse.spi.Cluster;
  */
 final class Registry implements Connections {
 
+    private final Ticker ticker;
+    private final Revocations revocations;
     private final ConcurrentHashMap<String, Bridge> bridges = new ConcurrentHashMap<>();
     /** The connection slots of each registered bridge that holds any; released when it is removed. */
     private final ConcurrentHashMap<Bridge, ConnectionLimits.Reservation> reservations = new ConcurrentHashMap<>();
@@ -44,6 +47,37 @@ final class Registry implements Connections {
     private final List<CompletableFuture<Void>> emptyWaiters = new ArrayList<>(); // guarded by itself
     /** The cluster's directory, told of every index change; null without a cluster. Set before any bridge exists. */
     private Cluster.Node node;
+
+    /**
+     * @param ticker      the clock of revocations
+     * @param revocations where {@link #revoke} remembers revocations, for the handshake to refuse them
+     */
+    Registry(Ticker ticker, Revocations revocations) {
+        this.ticker = requireNonNull(ticker, "ticker");
+        this.revocations = requireNonNull(revocations, "revocations");
+    }
+
+    /** The wall-clock time. */
+    Instant now() {
+        return ticker.now();
+    }
+
+    /** The revocations in force, made on this node or heard from the cluster. */
+    Revocations revocations() {
+        return revocations;
+    }
+
+    /** The open connections as the cluster's directory holds them. */
+    List<Cluster.Entry> entries() {
+        List<Cluster.Entry> entries = new ArrayList<>(bridges.size());
+        for (Bridge b : bridges.values()) {
+            Cluster.Entry e = b.entry();
+            if (e != null) {
+                entries.add(e);
+            }
+        }
+        return entries;
+    }
 
     /** Tells the cluster's directory of every connection from now on; called once, before any bridge exists. */
     void cluster(Cluster.Node node) {
@@ -280,6 +314,22 @@ final class Registry implements Connections {
 
     @Override
     public CompletionStage<Integer> revoke(String subject) {
+        return revoke(subject, ticker.now().plus(REMEMBER_REVOCATION));
+    }
+
+    @Override
+    public CompletionStage<Integer> revoke(String subject, Instant until) {
+        requireNonNull(subject, "subject");
+        requireNonNull(until, "until");
+        Instant now = ticker.now();
+        if (until.isAfter(now)) {
+            revocations.add(new Cluster.Revocation(subject, now, until), now);
+        }
+        return close(subject);
+    }
+
+    /** Closes the principal's connections of this node with 1008 "revoked"; how many. */
+    CompletionStage<Integer> close(String subject) {
         requireNonNull(subject, "subject");
         CloseStatus revoked = CloseStatus.of(1008, "revoked");
         int closed = 0;

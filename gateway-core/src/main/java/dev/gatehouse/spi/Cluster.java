@@ -2,6 +2,7 @@ package dev.gatehouse.spi;
 
 import static java.util.Objects.requireNonNull;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -42,7 +43,10 @@ public interface Cluster {
      */
     Node join(String name, Handler handler);
 
-    /** Runs a request that another node (or this one, for a broadcast) addressed to this node. */
+    /**
+     * The gateway's side of its membership: runs the requests addressed to this node, and hears what the cluster
+     * tells it. Only {@link #handle} must be implemented; the other methods do nothing by default.
+     */
     @FunctionalInterface
     interface Handler {
         /**
@@ -52,6 +56,52 @@ public interface Cluster {
          * @return the answer's bytes, never empty
          */
         CompletionStage<byte[]> handle(byte[] request);
+
+        /**
+         * A revocation the cluster remembers: one made on any node, or, when this node joins, each one still in
+         * force. The gateway refuses the credential's handshakes from then on, until {@link Revocation#until()}.
+         * Called on the cluster's threads; never blocks.
+         */
+        default void revoked(Revocation revocation) {
+        }
+
+        /**
+         * This node's open connections, as the directory should hold them: the cluster asks when it lost this
+         * node's entries (its engine member restarted, or merged after a split) and registers them again.
+         */
+        default List<Entry> entries() {
+            return List.of();
+        }
+
+        /**
+         * The cluster could not be reached for a shared limit, and applied its fallback instead; for a warning
+         * metric.
+         *
+         * @param limit    {@code rate}, {@code quota} or {@code connections}
+         * @param fallback {@code local}, {@code open} or {@code closed}
+         */
+        default void fellBack(String limit, String fallback) {
+        }
+    }
+
+    /**
+     * A principal's credentials revoked: handshakes with a credential issued before {@code revokedAt} (or with no
+     * issue time) are refused until {@code until}, when the credential would have expired anyway.
+     *
+     * @param subject   the principal's subject
+     * @param revokedAt when it was revoked
+     * @param until     when the revocation may be forgotten; after {@code revokedAt}
+     */
+    record Revocation(String subject, Instant revokedAt, Instant until) {
+        /** Checks the values are present and in order. */
+        public Revocation {
+            requireNonNull(subject, "subject");
+            requireNonNull(revokedAt, "revokedAt");
+            requireNonNull(until, "until");
+            if (!until.isAfter(revokedAt)) {
+                throw new IllegalArgumentException("until: " + until + " (expected: after revokedAt " + revokedAt + ")");
+            }
+        }
     }
 
     /**
@@ -96,6 +146,27 @@ public interface Cluster {
 
         /** A connection of this node ended: the directory forgets it. */
         void unregister(String connectionId);
+
+        /**
+         * Takes a slot of a concurrent-connection limit counted across the cluster (a principal's connections on
+         * a route), if the nodes hold fewer than {@code max} together; atomic, so that nodes racing for the last
+         * slot never both get it. A node's slots leave with it. Called during a handshake: it may wait for the
+         * engine, for a bounded time; when the engine cannot be reached, the implementation's fallback decides.
+         *
+         * @param key the limit's key
+         * @param max the most slots the cluster may hold under it, at least 1
+         * @return whether a slot was taken; then {@link #release} gives it back, exactly once
+         */
+        boolean acquire(String key, int max);
+
+        /** Gives back a slot this node took with {@link #acquire}. Never blocks. */
+        void release(String key);
+
+        /**
+         * Remembers a revocation in the cluster until it expires: every node hears of it through
+         * {@link Handler#revoked}, the nodes that join later included. Never blocks.
+         */
+        void remember(Revocation revocation);
 
         /**
          * The node that holds a connection.

@@ -121,6 +121,13 @@ public interface GatewayListener {
     }
 
     /**
+     * A shared limit could not reach the cluster's engine, and the cluster applied its fallback instead (this
+     * node's own count, or letting the handshake pass, or refusing it). The cluster logs a warning too.
+     */
+    default void clusterFellBack(FallbackEvent event) {
+    }
+
+    /**
      * A handshake's outcome.
      *
      * @param requestId the request's id (the connection id, when accepted)
@@ -260,6 +267,20 @@ public interface GatewayListener {
         public ForwardEvent {
             requireNonNull(operation, "operation");
             requireNonNull(result, "result");
+        }
+    }
+
+    /**
+     * A shared limit that fell back.
+     *
+     * @param limit    {@code rate}, {@code quota} or {@code connections}
+     * @param fallback {@code local}, {@code open} or {@code closed}
+     */
+    record FallbackEvent(String limit, String fallback) {
+        /** Checks the values are present. */
+        public FallbackEvent {
+            requireNonNull(limit, "limit");
+            requireNonNull(fallback, "fallback");
         }
     }
 

@@ -75,7 +75,7 @@ class ClusterCodecTest {
 
     @Test
     void refusesAnotherVersionAndAnUnknownOperation() {
-        assertThrows(IllegalArgumentException.class, () -> ClusterCodec.readRequest(new byte[] {2, 0}));
+        assertThrows(IllegalArgumentException.class, () -> ClusterCodec.readRequest(new byte[] {(byte) (ClusterCodec.VERSION + 1), 0}));
         assertThrows(IllegalArgumentException.class, () -> ClusterCodec.readRequest(new byte[] {ClusterCodec.VERSION, 99}));
         assertThrows(IllegalArgumentException.class, () -> ClusterCodec.readAnswer(new byte[0]));
     }

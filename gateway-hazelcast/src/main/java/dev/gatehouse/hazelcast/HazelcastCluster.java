@@ -2,10 +2,13 @@ package dev.gatehouse.hazelcast;
 
 import static java.util.Objects.requireNonNull;
 
+import java.time.Duration;
+
 import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 
+import dev.gatehouse.hazelcast.internal.Fallbacks;
 import dev.gatehouse.hazelcast.internal.HazelcastNode;
 import dev.gatehouse.spi.Cluster;
 
@@ -33,22 +36,31 @@ import dev.gatehouse.spi.Cluster;
  */
 public final class HazelcastCluster implements Cluster, AutoCloseable {
 
+    /** How long a shared limit waits for the engine by default before it falls back. */
+    public static final Duration DEFAULT_LIMITS_TIMEOUT = Duration.ofSeconds(1);
+
     private final HazelcastInstance instance;
     private final boolean owned;
+    private final Fallback limitsFallback;
+    private final Duration limitsTimeout;
+    private final Fallbacks fallbacks;
+    private volatile Cluster.Handler handler; // the last gateway's that joined, or null
     private HazelcastNode node; // the node of the last gateway that joined, or null; guarded by this
 
-    private HazelcastCluster(HazelcastInstance instance, boolean owned) {
-        this.instance = instance;
-        this.owned = owned;
+    private HazelcastCluster(Builder b) {
+        this.instance = b.instance != null ? b.instance : Hazelcast.newHazelcastInstance(b.config);
+        this.owned = b.instance == null;
+        this.limitsFallback = b.limitsFallback;
+        this.limitsTimeout = b.limitsTimeout;
+        this.fallbacks = new Fallbacks(limitsFallback, () -> handler);
     }
 
     /**
      * Starts a Hazelcast member with this configuration, embedded in this gateway node; {@link #close()}
-     * shuts it down.
+     * shuts it down. Shared limits fall back to local counts when the engine cannot be reached.
      */
     public static HazelcastCluster embedded(Config config) {
-        requireNonNull(config, "config");
-        return new HazelcastCluster(Hazelcast.newHazelcastInstance(config), true);
+        return builder().embedded(config).build();
     }
 
     /**
@@ -57,14 +69,36 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
      * @throws IllegalArgumentException if the instance is a Hazelcast client rather than a member
      */
     public static HazelcastCluster of(HazelcastInstance member) {
-        requireNonNull(member, "member");
-        try {
-            member.getCluster().getLocalMember();
-        } catch (UnsupportedOperationException e) {
-            throw new IllegalArgumentException("member: a Hazelcast client (expected: a member, embedded in this "
-                    + "gateway node)", e);
-        }
-        return new HazelcastCluster(member, false);
+        return builder().member(member).build();
+    }
+
+    /** A builder, for the settings beyond the member: what shared limits do when the engine cannot be reached. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * What a shared limit (a per-principal connection limit; a rate limit or quota kept by the cluster)
+     * does when the engine does not answer in time: each time, the cluster logs a warning (at most one every
+     * ten seconds) and reports a {@code gatehouse.cluster.fallbacks} metric.
+     */
+    public enum Fallback {
+        /** Counts on this node alone, as a single gateway would (the default): the limit holds per node. */
+        LOCAL,
+        /** Lets the handshake pass: availability over the limit. */
+        OPEN,
+        /** Refuses the handshake, as over its limit (429): the limit over availability. */
+        CLOSED
+    }
+
+    /** What shared limits do when the engine cannot be reached. */
+    public Fallback limitsFallback() {
+        return limitsFallback;
+    }
+
+    /** How long a shared limit waits for the engine before it falls back. */
+    public Duration limitsTimeout() {
+        return limitsTimeout;
     }
 
     /** The Hazelcast member this node runs on. */
@@ -92,7 +126,8 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
         if (node != null) {
             node.close();
         }
-        node = new HazelcastNode(instance, handler);
+        this.handler = handler;
+        node = new HazelcastNode(instance, handler, fallbacks, limitsTimeout);
         return node;
     }
 
@@ -102,6 +137,7 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
         if (node != null) {
             node.close();
             node = null;
+            handler = null;
         }
         if (owned && instance.getLifecycleService().isRunning()) {
             instance.shutdown();
@@ -111,5 +147,65 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
     @Override
     public String toString() {
         return "HazelcastCluster[" + instance.getName() + "]";
+    }
+
+    /** Builds a {@link HazelcastCluster}: exactly one of {@link #embedded} and {@link #member}. */
+    public static final class Builder {
+        private Config config;
+        private HazelcastInstance instance;
+        private Fallback limitsFallback = Fallback.LOCAL;
+        private Duration limitsTimeout = DEFAULT_LIMITS_TIMEOUT;
+
+        private Builder() {
+        }
+
+        /** Starts a member with this configuration when built, embedded in this node and shut down by {@link #close()}. */
+        public Builder embedded(Config config) {
+            this.config = requireNonNull(config, "config");
+            return this;
+        }
+
+        /** Joins through a member the application runs already, and leaves it running on {@link #close()}. */
+        public Builder member(HazelcastInstance member) {
+            this.instance = requireNonNull(member, "member");
+            return this;
+        }
+
+        /** What shared limits do when the engine cannot be reached; {@link Fallback#LOCAL} by default. */
+        public Builder limitsFallback(Fallback fallback) {
+            this.limitsFallback = requireNonNull(fallback, "fallback");
+            return this;
+        }
+
+        /** How long a shared limit waits for the engine before it falls back; 1 second by default. */
+        public Builder limitsTimeout(Duration timeout) {
+            this.limitsTimeout = requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /**
+         * Starts or joins the member.
+         *
+         * @throws IllegalStateException    if neither or both of {@code embedded} and {@code member} were given
+         * @throws IllegalArgumentException if the member is a Hazelcast client, or the timeout is not positive
+         */
+        public HazelcastCluster build() {
+            if ((config == null) == (instance == null)) {
+                throw new IllegalStateException("embedded/member: exactly one is required (got "
+                        + (config == null ? "neither" : "both") + ")");
+            }
+            if (limitsTimeout.isZero() || limitsTimeout.isNegative()) {
+                throw new IllegalArgumentException("limitsTimeout: " + limitsTimeout + " (expected: > 0)");
+            }
+            if (instance != null) {
+                try {
+                    instance.getCluster().getLocalMember();
+                } catch (UnsupportedOperationException e) {
+                    throw new IllegalArgumentException("member: a Hazelcast client (expected: a member, embedded in "
+                            + "this gateway node)", e);
+                }
+            }
+            return new HazelcastCluster(this);
+        }
     }
 }

@@ -47,6 +47,7 @@ import dev.gatehouse.spi.GatewayListener;
  * <tr><td>{@code gatehouse.pending.bytes}</td><td>gauge</td><td>(none)</td></tr>
  * <tr><td>{@code gatehouse.cluster.members}</td><td>gauge</td><td>(none; only with a cluster)</td></tr>
  * <tr><td>{@code gatehouse.cluster.forwards}</td><td>counter</td><td>op, result ({@code ok}/{@code unreachable}/{@code error})</td></tr>
+ * <tr><td>{@code gatehouse.cluster.fallbacks}</td><td>counter</td><td>limit ({@code rate}/{@code quota}/{@code connections}), fallback ({@code local}/{@code open}/{@code closed})</td></tr>
  * </table>
  *
  * <p>{@code route} is the route's path template as configured ({@link #NO_ROUTE} for a request that matched
@@ -139,6 +140,14 @@ public final class GatehouseMetrics implements GatewayListener {
         Counter.builder("gatehouse.cluster.forwards")
                 .description("Operations on connections of other nodes: forwarded to one node, or broadcast to all")
                 .tag("op", event.operation()).tag("result", event.result())
+                .register(registry).increment();
+    }
+
+    @Override
+    public void clusterFellBack(FallbackEvent event) {
+        Counter.builder("gatehouse.cluster.fallbacks")
+                .description("Shared limits decided without the cluster's engine, which could not be reached")
+                .tag("limit", event.limit()).tag("fallback", event.fallback())
                 .register(registry).increment();
     }
 

@@ -68,13 +68,17 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
     private final ExecutorService writes; // one thread: the directory's writes in call order
     private final ExecutorService queries; // the directory's blocking queries, off the callers' threads
     private final UUID listener;
+    private final ConnectionCounts counts;
+    private final RevocationStore revocations;
 
     /**
-     * Joins through a member: registers the handler in its user context and starts keeping the directory.
+     * Joins through a member: registers the handler in its user context, starts keeping the directory, and hands
+     * the handler every revocation the cluster remembers.
      *
+     * @param fallbacks what shared limits do when the engine does not answer within {@code timeout}
      * @throws IllegalArgumentException if the instance is a Hazelcast client rather than a member
      */
-    public HazelcastNode(HazelcastInstance instance, Cluster.Handler handler) {
+    public HazelcastNode(HazelcastInstance instance, Cluster.Handler handler, Fallbacks fallbacks, Duration timeout) {
         this.instance = requireNonNull(instance, "instance");
         requireNonNull(handler, "handler");
         Member local;
@@ -89,6 +93,7 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
         this.requests = instance.getExecutorService(EXECUTOR);
         this.writes = Executors.newSingleThreadExecutor(daemon("gatehouse-directory"));
         this.queries = Executors.newCachedThreadPool(daemon("gatehouse-directory-query"));
+        this.counts = new ConnectionCounts(instance.getMap(ConnectionCounts.MAP), id, timeout, fallbacks, this::write);
         instance.getUserContext().put(HANDLER, handler);
         this.listener = instance.getCluster().addMembershipListener(new MembershipListener() {
             @Override
@@ -100,11 +105,13 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
                 String gone = event.getMember().getUuid().toString();
                 LOG.info("Member {} left the cluster: its connections leave the directory", gone);
                 write(() -> directory.removeAll(Predicates.equal("node", gone)));
+                write(() -> counts.forget(gone));
             }
         });
         Set<String> members = instance.getCluster().getMembers().stream().map(m -> m.getUuid().toString())
                 .collect(Collectors.toSet());
         write(() -> directory.removeAll(Predicates.not(Predicates.in("node", members.toArray(new String[0])))));
+        this.revocations = new RevocationStore(instance.getMap(RevocationStore.MAP), handler::revoked);
     }
 
     private static ThreadFactory daemon(String name) {
@@ -139,6 +146,24 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
     @Override
     public void unregister(String connectionId) {
         write(() -> directory.delete(connectionId));
+    }
+
+    @Override
+    public boolean acquire(String key, int max) {
+        requireNonNull(key, "key");
+        return counts.acquire(key, max);
+    }
+
+    @Override
+    public void release(String key) {
+        requireNonNull(key, "key");
+        counts.release(key);
+    }
+
+    @Override
+    public void remember(Cluster.Revocation revocation) {
+        requireNonNull(revocation, "revocation");
+        write(() -> revocations.remember(revocation));
     }
 
     private void write(Runnable change) {
@@ -263,6 +288,7 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
             try {
                 instance.getUserContext().remove(HANDLER);
                 instance.getCluster().removeMembershipListener(listener);
+                revocations.close();
             } catch (HazelcastInstanceNotActiveException e) {
                 LOG.debug("The member stopped meanwhile", e);
             }
