@@ -3,21 +3,33 @@ package dev.gatehouse.jetty;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Date;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.gatehouse.Backend;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Route;
 import dev.gatehouse.auth.ApiKeyAuthenticator;
+import dev.gatehouse.auth.JwtAuthenticator;
 import dev.gatehouse.policy.RevocationPolicy;
 
 /** Revocation: open connections of a principal closed through the registry, reconnects refused. */
 class RevocationTest {
+
+    private static final String SECRET = "a-secret-of-at-least-thirty-two-bytes!!";
 
     @RegisterExtension
     final Servers servers = new Servers();
@@ -48,5 +60,61 @@ class RevocationTest {
         assertEquals(401, RawHttp.upgrade(gw.httpUri("/echo"), "X-API-Key: key-a").status());
         ws.sendText("still here", true).get(5, TimeUnit.SECONDS);
         b.assertText("still here");
+    }
+
+    @Test
+    void theGatewayRemembersARevocationAndRefusesOnlyCredentialsIssuedBeforeIt() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        GatewayServer gw = servers.start(Gateway.builder()
+                .route(Route.builder("/echo")
+                        .authenticator(JwtAuthenticator.builder().secret(SECRET).algorithms("HS256").build())
+                        .backend(Backend.of(servers.backend().uri("/echo"))).build())
+                .build());
+        Instant now = Instant.now();
+        String old = token("alice", now.minusSeconds(60), now.plusSeconds(600));
+        RecordingListener open = new RecordingListener();
+        http.newWebSocketBuilder().header("Authorization", "Bearer " + old).buildAsync(gw.uri("/echo"), open)
+                .get(5, TimeUnit.SECONDS);
+        Await.until("the connection is open", () -> gw.gateway.connections().count() == 1);
+
+        assertEquals(1, gw.gateway.connections().revoke("alice", now.plusSeconds(600)).toCompletableFuture().join());
+
+        open.assertClose(1008, "revoked");
+        RawHttp.Response refused = RawHttp.upgrade(gw.httpUri("/echo"), "Authorization: Bearer " + old);
+        assertEquals(401, refused.status());
+        assertEquals("Bearer error=\"invalid_token\"", refused.header("WWW-Authenticate"));
+        String fresh = token("alice", Instant.now().plusSeconds(2), now.plusSeconds(600)); // a new login, after
+        assertEquals(101, RawHttp.upgrade(gw.httpUri("/echo"), "Authorization: Bearer " + fresh).status());
+        String bob = token("bob", now.minusSeconds(60), now.plusSeconds(600));
+        assertEquals(101, RawHttp.upgrade(gw.httpUri("/echo"), "Authorization: Bearer " + bob).status());
+    }
+
+    @Test
+    void aRevocationWhoseEndHasPassedClosesButIsNotRemembered() throws Exception {
+        GatewayServer gw = servers.start(Gateway.builder()
+                .route(Route.builder("/echo")
+                        .authenticator(ApiKeyAuthenticator.builder().key("key-a", "tenant-a").build())
+                        .backend(Backend.of(servers.backend().uri("/echo"))).build())
+                .build());
+        RecordingListener open = new RecordingListener();
+        HttpClient.newHttpClient().newWebSocketBuilder().header("X-API-Key", "key-a").buildAsync(gw.uri("/echo"), open)
+                .get(5, TimeUnit.SECONDS);
+        Await.until("the connection is open", () -> gw.gateway.connections().count() == 1);
+
+        assertEquals(1, gw.gateway.connections().revoke("tenant-a", Instant.now().minusSeconds(1))
+                .toCompletableFuture().join());
+
+        open.assertClose(1008, "revoked");
+        assertEquals(101, RawHttp.upgrade(gw.httpUri("/echo"), "X-API-Key: key-a").status());
+        gw.gateway.connections().revoke("tenant-a").toCompletableFuture().join();
+        assertEquals(401, RawHttp.upgrade(gw.httpUri("/echo"), "X-API-Key: key-a").status(),
+                "an API key has no issue time: refused for as long as the revocation is remembered");
+    }
+
+    private static String token(String subject, Instant issuedAt, Instant expiry) throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject(subject)
+                .issueTime(Date.from(issuedAt)).expirationTime(Date.from(expiry)).build());
+        jwt.sign(new MACSigner(SECRET.getBytes(StandardCharsets.UTF_8)));
+        return jwt.serialize();
     }
 }

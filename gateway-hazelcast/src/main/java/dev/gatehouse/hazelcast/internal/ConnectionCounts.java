@@ -26,10 +26,10 @@ import com.hazelcast.map.IMap;
  * (local), a slot given without counting (open), or a refusal (closed). Slots taken that way are given back
  * here, never to the engine.
  */
-final class ConnectionCounts {
+public final class ConnectionCounts {
 
     /** The map's name. */
-    static final String MAP = "gatehouse.limits.connections";
+    public static final String MAP = "gatehouse.limits.connections";
 
     private final IMap<String, Slots> map;
     private final Duration timeout;
@@ -122,8 +122,8 @@ final class ConnectionCounts {
         }
     }
 
-    /** The slots each node holds under one key. */
-    static final class Slots implements Serializable {
+    /** The slots each node holds under one key: the map's values. */
+    public static final class Slots implements Serializable {
         private static final long serialVersionUID = 1L;
 
         private final HashMap<String, Integer> byNode;
@@ -132,7 +132,8 @@ final class ConnectionCounts {
             this.byNode = byNode;
         }
 
-        int total() {
+        /** The slots held under the key, on every node. */
+        public int total() {
             int n = 0;
             for (int c : byNode.values()) {
                 n += c;
