@@ -165,19 +165,22 @@ final class ClusterConnections implements Connections {
     }
 
     /**
-     * Remembers the revocation in the cluster (for the nodes that join later, and those that miss the broadcast),
-     * then broadcasts it: every node remembers it and closes the principal's connections before it answers.
+     * Revokes on this node first (so that it holds even when the cluster cannot be reached), remembers the
+     * revocation in the cluster (for the nodes that join later, and those that miss the broadcast), then broadcasts
+     * it: every node remembers it and closes the principal's connections before it answers.
      */
     @Override
     public CompletionStage<Integer> revoke(String subject, Instant until) {
         requireNonNull(subject, "subject");
         requireNonNull(until, "until");
         Instant now = local.now();
-        if (until.isAfter(now)) {
-            node.remember(new Cluster.Revocation(subject, now, until));
-        }
-        return sum(ClusterCodec.Op.REVOKE, ClusterCodec.request(ClusterCodec.Op.REVOKE).string(subject)
-                .number(now.toEpochMilli()).number(until.toEpochMilli()).bytes());
+        return local.revoke(subject, until).thenCompose(here -> {
+            if (until.isAfter(now)) {
+                node.remember(new Cluster.Revocation(subject, now, until));
+            }
+            return sum(ClusterCodec.Op.REVOKE, ClusterCodec.request(ClusterCodec.Op.REVOKE).string(subject)
+                    .number(now.toEpochMilli()).number(until.toEpochMilli()).bytes()).thenApply(there -> here + there);
+        });
     }
 
     private CompletionStage<Boolean> membership(ClusterCodec.Op op, String id, String group) {

@@ -23,8 +23,15 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
-import com.hazelcast.config.Config;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
@@ -37,6 +44,7 @@ import dev.gatehouse.auth.JwtAuthenticator;
 import dev.gatehouse.hazelcast.internal.ConnectionCounts;
 import dev.gatehouse.jetty.JettyGateway;
 import dev.gatehouse.jetty.RecordingListener;
+import dev.gatehouse.micrometer.GatehouseMetrics;
 import dev.gatehouse.routing.Integration;
 import dev.gatehouse.routing.Reply;
 import dev.gatehouse.routing.WebSocketApi;
@@ -61,15 +69,16 @@ class ClusterLimitsTest {
     private static final class Node implements AutoCloseable {
         final HazelcastCluster cluster;
         final Gateway gateway;
+        final MeterRegistry meters = new SimpleMeterRegistry();
         final Server server = new Server();
         final ServerConnector connector = new ServerConnector(server);
 
-        Node(String name, Config config) throws Exception {
-            cluster = HazelcastCluster.embedded(config);
+        Node(String name, HazelcastCluster cluster) throws Exception {
+            this.cluster = cluster;
             WebSocketApi api = WebSocketApi.builder()
                     .integration("$default", Integration.of(e -> CompletableFuture.completedFuture(Reply.none())))
                     .build();
-            gateway = Gateway.builder().node(name).cluster(cluster)
+            gateway = Gateway.builder().node(name).cluster(cluster).listener(GatehouseMetrics.of(meters))
                     .route(Route.builder("/chat")
                             .authenticator(JwtAuthenticator.builder().secret(SECRET).algorithms("HS256").build())
                             .maxConnectionsPerPrincipal(2)
@@ -113,7 +122,7 @@ class ClusterLimitsTest {
         if (base == 0) {
             base = ClusterNode.freePort();
         }
-        Node n = new Node(name, ClusterNode.loopback(clusterName, base));
+        Node n = new Node(name, HazelcastCluster.embedded(ClusterNode.loopback(clusterName, base)));
         nodes.add(n);
         int size = nodes.size();
         await(size + " members", () -> nodes.stream().allMatch(x -> !x.cluster.instance().getLifecycleService()
@@ -194,6 +203,34 @@ class ClusterLimitsTest {
         Node c = start("c");
         assertEquals(401, refusal(c, old), "a node that joined later remembers the revocation");
         sockets.add(connect(c, token("dave", Instant.now().plusSeconds(2))));
+    }
+
+    @ParameterizedTest
+    @EnumSource(HazelcastCluster.Fallback.class)
+    void whenTheEngineCannotBeReachedTheLimitFallsBackAsConfigured(HazelcastCluster.Fallback fallback) throws Exception {
+        HazelcastInstance member = Hazelcast.newHazelcastInstance(ClusterNode.loopback(clusterName, ClusterNode.freePort()));
+        Node n = new Node("alone", HazelcastCluster.builder().member(member).limitsFallback(fallback)
+                .limitsTimeout(Duration.ofMillis(500)).build());
+        nodes.add(n);
+        String token = token("frank", Instant.now().minusSeconds(5));
+        sockets.add(connect(n, token)); // counted by the engine
+
+        member.getLifecycleService().terminate();
+
+        switch (fallback) {
+            case LOCAL -> {
+                sockets.add(connect(n, token)); // the engine's slot still counts on this node
+                assertEquals(429, refusal(n, token));
+            }
+            case OPEN -> {
+                sockets.add(connect(n, token));
+                sockets.add(connect(n, token));
+            }
+            case CLOSED -> assertEquals(429, refusal(n, token));
+        }
+        Counter fellBack = n.meters.find("gatehouse.cluster.fallbacks").tag("limit", "connections")
+                .tag("fallback", fallback.name().toLowerCase(java.util.Locale.ROOT)).counter();
+        assertTrue(fellBack != null && fellBack.count() >= 1, "the fallback is counted");
     }
 
     /** The slots the cluster counts, on every key. */

@@ -12,7 +12,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
-import com.hazelcast.core.HazelcastException;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 
@@ -57,7 +56,8 @@ public final class ConnectionCounts {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return fallBack(key, max, e);
-        } catch (ExecutionException | TimeoutException | HazelcastException e) {
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            // The member stopped (HazelcastInstanceNotActiveException), the partition's owner did not answer, ...
             return fallBack(key, max, e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e);
         }
         if (taken) {
