@@ -4,12 +4,17 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.Serializable;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import com.hazelcast.map.EntryProcessor;
@@ -18,8 +23,12 @@ import com.hazelcast.map.IMap;
 /**
  * The concurrent-connection limits counted across the cluster: the map {@value #MAP}, from a limit's key to the
  * slots each node holds under it. Taking a slot is one entry processor on the key's partition, so nodes racing
- * for the last slot never both get it; a node's slots leave with it ({@link #forget}). This node also keeps what
- * it holds, to give it back and to count it again when the engine lost it ({@link #restore}).
+ * for the last slot never both get it; a node's slots leave with it ({@link #forget}). This node also keeps the
+ * slots it holds, to give them back and to count them again when the engine lost them ({@link #restore}).
+ *
+ * <p>Each slot has an id of this node's. A take that the engine did not confirm in time is abandoned: a later
+ * processor gives the slot back if the take ran, or marks its id so that the take does nothing if it runs after
+ * (the mark lives {@value #ABANDONED_MILLIS} ms). So a slow engine never leaves a slot counted for nobody.
  *
  * <p>When the engine does not answer within the timeout, {@link Fallbacks} decides: this node's own count
  * (local), a slot given without counting (open), or a refusal (closed). Slots taken that way are given back
@@ -29,14 +38,19 @@ public final class ConnectionCounts {
 
     /** The map's name. */
     public static final String MAP = "gatehouse.limits.connections";
+    /** How long a mark of an abandoned take is kept. */
+    static final long ABANDONED_MILLIS = 10 * 60_000L;
 
     private final IMap<String, Slots> map;
     private final Duration timeout;
     private final Fallbacks fallbacks;
     private final Consumer<Runnable> writes; // runs a change on the engine in call order, off the caller's thread
-    private final ConcurrentHashMap<String, Integer> held = new ConcurrentHashMap<>();  // counted by the engine
-    private final ConcurrentHashMap<String, Integer> local = new ConcurrentHashMap<>(); // taken by the fallback
-    private volatile String node;
+    private final AtomicLong ids = new AtomicLong(); // the next slot id, unique on this node
+    /** Slots the engine counts for this node, by key: their ids; a key is absent when it holds none. */
+    private final ConcurrentHashMap<String, Set<Long>> held = new ConcurrentHashMap<>();
+    /** Slots taken by the fallback, by key (> 0); never counted by the engine. */
+    private final ConcurrentHashMap<String, Integer> local = new ConcurrentHashMap<>();
+    private volatile String node; // this node's id in the engine's counts; changes when its member restarts
 
     ConnectionCounts(IMap<String, Slots> map, String node, Duration timeout, Fallbacks fallbacks,
             Consumer<Runnable> writes) {
@@ -49,21 +63,29 @@ public final class ConnectionCounts {
 
     /** Takes a slot if the cluster holds fewer than {@code max} under the key; the fallback when the engine is away. */
     boolean acquire(String key, int max) {
+        long id = ids.incrementAndGet();
+        String owner = node;
         boolean taken;
         try {
-            taken = map.submitToKey(key, new Acquire(node, max)).toCompletableFuture()
+            taken = map.submitToKey(key, new Acquire(owner, id, max)).toCompletableFuture()
                     .get(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            abandon(key, owner, id);
             return fallBack(key, max, e);
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
             // The member stopped (HazelcastInstanceNotActiveException), the partition's owner did not answer, ...
+            abandon(key, owner, id);
             return fallBack(key, max, e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e);
         }
         if (taken) {
-            held.merge(key, 1, Integer::sum);
+            held.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet()).add(id);
         }
         return taken;
+    }
+
+    private void abandon(String key, String owner, long id) {
+        writes.accept(() -> map.executeOnKey(key, new Abandon(owner, id)));
     }
 
     private boolean fallBack(String key, int max, Throwable cause) {
@@ -78,7 +100,8 @@ public final class ConnectionCounts {
                 boolean[] ok = {false};
                 local.compute(key, (k, n) -> {
                     int count = n == null ? 0 : n;
-                    if (count + held.getOrDefault(key, 0) >= max) {
+                    Set<Long> engine = held.get(key);
+                    if (count + (engine == null ? 0 : engine.size()) >= max) {
                         return n;
                     }
                     ok[0] = true;
@@ -98,14 +121,18 @@ public final class ConnectionCounts {
         if (wasLocal[0]) {
             return;
         }
-        boolean[] wasHeld = {false};
-        held.computeIfPresent(key, (k, n) -> {
-            wasHeld[0] = true;
-            return n <= 1 ? null : n - 1;
+        long[] id = {-1};
+        held.computeIfPresent(key, (k, slots) -> {
+            var it = slots.iterator();
+            if (it.hasNext()) {
+                id[0] = it.next();
+                it.remove();
+            }
+            return slots.isEmpty() ? null : slots;
         });
-        if (wasHeld[0]) {
+        if (id[0] >= 0) {
             String owner = node;
-            writes.accept(() -> map.executeOnKey(key, new Release(owner)));
+            writes.accept(() -> map.executeOnKey(key, new Release(owner, id[0])));
         }
     }
 
@@ -117,103 +144,159 @@ public final class ConnectionCounts {
     /** Counts this node's slots again under its (new) id: the engine lost them, or the node's id changed. */
     void restore(String newNode) {
         this.node = requireNonNull(newNode, "newNode");
-        for (Map.Entry<String, Integer> e : held.entrySet()) {
-            map.executeOnKey(e.getKey(), new Restore(newNode, e.getValue()));
+        for (Map.Entry<String, Set<Long>> e : held.entrySet()) {
+            map.executeOnKey(e.getKey(), new Restore(newNode, new ArrayList<>(e.getValue())));
         }
     }
 
-    /** The slots each node holds under one key: the map's values. */
+    /** The slots each node holds under one key, by id, and the marks of abandoned takes: the map's values. */
     public static final class Slots implements Serializable {
-        private static final long serialVersionUID = 1L;
+        private static final long serialVersionUID = 2L;
 
-        private final HashMap<String, Integer> byNode;
+        private final HashMap<String, HashSet<Long>> byNode;
+        private final HashMap<String, Long> abandoned; // "node/id" -> when it was abandoned, epoch ms
 
-        Slots(HashMap<String, Integer> byNode) {
+        Slots(HashMap<String, HashSet<Long>> byNode, HashMap<String, Long> abandoned) {
             this.byNode = byNode;
+            this.abandoned = abandoned;
+        }
+
+        static Slots empty() {
+            return new Slots(new HashMap<>(), new HashMap<>());
         }
 
         /** The slots held under the key, on every node. */
         public int total() {
             int n = 0;
-            for (int c : byNode.values()) {
-                n += c;
+            for (Set<Long> ids : byNode.values()) {
+                n += ids.size();
             }
             return n;
         }
 
-        /** This count with a node's changed by {@code delta}, or null when no node holds any. */
-        Slots with(String node, int delta) {
-            HashMap<String, Integer> copy = new HashMap<>(byNode);
-            copy.merge(node, delta, Integer::sum);
-            if (copy.get(node) <= 0) {
-                copy.remove(node);
+        boolean holds(String node, long id) {
+            HashSet<Long> ids = byNode.get(node);
+            return ids != null && ids.contains(id);
+        }
+
+        boolean wasAbandoned(String node, long id) {
+            return abandoned.containsKey(node + "/" + id);
+        }
+
+        /** A copy to change. */
+        Slots copy() {
+            HashMap<String, HashSet<Long>> nodes = new HashMap<>();
+            byNode.forEach((n, ids) -> nodes.put(n, new HashSet<>(ids)));
+            return new Slots(nodes, new HashMap<>(abandoned));
+        }
+
+        void add(String node, long id) {
+            byNode.computeIfAbsent(node, n -> new HashSet<>()).add(id);
+        }
+
+        void remove(String node, long id) {
+            HashSet<Long> ids = byNode.get(node);
+            if (ids != null && ids.remove(id) && ids.isEmpty()) {
+                byNode.remove(node);
             }
-            return copy.isEmpty() ? null : new Slots(copy);
         }
 
-        Slots without(String node) {
-            HashMap<String, Integer> copy = new HashMap<>(byNode);
-            copy.remove(node);
-            return copy.isEmpty() ? null : new Slots(copy);
+        void removeNode(String node) {
+            byNode.remove(node);
+            abandoned.keySet().removeIf(k -> k.startsWith(node + "/"));
         }
 
-        Slots withCount(String node, int count) {
-            HashMap<String, Integer> copy = new HashMap<>(byNode);
-            copy.put(node, count);
-            return new Slots(copy);
+        void markAbandoned(String node, long id, long now) {
+            abandoned.put(node + "/" + id, now);
         }
 
-        boolean holds(String node) {
-            return byNode.containsKey(node);
-        }
-
-        static Slots empty() {
-            return new Slots(new HashMap<>());
+        /** Drops the marks older than {@link #ABANDONED_MILLIS}; this value, or null when nothing is left. */
+        Slots pruned(long now) {
+            abandoned.values().removeIf(at -> now - at > ABANDONED_MILLIS);
+            return byNode.isEmpty() && abandoned.isEmpty() ? null : this;
         }
     }
 
-    /** Takes a slot if fewer than {@code max} are held. */
-    static final class Acquire implements EntryProcessor<String, Slots, Boolean> {
+    /** A processor that changes the slots of one key; the entry is removed once nothing is left in it. */
+    private abstract static class Change implements EntryProcessor<String, Slots, Boolean> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Boolean process(Map.Entry<String, Slots> entry) {
+            Slots slots = entry.getValue() == null ? Slots.empty() : entry.getValue().copy();
+            boolean result = change(slots);
+            entry.setValue(slots.pruned(System.currentTimeMillis()));
+            return result;
+        }
+
+        abstract boolean change(Slots slots);
+    }
+
+    /** Takes a slot if fewer than {@code max} are held, unless its take was abandoned already. */
+    static final class Acquire extends Change {
         private static final long serialVersionUID = 1L;
         private final String node;
+        private final long id;
         private final int max;
 
-        Acquire(String node, int max) {
+        Acquire(String node, long id, int max) {
             this.node = node;
+            this.id = id;
             this.max = max;
         }
 
         @Override
-        public Boolean process(Map.Entry<String, Slots> entry) {
-            Slots s = entry.getValue() == null ? Slots.empty() : entry.getValue();
-            if (s.total() >= max) {
+        boolean change(Slots slots) {
+            if (slots.wasAbandoned(node, id) || slots.total() >= max) {
                 return false;
             }
-            entry.setValue(s.with(node, 1));
+            slots.add(node, id);
             return true;
         }
     }
 
-    /** Gives back one of a node's slots. */
-    static final class Release implements EntryProcessor<String, Slots, Void> {
+    /** Gives back a slot, by id. */
+    static final class Release extends Change {
         private static final long serialVersionUID = 1L;
         private final String node;
+        private final long id;
 
-        Release(String node) {
+        Release(String node, long id) {
             this.node = node;
+            this.id = id;
         }
 
         @Override
-        public Void process(Map.Entry<String, Slots> entry) {
-            if (entry.getValue() != null && entry.getValue().holds(node)) {
-                entry.setValue(entry.getValue().with(node, -1));
+        boolean change(Slots slots) {
+            slots.remove(node, id);
+            return true;
+        }
+    }
+
+    /** Gives back a slot whose take was not confirmed in time, or marks it so the take does nothing if it comes. */
+    static final class Abandon extends Change {
+        private static final long serialVersionUID = 1L;
+        private final String node;
+        private final long id;
+
+        Abandon(String node, long id) {
+            this.node = node;
+            this.id = id;
+        }
+
+        @Override
+        boolean change(Slots slots) {
+            if (slots.holds(node, id)) {
+                slots.remove(node, id);
+            } else {
+                slots.markAbandoned(node, id, System.currentTimeMillis());
             }
-            return null;
+            return true;
         }
     }
 
     /** Removes a node's slots. */
-    static final class Forget implements EntryProcessor<String, Slots, Void> {
+    static final class Forget extends Change {
         private static final long serialVersionUID = 1L;
         private final String node;
 
@@ -222,30 +305,30 @@ public final class ConnectionCounts {
         }
 
         @Override
-        public Void process(Map.Entry<String, Slots> entry) {
-            if (entry.getValue() != null && entry.getValue().holds(node)) {
-                entry.setValue(entry.getValue().without(node));
-            }
-            return null;
+        boolean change(Slots slots) {
+            slots.removeNode(node);
+            return true;
         }
     }
 
-    /** Sets a node's slots: what it holds, counted again. */
-    static final class Restore implements EntryProcessor<String, Slots, Void> {
+    /** Sets a node's slots: those it holds, counted again. */
+    static final class Restore extends Change {
         private static final long serialVersionUID = 1L;
         private final String node;
-        private final int count;
+        private final List<Long> ids;
 
-        Restore(String node, int count) {
+        Restore(String node, List<Long> ids) {
             this.node = node;
-            this.count = count;
+            this.ids = ids;
         }
 
         @Override
-        public Void process(Map.Entry<String, Slots> entry) {
-            Slots s = entry.getValue() == null ? Slots.empty() : entry.getValue();
-            entry.setValue(s.withCount(node, count));
-            return null;
+        boolean change(Slots slots) {
+            slots.removeNode(node);
+            for (long id : ids) {
+                slots.add(node, id);
+            }
+            return true;
         }
     }
 }
