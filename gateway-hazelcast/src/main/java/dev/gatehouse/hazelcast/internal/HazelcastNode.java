@@ -160,6 +160,7 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
             case SHUTTING_DOWN:
             case MERGING:
             case CLIENT_DISCONNECTED:
+            case CLIENT_CHANGED_CLUSTER:
                 if (up) {
                     LOG.warn("Node {} lost the cluster ({}): requests to other nodes fail until it is back",
                             current.id(), event.getState());
@@ -167,8 +168,12 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
                 up = false;
                 break;
             case MERGED:
-            case CLIENT_CONNECTED:
                 renew(instance);
+                break;
+            case CLIENT_CONNECTED:
+                if (!up) {
+                    renew(instance);
+                }
                 break;
             default:
                 break;
