@@ -82,7 +82,7 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
     private volatile HazelcastInstance instance; // the engine now: replaced when an embedded member is restarted
     private volatile Cluster.Handler handler; // the last gateway's that joined, or null
     private HazelcastNode node; // the node of the last gateway that joined, or null; guarded by this
-    private boolean closed; // guarded by this
+    private volatile boolean closed; // set once, by close()
 
     private HazelcastCluster(Builder b) {
         this.config = b.config;
@@ -110,11 +110,10 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
     /** Starts the embedded member again when it stops without {@link #close()}. */
     private void watch(HazelcastInstance member) {
         member.getLifecycleService().addLifecycleListener(event -> {
+            // Not under this object's lock: close() holds it while the member fires this event.
             if (event.getState() == LifecycleEvent.LifecycleState.SHUTDOWN) {
-                synchronized (this) {
-                    if (closed || instance != member) {
-                        return;
-                    }
+                if (closed || instance != member) {
+                    return;
                 }
                 LOG.warn("The embedded Hazelcast member stopped: it is started again");
                 restartLater(0);

@@ -170,8 +170,7 @@ final class ClientTransport implements Transport {
     public CompletionStage<List<byte[]>> broadcast(byte[] request) {
         List<CompletableFuture<byte[]>> each = new ArrayList<>();
         for (String node : List.copyOf(live)) {
-            CompletableFuture<byte[]> answer = node.equals(id) ? handler.handle(request).toCompletableFuture()
-                    : request(node, request);
+            CompletableFuture<byte[]> answer = node.equals(id) ? handled(request) : request(node, request);
             each.add(answer.exceptionally(x -> {
                 LOG.warn("Node {} did not run a broadcast: {}", node, x.toString());
                 return null;
@@ -189,6 +188,15 @@ final class ClientTransport implements Transport {
         });
     }
 
+    /** This node's handler's answer; a handler that throws fails it. */
+    private CompletableFuture<byte[]> handled(byte[] request) {
+        try {
+            return handler.handle(request).toCompletableFuture();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
     /** A message on this node's topic: a request to run, or an answer to one of ours. */
     private void received(Message<byte[]> message) {
         byte[] bytes = message.getMessageObject();
@@ -204,13 +212,7 @@ final class ClientTransport implements Transport {
                 }
                 return;
             }
-            CompletionStage<byte[]> handled;
-            try {
-                handled = handler.handle(payload);
-            } catch (RuntimeException e) {
-                handled = CompletableFuture.failedFuture(e);
-            }
-            handled.whenComplete((a, x) -> {
+            handled(payload).whenComplete((a, x) -> {
                 if (x != null) {
                     LOG.warn("A request from node {} failed", from, x);
                 }
