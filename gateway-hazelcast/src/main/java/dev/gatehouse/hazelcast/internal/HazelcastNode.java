@@ -234,12 +234,12 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
             }
             Set<String> alive = next.transport().nodes();
             directory().removeAll(Predicates.not(Predicates.in("node", alive.toArray(new String[0]))));
+            counts.restore(id);
             // Taken here, on the write thread: a later register or unregister is applied after it.
             List<Cluster.Entry> entries = handler.entries();
             for (Cluster.Entry e : entries) {
                 directory().set(e.connectionId(), new DirectoryEntry(id, e.user().orElse(null), e.groups()));
             }
-            counts.restore(id);
             for (Cluster.Revocation r; (r = unsent.poll()) != null; ) {
                 next.revocations().remember(r);
             }
