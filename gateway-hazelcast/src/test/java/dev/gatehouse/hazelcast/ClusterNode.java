@@ -29,7 +29,7 @@ import dev.gatehouse.routing.Reply;
 import dev.gatehouse.routing.WebSocketApi;
 
 /**
- * One gateway node for the tests: an embedded Hazelcast member on loopback, and a Jetty server on 127.0.0.1
+ * One gateway node for the tests: an embedded Hazelcast member on loopback (or a client), and a Jetty server on 127.0.0.1
  * port 0 with the gateway on one connector and its management API on another.
  *
  * <p>The gateway has one route, {@code /api}, a WebSocket API route whose in-process {@code $connect} takes the
@@ -48,7 +48,12 @@ final class ClusterNode implements AutoCloseable {
     private final ServerConnector management = new ServerConnector(server);
 
     ClusterNode(String name, Config config) throws Exception {
-        cluster = HazelcastCluster.embedded(config);
+        this(name, HazelcastCluster.embedded(config));
+    }
+
+    /** A node on a cluster object the test built: a client, or a member with a restart hook. */
+    ClusterNode(String name, HazelcastCluster cluster) throws Exception {
+        this.cluster = cluster;
         WebSocketApi api = WebSocketApi.builder()
                 .integration("$connect", Integration.of(e -> {
                     Reply.Accept accept = Reply.accept();

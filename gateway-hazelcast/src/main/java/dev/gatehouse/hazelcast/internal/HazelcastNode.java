@@ -2,34 +2,32 @@ package dev.gatehouse.hazelcast.internal;
 
 import static java.util.Objects.requireNonNull;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import com.hazelcast.cluster.Member;
-import com.hazelcast.cluster.MembershipEvent;
-import com.hazelcast.cluster.MembershipListener;
-import com.hazelcast.core.ExecutionCallback;
+import com.hazelcast.core.HazelcastException;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
-import com.hazelcast.core.IExecutorService;
-import com.hazelcast.core.MultiExecutionCallback;
+import com.hazelcast.core.LifecycleEvent;
 import com.hazelcast.map.IMap;
 import com.hazelcast.query.Predicate;
 import com.hazelcast.query.Predicates;
@@ -39,13 +37,19 @@ import dev.gatehouse.NodeUnreachableException;
 import dev.gatehouse.spi.Cluster;
 
 /**
- * A gateway's membership of a Hazelcast cluster. The directory is the map {@value #DIRECTORY}: connection id to
- * {@link DirectoryEntry}, whose {@code node} is the UUID of the member that holds the connection. Its writes run
- * in call order on one thread of this node's, so that the relay never waits for Hazelcast. When a member leaves
- * (killed or shut down) every member still in the cluster removes its entries, so a dead node's connections leave
- * the directory as soon as Hazelcast declares it gone; a member that joins removes the entries of nodes that are
- * not members any more. Requests go to a member through the executor service {@value #EXECUTOR}: one member for a
- * forward, every member for a broadcast.
+ * A gateway's membership of a Hazelcast cluster, as a member or as a client. The directory is the map
+ * {@value #DIRECTORY}: connection id to {@link DirectoryEntry}, whose {@code node} is the id of the node that
+ * holds the connection. Its writes run in call order on one thread of this node's, so that the relay never waits
+ * for Hazelcast. When a node leaves (killed or shut down) every node still in the cluster removes its entries; a
+ * node that joins removes the entries of nodes that are not alive any more. Requests go to a node through a
+ * {@link Transport}: the executor service {@value #EXECUTOR} for a member, topics for a client.
+ *
+ * <p>This object stays the gateway's node for good, while the engine under it may change: when the member
+ * restarts ({@link #restarted}), merges after a split, or the client reconnects, it opens a new incarnation (a new
+ * id, when the engine gave it one) and registers this node's connections again from
+ * {@link Cluster.Handler#entries()}, counts its connection slots again and reloads the revocations. While the
+ * engine is away, requests to other nodes fail at once with {@link NodeUnreachableException}, and directory
+ * changes are dropped: the registration that follows covers them.
  */
 public final class HazelcastNode implements Cluster.Node, AutoCloseable {
 
@@ -61,57 +65,66 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HazelcastNode.class);
     private static final AtomicInteger THREADS = new AtomicInteger();
 
-    private final HazelcastInstance instance;
-    private final String id;
-    private final IMap<String, DirectoryEntry> directory;
-    private final IExecutorService requests;
-    private final ExecutorService writes; // one thread: the directory's writes in call order
+    private final boolean client;
+    private final Cluster.Handler handler;
+    private final ExecutorService writes; // one thread: the directory's writes, and each new incarnation, in call order
     private final ExecutorService queries; // the directory's blocking queries, off the callers' threads
-    private final UUID listener;
+    private final ScheduledExecutorService timer; // a client's heartbeats
     private final ConnectionCounts counts;
-    private final RevocationStore revocations;
+    private final Queue<Cluster.Revocation> unsent = new ConcurrentLinkedQueue<>(); // remembered while the engine was away
+    private volatile Incarnation current; // the engine this node runs on now; replaced on the write thread only
+    private volatile boolean up; // whether the engine can be used: false from its loss until the next incarnation
+    private volatile boolean closed; // set once by close()
+
+    /** One engine's life under this node: its instance, transport, revocations and lifecycle listener. */
+    private record Incarnation(HazelcastInstance instance, Transport transport, RevocationStore revocations,
+            UUID lifecycle) {
+        String id() {
+            return transport.id();
+        }
+    }
 
     /**
-     * Joins through a member: registers the handler in its user context, starts keeping the directory, and hands
-     * the handler every revocation the cluster remembers.
+     * Joins through a member, or a client: registers the handler (in the member's user context; as a live node
+     * for a client), starts keeping the directory, and hands the handler every revocation the cluster remembers.
      *
+     * @param client    whether the instance is a Hazelcast client rather than a member
      * @param fallbacks what shared limits do when the engine does not answer within {@code timeout}
-     * @throws IllegalArgumentException if the instance is a Hazelcast client rather than a member
+     * @throws IllegalArgumentException if the instance is a client and {@code client} is false, or the reverse
      */
-    public HazelcastNode(HazelcastInstance instance, Cluster.Handler handler, Fallbacks fallbacks, Duration timeout) {
-        this.instance = requireNonNull(instance, "instance");
-        requireNonNull(handler, "handler");
-        Member local;
-        try {
-            local = instance.getCluster().getLocalMember();
-        } catch (UnsupportedOperationException e) {
-            throw new IllegalArgumentException("instance: a Hazelcast client (expected: a member, embedded in "
-                    + "this gateway node)", e);
+    public HazelcastNode(HazelcastInstance instance, boolean client, Cluster.Handler handler, Fallbacks fallbacks,
+            Duration timeout) {
+        requireNonNull(instance, "instance");
+        this.client = client;
+        this.handler = requireNonNull(handler, "handler");
+        if (client && isMember(instance)) {
+            throw new IllegalArgumentException("instance: a Hazelcast member (expected: a client)");
         }
-        this.id = local.getUuid().toString();
-        this.directory = instance.getMap(DIRECTORY);
-        this.requests = instance.getExecutorService(EXECUTOR);
         this.writes = Executors.newSingleThreadExecutor(daemon("gatehouse-directory"));
         this.queries = Executors.newCachedThreadPool(daemon("gatehouse-directory-query"));
-        this.counts = new ConnectionCounts(instance.getMap(ConnectionCounts.MAP), id, timeout, fallbacks, this::write);
-        instance.getUserContext().put(HANDLER, handler);
-        this.listener = instance.getCluster().addMembershipListener(new MembershipListener() {
-            @Override
-            public void memberAdded(MembershipEvent event) {
-            }
+        this.timer = Executors.newSingleThreadScheduledExecutor(daemon("gatehouse-heartbeat"));
+        try {
+            this.current = open(instance, null);
+        } catch (RuntimeException e) {
+            writes.shutdown();
+            queries.shutdown();
+            timer.shutdown();
+            throw e;
+        }
+        this.up = true;
+        this.counts = new ConnectionCounts(engineMap(ConnectionCounts.MAP), current.id(), timeout, fallbacks,
+                this::write);
+        Set<String> alive = current.transport().nodes();
+        write(() -> directory().removeAll(Predicates.not(Predicates.in("node", alive.toArray(new String[0])))));
+    }
 
-            @Override
-            public void memberRemoved(MembershipEvent event) {
-                String gone = event.getMember().getUuid().toString();
-                LOG.info("Member {} left the cluster: its connections leave the directory", gone);
-                write(() -> directory.removeAll(Predicates.equal("node", gone)));
-                write(() -> counts.forget(gone));
-            }
-        });
-        Set<String> members = instance.getCluster().getMembers().stream().map(m -> m.getUuid().toString())
-                .collect(Collectors.toSet());
-        write(() -> directory.removeAll(Predicates.not(Predicates.in("node", members.toArray(new String[0])))));
-        this.revocations = new RevocationStore(instance.getMap(RevocationStore.MAP), handler::revoked);
+    private static boolean isMember(HazelcastInstance instance) {
+        try {
+            instance.getCluster().getLocalMember();
+            return true;
+        } catch (UnsupportedOperationException e) {
+            return false;
+        }
     }
 
     private static ThreadFactory daemon(String name) {
@@ -122,30 +135,190 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
         };
     }
 
+    /** Opens an incarnation on an engine; listens to its lifecycle unless {@code lifecycle} already does. */
+    private Incarnation open(HazelcastInstance instance, UUID lifecycle) {
+        Transport transport = client
+                ? new ClientTransport(instance, handler, this::gone, () -> renew(instance), timer)
+                : new MemberTransport(instance, handler, this::gone);
+        try {
+            RevocationStore revocations = new RevocationStore(instance.getMap(RevocationStore.MAP), handler::revoked);
+            UUID listener = lifecycle != null ? lifecycle
+                    : instance.getLifecycleService().addLifecycleListener(e -> lifecycle(instance, e));
+            return new Incarnation(instance, transport, revocations, listener);
+        } catch (RuntimeException e) {
+            transport.close();
+            throw e;
+        }
+    }
+
+    /** Hears the engine come and go. */
+    private void lifecycle(HazelcastInstance instance, LifecycleEvent event) {
+        if (closed || current == null || current.instance() != instance) {
+            return;
+        }
+        switch (event.getState()) {
+            case SHUTTING_DOWN:
+            case MERGING:
+            case CLIENT_DISCONNECTED:
+            case CLIENT_CHANGED_CLUSTER:
+                if (up) {
+                    LOG.warn("Node {} lost the cluster ({}): requests to other nodes fail until it is back",
+                            current.id(), event.getState());
+                }
+                up = false;
+                break;
+            case MERGED:
+                renew(instance);
+                break;
+            case CLIENT_CONNECTED:
+                if (!up) {
+                    renew(instance);
+                }
+                break;
+            default:
+                break;
+        }
+    }
+
+    /**
+     * The engine's member was started again after it stopped: this node goes on with it, under the new member's
+     * id, and registers its connections again. Returns at once; the work runs on the directory's thread.
+     */
+    public void restarted(HazelcastInstance instance) {
+        requireNonNull(instance, "instance");
+        renew(instance);
+    }
+
+    private void renew(HazelcastInstance instance) {
+        try {
+            writes.execute(() -> bind(instance));
+        } catch (RejectedExecutionException e) {
+            LOG.debug("The node is closed: no new incarnation");
+        }
+    }
+
+    /** Opens a new incarnation on the engine and registers this node's connections again. On the write thread. */
+    private void bind(HazelcastInstance instance) {
+        Incarnation old = current;
+        if (closed || !instance.getLifecycleService().isRunning()) {
+            return;
+        }
+        old.transport().close();
+        try {
+            old.revocations().close();
+        } catch (RuntimeException e) {
+            LOG.debug("The old engine stopped", e);
+        }
+        Incarnation next;
+        try {
+            next = open(instance, old.instance() == instance ? old.lifecycle() : null);
+        } catch (RuntimeException e) {
+            LOG.warn("Node {} could not join the cluster again: {}", old.id(), e.toString());
+            up = false;
+            return;
+        }
+        if (old.instance() != instance) {
+            try {
+                old.instance().getLifecycleService().removeLifecycleListener(old.lifecycle());
+            } catch (RuntimeException e) {
+                LOG.debug("The old engine stopped", e);
+            }
+        }
+        current = next;
+        up = true;
+        String id = next.id();
+        try {
+            if (!id.equals(old.id())) {
+                directory().removeAll(Predicates.equal("node", old.id()));
+                counts.forget(old.id());
+            }
+            Set<String> alive = next.transport().nodes();
+            directory().removeAll(Predicates.not(Predicates.in("node", alive.toArray(new String[0]))));
+            counts.restore(id);
+            // Taken here, on the write thread: a later register or unregister is applied after it.
+            List<Cluster.Entry> entries = handler.entries();
+            for (Cluster.Entry e : entries) {
+                directory().set(e.connectionId(), new DirectoryEntry(id, e.user().orElse(null), e.groups()));
+            }
+            for (Cluster.Revocation r; (r = unsent.poll()) != null; ) {
+                next.revocations().remember(r);
+            }
+            LOG.info("Node {} joined the cluster again as {}: {} connection(s) registered again", old.id(), id,
+                    entries.size());
+        } catch (RuntimeException e) {
+            LOG.warn("Node {} could not register its connections again: {}", id, e.toString());
+        }
+    }
+
+    /** Another node left: its connections and slots leave with it (every survivor does it; idempotent). */
+    private void gone(String node) {
+        LOG.info("Node {} left the cluster: its connections leave the directory", node);
+        write(() -> directory().removeAll(Predicates.equal("node", node)));
+        write(() -> counts.forget(node));
+    }
+
+    private IMap<String, DirectoryEntry> directory() {
+        return current.instance().getMap(DIRECTORY);
+    }
+
+    /**
+     * A map of the current engine's, whichever it is when called: what {@link ConnectionCounts} keeps its map
+     * as. While the engine is away it fails at once with a {@link HazelcastException}.
+     */
+    @SuppressWarnings("unchecked")
+    private <K, V> IMap<K, V> engineMap(String name) {
+        return (IMap<K, V>) Proxy.newProxyInstance(IMap.class.getClassLoader(), new Class<?>[] {IMap.class},
+                (proxy, method, args) -> {
+                    if (method.getDeclaringClass() == Object.class) {
+                        switch (method.getName()) {
+                            case "equals":
+                                return proxy == args[0];
+                            case "hashCode":
+                                return System.identityHashCode(proxy);
+                            default:
+                                return "IMap[" + name + "]";
+                        }
+                    }
+                    if (!up) {
+                        throw new HazelcastException("the cluster's engine cannot be reached");
+                    }
+                    try {
+                        return method.invoke(current.instance().getMap(name), args);
+                    } catch (InvocationTargetException e) {
+                        Throwable cause = e.getCause();
+                        if (cause instanceof HazelcastInstanceNotActiveException) {
+                            throw new HazelcastException(cause.getMessage(), cause);
+                        }
+                        throw cause;
+                    }
+                });
+    }
+
     @Override
     public String id() {
-        return id;
+        return current.id();
     }
 
     @Override
     public void register(Cluster.Entry entry) {
-        DirectoryEntry e = new DirectoryEntry(id, entry.user().orElse(null), entry.groups());
-        write(() -> directory.set(entry.connectionId(), e));
+        requireNonNull(entry, "entry");
+        write(() -> directory().set(entry.connectionId(),
+                new DirectoryEntry(current.id(), entry.user().orElse(null), entry.groups())));
     }
 
     @Override
     public void joined(String connectionId, String group) {
-        write(() -> directory.executeOnKey(connectionId, new GroupChange(group, true)));
+        write(() -> directory().executeOnKey(connectionId, new GroupChange(group, true)));
     }
 
     @Override
     public void left(String connectionId, String group) {
-        write(() -> directory.executeOnKey(connectionId, new GroupChange(group, false)));
+        write(() -> directory().executeOnKey(connectionId, new GroupChange(group, false)));
     }
 
     @Override
     public void unregister(String connectionId) {
-        write(() -> directory.delete(connectionId));
+        write(() -> directory().delete(connectionId));
     }
 
     @Override
@@ -163,17 +336,36 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
     @Override
     public void remember(Cluster.Revocation revocation) {
         requireNonNull(revocation, "revocation");
-        write(() -> revocations.remember(revocation));
+        try {
+            writes.execute(() -> {
+                if (!up) {
+                    unsent.add(revocation);
+                    return;
+                }
+                try {
+                    current.revocations().remember(revocation);
+                } catch (RuntimeException e) {
+                    LOG.warn("A revocation could not be stored; it is sent when the cluster is back", e);
+                    unsent.add(revocation);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            LOG.debug("The node is closed: a revocation is dropped");
+        }
     }
 
+    /** Runs a change on the engine, in call order; dropped while the engine is away (the next incarnation covers it). */
     private void write(Runnable change) {
         try {
             writes.execute(() -> {
+                if (!up) {
+                    LOG.debug("A change to the connection directory waits for the cluster's return");
+                    return;
+                }
                 try {
                     change.run();
                 } catch (HazelcastInstanceNotActiveException e) {
-                    // The member stopped: the other members forget this node's connections.
-                    LOG.debug("A change to the connection directory was dropped: the member stopped", e);
+                    LOG.debug("A change to the connection directory was dropped: the engine stopped", e);
                 } catch (RuntimeException e) {
                     LOG.warn("A change to the connection directory failed", e);
                 }
@@ -183,15 +375,31 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
         }
     }
 
+    private <T> CompletableFuture<T> unreachable() {
+        return CompletableFuture.failedFuture(new NodeUnreachableException(current.id(),
+                "this node lost the cluster for now"));
+    }
+
     @Override
     public CompletionStage<Optional<String>> locate(String connectionId) {
         requireNonNull(connectionId, "connectionId");
-        return directory.getAsync(connectionId).thenApply(e -> Optional.ofNullable(e).map(DirectoryEntry::getNode));
+        if (!up) {
+            return unreachable();
+        }
+        try {
+            return directory().getAsync(connectionId)
+                    .thenApply(e -> Optional.ofNullable(e).map(DirectoryEntry::getNode));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(new NodeUnreachableException(current.id(), e.toString(), e));
+        }
     }
 
     @Override
     public CompletionStage<List<String>> ids(Audience audience) {
         requireNonNull(audience, "audience");
+        if (!up) {
+            return unreachable();
+        }
         Predicate<String, DirectoryEntry> where;
         switch (audience.kind()) {
             case USER:
@@ -203,97 +411,84 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
             default:
                 where = Predicates.alwaysTrue();
         }
-        return CompletableFuture.supplyAsync(() -> List.copyOf(directory.keySet(where)), queries);
+        return CompletableFuture.supplyAsync(() -> List.copyOf(directory().keySet(where)), queries);
     }
 
     @Override
     public CompletionStage<byte[]> forward(String node, byte[] request) {
         requireNonNull(node, "node");
         requireNonNull(request, "request");
-        Member target = null;
-        for (Member m : instance.getCluster().getMembers()) {
-            if (m.getUuid().toString().equals(node)) {
-                target = m;
-            }
+        if (!up) {
+            return unreachable();
         }
-        if (target == null) {
-            return CompletableFuture.failedFuture(new NodeUnreachableException(node, "not a member of the cluster"));
+        try {
+            return current.transport().forward(node, request);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(new NodeUnreachableException(node, e.toString(), e));
         }
-        CompletableFuture<byte[]> answer = new CompletableFuture<>();
-        requests.submitToMember(new NodeTask(request), target, new ExecutionCallback<byte[]>() {
-            @Override
-            public void onResponse(byte[] response) {
-                if (response.length == 0) {
-                    answer.completeExceptionally(new NodeUnreachableException(node, "no gateway runs on it"));
-                } else {
-                    answer.complete(response);
-                }
-            }
-
-            @Override
-            public void onFailure(Throwable t) {
-                answer.completeExceptionally(new NodeUnreachableException(node, t.toString(), t));
-            }
-        });
-        return answer.orTimeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).exceptionallyCompose(x -> {
-            if (x instanceof java.util.concurrent.TimeoutException) {
-                return CompletableFuture.failedFuture(new NodeUnreachableException(node,
-                        "no answer within " + TIMEOUT.toSeconds() + " s", x));
-            }
-            return CompletableFuture.failedFuture(x);
-        });
     }
 
     @Override
     public CompletionStage<List<byte[]>> broadcast(byte[] request) {
         requireNonNull(request, "request");
-        CompletableFuture<List<byte[]>> answers = new CompletableFuture<>();
-        requests.submitToAllMembers(new NodeTask(request), new MultiExecutionCallback() {
-            @Override
-            public void onResponse(Member member, Object value) {
-            }
-
-            @Override
-            public void onComplete(Map<Member, Object> values) {
-                answers.complete(answered(values));
-            }
-        });
-        return answers.orTimeout(TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
-    }
-
-    /** The non-empty answers; a member that failed (left, or threw) is logged and left out. */
-    private static List<byte[]> answered(Map<Member, Object> values) {
-        List<byte[]> out = new ArrayList<>(values.size());
-        for (Map.Entry<Member, Object> v : values.entrySet()) {
-            if (v.getValue() instanceof byte[] b) {
-                if (b.length > 0) {
-                    out.add(b);
-                }
-            } else {
-                LOG.warn("Member {} did not run a broadcast: {}", v.getKey().getUuid(), v.getValue());
-            }
+        if (!up) {
+            return unreachable();
         }
-        return out;
+        try {
+            return current.transport().broadcast(request);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(new NodeUnreachableException(current.id(), e.toString(), e));
+        }
     }
 
     @Override
     public int members() {
-        return instance.getCluster().getMembers().size();
+        if (!up) {
+            return 1;
+        }
+        try {
+            return current.transport().members();
+        } catch (RuntimeException e) {
+            return 1;
+        }
     }
 
-    /** Stops keeping the directory: the handler leaves the member's user context; pending writes still run. */
+    /** The engine this node runs on now. */
+    public HazelcastInstance instance() {
+        return current.instance();
+    }
+
+    /**
+     * Stops keeping the directory: the handler leaves the engine (a client node's entry in the live nodes'
+     * map too, so that the others forget its connections at once), once the pending writes ran; waits for them
+     * up to {@link #TIMEOUT}.
+     */
     @Override
     public void close() {
-        if (instance.getLifecycleService().isRunning()) {
-            try {
-                instance.getUserContext().remove(HANDLER);
-                instance.getCluster().removeMembershipListener(listener);
-                revocations.close();
-            } catch (HazelcastInstanceNotActiveException e) {
-                LOG.debug("The member stopped meanwhile", e);
-            }
+        closed = true;
+        try {
+            writes.execute(() -> {
+                Incarnation last = current;
+                last.transport().close();
+                try {
+                    last.instance().getLifecycleService().removeLifecycleListener(last.lifecycle());
+                    last.revocations().close();
+                } catch (RuntimeException e) {
+                    LOG.debug("The engine stopped meanwhile", e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            LOG.debug("Closed already");
         }
         writes.shutdown();
+        try {
+            if (!writes.awaitTermination(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warn("The directory's last writes did not end within {} s", TIMEOUT.toSeconds());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         queries.shutdown();
+        timer.shutdown();
     }
 }
