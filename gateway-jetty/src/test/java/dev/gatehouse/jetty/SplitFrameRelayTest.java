@@ -242,4 +242,38 @@ class SplitFrameRelayTest {
             }
         }
     }
+
+    /**
+     * A backend frame of 64 KiB cut where the gateway's 64 KiB read buffer ends: its 10-byte header and the
+     * first 65,526 bytes of its payload in one write, its last 10 bytes in a write of their own once the gateway
+     * relayed the rest, then a second message. A client that reads nothing meanwhile then gets both messages
+     * whole, in order, the first as a fragment and its continuation. (The gateway's own read of the first write
+     * may still come in pieces; the frame codec's tests cut it exactly, with the client leg held back.)
+     */
+    @ParameterizedTest
+    @EnumSource(Mount.class)
+    void relaysABackendFrameWhoseTailComesAfterTheGatewaysReadBufferFilled(Mount mount) throws Exception {
+        try (ScriptedBackend backend = ScriptedBackend.plain()) {
+            GatewayServer gw = servers.start(Gateway.builder()
+                    .route(Route.of("/raw", Backend.of(backend.uri("/raw")))).build(), mount);
+            try (WirePeer client = WirePeer.client(gw.uri("/raw")); WirePeer server = backend.nextConnection()) {
+                byte[] first = binary(64 * 1024, 11);
+                byte[] second = binary(64 * 1024, 12);
+                byte[] frame = WirePeer.frame(0x82, first, false);
+                int cut = 64 * 1024;
+                server.write(Arrays.copyOfRange(frame, 0, cut));
+                Await.until("the gateway relayed all but the frame's last 10 bytes",
+                        () -> gw.gateway.connections().list().stream().anyMatch(c -> c.bytesOut() >= cut - 10));
+                server.write(Arrays.copyOfRange(frame, cut, frame.length));
+                server.write(WirePeer.frame(0x82, second, false));
+
+                WirePeer.Frame one = client.readMessage();
+                assertEquals(BINARY, one.opCode());
+                assertArrayEquals(first, one.payload());
+                WirePeer.Frame two = client.readMessage();
+                assertEquals(BINARY, two.opCode());
+                assertArrayEquals(second, two.payload());
+            }
+        }
+    }
 }
