@@ -207,31 +207,49 @@ class LifecycleTest {
         assertEquals(new TestBackend.Closed(1001, ""), backend.nextClose());
     }
 
+    /**
+     * The client is a raw socket, not the JDK's: JDK 17's client sometimes misreads a binary message that arrives
+     * in fragments while it has no demand (it fails with 1002 straight against a backend too), and the relay
+     * re-fragments a 64 KiB frame where its read buffer ends.
+     */
     @ParameterizedTest
     @EnumSource(Mount.class)
     void aFloodingBackendIsSlowedDownByAClientThatDoesNotRead(Mount mount) throws Exception {
         int count = 1000;
         int size = 64 * 1024;
         GatewayServer gw = start(mount);
-        RecordingListener reader = new RecordingListener(false);
-        connect(URI.create(gw.uri("/flood") + "?count=" + count + "&size=" + size), reader);
-        Await.until("the gateway holds a frame the client does not take",
-                () -> gw.gateway.connections().list().stream().anyMatch(c -> c.pendingBytes() > 0)
-                        && backend.floodSent.get() > 0);
-        // TCP buffers on both sides hold some megabytes; the 64 MB flood cannot all have been sent.
-        assertTrue(backend.floodSent.get() < count, "sent " + backend.floodSent.get());
-        ConnectionInfo info = gw.gateway.connections().list().get(0);
-        assertTrue(info.peakPendingBytes() <= 2L * size, "held " + info.peakPendingBytes() + " bytes");
+        try (RawWebSocket reader = RawWebSocket.open(URI.create(gw.uri("/flood") + "?count=" + count + "&size=" + size),
+                64 * 1024)) {
+            Await.until("the gateway holds a frame the client does not take",
+                    () -> gw.gateway.connections().list().stream().anyMatch(c -> c.pendingBytes() > 0)
+                            && backend.floodSent.get() > 0);
+            // TCP buffers on both sides hold some megabytes; the 64 MB flood cannot all have been sent.
+            assertTrue(backend.floodSent.get() < count, "sent " + backend.floodSent.get());
+            ConnectionInfo info = gw.gateway.connections().list().get(0);
+            assertTrue(info.peakPendingBytes() <= 2L * size, "held " + info.peakPendingBytes() + " bytes");
 
-        reader.webSocket.request(Long.MAX_VALUE);
-        for (int i = 0; i < count; i++) {
-            RecordingListener.Event e = reader.nextData();
-            RecordingListener.Binary b = assertInstanceOf(RecordingListener.Binary.class, e);
-            assertEquals(size, b.bytes().length);
-            assertEquals((byte) (i & 0x7F), b.bytes()[0], "message " + i + " out of order");
+            for (int i = 0; i < count; i++) {
+                assertEquals(size, readBinaryMessage(reader, i, (byte) (i & 0x7F)), "message " + i);
+            }
+            assertEquals(count, backend.floodSent.get());
+            assertTrue(gw.gateway.connections().list().get(0).peakPendingBytes() <= 2L * size);
         }
-        assertEquals(count, backend.floodSent.get());
-        assertTrue(gw.gateway.connections().list().get(0).peakPendingBytes() <= 2L * size);
+    }
+
+    /** Reads one binary message frame by frame, checking each frame's op code and the message's first byte; its size. */
+    private static int readBinaryMessage(RawWebSocket ws, int index, byte first) throws Exception {
+        int read = 0;
+        boolean fin = false;
+        for (int frame = 0; !fin; frame++) {
+            RawWebSocket.Frame f = ws.readFrame();
+            assertEquals(frame == 0 ? 0x2 : 0x0, f.opCode(), "message " + index + ", frame " + frame + ": op code");
+            if (read == 0 && f.payload().length > 0) {
+                assertEquals(first, f.payload()[0], "message " + index + " out of order");
+            }
+            read += f.payload().length;
+            fin = f.fin();
+        }
+        return read;
     }
 
     @ParameterizedTest
