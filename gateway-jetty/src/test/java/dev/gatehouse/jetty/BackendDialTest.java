@@ -170,7 +170,8 @@ class BackendDialTest {
     void relaysARefusalWhoseBodyNeverEndsOnceTheConnectTimeoutPasses(Mount mount) throws Exception {
         try (RawBackend backend = new RawBackend(head -> "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\n"
                 + "Content-Type: text/plain\r\nContent-Length: 100\r\n\r\nslow down")) {
-            Settings settings = Settings.builder().connectTimeout(Duration.ofMillis(300)).build();
+            // long enough for the head to arrive on a loaded machine; the body's end never does
+            Settings settings = Settings.builder().connectTimeout(Duration.ofSeconds(1)).build();
             GatewayServer gw = servers.start(Gateway.builder().route(Route.builder("/busy")
                     .backend(Backend.of(backend.uri("/busy"))).settings(settings).build()).build(), mount);
             RawHttp.Response r = RawHttp.upgrade(gw.httpUri("/busy"));

@@ -175,7 +175,8 @@ class BackendGroupTest {
             GatewayServer gw = servers.start(Gateway.builder().maxConcurrentDials(1)
                     .route(Route.builder("/block").backend(Backend.of(slow.uri("/block"))).build())
                     .route(Route.builder("/feed").backend(group)
-                            .settings(Settings.builder().connectTimeout(Duration.ofMillis(300)).build()).build())
+                            // long enough for the failover's own dial on a loaded machine: it gets the same budget
+                            .settings(Settings.builder().connectTimeout(Duration.ofSeconds(2)).build()).build())
                     .build(), mount);
             CompletableFuture<WebSocket> blocking = HTTP.newWebSocketBuilder()
                     .buildAsync(gw.uri("/block"), new RecordingListener());
