@@ -9,8 +9,10 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 
 import dev.gatehouse.hazelcast.internal.Fallbacks;
+import dev.gatehouse.hazelcast.internal.HazelcastLimiterStore;
 import dev.gatehouse.hazelcast.internal.HazelcastNode;
 import dev.gatehouse.spi.Cluster;
+import dev.gatehouse.spi.LimiterStore;
 
 /**
  * Several gateway nodes as one, on Hazelcast: each node embeds a Hazelcast member, and any node's
@@ -44,6 +46,7 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
     private final Fallback limitsFallback;
     private final Duration limitsTimeout;
     private final Fallbacks fallbacks;
+    private final HazelcastLimiterStore limiterStore;
     private volatile Cluster.Handler handler; // the last gateway's that joined, or null
     private HazelcastNode node; // the node of the last gateway that joined, or null; guarded by this
 
@@ -53,6 +56,8 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
         this.limitsFallback = b.limitsFallback;
         this.limitsTimeout = b.limitsTimeout;
         this.fallbacks = new Fallbacks(limitsFallback, () -> handler);
+        this.limiterStore = new HazelcastLimiterStore(instance.getMap(HazelcastLimiterStore.MAP), limitsTimeout,
+                fallbacks);
     }
 
     /**
@@ -99,6 +104,32 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
     /** How long a shared limit waits for the engine before it falls back. */
     public Duration limitsTimeout() {
         return limitsTimeout;
+    }
+
+    /**
+     * The store of rate limits and quotas shared by every node of the cluster: give it to the policies whose limit
+     * holds for the cluster as a whole, each policy with a {@code name} of its own.
+     *
+     * <pre>{@code
+     * Policy perIp = RateLimitPolicy.builder(LimitKey.clientAddress())
+     *         .rate(10, Duration.ofSeconds(1)).burst(20)
+     *         .name("per-ip")
+     *         .store(cluster.limiterStore())
+     *         .build();
+     * Policy daily = QuotaPolicy.builder(1000, Duration.ofDays(1)).name("daily").store(cluster.limiterStore()).build();
+     * }</pre>
+     *
+     * <p>Buckets and windows live in the map {@value HazelcastLimiterStore#MAP}, one entry per key, each taken or
+     * counted by one entry processor on its partition: atomic per key, with no update lost when nodes race. Time is
+     * each node's clock, so the nodes' clocks should agree. An entry lives as long as it matters (a bucket until it
+     * would be full again, a window until it ends). When the engine does not answer within {@link #limitsTimeout()},
+     * {@link #limitsFallback()} decides: this node's own in-memory counts ({@code LOCAL}), an admission
+     * ({@code OPEN}), or a refusal as over the limit ({@code CLOSED}, a rate limit's {@code Retry-After} 1 s), with
+     * a warning and the {@code gatehouse.cluster.fallbacks} metric (limit {@code rate} or {@code quota}).
+     * Thread-safe; the same store for every call, usable before and after a gateway joins.
+     */
+    public LimiterStore limiterStore() {
+        return limiterStore;
     }
 
     /** The Hazelcast member this node runs on. */
