@@ -145,7 +145,7 @@ final class RunnerOptions {
     private final boolean apiKeyRequired;
     private final boolean jwtRequired;
     private final Management management; // null: off
-    private final ClusterLimits clusterLimits; // the store of the file's rate limits with a cluster block; else null
+    private final ClusterLimiterStore clusterLimits; // the store of the file's rate limits with a cluster block; else null
 
     /**
      * Where and for whom the management API listens.
@@ -170,7 +170,7 @@ final class RunnerOptions {
         this.jwtRequired = p.jwtSecret != null;
         this.management = p.management();
         this.config = p.config;
-        this.clusterLimits = p.config != null && p.config.cluster().isPresent() ? new ClusterLimits() : null;
+        this.clusterLimits = p.config != null && p.config.cluster().isPresent() ? new ClusterLimiterStore() : null;
         List<Route> all = new ArrayList<>();
         List<Object> sources = new ArrayList<>();
         if (p.config != null) {
@@ -404,7 +404,7 @@ final class RunnerOptions {
      * With a {@code cluster} block, the store of the file's rate limits, to be bound to the cluster's
      * {@code limiterStore()} before the routes serve; empty without one (each rate limit then counts in memory).
      */
-    Optional<ClusterLimits> clusterLimits() {
+    Optional<ClusterLimiterStore> clusterLimits() {
         return Optional.ofNullable(clusterLimits);
     }
 

@@ -10,8 +10,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import com.hazelcast.core.HazelcastException;
-import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.map.IMap;
@@ -122,7 +120,8 @@ public final class HazelcastLimiterStore implements LimiterStore {
             throw new EngineUnavailable(e);
         } catch (ExecutionException e) {
             throw new EngineUnavailable(e.getCause() != null ? e.getCause() : e);
-        } catch (TimeoutException | HazelcastException | HazelcastInstanceNotActiveException e) {
+        } catch (TimeoutException | RuntimeException e) {
+            // any failure of the engine (HazelcastException, HazelcastInstanceNotActiveException...): the fallback
             throw new EngineUnavailable(e);
         }
     }

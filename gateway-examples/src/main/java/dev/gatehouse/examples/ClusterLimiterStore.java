@@ -12,7 +12,7 @@ import dev.gatehouse.spi.LimiterStore;
  * {@code limiterStore()}, which exists only once the runner has joined, after the routes were built. The runner
  * binds it before the gateway serves (at start, and at each reload before the new routes run).
  */
-final class ClusterLimits implements LimiterStore {
+final class ClusterLimiterStore implements LimiterStore {
 
     private volatile LimiterStore store; // the cluster's; null until bound
 
@@ -41,6 +41,6 @@ final class ClusterLimits implements LimiterStore {
 
     @Override
     public String toString() {
-        return "ClusterLimits[" + (store == null ? "unbound" : store) + "]";
+        return "ClusterLimiterStore[" + (store == null ? "unbound" : store) + "]";
     }
 }
