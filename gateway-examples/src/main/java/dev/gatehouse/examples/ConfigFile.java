@@ -54,6 +54,7 @@ import dev.gatehouse.auth.AuthFailureLimit;
 import dev.gatehouse.balance.Balance;
 import dev.gatehouse.balance.BackendGroup;
 import dev.gatehouse.balance.HealthCheck;
+import dev.gatehouse.hazelcast.HazelcastCluster;
 import dev.gatehouse.policy.OriginPolicy;
 
 /**
@@ -82,13 +83,17 @@ final class ConfigFile {
     private static final List<String> AUTH_KEYS = List.of("apiKeys", "jwt");
     private static final List<String> MANAGEMENT_KEYS = List.of("port", "host", "apiKeys");
     private static final List<String> METRICS_KEYS = List.of("enabled");
-    private static final List<String> CLUSTER_KEYS = List.of("name", "port", "members");
+    private static final List<String> CLUSTER_KEYS = List.of("name", "port", "members", "limitsFallback",
+            "limitsTimeout");
     private static final Pattern MEMBER = Pattern.compile("(\\[[0-9A-Fa-f:.]+\\]|[^\\s:\\[\\]]+):(\\d{1,5})");
     private static final String MEMBER_EXPECTED = "host:port, e.g. 10.0.0.1:5701";
     private static final List<String> JWT_KEYS = List.of("hs256Secret", "issuer", "audience");
     private static final List<String> ROUTE_KEYS = List.of("path", "backend", "settings", "auth", "targets",
             "balance", "healthCheck", "attempts", "ejectAfter", "ejectFor", "slowStart", "refuseWhenNoneHealthy",
-            "closeSessionsOnDown", "selection", "integrations", "replies");
+            "closeSessionsOnDown", "selection", "integrations", "replies", "maxConnections", "maxConnectionsPerPrincipal",
+            "maxConnectionsPerIp", "rateLimit");
+    private static final List<String> RATE_LIMIT_KEYS = List.of("permits", "per", "burst", "key");
+    private static final String CONNECTIONS = "a number of connections, 1 or more";
     /** The keys of a route's load-balanced group besides its targets. */
     private static final List<String> GROUP_KEYS = List.of("balance", "healthCheck", "attempts", "ejectAfter", "ejectFor",
             "slowStart", "refuseWhenNoneHealthy", "closeSessionsOnDown");
@@ -323,6 +328,8 @@ final class ConfigFile {
         String name = RunnerConfig.Cluster.DEFAULT_NAME;
         int port = RunnerConfig.Cluster.DEFAULT_PORT;
         List<String> members = List.of();
+        HazelcastCluster.Fallback fallback = HazelcastCluster.Fallback.LOCAL;
+        Duration timeout = HazelcastCluster.DEFAULT_LIMITS_TIMEOUT;
         for (Map.Entry<String, JsonNode> e : mapping(path, node, "a mapping of " + String.join(", ", CLUSTER_KEYS))) {
             String key = child(path, e.getKey());
             JsonNode value = e.getValue();
@@ -343,10 +350,53 @@ final class ConfigFile {
                     }
                     members = list;
                 }
+                case "limitsFallback" -> fallback = fallback(key, scalar(key, value, "local, open or closed"));
+                case "limitsTimeout" -> timeout = positive(key, value);
                 default -> throw unknownKey(path, e.getKey(), CLUSTER_KEYS);
             }
         }
-        return new RunnerConfig.Cluster(path, name, port, members);
+        return new RunnerConfig.Cluster(path, name, port, members, fallback, timeout);
+    }
+
+    /** {@code limitsFallback}: {@code local}, {@code open} or {@code closed}. */
+    private HazelcastCluster.Fallback fallback(String path, String value) {
+        return switch (value) {
+            case "local" -> HazelcastCluster.Fallback.LOCAL;
+            case "open" -> HazelcastCluster.Fallback.OPEN;
+            case "closed" -> HazelcastCluster.Fallback.CLOSED;
+            default -> throw error(path, "bad fallback \"" + value + "\" (expected local, open or closed)");
+        };
+    }
+
+    /** A route's {@code rateLimit}: {@code permits} per {@code per}, with an optional {@code burst} and {@code key}. */
+    private RunnerConfig.RateLimit rateLimit(String path, JsonNode node) {
+        Integer permits = null;
+        Duration per = Duration.ofSeconds(1);
+        Integer burst = null;
+        RunnerConfig.RateLimitKey limitKey = RunnerConfig.RateLimitKey.IP;
+        for (Map.Entry<String, JsonNode> e : mapping(path, node, "a mapping of " + String.join(", ", RATE_LIMIT_KEYS))) {
+            String key = child(path, e.getKey());
+            JsonNode value = e.getValue();
+            switch (e.getKey()) {
+                case "permits" -> permits = number(key, value, 1, 999_999_999, "handshakes per period, 1 or more");
+                case "per" -> per = positive(key, value);
+                case "burst" -> burst = number(key, value, 1, 999_999_999, "the most handshakes at once, 1 or more");
+                case "key" -> {
+                    String k = scalar(key, value, "ip, principal or route");
+                    limitKey = switch (k) {
+                        case "ip" -> RunnerConfig.RateLimitKey.IP;
+                        case "principal" -> RunnerConfig.RateLimitKey.PRINCIPAL;
+                        case "route" -> RunnerConfig.RateLimitKey.ROUTE;
+                        default -> throw error(key, "bad key \"" + k + "\" (expected ip, principal or route)");
+                    };
+                }
+                default -> throw unknownKey(path, e.getKey(), RATE_LIMIT_KEYS);
+            }
+        }
+        if (permits == null) {
+            throw error(path, "no permits (expected permits, e.g. {permits: 10, per: 1s})");
+        }
+        return new RunnerConfig.RateLimit(permits, per, burst == null ? permits : burst, limitKey);
     }
 
     /** A Hazelcast member's port: 1 to 65535, for a member needs one it can be reached on. */
@@ -580,6 +630,10 @@ final class ConfigFile {
         Boolean replies = null;
         BackendGroup.Builder group = BackendGroup.builder();
         HealthCheck check = null;
+        OptionalInt maxConnections = OptionalInt.empty();
+        OptionalInt maxPerPrincipal = OptionalInt.empty();
+        OptionalInt maxPerIp = OptionalInt.empty();
+        Optional<RunnerConfig.RateLimit> rateLimit = Optional.empty();
         Map<String, Boolean> present = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : mapping(path, node, "a mapping with path and backend")) {
             String key = child(path, e.getKey());
@@ -619,6 +673,11 @@ final class ConfigFile {
                         + RunnerConfig.WebSocketApi.DEFAULT_SELECTION);
                 case "integrations" -> integrations = integrations(key, value);
                 case "replies" -> replies = bool(key, value);
+                case "maxConnections" -> maxConnections = OptionalInt.of(number(key, value, 1, 999_999_999, CONNECTIONS));
+                case "maxConnectionsPerPrincipal" ->
+                        maxPerPrincipal = OptionalInt.of(number(key, value, 1, 999_999_999, CONNECTIONS));
+                case "maxConnectionsPerIp" -> maxPerIp = OptionalInt.of(number(key, value, 1, 999_999_999, CONNECTIONS));
+                case "rateLimit" -> rateLimit = Optional.of(rateLimit(key, value));
                 default -> throw unknownKey(path, e.getKey(), ROUTE_KEYS);
             }
         }
@@ -662,7 +721,8 @@ final class ConfigFile {
             checked(child(path, "targets"), () -> Route.builder(p).backend(built).build());
             target = new RunnerConfig.Group(built);
         }
-        return new RunnerConfig.RouteEntry(path, routePath, target, settings, auth);
+        return new RunnerConfig.RouteEntry(path, routePath, target, settings, auth,
+                new RunnerConfig.Limits(maxConnections, maxPerPrincipal, maxPerIp, rateLimit));
     }
 
     /** A route's {@code targets}: URLs, or mappings of {@code url} and {@code weight}. */

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -32,6 +33,8 @@ import org.slf4j.LoggerFactory;
 import dev.gatehouse.Gateway;
 import dev.gatehouse.GatewayException;
 import dev.gatehouse.Route;
+import dev.gatehouse.hazelcast.HazelcastCluster;
+import dev.gatehouse.spi.LimiterStore;
 
 /**
  * Reloads the runner's config file into its running gateway: on {@code SIGHUP}, and when the file changes
@@ -58,6 +61,7 @@ final class ConfigReloader implements AutoCloseable {
     private final Path file;
     private final Gateway gateway;
     private final List<Route> demoRoutes; // the demo's routes when the runner runs the demo, else empty
+    private final Optional<LimiterStore> clusterLimits; // the running cluster's store of shared limits; empty: none
     private final PrintStream out;
     private final PrintStream err;
     private final ScheduledExecutorService reloads;
@@ -75,6 +79,7 @@ final class ConfigReloader implements AutoCloseable {
         this.file = Path.of(running.file()).toAbsolutePath();
         this.gateway = server.gateway();
         this.demoRoutes = server.isDemo() ? server.routes() : List.of();
+        this.clusterLimits = server.cluster().map(HazelcastCluster::limiterStore);
         this.out = out;
         this.err = err;
         this.bySource = sources(started, server.gateway().routes());
@@ -198,6 +203,8 @@ final class ConfigReloader implements AutoCloseable {
             err.flush();
             return;
         }
+        // The running cluster block stays (keepRunning), so the new routes' rate limits count in the running cluster.
+        next.clusterLimits().ifPresent(limits -> clusterLimits.ifPresent(limits::bind));
         next.warnings().forEach(w -> err.println("warning: " + w));
         if (!restart.isEmpty()) {
             err.println("warning: " + running.file() + ": " + String.join(", ", restart)

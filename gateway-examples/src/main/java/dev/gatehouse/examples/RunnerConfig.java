@@ -16,6 +16,7 @@ import dev.gatehouse.OverflowAction;
 import dev.gatehouse.Settings;
 import dev.gatehouse.auth.AuthFailureLimit;
 import dev.gatehouse.balance.BackendGroup;
+import dev.gatehouse.hazelcast.HazelcastCluster;
 
 /**
  * The content of a runner config file, validated by {@link ConfigFile#read(String)}: every value is
@@ -69,14 +70,23 @@ record RunnerConfig(String file, OptionalInt port, Optional<String> host, Settin
      * @param name    {@code name}, the Hazelcast cluster name; {@value #DEFAULT_NAME} when absent
      * @param port    {@code port}, the member's own port, 1-65535; {@value #DEFAULT_PORT} when absent
      * @param members {@code members}, each {@code host:port}, in order; empty when absent
+     * @param limitsFallback {@code limitsFallback}: what shared limits do when the cluster does not answer;
+     *                       {@code local} when absent
+     * @param limitsTimeout  {@code limitsTimeout}: how long a shared limit waits for the cluster; 1 s when absent
      */
-    record Cluster(String key, String name, int port, List<String> members) {
+    record Cluster(String key, String name, int port, List<String> members, HazelcastCluster.Fallback limitsFallback,
+            Duration limitsTimeout) {
 
         static final String DEFAULT_NAME = "gatehouse";
         static final int DEFAULT_PORT = 5701;
 
         Cluster {
             members = List.copyOf(members);
+        }
+
+        /** A block with these values and the defaults of the shared limits. */
+        Cluster(String key, String name, int port, List<String> members) {
+            this(key, name, port, members, HazelcastCluster.Fallback.LOCAL, HazelcastCluster.DEFAULT_LIMITS_TIMEOUT);
         }
     }
 
@@ -168,9 +178,47 @@ record RunnerConfig(String file, OptionalInt port, Optional<String> host, Settin
      * @param target   where its connections go
      * @param settings {@code settings}, over the gateway-wide ones for this route
      * @param auth     {@code auth}, instead of the gateway-wide one
+     * @param limits   {@code maxConnections}, {@code maxConnectionsPerPrincipal}, {@code maxConnectionsPerIp} and
+     *                 {@code rateLimit}
      */
     record RouteEntry(String key, String path, Target target, Optional<SettingsValues> settings,
-            Optional<Auth> auth) {
+            Optional<Auth> auth, Limits limits) {
+    }
+
+    /**
+     * A route's limits; each absent when its key is.
+     *
+     * @param maxConnections             {@code maxConnections}: the route's open connections, 1 or more
+     * @param maxConnectionsPerPrincipal {@code maxConnectionsPerPrincipal}: per subject (anonymous: per address)
+     * @param maxConnectionsPerIp        {@code maxConnectionsPerIp}: per client address
+     * @param rateLimit                  {@code rateLimit}: a handshake rate limit
+     */
+    record Limits(OptionalInt maxConnections, OptionalInt maxConnectionsPerPrincipal, OptionalInt maxConnectionsPerIp,
+            Optional<RateLimit> rateLimit) {
+
+        static final Limits NONE = new Limits(OptionalInt.empty(), OptionalInt.empty(), OptionalInt.empty(),
+                Optional.empty());
+    }
+
+    /**
+     * A route's {@code rateLimit} mapping: a token bucket per key, checked as {@code RateLimitPolicy} checks it.
+     *
+     * @param permits {@code permits}: handshakes per period, required
+     * @param per     {@code per}: the period; 1 s when absent
+     * @param burst   {@code burst}: the bucket's capacity; {@code permits} when absent
+     * @param key     {@code key}: what the handshakes are counted by; {@code ip} when absent
+     */
+    record RateLimit(int permits, Duration per, int burst, RateLimitKey key) {
+    }
+
+    /** A {@code rateLimit}'s {@code key}. */
+    enum RateLimitKey {
+        /** {@code ip}: per client address. */
+        IP,
+        /** {@code principal}: per subject; anonymous handshakes per client address. */
+        PRINCIPAL,
+        /** {@code route}: all the route's handshakes together. */
+        ROUTE
     }
 
     /** What a route does with its connections: relay them to a backend or a group of them, or route their messages. */

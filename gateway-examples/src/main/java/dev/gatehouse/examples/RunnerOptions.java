@@ -24,7 +24,9 @@ import dev.gatehouse.auth.ApiKeyAuthenticator;
 import dev.gatehouse.auth.AuthFailureLimit;
 import dev.gatehouse.auth.CredentialSource;
 import dev.gatehouse.auth.JwtAuthenticator;
+import dev.gatehouse.policy.LimitKey;
 import dev.gatehouse.policy.OriginPolicy;
+import dev.gatehouse.policy.RateLimitPolicy;
 import dev.gatehouse.routing.Integration;
 import dev.gatehouse.routing.WebSocketApi;
 
@@ -143,6 +145,7 @@ final class RunnerOptions {
     private final boolean apiKeyRequired;
     private final boolean jwtRequired;
     private final Management management; // null: off
+    private final ClusterLimiterStore clusterLimits; // the store of the file's rate limits with a cluster block; else null
 
     /**
      * Where and for whom the management API listens.
@@ -167,13 +170,15 @@ final class RunnerOptions {
         this.jwtRequired = p.jwtSecret != null;
         this.management = p.management();
         this.config = p.config;
+        this.clusterLimits = p.config != null && p.config.cluster().isPresent() ? new ClusterLimiterStore() : null;
         List<Route> all = new ArrayList<>();
         List<Object> sources = new ArrayList<>();
         if (p.config != null) {
             for (RunnerConfig.RouteEntry entry : p.config.routes()) {
                 all.add(fileRoute(p.config, entry, p.warnings));
                 // Where the entry is in the file does not change the route it makes.
-                sources.add(new RunnerConfig.RouteEntry("", entry.path(), entry.target(), entry.settings(), entry.auth()));
+                sources.add(new RunnerConfig.RouteEntry("", entry.path(), entry.target(), entry.settings(), entry.auth(),
+                        entry.limits()));
             }
             checkConflicts(all, p.config.file());
         }
@@ -395,6 +400,14 @@ final class RunnerOptions {
         return config == null ? Optional.empty() : config.cluster();
     }
 
+    /**
+     * With a {@code cluster} block, the store of the file's rate limits, to be bound to the cluster's
+     * {@code limiterStore()} before the routes serve; empty without one (each rate limit then counts in memory).
+     */
+    Optional<ClusterLimiterStore> clusterLimits() {
+        return Optional.ofNullable(clusterLimits);
+    }
+
     /** Advice about accepted but doubtful values, one line each, e.g. a short JWT secret. */
     List<String> warnings() {
         return warnings;
@@ -562,7 +575,31 @@ final class RunnerOptions {
         }
         entry.settings().ifPresent(s -> b.settings(s.applyTo(settings.toBuilder()).build()));
         entry.auth().ifPresent(a -> b.authenticator(routeAuthenticator(config, a, warnings)));
+        RunnerConfig.Limits limits = entry.limits();
+        limits.maxConnections().ifPresent(b::maxConnections);
+        limits.maxConnectionsPerPrincipal().ifPresent(b::maxConnectionsPerPrincipal);
+        limits.maxConnectionsPerIp().ifPresent(b::maxConnectionsPerIp);
+        limits.rateLimit().ifPresent(r -> b.policy(validated(config.label(entry.key() + ".rateLimit"),
+                () -> rateLimit(entry.path(), r))));
         return validated(name, b::build);
+    }
+
+    /**
+     * A route's {@code rateLimit} as a policy named after the route's path, so that the routes' buckets stay apart
+     * in a store they share: the cluster's with a {@code cluster} block, else one in memory of its own.
+     */
+    private RateLimitPolicy rateLimit(String path, RunnerConfig.RateLimit r) {
+        LimitKey key = switch (r.key()) {
+            case IP -> LimitKey.clientAddress();
+            case PRINCIPAL -> LimitKey.principal();
+            case ROUTE -> LimitKey.route();
+        };
+        RateLimitPolicy.Builder b = RateLimitPolicy.builder(key).rate(r.permits(), r.per()).burst(r.burst())
+                .name("rate:" + path);
+        if (clusterLimits != null) {
+            b.store(clusterLimits);
+        }
+        return b.build();
     }
 
     private static Authenticator routeAuthenticator(RunnerConfig config, RunnerConfig.Auth auth, List<String> warnings) {

@@ -105,6 +105,9 @@ final class StandaloneServer implements AutoCloseable {
             PrometheusMeterRegistry metrics = options.management().filter(RunnerOptions.Management::metrics)
                     .map(m -> new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)).orElse(null);
             cluster = cluster(options);
+            if (cluster != null) {
+                options.clusterLimits().orElseThrow().bind(cluster.limiterStore());
+            }
             Gateway gateway = gateway(routes, options, metrics, cluster);
             if (rooms != null) {
                 // The rooms' integrations use the registry of the gateway that holds them: known only now.
@@ -288,7 +291,8 @@ final class StandaloneServer implements AutoCloseable {
         join.getAutoDetectionConfig().setEnabled(false);
         join.getTcpIpConfig().setEnabled(true).setMembers(c.members());
         try {
-            return HazelcastCluster.embedded(config);
+            return HazelcastCluster.builder().embedded(config)
+                    .limitsFallback(c.limitsFallback()).limitsTimeout(c.limitsTimeout()).build();
         } catch (RuntimeException e) {
             throw new StartupException("cannot join cluster " + c.name() + " on port " + c.port() + ": " + reason(e), e);
         }

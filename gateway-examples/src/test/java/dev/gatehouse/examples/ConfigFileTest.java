@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -25,10 +26,13 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.gatehouse.CloseStatus;
 import dev.gatehouse.OverflowAction;
+import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
 import dev.gatehouse.balance.Balance;
 import dev.gatehouse.balance.BackendGroup;
 import dev.gatehouse.balance.HealthCheck;
+import dev.gatehouse.hazelcast.HazelcastCluster;
+import dev.gatehouse.policy.LimitKey;
 
 class ConfigFileTest {
 
@@ -228,9 +232,51 @@ class ConfigFileTest {
                         "management.apiKeys[1]: the same key as management.apiKeys[0] (expected each key once)"),
                 Arguments.of("cluster:\n  name: gatehouse\nPort: 1\n", "Port: unknown key (did you mean port?)"),
                 // cluster
-                Arguments.of("cluster: 5701\n", "cluster: a number (expected a mapping of name, port, members)"),
+                Arguments.of("cluster: 5701\n", "cluster: a number (expected a mapping of name, port, members, limitsFallback, limitsTimeout)"),
                 Arguments.of("cluster:\n  prot: 5701\n", "cluster.prot: unknown key (did you mean port?)"),
-                Arguments.of("cluster:\n  nodes: []\n", "cluster.nodes: unknown key (expected name, port, members)"),
+                Arguments.of("cluster:\n  nodes: []\n",
+                        "cluster.nodes: unknown key (expected name, port, members, limitsFallback, limitsTimeout)"),
+                Arguments.of("cluster:\n  limitsFallback: fail\n",
+                        "cluster.limitsFallback: bad fallback \"fail\" (expected local, open or closed)"),
+                Arguments.of("cluster:\n  limitsFallback: [local]\n",
+                        "cluster.limitsFallback: a list (expected local, open or closed)"),
+                Arguments.of("cluster:\n  limitsTimeout: 0\n",
+                        "cluster.limitsTimeout: bad duration \"0\" (expected more than 0, e.g. 5s)"),
+                Arguments.of("cluster:\n  limitsTimeout: a while\n",
+                        "cluster.limitsTimeout: bad duration \"a while\" (expected e.g. 500ms, 30s, 5m)"),
+                Arguments.of("cluster:\n  limitTimeout: 1s\n", "cluster.limitTimeout: unknown key (did you mean limitsTimeout?)"),
+                // a route's limits
+                Arguments.of(proxy("maxConnections: 0\n"),
+                        "routes[0].maxConnections: bad number \"0\" (expected a number of connections, 1 or more)"),
+                Arguments.of(proxy("maxConnectionsPerPrincipal: -5\n"),
+                        "routes[0].maxConnectionsPerPrincipal: bad number \"-5\" (expected a number of connections, 1 or more)"),
+                Arguments.of(proxy("maxConnectionsPerIp: [20]\n"),
+                        "routes[0].maxConnectionsPerIp: a list (expected a number of connections, 1 or more)"),
+                Arguments.of(proxy("maxConnectionsPerIp: 2.5\n"),
+                        "routes[0].maxConnectionsPerIp: bad number \"2.5\" (expected a number of connections, 1 or more)"),
+                Arguments.of(proxy("maxConnection: 5\n"), "routes[0].maxConnection: unknown key (did you mean maxConnections?)"),
+                Arguments.of(proxy("rateLimit: 10\n"),
+                        "routes[0].rateLimit: a number (expected a mapping of permits, per, burst, key)"),
+                Arguments.of(proxy("rateLimit: {per: 1s, burst: 20}\n"),
+                        "routes[0].rateLimit: no permits (expected permits, e.g. {permits: 10, per: 1s})"),
+                Arguments.of(proxy("rateLimit: {permits: 0}\n"),
+                        "routes[0].rateLimit.permits: bad number \"0\" (expected handshakes per period, 1 or more)"),
+                Arguments.of(proxy("rateLimit: {permits: ten}\n"),
+                        "routes[0].rateLimit.permits: bad number \"ten\" (expected handshakes per period, 1 or more)"),
+                Arguments.of(proxy("rateLimit: {permits: 10, per: 0}\n"),
+                        "routes[0].rateLimit.per: bad duration \"0\" (expected more than 0, e.g. 5s)"),
+                Arguments.of(proxy("rateLimit: {permits: 10, per: second}\n"),
+                        "routes[0].rateLimit.per: bad duration \"second\" (expected e.g. 500ms, 30s, 5m)"),
+                Arguments.of(proxy("rateLimit: {permits: 10, burst: 0}\n"),
+                        "routes[0].rateLimit.burst: bad number \"0\" (expected the most handshakes at once, 1 or more)"),
+                Arguments.of(proxy("rateLimit: {permits: 10, key: user}\n"),
+                        "routes[0].rateLimit.key: bad key \"user\" (expected ip, principal or route)"),
+                Arguments.of(proxy("rateLimit: {permits: 10, key: [ip]}\n"),
+                        "routes[0].rateLimit.key: a list (expected ip, principal or route)"),
+                Arguments.of(proxy("rateLimit: {permits: 10, prmits: 10}\n"),
+                        "routes[0].rateLimit.prmits: unknown key (did you mean permits?)"),
+                Arguments.of(proxy("rateLimit: {permits: 10, window: 1s}\n"),
+                        "routes[0].rateLimit.window: unknown key (expected permits, per, burst, key)"),
                 Arguments.of("cluster:\n  name: \"\"\n", "cluster.name: empty (expected a cluster name, e.g. gatehouse)"),
                 Arguments.of("cluster:\n  name: [a]\n", "cluster.name: a list (expected a cluster name, e.g. gatehouse)"),
                 Arguments.of("cluster:\n  port: 0\n", "cluster.port: bad port \"0\" (expected 1-65535)"),
@@ -271,6 +317,11 @@ class ConfigFileTest {
     }
 
     /** A file with one group route, {@code /feed} over two targets, and these keys of the route. */
+    /** A proxy route with more keys, each line indented as a key of the route. */
+    private static String proxy(String keys) {
+        return "routes:\n  - path: /a\n    backend: ws://a:7001\n    " + keys;
+    }
+
     private static String group(String keys) {
         return "routes:\n  - path: /feed\n    targets: [ws://a:7001, ws://b:7001]\n    " + keys;
     }
@@ -501,6 +552,47 @@ class ConfigFileTest {
         assertEquals(Optional.of(new RunnerConfig.Cluster("cluster", "gatehouse", 5701, List.of())), defaults.cluster());
 
         assertEquals(Optional.empty(), ConfigFile.read(write("none.yaml", "port: 0\n")).cluster());
+
+        RunnerConfig limits = ConfigFile.read(write("limits.yaml", "cluster: {limitsFallback: closed, limitsTimeout: 250ms}\n"));
+        assertEquals(Optional.of(new RunnerConfig.Cluster("cluster", "gatehouse", 5701, List.of(),
+                HazelcastCluster.Fallback.CLOSED, Duration.ofMillis(250))), limits.cluster());
+        assertEquals(HazelcastCluster.Fallback.LOCAL, defaults.cluster().orElseThrow().limitsFallback());
+        assertEquals(Duration.ofSeconds(1), defaults.cluster().orElseThrow().limitsTimeout());
+    }
+
+    @Test
+    void readsARoutesConnectionLimitsAndRateLimitWithTheirDefaults() throws IOException {
+        RunnerConfig c = ConfigFile.read(write("gw.yaml", """
+                routes:
+                  - path: /chat
+                    backend: ws://chat.internal:7000
+                    maxConnections: 10000
+                    maxConnectionsPerPrincipal: 5
+                    maxConnectionsPerIp: "20"
+                    rateLimit: {permits: 10, per: 1m, burst: 20, key: principal}
+                  - path: /feed
+                    backend: ws://feed.internal:7001
+                    rateLimit: {permits: 3}
+                  - path: /plain
+                    backend: ws://plain.internal:7002
+                """));
+        assertEquals(new RunnerConfig.Limits(OptionalInt.of(10_000), OptionalInt.of(5), OptionalInt.of(20),
+                Optional.of(new RunnerConfig.RateLimit(10, Duration.ofMinutes(1), 20, RunnerConfig.RateLimitKey.PRINCIPAL))),
+                c.routes().get(0).limits());
+        assertEquals(Optional.of(new RunnerConfig.RateLimit(3, Duration.ofSeconds(1), 3, RunnerConfig.RateLimitKey.IP)),
+                c.routes().get(1).limits().rateLimit());
+        assertEquals(RunnerConfig.Limits.NONE, c.routes().get(2).limits());
+
+        RunnerOptions options = RunnerOptions.parse(List.of("--config", c.file()));
+        Route chat = options.routes().get(0);
+        assertEquals(10_000, chat.maxConnections());
+        assertEquals(5, chat.maxConnectionsPerPrincipal());
+        assertEquals(20, chat.maxConnectionsPerIp());
+        assertEquals(List.of("RateLimitPolicy[rate:/chat: 10 per PT1M per " + LimitKey.principal() + ", burst 20]"),
+                chat.policies().stream().map(Object::toString).toList());
+        assertEquals(List.of("RateLimitPolicy[rate:/feed: 3 per PT1S per " + LimitKey.clientAddress() + ", burst 3]"),
+                options.routes().get(1).policies().stream().map(Object::toString).toList());
+        assertEquals(Optional.empty(), options.clusterLimits(), "without a cluster, each rate limit counts in memory");
     }
 
     @Test

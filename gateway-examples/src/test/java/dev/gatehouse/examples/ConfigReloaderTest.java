@@ -1,16 +1,23 @@
 package dev.gatehouse.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
@@ -19,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.gatehouse.Gateway;
 import dev.gatehouse.Route;
+import dev.gatehouse.jetty.TestBackend;
 
 /** Reloads of the runner's config file in-process, each asked for and awaited, with the output captured. */
 class ConfigReloaderTest {
@@ -32,6 +40,7 @@ class ConfigReloaderTest {
     private Path file;
     private ConfigReloader reloader;
     private Gateway gateway;
+    private StandaloneServer server;
 
     @AfterEach
     void close() throws Exception {
@@ -46,7 +55,7 @@ class ConfigReloaderTest {
         List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0", "--config", file.toString()));
         args.addAll(List.of(flags));
         RunnerOptions options = RunnerOptions.parse(args);
-        StandaloneServer server = StandaloneServer.start(options);
+        server = StandaloneServer.start(options);
         closing.add(server);
         reloader = ConfigReloader.start(args, System::getenv, options, server,
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
@@ -141,5 +150,40 @@ class ConfigReloaderTest {
 
         assertTrue(out().contains("reload: version 2, routes: 1 added, 0 changed, 1 removed\n"), out());
         assertSame(flag, gateway.routes().get(1));
+    }
+
+    @Test
+    void aReloadedRateLimitCountsInTheRunningClustersStore() throws Exception {
+        TestBackend backend = new TestBackend();
+        closing.add(backend);
+        int member;
+        try (ServerSocket s = new ServerSocket(0)) {
+            member = s.getLocalPort();
+        }
+        String cluster = "cluster: {name: reload-" + member + ", port: " + member + ", members: [127.0.0.1:" + member + "]}\n";
+        String echo = "  - path: /echo\n    backend: " + backend.url("/echo") + "\n";
+        start(cluster + "routes:\n" + echo + "    rateLimit: {permits: 1, per: 1h, burst: 2, key: route}\n");
+        assertEquals(101, handshake("/echo"));
+
+        reload(cluster + "routes:\n" + echo + "    rateLimit: {permits: 1, per: 1h, burst: 3, key: route}\n");
+
+        assertTrue(out().contains("reload: version 2, routes: 0 added, 1 changed, 0 removed\n"), out());
+        // The new route's bucket is the cluster's, as the old one left it (one token of two taken), not a fresh
+        // bucket of three: so it admits one handshake more.
+        assertEquals(101, handshake("/echo"));
+        assertEquals(429, handshake("/echo"));
+        assertEquals("", err());
+    }
+
+    /** Opens and aborts a WebSocket through the runner: 101, or the status the upgrade was refused with. */
+    private int handshake(String path) throws Exception {
+        try {
+            HttpClient.newHttpClient().newWebSocketBuilder()
+                    .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + path), new WebSocket.Listener() { })
+                    .get(5, TimeUnit.SECONDS).abort();
+            return 101;
+        } catch (ExecutionException e) {
+            return assertInstanceOf(WebSocketHandshakeException.class, e.getCause()).getResponse().statusCode();
+        }
     }
 }

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.gatehouse.Gateway;
+import dev.gatehouse.hazelcast.HazelcastCluster;
 import dev.gatehouse.jetty.RecordingListener;
 import dev.gatehouse.jetty.TestBackend;
 
@@ -63,6 +65,31 @@ class StandaloneClusterTest {
     }
 
     @Test
+    void aRouteRateLimitIsSharedByTheRunnersOfTheCluster() throws Exception {
+        int portA = freePort();
+        int portB = freePort();
+        String cluster = "runner-limits-" + portA;
+        // 3 handshakes, then one an hour: the test sees the burst only
+        String limits = "    rateLimit: {permits: 1, per: 1h, burst: 3, key: route}\n";
+        String fallback = "  limitsFallback: closed\n  limitsTimeout: 5s\n";
+        try (TestBackend backend = new TestBackend();
+                Runner a = Runner.started("--config", config("a.yaml", cluster, portA, portA, portB, backend, fallback, limits));
+                Runner b = Runner.started("--config", config("b.yaml", cluster, portB, portA, portB, backend, fallback, limits))) {
+            assertTrue(b.out.contains("cluster " + cluster + ": member 127.0.0.1:" + portB + ", 2 member(s)\n"), b.out);
+            HazelcastCluster joined = server(a).cluster().orElseThrow();
+            assertEquals(HazelcastCluster.Fallback.CLOSED, joined.limitsFallback());
+            assertEquals(Duration.ofSeconds(5), joined.limitsTimeout());
+
+            a.connect("/echo", new RecordingListener());
+            b.connect("/echo", new RecordingListener());
+            a.connect("/echo", new RecordingListener());
+
+            assertEquals(429, b.refusal("/echo", Map.of()));
+            assertEquals(429, a.refusal("/echo", Map.of()));
+        }
+    }
+
+    @Test
     void refusesAClusterPortThatIsTaken() throws Exception {
         try (ServerSocket taken = new ServerSocket(0);
                 TestBackend backend = new TestBackend()) {
@@ -79,6 +106,12 @@ class StandaloneClusterTest {
 
     private String config(String name, String cluster, int port, int memberA, int memberB, TestBackend backend)
             throws IOException {
+        return config(name, cluster, port, memberA, memberB, backend, "", "");
+    }
+
+    /** A runner's file, with more keys (each line indented) in its cluster block and its route. */
+    private String config(String name, String cluster, int port, int memberA, int memberB, TestBackend backend,
+            String clusterKeys, String routeKeys) throws IOException {
         Path file = dir.resolve(name);
         Files.writeString(file, """
                 management:
@@ -88,10 +121,11 @@ class StandaloneClusterTest {
                   name: %s
                   port: %d
                   members: [127.0.0.1:%d, 127.0.0.1:%d]
-                routes:
+                %sroutes:
                   - path: /echo
                     backend: %s
-                """.formatted(KEY, cluster, port, memberA, memberB, backend.url("/echo")), StandardCharsets.UTF_8);
+                %s""".formatted(KEY, cluster, port, memberA, memberB, clusterKeys, backend.url("/echo"), routeKeys),
+                StandardCharsets.UTF_8);
         return file.toString();
     }
 

@@ -19,8 +19,10 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
 
 import dev.gatehouse.hazelcast.internal.Fallbacks;
+import dev.gatehouse.hazelcast.internal.HazelcastLimiterStore;
 import dev.gatehouse.hazelcast.internal.HazelcastNode;
 import dev.gatehouse.spi.Cluster;
+import dev.gatehouse.spi.LimiterStore;
 
 /**
  * Several gateway nodes as one, on Hazelcast: each node embeds a Hazelcast member (or is a client of a Hazelcast
@@ -77,9 +79,13 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
     private final Fallback limitsFallback;
     private final Duration limitsTimeout;
     private final Fallbacks fallbacks;
+<<<<<<< HEAD
     private final Runnable beforeRestart; // a test's hook, run before each attempt to start the member again
     private final ScheduledExecutorService restarts; // the embedded member's restarts; null when not embedded
     private volatile HazelcastInstance instance; // the engine now: replaced when an embedded member is restarted
+=======
+    private final HazelcastLimiterStore limiterStore;
+>>>>>>> wt-limiter
     private volatile Cluster.Handler handler; // the last gateway's that joined, or null
     private HazelcastNode node; // the node of the last gateway that joined, or null; guarded by this
     private volatile boolean closed; // set once, by close()
@@ -92,6 +98,7 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
         this.limitsTimeout = b.limitsTimeout;
         this.beforeRestart = b.beforeRestart;
         this.fallbacks = new Fallbacks(limitsFallback, () -> handler);
+<<<<<<< HEAD
         if (b.config != null) {
             this.instance = Hazelcast.newHazelcastInstance(b.config);
             this.restarts = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -164,6 +171,10 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
                 node.restarted(fresh);
             }
         }
+=======
+        this.limiterStore = new HazelcastLimiterStore(instance.getMap(HazelcastLimiterStore.MAP), limitsTimeout,
+                fallbacks);
+>>>>>>> wt-limiter
     }
 
     /**
@@ -213,9 +224,38 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
     }
 
     /**
+<<<<<<< HEAD
      * The Hazelcast instance this node runs on now: its member, or its client in client mode. An embedded member
      * that was started again is a new instance.
      */
+=======
+     * The store of rate limits and quotas shared by every node of the cluster: give it to the policies whose limit
+     * holds for the cluster as a whole, each policy with a {@code name} of its own.
+     *
+     * <pre>{@code
+     * Policy perIp = RateLimitPolicy.builder(LimitKey.clientAddress())
+     *         .rate(10, Duration.ofSeconds(1)).burst(20)
+     *         .name("per-ip")
+     *         .store(cluster.limiterStore())
+     *         .build();
+     * Policy daily = QuotaPolicy.builder(1000, Duration.ofDays(1)).name("daily").store(cluster.limiterStore()).build();
+     * }</pre>
+     *
+     * <p>Buckets and windows live in the map {@value HazelcastLimiterStore#MAP}, one entry per key, each taken or
+     * counted by one entry processor on its partition: atomic per key, with no update lost when nodes race. Time is
+     * each node's clock, so the nodes' clocks should agree. An entry lives as long as it matters (a bucket until it
+     * would be full again, a window until it ends). When the engine does not answer within {@link #limitsTimeout()},
+     * {@link #limitsFallback()} decides: this node's own in-memory counts ({@code LOCAL}), an admission
+     * ({@code OPEN}), or a refusal as over the limit ({@code CLOSED}, a rate limit's {@code Retry-After} 1 s), with
+     * a warning and the {@code gatehouse.cluster.fallbacks} metric (limit {@code rate} or {@code quota}).
+     * Thread-safe; the same store for every call, usable before and after a gateway joins.
+     */
+    public LimiterStore limiterStore() {
+        return limiterStore;
+    }
+
+    /** The Hazelcast member this node runs on. */
+>>>>>>> wt-limiter
     public HazelcastInstance instance() {
         return instance;
     }

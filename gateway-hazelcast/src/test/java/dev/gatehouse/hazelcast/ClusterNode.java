@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
@@ -19,6 +22,7 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 
 import dev.gatehouse.Gateway;
+import dev.gatehouse.Policy;
 import dev.gatehouse.Route;
 import dev.gatehouse.auth.ApiKeyAuthenticator;
 import dev.gatehouse.jetty.JettyGateway;
@@ -53,6 +57,21 @@ final class ClusterNode implements AutoCloseable {
 
     /** A node on a cluster object the test built: a client, or a member with a restart hook. */
     ClusterNode(String name, HazelcastCluster cluster) throws Exception {
+        this(cluster, name, c -> Map.of());
+    }
+
+    /**
+     * A node whose cluster is built with these options, and whose gateway has, besides {@code /api}, one route per
+     * entry of {@code limited}: the same WebSocket API at that path, behind those policies (given the cluster, for
+     * its {@link HazelcastCluster#limiterStore()}).
+     */
+    ClusterNode(String name, Config config, UnaryOperator<HazelcastCluster.Builder> options,
+            Function<HazelcastCluster, Map<String, List<Policy>>> limited) throws Exception {
+        this(options.apply(HazelcastCluster.builder().embedded(config)).build(), name, limited);
+    }
+
+    private ClusterNode(HazelcastCluster cluster, String name,
+            Function<HazelcastCluster, Map<String, List<Policy>>> limited) throws Exception {
         this.cluster = cluster;
         WebSocketApi api = WebSocketApi.builder()
                 .integration("$connect", Integration.of(e -> {
@@ -67,15 +86,20 @@ final class ClusterNode implements AutoCloseable {
                 }))
                 .integration("$default", Integration.of(e -> CompletableFuture.completedFuture(Reply.none())))
                 .build();
-        gateway = Gateway.builder()
+        Gateway.Builder gw = Gateway.builder()
                 .node(name)
                 .cluster(cluster)
                 .listener(GatehouseMetrics.of(meters))
                 .route(Route.builder("/api")
                         .authenticator(ApiKeyAuthenticator.builder().key("k-dave", "dave").build()
                                 .orAnonymous())
-                        .webSocketApi(api).build())
-                .build();
+                        .webSocketApi(api).build());
+        limited.apply(cluster).forEach((path, policies) -> {
+            Route.Builder route = Route.builder(path).webSocketApi(api);
+            policies.forEach(route::policy);
+            gw.route(route.build());
+        });
+        gateway = gw.build();
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
@@ -126,6 +150,13 @@ final class ClusterNode implements AutoCloseable {
     /** How many operations went through the cluster with this op and result, by the meters. */
     double forwards(String op, String result) {
         var counter = meters.find("gatehouse.cluster.forwards").tag("op", op).tag("result", result).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    /** How many shared limits fell back, by the meters: {@code limit} rate, quota or connections. */
+    double fallbacks(String limit, String fallback) {
+        var counter = meters.find("gatehouse.cluster.fallbacks").tag("limit", limit).tag("fallback", fallback)
+                .counter();
         return counter == null ? 0 : counter.count();
     }
 
