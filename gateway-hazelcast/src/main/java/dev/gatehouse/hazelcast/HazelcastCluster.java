@@ -79,13 +79,10 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
     private final Fallback limitsFallback;
     private final Duration limitsTimeout;
     private final Fallbacks fallbacks;
-<<<<<<< HEAD
     private final Runnable beforeRestart; // a test's hook, run before each attempt to start the member again
     private final ScheduledExecutorService restarts; // the embedded member's restarts; null when not embedded
     private volatile HazelcastInstance instance; // the engine now: replaced when an embedded member is restarted
-=======
-    private final HazelcastLimiterStore limiterStore;
->>>>>>> wt-limiter
+    private final HazelcastLimiterStore limiterStore; // on the engine of the moment
     private volatile Cluster.Handler handler; // the last gateway's that joined, or null
     private HazelcastNode node; // the node of the last gateway that joined, or null; guarded by this
     private volatile boolean closed; // set once, by close()
@@ -98,7 +95,8 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
         this.limitsTimeout = b.limitsTimeout;
         this.beforeRestart = b.beforeRestart;
         this.fallbacks = new Fallbacks(limitsFallback, () -> handler);
-<<<<<<< HEAD
+        this.limiterStore = new HazelcastLimiterStore(() -> instance.getMap(HazelcastLimiterStore.MAP), limitsTimeout,
+                fallbacks);
         if (b.config != null) {
             this.instance = Hazelcast.newHazelcastInstance(b.config);
             this.restarts = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -171,10 +169,6 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
                 node.restarted(fresh);
             }
         }
-=======
-        this.limiterStore = new HazelcastLimiterStore(instance.getMap(HazelcastLimiterStore.MAP), limitsTimeout,
-                fallbacks);
->>>>>>> wt-limiter
     }
 
     /**
@@ -224,11 +218,6 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
     }
 
     /**
-<<<<<<< HEAD
-     * The Hazelcast instance this node runs on now: its member, or its client in client mode. An embedded member
-     * that was started again is a new instance.
-     */
-=======
      * The store of rate limits and quotas shared by every node of the cluster: give it to the policies whose limit
      * holds for the cluster as a whole, each policy with a {@code name} of its own.
      *
@@ -254,8 +243,10 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
         return limiterStore;
     }
 
-    /** The Hazelcast member this node runs on. */
->>>>>>> wt-limiter
+    /**
+     * The Hazelcast instance this node runs on now: its member, or its client in client mode. An embedded member
+     * that was started again is a new instance.
+     */
     public HazelcastInstance instance() {
         return instance;
     }

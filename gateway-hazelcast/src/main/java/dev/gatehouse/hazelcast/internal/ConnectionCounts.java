@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
@@ -41,7 +42,7 @@ public final class ConnectionCounts {
     /** How long a mark of an abandoned take is kept. */
     static final long ABANDONED_MILLIS = 10 * 60_000L;
 
-    private final IMap<String, Slots> map;
+    private final Supplier<IMap<String, Slots>> engine; // the map of the engine now; throws while it is away
     private final Duration timeout;
     private final Fallbacks fallbacks;
     private final Consumer<Runnable> writes; // runs a change on the engine in call order, off the caller's thread
@@ -52,9 +53,9 @@ public final class ConnectionCounts {
     private final ConcurrentHashMap<String, Integer> local = new ConcurrentHashMap<>();
     private volatile String node; // this node's id in the engine's counts; changes when its member restarts
 
-    ConnectionCounts(IMap<String, Slots> map, String node, Duration timeout, Fallbacks fallbacks,
+    ConnectionCounts(Supplier<IMap<String, Slots>> engine, String node, Duration timeout, Fallbacks fallbacks,
             Consumer<Runnable> writes) {
-        this.map = requireNonNull(map, "map");
+        this.engine = requireNonNull(engine, "engine");
         this.node = requireNonNull(node, "node");
         this.timeout = requireNonNull(timeout, "timeout");
         this.fallbacks = requireNonNull(fallbacks, "fallbacks");
@@ -67,7 +68,7 @@ public final class ConnectionCounts {
         String owner = node;
         boolean taken;
         try {
-            taken = map.submitToKey(key, new Acquire(owner, id, max)).toCompletableFuture()
+            taken = engine.get().submitToKey(key, new Acquire(owner, id, max)).toCompletableFuture()
                     .get(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -85,7 +86,7 @@ public final class ConnectionCounts {
     }
 
     private void abandon(String key, String owner, long id) {
-        writes.accept(() -> map.executeOnKey(key, new Abandon(owner, id)));
+        writes.accept(() -> engine.get().executeOnKey(key, new Abandon(owner, id)));
     }
 
     private boolean fallBack(String key, int max, Throwable cause) {
@@ -132,18 +133,19 @@ public final class ConnectionCounts {
         });
         if (id[0] >= 0) {
             String owner = node;
-            writes.accept(() -> map.executeOnKey(key, new Release(owner, id[0])));
+            writes.accept(() -> engine.get().executeOnKey(key, new Release(owner, id[0])));
         }
     }
 
     /** Removes a node's slots from every limit: it left the cluster. Runs on the engine; call off the relay. */
     void forget(String gone) {
-        map.executeOnEntries(new Forget(gone));
+        engine.get().executeOnEntries(new Forget(gone));
     }
 
     /** Counts this node's slots again under its (new) id: the engine lost them, or the node's id changed. */
     void restore(String newNode) {
         this.node = requireNonNull(newNode, "newNode");
+        IMap<String, Slots> map = engine.get();
         for (Map.Entry<String, Set<Long>> e : held.entrySet()) {
             map.executeOnKey(e.getKey(), new Restore(newNode, new ArrayList<>(e.getValue())));
         }

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.ExtendedMapEntry;
@@ -42,18 +43,18 @@ public final class HazelcastLimiterStore implements LimiterStore {
     /** Refill arithmetic is in doubles: a bucket this close to a whole token holds it. */
     private static final double EPSILON = 1e-9;
 
-    private final IMap<String, Object> map;
+    private final Supplier<IMap<String, Object>> engine; // the map of the engine now; throws while it is away
     private final Duration timeout;
     private final Fallbacks fallbacks;
     private final LimiterStore local = LimiterStore.inMemory(); // this node's counts while the engine is away
 
     /**
-     * @param map       where the buckets and windows live
+     * @param engine    where the buckets and windows live: the map of the engine at the time of the call
      * @param timeout   how long an operation waits for the engine before it falls back
      * @param fallbacks what to do then, and whom to tell
      */
-    public HazelcastLimiterStore(IMap<String, Object> map, Duration timeout, Fallbacks fallbacks) {
-        this.map = requireNonNull(map, "map");
+    public HazelcastLimiterStore(Supplier<IMap<String, Object>> engine, Duration timeout, Fallbacks fallbacks) {
+        this.engine = requireNonNull(engine, "engine");
         this.timeout = requireNonNull(timeout, "timeout");
         this.fallbacks = requireNonNull(fallbacks, "fallbacks");
     }
@@ -114,7 +115,7 @@ public final class HazelcastLimiterStore implements LimiterStore {
     /** Runs an entry processor on the key and waits for its answer, at most the timeout. */
     private long run(String key, EntryProcessor<String, Object, Long> processor) throws EngineUnavailable {
         try {
-            return map.submitToKey(key, processor).toCompletableFuture().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return engine.get().submitToKey(key, processor).toCompletableFuture().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new EngineUnavailable(e);

@@ -2,8 +2,6 @@ package dev.gatehouse.hazelcast.internal;
 
 import static java.util.Objects.requireNonNull;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -112,7 +110,7 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
             throw e;
         }
         this.up = true;
-        this.counts = new ConnectionCounts(engineMap(ConnectionCounts.MAP), current.id(), timeout, fallbacks,
+        this.counts = new ConnectionCounts(() -> engineMap(ConnectionCounts.MAP), current.id(), timeout, fallbacks,
                 this::write);
         Set<String> alive = current.transport().nodes();
         write(() -> directory().removeAll(Predicates.not(Predicates.in("node", alive.toArray(new String[0])))));
@@ -262,36 +260,14 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
     }
 
     /**
-     * A map of the current engine's, whichever it is when called: what {@link ConnectionCounts} keeps its map
-     * as. While the engine is away it fails at once with a {@link HazelcastException}.
+     * A map of the current engine's, whichever it is when asked: what {@link ConnectionCounts} asks for on each
+     * call. While the engine is away it fails at once with a {@link HazelcastException}.
      */
-    @SuppressWarnings("unchecked")
     private <K, V> IMap<K, V> engineMap(String name) {
-        return (IMap<K, V>) Proxy.newProxyInstance(IMap.class.getClassLoader(), new Class<?>[] {IMap.class},
-                (proxy, method, args) -> {
-                    if (method.getDeclaringClass() == Object.class) {
-                        switch (method.getName()) {
-                            case "equals":
-                                return proxy == args[0];
-                            case "hashCode":
-                                return System.identityHashCode(proxy);
-                            default:
-                                return "IMap[" + name + "]";
-                        }
-                    }
-                    if (!up) {
-                        throw new HazelcastException("the cluster's engine cannot be reached");
-                    }
-                    try {
-                        return method.invoke(current.instance().getMap(name), args);
-                    } catch (InvocationTargetException e) {
-                        Throwable cause = e.getCause();
-                        if (cause instanceof HazelcastInstanceNotActiveException) {
-                            throw new HazelcastException(cause.getMessage(), cause);
-                        }
-                        throw cause;
-                    }
-                });
+        if (!up) {
+            throw new HazelcastException("the cluster's engine cannot be reached");
+        }
+        return current.instance().getMap(name);
     }
 
     @Override

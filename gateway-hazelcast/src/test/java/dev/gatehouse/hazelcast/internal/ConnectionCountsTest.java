@@ -54,7 +54,7 @@ class ConnectionCountsTest {
 
     private ConnectionCounts counts(String node) {
         Fallbacks fallbacks = new Fallbacks(HazelcastCluster.Fallback.CLOSED, () -> null);
-        return new ConnectionCounts(map, node, Duration.ofSeconds(5), fallbacks, Runnable::run);
+        return new ConnectionCounts(() -> map, node, Duration.ofSeconds(5), fallbacks, Runnable::run);
     }
 
     private int total(String key) {
