@@ -51,6 +51,16 @@ final class Orchestrator {
 
     /** Heap of each child JVM: the idle scenario's 9,000 bridged connections must fit in it. */
     static final List<String> CHILD_JVM = List.of("-Xmx1g");
+    /**
+     * The JVM options that Hazelcast asks for on Java 9 and later ("for the best performance results"), given to
+     * the cluster scenarios' nodes.
+     */
+    static final List<String> HAZELCAST_JVM = List.of("--add-modules", "java.se",
+            "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
+            "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+            "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+            "--add-opens", "java.management/sun.management=ALL-UNNAMED",
+            "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration RUN_SLACK = Duration.ofSeconds(120);
 
@@ -296,11 +306,11 @@ final class Orchestrator {
     }
 
     private Child startClusterChild(Scenario s, String node, Auth.Keys keys, Map<String, String> env, List<String> args) {
-        List<String> jvm = List.of();
+        List<String> jvm = new ArrayList<>(HAZELCAST_JVM);
         if (options.jfr != null) {
             Path jfr = jfrFile(options.jfr, s.flag() + "-" + node);
             notes.add("The " + s.flag() + " gateway " + node + " was recorded with JFR into " + jfr + ".");
-            jvm = jfrArgs(jfr);
+            jvm.addAll(jfrArgs(jfr));
         }
         Child c = startGateway(backend, s.flag() + "-" + node, jvm, keys, env, args);
         clusterChildren.add(c);

@@ -140,6 +140,7 @@ class OrchestratorTest {
         String nodeB = Files.readString(logs.resolve("04-gateway-post-connection-cross-b.log"), StandardCharsets.UTF_8);
         assertTrue(nodeB.contains("gateway: node b in cluster gatehouse-bench-"), nodeB);
         assertTrue(nodeB.contains(", 2 member(s)"), nodeB);
+        assertFalse(nodeB.contains("without proper access to required Java packages"), "Hazelcast's JVM options: " + nodeB);
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (ProcessHandle.current().children().count() > childrenBefore && System.nanoTime() < deadline) {
             Thread.onSpinWait();
