@@ -155,7 +155,12 @@ final class GatewayRole {
             cluster = HazelcastCluster.embedded(clusterConfig(clusterName, clusterPort));
             HazelcastCluster member = cluster;
             Runtime.getRuntime().addShutdownHook(new Thread(member::close, "leave-cluster"));
-            awaitMembers(cluster, clusterMembers, Duration.ofSeconds(30));
+            try {
+                awaitMembers(cluster, clusterMembers, Duration.ofSeconds(30));
+            } catch (RuntimeException | InterruptedException e) {
+                cluster.close(); // its threads would keep this JVM alive
+                throw e;
+            }
             System.err.println("gateway: node " + node + " in cluster " + clusterName + ", " + cluster.members()
                     + " member(s)");
             builder.cluster(cluster);
