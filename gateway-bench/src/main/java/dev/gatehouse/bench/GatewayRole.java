@@ -9,6 +9,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -22,6 +26,7 @@ import dev.gatehouse.Gateway;
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
 import dev.gatehouse.auth.ApiKeyAuthenticator;
+import dev.gatehouse.hazelcast.HazelcastCluster;
 import dev.gatehouse.jetty.JettyGateway;
 import dev.gatehouse.jetty.ManagementApi;
 import dev.gatehouse.routing.Integration;
@@ -44,7 +49,11 @@ import dev.gatehouse.routing.WebSocketApi;
  * {@link ApiKeyAuthenticator} with that key, and announces its port after the gateway's ({@link RoleControl}).
  * The key comes in the environment, never on the command line, and is never printed. Usage:
  * {@code gateway --backend ws://127.0.0.1:P [--port 0] [--auth none|jwt-hs256|jwt-rs256] [--auth-key FILE]
- * [--max-lifetime 60m]}. A JWT mode verifies the token of every handshake with the key in {@code FILE}, a
+ * [--max-lifetime 60m] [--max-per-principal N] [--cluster NAME --cluster-port BASE --node NAME [--cluster-members M]]}.
+ * {@code --max-per-principal N} adds {@link #LIMITED_PATH}: {@code /echo} with
+ * {@link Route.Builder#maxConnectionsPerPrincipal(int)}. {@code --cluster} makes the gateway a node of a Hazelcast
+ * cluster on loopback ({@link #clusterConfig}), and with {@code --cluster-members M} announces its port only once
+ * the cluster has {@code M} members. A JWT mode verifies the token of every handshake with the key in {@code FILE}, a
  * JWK in JSON (the shared secret for {@code jwt-hs256}, the RSA public key for {@code jwt-rs256}); the file
  * is read once, before the server starts.
  */
@@ -60,6 +69,11 @@ final class GatewayRole {
      * which is how a load-generator connection learns the id that the management API knows it by.
      */
     static final String PUSH_PATH = "/push";
+    /**
+     * The shared-limit scenario's route: {@code /echo} with a per-principal connection limit, which a clustered
+     * gateway counts across the cluster.
+     */
+    static final String LIMITED_PATH = "/limited";
     /** The environment variable that holds the management API's key; without it the API is off. */
     static final String MANAGEMENT_KEY_ENV = "GATEHOUSE_BENCH_MANAGEMENT_KEY";
     /** The name of the management API's connector, which its context's virtual host names. */
@@ -83,6 +97,11 @@ final class GatewayRole {
         Path authKey = null;
         Duration maxLifetime = Duration.ofMinutes(60);
         String relay = "gatehouse";
+        int maxPerPrincipal = 0;
+        String clusterName = null;
+        int clusterPort = 0;
+        String node = null;
+        int clusterMembers = 1;
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
                 case "--port":
@@ -103,6 +122,21 @@ final class GatewayRole {
                 case "--max-lifetime":
                     maxLifetime = Args.duration("--max-lifetime", Args.value(args, i));
                     break;
+                case "--max-per-principal":
+                    maxPerPrincipal = Args.integer("--max-per-principal", Args.value(args, i), 1);
+                    break;
+                case "--cluster":
+                    clusterName = Args.value(args, i);
+                    break;
+                case "--cluster-port":
+                    clusterPort = Args.integer("--cluster-port", Args.value(args, i), 1);
+                    break;
+                case "--node":
+                    node = Args.value(args, i);
+                    break;
+                case "--cluster-members":
+                    clusterMembers = Args.integer("--cluster-members", Args.value(args, i), 1);
+                    break;
                 default:
                     throw new UsageException("gateway: unknown option " + args[i]);
             }
@@ -110,9 +144,38 @@ final class GatewayRole {
         if (backend == null) {
             throw new UsageException("gateway: --backend ws://HOST:PORT is required");
         }
+        if (clusterName != null && clusterPort == 0) {
+            throw new UsageException("gateway: --cluster needs --cluster-port BASE");
+        }
         Authenticator authenticator = auth.authenticator(authKey == null ? null : readKey(authKey));
         System.err.println("gateway: --auth " + auth.flag() + (auth == Auth.NONE ? "" : ": " + authenticator));
-        Gateway gateway = Gateway.builder()
+        Gateway.Builder builder = Gateway.builder();
+        HazelcastCluster cluster = null;
+        if (clusterName != null) {
+            cluster = HazelcastCluster.embedded(clusterConfig(clusterName, clusterPort));
+            HazelcastCluster member = cluster;
+            Runtime.getRuntime().addShutdownHook(new Thread(member::close, "leave-cluster"));
+            try {
+                awaitMembers(cluster, clusterMembers, Duration.ofSeconds(30));
+            } catch (RuntimeException | InterruptedException e) {
+                cluster.close(); // its threads would keep this JVM alive
+                throw e;
+            }
+            System.err.println("gateway: node " + node + " in cluster " + clusterName + ", " + cluster.members()
+                    + " member(s)");
+            builder.cluster(cluster);
+        }
+        if (node != null) {
+            builder.node(node);
+        }
+        if (maxPerPrincipal > 0) {
+            builder.route(Route.builder(LIMITED_PATH)
+                    .authenticator(authenticator)
+                    .maxConnectionsPerPrincipal(maxPerPrincipal)
+                    .backend(Backend.of(backend.resolve("/echo")))
+                    .build());
+        }
+        Gateway gateway = builder
                 .route(Route.builder("/echo")
                         .authenticator(authenticator)
                         .backend(Backend.of(backend.resolve("/echo")))
@@ -185,6 +248,40 @@ final class GatewayRole {
         }
         RoleControl.serve(server, connector.getLocalPort(), management == null ? 0 : management.getLocalPort(),
                 maxLifetime);
+    }
+
+    /**
+     * A Hazelcast member's configuration on loopback only: TCP-IP join among {@code 127.0.0.1:base} to
+     * {@code base + 9}, the member taking the first free port from {@code base}, multicast and auto-detection
+     * off, phone-home off, and a member that stops answering declared gone after 5 s.
+     */
+    static Config clusterConfig(String clusterName, int base) {
+        Config c = new Config().setClusterName(clusterName);
+        c.setProperty("hazelcast.phone.home.enabled", "false");
+        c.setProperty("hazelcast.logging.type", "slf4j");
+        c.setProperty("hazelcast.socket.bind.any", "false");
+        c.setProperty("hazelcast.wait.seconds.before.join", "0");
+        c.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+        c.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
+        NetworkConfig network = c.getNetworkConfig();
+        network.setPort(base).setPortAutoIncrement(true).setPortCount(10);
+        network.getInterfaces().setEnabled(true).addInterface("127.0.0.1");
+        JoinConfig join = network.getJoin();
+        join.getMulticastConfig().setEnabled(false);
+        join.getAutoDetectionConfig().setEnabled(false);
+        join.getTcpIpConfig().setEnabled(true).addMember("127.0.0.1"); // with no port: the member's port range
+        return c;
+    }
+
+    private static void awaitMembers(HazelcastCluster cluster, int members, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (cluster.members() < members) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the cluster has " + cluster.members() + " member(s) after "
+                        + timeout.toSeconds() + " s (expected: " + members + ")");
+            }
+            Thread.sleep(50);
+        }
     }
 
     /** The backend's HTTP echo, on the host and port of its WebSocket URI. */

@@ -19,10 +19,14 @@ final class Options {
             "and runs each scenario straight to the backend and through the gateway, interleaved, round after round.",
             "",
             "scenarios: throughput, throughput-text, api-inprocess, api-http, pipelined, bulk-16k, bulk-1m, latency,",
-            "           handshakes, handshakes-hs256, handshakes-rs256, fanout, post-connection, idle, all (default)",
+            "           handshakes, handshakes-hs256, handshakes-rs256, fanout, post-connection, idle,",
+            "           post-connection-cross, handshakes-shared-limit, all (default)",
             "           (api-inprocess and api-http: throughput through a WebSocket API route; run them with throughput,",
             "           to which they compare; fanout and post-connection: the gateway's HTTP management API, sending",
-            "           to a group of 1,000 connections and to single connections, through the gateway only)",
+            "           to a group of 1,000 connections and to single connections, through the gateway only;",
+            "           post-connection-cross and handshakes-shared-limit: two gateway nodes in one Hazelcast cluster",
+            "           on loopback against one node: POSTs forwarded from node B to node A's connections, and",
+            "           handshakes to a route whose per-principal connection limit the cluster counts)",
             "",
             "options:",
             "  --duration D      measured interval of each run (default 5s; --quick: 1s)",
@@ -166,7 +170,7 @@ final class Options {
             for (Scenario s : named) {
                 if (s.gatehouseOnly()) {
                     throw new UsageException(s.flag() + ": needs --relay gatehouse (a reference relay has no "
-                            + (s.webSocketApi() ? "WebSocket API routes" : "management API") + ")");
+                            + (s.webSocketApi() ? "WebSocket API routes" : s.cluster() ? "cluster" : "management API") + ")");
                 }
             }
             chosen.removeIf(Scenario::gatehouseOnly);

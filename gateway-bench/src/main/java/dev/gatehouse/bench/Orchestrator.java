@@ -2,6 +2,7 @@ package dev.gatehouse.bench;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,6 +15,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -39,11 +41,26 @@ import java.util.concurrent.TimeoutException;
  * <p>The shared gateway also serves its HTTP management API, on a loopback connector of its own, behind an API
  * key made afresh for each start ({@link ManagementClient#newKey()}). The key goes to the child in its
  * environment ({@link GatewayRole#MANAGEMENT_KEY_ENV}), not on its command line, and is never printed.
+ *
+ * <p>The cluster scenarios ({@link Scenario#cluster()}) start gateways of their own on the shared backend: nodes A
+ * and B, which form a Hazelcast cluster of their own on loopback (a fresh cluster name and member port range for
+ * each scenario), and for {@link Scenario#HANDSHAKES_SHARED_LIMIT} a gateway without a cluster; all are stopped
+ * when the scenario ends, however it ends.
  */
 final class Orchestrator {
 
     /** Heap of each child JVM: the idle scenario's 9,000 bridged connections must fit in it. */
     static final List<String> CHILD_JVM = List.of("-Xmx1g");
+    /**
+     * The JVM options that Hazelcast asks for on Java 9 and later ("for the best performance results"), given to
+     * the cluster scenarios' nodes.
+     */
+    static final List<String> HAZELCAST_JVM = List.of("--add-modules", "java.se",
+            "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
+            "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+            "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+            "--add-opens", "java.management/sun.management=ALL-UNNAMED",
+            "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration RUN_SLACK = Duration.ofSeconds(120);
 
@@ -56,6 +73,7 @@ final class Orchestrator {
     private Child gateway; // the shared gateway, likewise
     private ManagementClient.Access management; // the shared gateway's management API and its key, or null
     private volatile Child authGateway; // the current scenario's own gateway (a JWT mode), or null
+    private final List<Child> clusterChildren = Collections.synchronizedList(new ArrayList<>()); // a cluster scenario's
     private int childCount;
 
     private Orchestrator(Options options, Path logs, String commandLine) {
@@ -174,7 +192,8 @@ final class Orchestrator {
         if (s == Scenario.IDLE) {
             return Duration.ofSeconds(2 * (60 + 60 + 180 + 60 + 60 + 30)).plus(options.hold.multipliedBy(2));
         }
-        return run.multipliedBy((long) s.sides().size() * options.rounds).plus(START_TIMEOUT.multipliedBy(2));
+        return run.multipliedBy((long) s.sides().size() * options.rounds)
+                .plus(START_TIMEOUT.multipliedBy(s.cluster() ? 5 : 2));
     }
 
     private void runScenario(Scenario s, List<Sample> out) throws InterruptedException {
@@ -183,6 +202,10 @@ final class Orchestrator {
             return;
         }
         ensureSharedChildren();
+        if (s.cluster()) {
+            runCluster(s, out);
+            return;
+        }
         Child target = gateway;
         Auth.Keys keys = Auth.Keys.NONE;
         try {
@@ -224,6 +247,94 @@ final class Orchestrator {
                 return PushLoad.run(run, management);
             default:
                 throw new IllegalArgumentException("scenario " + run.scenario().flag() + " runs on its own processes");
+        }
+    }
+
+    /**
+     * A cluster scenario: nodes A and B (and for {@link Scenario#HANDSHAKES_SHARED_LIMIT} a gateway without a
+     * cluster) on the shared backend, each side of each round in turn; stops them all before it returns or
+     * throws.
+     */
+    private void runCluster(Scenario s, List<Sample> out) throws InterruptedException {
+        boolean limit = s == Scenario.HANDSHAKES_SHARED_LIMIT;
+        Auth.Keys keys = limit ? s.auth().newKeys() : Auth.Keys.NONE;
+        List<String> limitArgs = limit ? List.of("--max-per-principal", Integer.toString(Scenario.SHARED_LIMIT)) : List.of();
+        String name = "gatehouse-bench-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+        int base = freeMemberPort();
+        String key = ManagementClient.newKey();
+        Map<String, String> env = Map.of(GatewayRole.MANAGEMENT_KEY_ENV, key);
+        try {
+            Child local = null;
+            if (limit) {
+                local = startClusterChild(s, "local", keys, env, limitArgs);
+            }
+            Child a = startClusterChild(s, "a", keys, env, concat(limitArgs, clusterArgs(name, base, "a", 1)));
+            Child b = startClusterChild(s, "b", keys, env, concat(limitArgs, clusterArgs(name, base, "b", 2)));
+            ManagementClient.Access atA = new ManagementClient.Access(URI.create("http://127.0.0.1:" + a.managementPort()), key);
+            ManagementClient.Access atB = new ManagementClient.Access(URI.create("http://127.0.0.1:" + b.managementPort()), key);
+            for (int round = 1; round <= options.rounds; round++) {
+                for (Side side : s.sides()) {
+                    Child target = side == Side.LOCAL && limit ? local : a;
+                    Child peer = side == Side.LOCAL && limit ? null : b;
+                    String path = side == Side.CLUSTER_OPEN ? "/echo" : s.gatewayPath();
+                    Run run = new Run(s, side, round, URI.create("ws://127.0.0.1:" + target.port() + path), backend, target,
+                            options.connections(s), options.warmup(s), options.duration, options.hold, peer);
+                    Sample sample = limit ? HandshakeLoad.run(run, keys)
+                            : PushLoad.run(run, atA, side == Side.CLUSTER ? atB : atA);
+                    out.add(sample);
+                    System.err.println("  " + sample.describe());
+                }
+            }
+        } finally {
+            stopClusterChildren();
+        }
+    }
+
+    /**
+     * The gateway role's options that make it node {@code node} of cluster {@code name} on the member ports from
+     * {@code base}, announced once the cluster has {@code members} members.
+     */
+    static List<String> clusterArgs(String name, int base, String node, int members) {
+        return List.of("--cluster", name, "--cluster-port", Integer.toString(base), "--node", node,
+                "--cluster-members", Integer.toString(members));
+    }
+
+    private static List<String> concat(List<String> first, List<String> second) {
+        List<String> all = new ArrayList<>(first);
+        all.addAll(second);
+        return all;
+    }
+
+    private Child startClusterChild(Scenario s, String node, Auth.Keys keys, Map<String, String> env, List<String> args) {
+        List<String> jvm = new ArrayList<>(HAZELCAST_JVM);
+        if (options.jfr != null) {
+            Path jfr = jfrFile(options.jfr, s.flag() + "-" + node);
+            notes.add("The " + s.flag() + " gateway " + node + " was recorded with JFR into " + jfr + ".");
+            jvm.addAll(jfrArgs(jfr));
+        }
+        Child c = startGateway(backend, s.flag() + "-" + node, jvm, keys, env, args);
+        clusterChildren.add(c);
+        return c;
+    }
+
+    private void stopClusterChildren() {
+        List<Child> all;
+        synchronized (clusterChildren) {
+            all = new ArrayList<>(clusterChildren);
+            clusterChildren.clear();
+        }
+        Collections.reverse(all);
+        for (Child c : all) {
+            c.close();
+        }
+    }
+
+    /** A port that was free a moment ago, as the base of the members' ports (they may take the next nine). */
+    private static int freeMemberPort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return Math.min(socket.getLocalPort(), 65_000);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot find a free port for the cluster's members", e);
         }
     }
 
@@ -310,12 +421,19 @@ final class Orchestrator {
      */
     private Child startGateway(Child backendChild, String tag, List<String> extraJvm, Auth.Keys keys,
             Map<String, String> environment) {
+        return startGateway(backendChild, tag, extraJvm, keys, environment, List.of());
+    }
+
+    /** {@link #startGateway(Child, String, List, Auth.Keys, Map)} with more of the role's options. */
+    private Child startGateway(Child backendChild, String tag, List<String> extraJvm, Auth.Keys keys,
+            Map<String, String> environment, List<String> extraArgs) {
         System.err.println("starting gateway (" + tag + ", auth " + keys.mode().flag() + ")");
         List<String> jvm = new ArrayList<>(CHILD_JVM);
         jvm.addAll(options.gatewayJvmArgs);
         jvm.addAll(extraJvm);
         List<String> args = new ArrayList<>(List.of("--backend", "ws://127.0.0.1:" + backendChild.port(), "--port", "0",
                 "--auth", keys.mode().flag(), "--relay", options.relay));
+        args.addAll(extraArgs);
         Path keyFile = null;
         try {
             String jwk = keys.verificationJwk();
@@ -353,6 +471,7 @@ final class Orchestrator {
 
     private void stopSharedChildren() {
         stopAuthGateway();
+        stopClusterChildren();
         management = null;
         if (gateway != null) {
             gateway.close();

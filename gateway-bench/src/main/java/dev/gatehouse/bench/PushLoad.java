@@ -23,6 +23,9 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.client.Result;
@@ -53,7 +56,9 @@ import org.eclipse.jetty.websocket.api.Callback;
  * <p>Records {@code rate} (deliveries per second: messages received by the clients, duplicates not counted),
  * {@code posts} (POSTs per second, each complete: answered and received by all its recipients),
  * {@code deliveries}, {@code seconds}, each process's CPU per delivery ({@link Run.Cpu#perUnit}), the
- * gateway's CPU per POST ({@code cpu.gateway.post}), {@code members} (connections), and over the whole run, once
+ * gateway's CPU per POST ({@code cpu.gateway.post}), {@code members} (connections), the time from each POST's
+ * send to its completion over the measured interval in µs ({@code p50}, {@code p90}, {@code p99}: a closed
+ * loop, so the POSTs' own latency), and over the whole run, once
  * the loops have stopped and drained: {@code lost} (messages answered as delivered that a recipient never got),
  * {@code duplicated} and {@code strays} (messages a connection got that were not meant for it). Any of those
  * three not zero, a POST answered otherwise, a failed exchange, or a loop still waiting 10 s after the end is an
@@ -81,6 +86,7 @@ final class PushLoad {
     private final AtomicLong nextSeq = new AtomicLong();
     private final AtomicInteger active = new AtomicInteger(); // loops still posting, then loops not yet finished
     private final BitSet answered = new BitSet(); // sequence numbers answered as expected; guarded by itself
+    private final Recorder latency = new Recorder(TimeUnit.SECONDS.toNanos(60), 3); // POST to completion, ns
     private volatile String firstWrong;            // the first unexpected answer or failure, for the error
     private volatile Loop[] loops = new Loop[0];   // set once, before the first POST
     private volatile boolean running = true;
@@ -93,9 +99,17 @@ final class PushLoad {
     }
 
     static Sample run(Run run, ManagementClient.Access access) throws InterruptedException {
+        return run(run, access, access);
+    }
+
+    /**
+     * Runs the scenario with the connections on {@code access}'s node and the POSTs to {@code postTo}'s
+     * management API: the same node, or another node of its cluster.
+     */
+    static Sample run(Run run, ManagementClient.Access access, ManagementClient.Access postTo) throws InterruptedException {
         Scenario s = run.scenario();
         Sample sample = run.sample();
-        if (access == null) {
+        if (access == null || postTo == null) {
             sample.error("the gateway serves no management API");
             return sample;
         }
@@ -103,7 +117,7 @@ final class PushLoad {
         PushLoad load = new PushLoad(fanout, s.size());
         int loopCount = fanout ? s.inFlight() : run.connections() * s.inFlight();
         try (LoadClient client = new LoadClient();
-                ManagementClient api = new ManagementClient(access, Math.max(PARALLEL_SETUP, loopCount))) {
+                ManagementClient api = new ManagementClient(postTo, Math.max(PARALLEL_SETUP, loopCount))) {
             load.api = api;
             LoadClient.Opened<PushConn> opened = client.openAll(run.connections(), i -> new PushConn(load), run.uri(),
                     SETUP_TIMEOUT);
@@ -112,6 +126,9 @@ final class PushLoad {
             }
             List<PushConn> conns = learnIds(opened.open(), sample);
             sample.put("members", conns.size());
+            if (!postTo.equals(access) && sample.errors().isEmpty()) {
+                awaitDirectory(api, conns, sample);
+            }
             if (conns.isEmpty() || !sample.errors().isEmpty()) {
                 LoadClient.closeAll(opened.open(), Duration.ofSeconds(10));
                 return sample;
@@ -144,10 +161,12 @@ final class PushLoad {
             long d0 = load.deliveries.sum();
             long p0 = load.posts.sum();
             Run.Cpu cpu0 = run.cpu();
+            load.latency.getIntervalHistogram(); // drops the warm-up's
             Thread.sleep(run.duration().toMillis());
             long d1 = load.deliveries.sum();
             long p1 = load.posts.sum();
             Run.Cpu cpu1 = run.cpu();
+            Histogram h = load.latency.getIntervalHistogram();
             load.running = false;
             double seconds = (cpu1.at() - cpu0.at()) / 1e9;
             sample.put("rate", (d1 - d0) / seconds);
@@ -157,7 +176,11 @@ final class PushLoad {
             cpu1.perUnit(cpu0, d1 - d0, sample);
             if (p1 > p0) {
                 sample.put("cpu.gateway.post", (cpu1.gateway() - cpu0.gateway()) / 1e3 / (p1 - p0));
+                if (run.peer() != null) {
+                    sample.put("cpu.nodes.post", (cpu1.gateway() - cpu0.gateway() + cpu1.peer() - cpu0.peer()) / 1e3 / (p1 - p0));
+                }
             }
+            percentiles(h, sample);
             run.threads(sample);
 
             long drainBy = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -202,6 +225,54 @@ final class PushLoad {
         }
         sample.put("setup.ids.seconds", (System.nanoTime() - start) / 1e9);
         return known;
+    }
+
+    /**
+     * Records a histogram of nanoseconds as {@code p50}, {@code p90} and {@code p99} in µs, and its count as
+     * {@code latency.count}; nothing when it is empty.
+     */
+    static void percentiles(Histogram h, Sample sample) {
+        sample.put("latency.count", h.getTotalCount());
+        if (h.getTotalCount() == 0) {
+            return;
+        }
+        sample.put("p50", h.getValueAtPercentile(50) / 1e3);
+        sample.put("p90", h.getValueAtPercentile(90) / 1e3);
+        sample.put("p99", h.getValueAtPercentile(99) / 1e3);
+    }
+
+    /**
+     * Waits until the node the POSTs go to knows every connection: {@code GET /@connections/{id}} answered 200
+     * for each (its directory learns of another node's connections a moment after they open).
+     *
+     * @return whether it did within the setup timeout; if not, the sample holds an error
+     */
+    private static boolean awaitDirectory(ManagementClient api, List<PushConn> conns, Sample sample)
+            throws InterruptedException {
+        long start = System.nanoTime();
+        long deadline = start + SETUP_TIMEOUT.toNanos();
+        List<PushConn> unknown = new ArrayList<>(conns);
+        int lastStatus = 0;
+        while (!unknown.isEmpty()) {
+            PushConn c = unknown.get(unknown.size() - 1);
+            try {
+                lastStatus = api.exchange(HttpMethod.GET, "/@connections/" + c.id.join(), null, null)
+                        .get(ManagementClient.TIMEOUT_MS, TimeUnit.MILLISECONDS).getStatus();
+            } catch (ExecutionException | TimeoutException e) {
+                lastStatus = -1;
+            }
+            if (lastStatus == 200) {
+                unknown.remove(unknown.size() - 1);
+            } else if (System.nanoTime() > deadline) {
+                sample.error(unknown.size() + " of " + conns.size() + " connections still unknown to the other node after "
+                        + SETUP_TIMEOUT.toSeconds() + " s (last answer: " + lastStatus + ")");
+                return false;
+            } else {
+                Thread.sleep(20);
+            }
+        }
+        sample.put("setup.directory.seconds", (System.nanoTime() - start) / 1e9);
+        return true;
     }
 
     /**
@@ -312,6 +383,7 @@ final class PushLoad {
     private void post(Loop l) {
         long seq = nextSeq.getAndIncrement();
         l.remaining.set(recipients + 1); // every recipient's delivery, and the answer
+        l.sent = System.nanoTime();
         l.seq = seq;                      // published after remaining: a delivery reads seq first
         if (l.to != null) {
             l.to.address(seq);
@@ -383,6 +455,7 @@ final class PushLoad {
 
     /** A loop's POST was answered and received by all its recipients: the next one goes, unless the run ended. */
     private void completed(Loop l) {
+        latency.recordValue(Math.min(System.nanoTime() - l.sent, TimeUnit.SECONDS.toNanos(60)));
         posts.increment();
         if (running) {
             post(l);
@@ -446,6 +519,7 @@ final class PushLoad {
         private final URI uri;
         private final AtomicInteger remaining = new AtomicInteger(); // deliveries and the answer still awaited
         private volatile long seq = -1; // the POST in flight's sequence number
+        private volatile long sent;     // when the POST in flight was sent, by System.nanoTime()
 
         Loop(int index, PushConn to, URI uri) {
             this.index = index;

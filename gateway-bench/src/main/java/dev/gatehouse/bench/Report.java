@@ -27,6 +27,8 @@ final class Report {
     private static final Set<String> API_SCENARIOS = Set.of(Scenario.API_INPROCESS.flag(), Scenario.API_HTTP.flag());
     private static final Set<String> MANAGEMENT_SCENARIOS =
             Set.of(Scenario.FANOUT.flag(), Scenario.POST_CONNECTION.flag());
+    private static final Set<String> CLUSTER_SCENARIOS =
+            Set.of(Scenario.POST_CONNECTION_CROSS.flag(), Scenario.HANDSHAKES_SHARED_LIMIT.flag());
     private static final Set<String> JWT_SCENARIOS =
             Set.of(Scenario.HANDSHAKES_HS256.flag(), Scenario.HANDSHAKES_RS256.flag());
 
@@ -41,6 +43,9 @@ final class Report {
      *                scenarios compare; {@code null} when it did not run
      */
     static List<Table.Row> rows(Scenario s, int connections, List<Sample> samples, String problem, Sample proxy) {
+        if (s.cluster()) {
+            return clusterRows(s, connections, samples, problem);
+        }
         Sample d = Orchestrator.best(samples, Side.DIRECT);
         Sample g = Orchestrator.best(samples, Side.GATEWAY);
         Sample h = Orchestrator.best(samples, Side.HTTP_CLIENT);
@@ -108,14 +113,14 @@ final class Report {
                 r.add("POST/s: POST /groups/{g}/:send", "posts", "posts", Table::count, Goal.none());
                 r.add("gateway CPU µs/delivery", "cpu.gateway", "cpu.gateway", Table::decimal, Goal.none());
                 r.add("gateway CPU µs/POST", "cpu.gateway.post", "cpu.gateway.post", Table::decimal, Goal.none());
-                rows.add(deliveryCheck(name, "lost / duplicated deliveries, every run", samples, failure));
+                rows.add(deliveryCheck(name, "lost / duplicated deliveries, every run", samples, failure, Side.GATEWAY));
                 break;
             }
             case POST_CONNECTION: {
                 r.add("POST/s, " + shape + ", gateway only (no direct equivalent)", "rate", "rate", Table::count,
                         Goal.none());
                 r.add("gateway CPU µs/POST", "cpu.gateway", "cpu.gateway", Table::decimal, Goal.none());
-                rows.add(deliveryCheck(name, "lost / duplicated messages, every run", samples, failure));
+                rows.add(deliveryCheck(name, "lost / duplicated messages, every run", samples, failure, Side.GATEWAY));
                 break;
             }
             default: {
@@ -134,17 +139,64 @@ final class Report {
     }
 
     /**
-     * The row of a management scenario's delivery check: messages lost and duplicated over all its gateway runs
-     * (a message that reached a connection it was not meant for counts as duplicated); both must be zero. Any
-     * failed run fails it, the best or not.
+     * The rows of a cluster scenario: one node ({@link Side#LOCAL}) in the direct column against the cluster
+     * ({@link Side#CLUSTER}) in the gateway column, each side's best run; for
+     * {@link Scenario#HANDSHAKES_SHARED_LIMIT} also the cluster without the limit ({@link Side#CLUSTER_OPEN})
+     * against it with the limit.
      */
-    private static Table.Row deliveryCheck(String scenario, String metric, List<Sample> samples, String failure) {
+    static List<Table.Row> clusterRows(Scenario s, int connections, List<Sample> samples, String problem) {
+        Sample local = Orchestrator.best(samples, Side.LOCAL);
+        Sample cluster = Orchestrator.best(samples, Side.CLUSTER);
+        Sample open = Orchestrator.best(samples, Side.CLUSTER_OPEN);
+        String name = s.flag();
+        String shape = s.shape(connections);
+        List<Table.Row> rows = new ArrayList<>();
+        String failure = problem;
+        if (failure == null && (failed(local) || failed(cluster) || failed(open))) {
+            failure = "FAILED";
+        }
+        if (local == null && cluster == null) {
+            rows.add(new Table.Row(name, shape, "-", "-", "-", "-", failure == null ? "FAILED" : failure));
+            return rows;
+        }
+        Rows r = new Rows(name, local, cluster, failure, rows);
+        if (s == Scenario.POST_CONNECTION_CROSS) {
+            r.add("POST/s, " + shape + ": to node A (local) vs to node B (forwarded to A)", "rate", "rate",
+                    Table::count, Goal.none());
+            r.add("POST p50 µs (sent to answered and received)", "p50", "p50", Table::decimal, Goal.none());
+            r.add("POST p99 µs", "p99", "p99", Table::decimal, Goal.none());
+            r.add("CPU µs/POST, node A", "cpu.gateway.post", "cpu.gateway.post", Table::decimal, Goal.none());
+            r.add("CPU µs/POST, nodes A + B", "cpu.nodes.post", "cpu.nodes.post", Table::decimal, Goal.none());
+            rows.add(deliveryCheck(name, "lost / duplicated messages, every run", samples, failure, Side.LOCAL,
+                    Side.CLUSTER));
+        } else {
+            r.add("handshakes/s, " + shape + ": one node vs node A of a 2-member cluster", "rate", "rate",
+                    Table::count, Goal.none());
+            r.add("CPU µs/handshake: the one node vs node A", "cpu.gateway", "cpu.gateway", Table::decimal, Goal.none());
+            r.add("CPU µs/handshake: the one node vs nodes A + B", "cpu.gateway", "cpu.nodes", Table::decimal,
+                    Goal.none());
+            Rows o = new Rows(name, open, cluster, failure, rows);
+            o.add("handshakes/s on A: route without the limit vs with", "rate", "rate", Table::count, Goal.none());
+            o.add("CPU µs/handshake, A + B: route without the limit vs with", "cpu.nodes", "cpu.nodes", Table::decimal,
+                    Goal.none());
+        }
+        return rows;
+    }
+
+    /**
+     * The row of a management scenario's delivery check: messages lost and duplicated over all its runs of these
+     * sides (a message that reached a connection it was not meant for counts as duplicated); both must be zero.
+     * Any failed run fails it, the best or not.
+     */
+    private static Table.Row deliveryCheck(String scenario, String metric, List<Sample> samples, String failure,
+            Side... sides) {
+        Set<Side> counted = Set.of(sides);
         double lost = 0;
         double duplicated = 0;
         boolean measured = false;
         boolean failed = false;
         for (Sample x : samples) {
-            if (x.side() != Side.GATEWAY) {
+            if (!counted.contains(x.side())) {
                 continue;
             }
             failed |= !x.errors().isEmpty();
@@ -247,6 +299,17 @@ final class Report {
                     .append("complete once answered 202 and received by every member; a delivery is one message ")
                     .append("received by one client. post-connection: POST /@connections/{id}, each complete once ")
                     .append("answered 200 and received by its client. Lost and duplicated count over every run.");
+        }
+        if (rows.stream().anyMatch(r -> CLUSTER_SCENARIOS.contains(r.scenario()))) {
+            sb.append(" post-connection-cross and handshakes-shared-limit run gateway nodes A and B that form one ")
+                    .append("Hazelcast cluster on loopback; their direct column is one node, their gateway column the ")
+                    .append("cluster. post-connection-cross: post-connection's load with the connections on A, POSTed ")
+                    .append("to A itself (direct column) or to B, which forwards each through Hazelcast to A (gateway ")
+                    .append("column); latency is a closed loop's, from each POST's send to its answer and delivery. ")
+                    .append("handshakes-shared-limit: HS256 handshakes, one principal per worker, to a route with a ")
+                    .append("per-principal connection limit on a gateway without a cluster (direct column) or on A, ")
+                    .append("which counts it on the key's partition, on A or B (gateway column); its last rows ")
+                    .append("compare A's route without the limit (direct column) with the limited one.");
         }
         if (rows.stream().anyMatch(r -> JWT_SCENARIOS.contains(r.scenario()))) {
             sb.append(" In handshakes-hs256 and handshakes-rs256 only the gateway authenticates: it verifies a JWT ")

@@ -56,7 +56,20 @@ enum Scenario {
      */
     POST_CONNECTION("post-connection", Kind.POST_CONNECTION, 200, 1, 64, true, false, Auth.NONE),
     /** 9,000 bridged connections held open: gateway memory per connection, and whether all still echo. */
-    IDLE("idle", Kind.IDLE, 9000, 0, 64, false, false, Auth.NONE);
+    IDLE("idle", Kind.IDLE, 9000, 0, 64, false, false, Auth.NONE),
+    /**
+     * {@link #POST_CONNECTION}'s load on two gateway nodes that form one Hazelcast cluster, the connections on node
+     * A: each round POSTs to A itself ({@link Side#LOCAL}), then to B ({@link Side#CLUSTER}), which forwards every
+     * POST through Hazelcast to A. Both nodes' CPU is measured.
+     */
+    POST_CONNECTION_CROSS("post-connection-cross", Kind.POST_CONNECTION, 200, 1, 64, true, false, Auth.NONE),
+    /**
+     * {@link #HANDSHAKES_HS256} to {@link GatewayRole#LIMITED_PATH}, a route with at most {@link #SHARED_LIMIT}
+     * connections per principal, each worker its own principal: on a gateway without a cluster
+     * ({@link Side#LOCAL}), on node A of a two-member cluster that counts the limit on the key's partition
+     * ({@link Side#CLUSTER}), and on A's {@code /echo}, the same route without the limit ({@link Side#CLUSTER_OPEN}).
+     */
+    HANDSHAKES_SHARED_LIMIT("handshakes-shared-limit", Kind.HANDSHAKES, 16, 0, 0, false, false, Auth.JWT_HS256);
 
     /** How a scenario drives its connections. */
     enum Kind {
@@ -73,6 +86,15 @@ enum Scenario {
         /** Many connections opened, held, then checked. */
         IDLE
     }
+
+    /**
+     * {@link #HANDSHAKES_SHARED_LIMIT}'s connections per principal: far more than a worker ever holds (one, and one
+     * closing), so that no handshake is refused, and the figures are the counter's cost. Not 4: a clustered node
+     * takes a slot synchronously but gives it back asynchronously, queued behind the directory's writes, and on a
+     * busy machine a worker that reconnects at once then finds its earlier slots still held (with 4, one round
+     * saw 6,056 handshakes fail on the cluster and none on one node).
+     */
+    static final int SHARED_LIMIT = 10_000;
 
     /** The aggregate send rate of {@link #LATENCY}, in messages per second. */
     static final int LATENCY_RATE = 2000;
@@ -106,7 +128,10 @@ enum Scenario {
                 return GatewayRole.API_HTTP_PATH;
             case FANOUT:
             case POST_CONNECTION:
+            case POST_CONNECTION_CROSS:
                 return GatewayRole.PUSH_PATH;
+            case HANDSHAKES_SHARED_LIMIT:
+                return GatewayRole.LIMITED_PATH;
             default:
                 return "/echo";
         }
@@ -122,16 +147,28 @@ enum Scenario {
         return kind == Kind.FANOUT || kind == Kind.POST_CONNECTION;
     }
 
+    /** Whether the scenario runs gateway nodes that form a Hazelcast cluster, on processes of its own. */
+    boolean cluster() {
+        return this == POST_CONNECTION_CROSS || this == HANDSHAKES_SHARED_LIMIT;
+    }
+
     /** Whether the scenario needs Gatehouse in the gateway JVM: a reference relay has no such routes or API. */
     boolean gatehouseOnly() {
-        return webSocketApi() || management();
+        return webSocketApi() || management() || cluster();
     }
 
     /**
      * The sides of each round, in order. The management scenarios have only the gateway's: nothing but the
-     * gateway has a management API, so there is no direct run.
+     * gateway has a management API, so there is no direct run. The cluster scenarios compare one node with the
+     * cluster.
      */
     List<Side> sides() {
+        if (this == POST_CONNECTION_CROSS) {
+            return List.of(Side.LOCAL, Side.CLUSTER);
+        }
+        if (this == HANDSHAKES_SHARED_LIMIT) {
+            return List.of(Side.LOCAL, Side.CLUSTER, Side.CLUSTER_OPEN);
+        }
         if (management()) {
             return List.of(Side.GATEWAY);
         }
@@ -192,6 +229,10 @@ enum Scenario {
             case LATENCY:
                 return connectionCount + " conns, " + LATENCY_RATE + " msg/s, " + sizeLabel(size);
             case HANDSHAKES:
+                if (this == HANDSHAKES_SHARED_LIMIT) {
+                    return connectionCount + " workers, " + auth.algorithm() + " JWT each, limit " + Table.count(SHARED_LIMIT)
+                            + " conns per principal";
+                }
                 return connectionCount + " workers, " + (auth == Auth.NONE ? "no auth"
                         : auth.algorithm() + " JWT (direct: no auth)");
             case FANOUT:

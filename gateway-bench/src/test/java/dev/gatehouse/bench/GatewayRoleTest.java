@@ -90,4 +90,19 @@ class GatewayRoleTest {
         assertTrue(log.contains("gateway: management API on 127.0.0.1:"), log);
         assertFalse(log.contains(key), "the key is never logged");
     }
+
+    @Test
+    void configuresItsClusterMemberOnLoopbackOnly() {
+        var config = GatewayRole.clusterConfig("c1", 5801);
+        assertEquals("c1", config.getClusterName());
+        assertEquals("false", config.getProperty("hazelcast.phone.home.enabled"));
+        assertEquals(5801, config.getNetworkConfig().getPort());
+        assertEquals(10, config.getNetworkConfig().getPortCount());
+        assertEquals(List.of("127.0.0.1"), List.copyOf(config.getNetworkConfig().getInterfaces().getInterfaces()));
+        var join = config.getNetworkConfig().getJoin();
+        assertFalse(join.getMulticastConfig().isEnabled());
+        assertFalse(join.getAutoDetectionConfig().isEnabled());
+        assertTrue(join.getTcpIpConfig().isEnabled());
+        assertEquals(List.of("127.0.0.1"), join.getTcpIpConfig().getMembers());
+    }
 }

@@ -99,7 +99,8 @@ class OptionsTest {
         List<Scenario> all = Options.parse("--relay", "jetty-frames").scenarios;
         assertFalse(all.contains(Scenario.API_INPROCESS));
         assertFalse(all.contains(Scenario.API_HTTP));
-        assertEquals(Scenario.values().length - 4, all.size(), "api-inprocess, api-http, fanout, post-connection");
+        assertEquals(Scenario.values().length - 6, all.size(),
+                "api-inprocess, api-http, fanout, post-connection, post-connection-cross, handshakes-shared-limit");
         assertEquals("api-http: needs --relay gatehouse (a reference relay has no WebSocket API routes)",
                 assertThrows(UsageException.class, () -> Options.parse("api-http", "--relay", "jetty-listener")).getMessage());
         assertEquals(List.of(Scenario.THROUGHPUT, Scenario.API_INPROCESS), Options.parse("throughput", "api-inprocess").scenarios);
@@ -195,5 +196,30 @@ class OptionsTest {
         assertEquals(Auth.JWT_RS256, Auth.parse("JWT-RS256"));
         assertEquals("--auth: jwt (expected: one of none, jwt-hs256, jwt-rs256)",
                 assertThrows(UsageException.class, () -> Auth.parse("jwt")).getMessage());
+    }
+
+    @Test
+    void runsTheClusterScenariosAfterIdleComparingOneNodeWithTheCluster() {
+        List<Scenario> all = Options.parse("all").scenarios;
+        assertEquals(List.of(Scenario.IDLE, Scenario.POST_CONNECTION_CROSS, Scenario.HANDSHAKES_SHARED_LIMIT),
+                all.subList(all.size() - 3, all.size()));
+        assertEquals(List.of(Scenario.POST_CONNECTION_CROSS, Scenario.HANDSHAKES_SHARED_LIMIT),
+                Options.parse("post-connection-cross", "handshakes-shared-limit").scenarios);
+        assertEquals(List.of(Side.LOCAL, Side.CLUSTER), Scenario.POST_CONNECTION_CROSS.sides());
+        assertEquals(List.of(Side.LOCAL, Side.CLUSTER, Side.CLUSTER_OPEN), Scenario.HANDSHAKES_SHARED_LIMIT.sides());
+        assertEquals("cluster-open", Side.CLUSTER_OPEN.toString());
+        for (Scenario s : List.of(Scenario.POST_CONNECTION_CROSS, Scenario.HANDSHAKES_SHARED_LIMIT)) {
+            assertTrue(s.cluster());
+            assertTrue(s.gatehouseOnly());
+        }
+        assertFalse(Scenario.POST_CONNECTION.cluster());
+        assertEquals(GatewayRole.PUSH_PATH, Scenario.POST_CONNECTION_CROSS.gatewayPath());
+        assertEquals(GatewayRole.LIMITED_PATH, Scenario.HANDSHAKES_SHARED_LIMIT.gatewayPath());
+        assertEquals(Auth.JWT_HS256, Scenario.HANDSHAKES_SHARED_LIMIT.auth());
+        assertEquals("16 workers, HS256 JWT each, limit 10,000 conns per principal", Scenario.HANDSHAKES_SHARED_LIMIT.shape(16));
+        assertEquals(Options.HANDSHAKE_WARMUP, Options.parse("handshakes-shared-limit").warmup(Scenario.HANDSHAKES_SHARED_LIMIT));
+        assertEquals("handshakes-shared-limit: needs --relay gatehouse (a reference relay has no cluster)",
+                assertThrows(UsageException.class, () -> Options.parse("handshakes-shared-limit", "--relay", "jetty-frames"))
+                        .getMessage());
     }
 }

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -117,5 +118,39 @@ class OrchestratorTest {
             Thread.onSpinWait();
         }
         assertEquals(childrenBefore, ProcessHandle.current().children().count());
+    }
+
+    @Test
+    @Timeout(240)
+    void runsQuickClusterScenariosOnTwoNodesAndStopsEveryNode(@TempDir Path logs) throws Exception {
+        long childrenBefore = ProcessHandle.current().children().count();
+        int exit = Orchestrator.run("post-connection-cross", "handshakes-shared-limit", "--quick", "--connections", "4",
+                "--duration", "1s", "--warmup", "500ms", "--logs", logs.toString());
+        // Exit code 0: every POST forwarded from node B reached its client on node A once, and no handshake failed.
+        assertEquals(0, exit, () -> "exit code; logs: " + logs);
+        String results = Files.readString(logs.resolve("results.md"), StandardCharsets.UTF_8);
+        assertTrue(results.matches("(?s).*\\| post-connection-cross +\\| POST/s, 4 conns × 1 POST in flight, 64 B text: to "
+                + "node A \\(local\\) vs to node B \\(forwarded to A\\) +\\| +[0-9,]+ \\| +[0-9,]+ \\|.*"), results);
+        assertTrue(results.matches("(?s).*\\| post-connection-cross +\\| lost / duplicated messages, every run +\\| +- \\| "
+                + "+0 / 0 \\| +- \\| 0 / 0 +\\| met +\\|.*"), results);
+        assertTrue(results.contains("post-connection-cross round 1 cluster: setup.ids.seconds="), results);
+        assertTrue(results.contains(" setup.directory.seconds="), "waited for B's directory: " + results);
+        assertTrue(results.contains("handshakes-shared-limit round 1 local: "), results);
+        assertTrue(results.contains("handshakes-shared-limit round 1 cluster-open: "), results);
+        String nodeB = Files.readString(logs.resolve("04-gateway-post-connection-cross-b.log"), StandardCharsets.UTF_8);
+        assertTrue(nodeB.contains("gateway: node b in cluster gatehouse-bench-"), nodeB);
+        assertTrue(nodeB.contains(", 2 member(s)"), nodeB);
+        assertFalse(nodeB.contains("without proper access to required Java packages"), "Hazelcast's JVM options: " + nodeB);
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (ProcessHandle.current().children().count() > childrenBefore && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(childrenBefore, ProcessHandle.current().children().count());
+    }
+
+    @Test
+    void makesEachNodeAMemberOfTheScenariosClusterWaitingForTheOthers() {
+        assertEquals(List.of("--cluster", "c1", "--cluster-port", "5801", "--node", "b", "--cluster-members", "2"),
+                Orchestrator.clusterArgs("c1", 5801, "b", 2));
     }
 }

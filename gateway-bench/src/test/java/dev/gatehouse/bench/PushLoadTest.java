@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.BitSet;
 import java.util.List;
 
+import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
 
 class PushLoadTest {
@@ -93,5 +94,24 @@ class PushLoadTest {
         assertEquals("Access[http://127.0.0.1:9090, key hidden]", access.toString());
         assertEquals(URI.create("http://127.0.0.1:9090/@connections/abc"), access.uri("/@connections/abc"));
         assertEquals(URI.create("http://127.0.0.1:9090/groups/g/:send"), access.uri("/groups/g/:send"));
+    }
+
+    @Test
+    void recordsThePostsLatencyPercentilesInMicroseconds() {
+        Histogram h = new Histogram(60_000_000_000L, 3);
+        for (int i = 1; i <= 100; i++) {
+            h.recordValue(i * 10_000L); // 10 µs to 1 ms
+        }
+        Sample sample = new Sample(Scenario.POST_CONNECTION_CROSS, Side.CLUSTER, 1);
+        PushLoad.percentiles(h, sample);
+        assertEquals(100, sample.get("latency.count"));
+        assertEquals(500, sample.get("p50"), 1);
+        assertEquals(900, sample.get("p90"), 1);
+        assertEquals(990, sample.get("p99"), 1);
+
+        Sample none = new Sample(Scenario.POST_CONNECTION, Side.GATEWAY, 1);
+        PushLoad.percentiles(new Histogram(60_000_000_000L, 3), none);
+        assertEquals(0, none.get("latency.count"));
+        assertTrue(Double.isNaN(none.get("p50")), "no percentiles of nothing");
     }
 }

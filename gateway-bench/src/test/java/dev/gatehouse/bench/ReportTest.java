@@ -205,4 +205,69 @@ class ReportTest {
         assertEquals("| throughput | msg/s  | 50,000 |  32,000 |  0.64 | ≥ 0.60× | met     |", lines[2]);
         assertTrue(lines[3].startsWith("| latency    | p50 µs |   95.5 |   120.0 |  1.26 |"));
     }
+
+    private static Sample node(Scenario s, Side side, int round, double rate, double p50, double p99, double cpuA,
+            double cpuNodes) {
+        Sample x = new Sample(s, side, round);
+        x.put("rate", rate);
+        x.put("p50", p50);
+        x.put("p99", p99);
+        x.put("cpu.gateway", cpuA);
+        x.put("cpu.nodes", cpuNodes);
+        x.put("cpu.gateway.post", cpuA);
+        x.put("cpu.nodes.post", cpuNodes);
+        x.put("lost", 0);
+        x.put("duplicated", 0);
+        x.put("strays", 0);
+        return x;
+    }
+
+    @Test
+    void reportsCrossNodePostsAgainstPostsToTheNodeThatHoldsTheConnections() {
+        List<Sample> runs = List.of(
+                node(Scenario.POST_CONNECTION_CROSS, Side.LOCAL, 1, 9_000, 400, 2_000, 80, 90),
+                node(Scenario.POST_CONNECTION_CROSS, Side.CLUSTER, 1, 3_000, 1_200, 6_000, 100, 300),
+                node(Scenario.POST_CONNECTION_CROSS, Side.LOCAL, 2, 10_000, 380, 1_900, 78, 88),
+                node(Scenario.POST_CONNECTION_CROSS, Side.CLUSTER, 2, 2_500, 1_500, 7_000, 110, 320));
+        List<Table.Row> rows = Report.rows(Scenario.POST_CONNECTION_CROSS, 200, runs, null, null);
+        String name = "post-connection-cross";
+        assertEquals(List.of(
+                new Table.Row(name, "POST/s, 200 conns × 1 POST in flight, 64 B text: to node A (local) vs to node B "
+                        + "(forwarded to A)", "10,000", "3,000", "0.30", "-", "-"),
+                new Table.Row(name, "POST p50 µs (sent to answered and received)", "380.0", "1,200.0", "3.16", "-", "-"),
+                new Table.Row(name, "POST p99 µs", "1,900.0", "6,000.0", "3.16", "-", "-"),
+                new Table.Row(name, "CPU µs/POST, node A", "78.0", "100.0", "1.28", "-", "-"),
+                new Table.Row(name, "CPU µs/POST, nodes A + B", "88.0", "300.0", "3.41", "-", "-"),
+                new Table.Row(name, "lost / duplicated messages, every run", "-", "0 / 0", "-", "0 / 0", "met")),
+                rows);
+        Sample lossy = node(Scenario.POST_CONNECTION_CROSS, Side.CLUSTER, 3, 1_000, 1_000, 1_000, 1, 1);
+        lossy.put("lost", 2);
+        lossy.error("2 messages answered as sent never reached their client");
+        List<Sample> withLoss = new java.util.ArrayList<>(runs);
+        withLoss.add(lossy);
+        Table.Row check = Report.rows(Scenario.POST_CONNECTION_CROSS, 200, withLoss, null, null).get(5);
+        assertEquals("2 / 0", check.gateway());
+        assertEquals("FAILED", check.verdict());
+    }
+
+    @Test
+    void reportsTheSharedLimitAgainstOneNodeAndAgainstTheClusterWithoutTheLimit() {
+        List<Sample> runs = List.of(
+                node(Scenario.HANDSHAKES_SHARED_LIMIT, Side.LOCAL, 1, 2_000, 0, 0, 300, Double.NaN),
+                node(Scenario.HANDSHAKES_SHARED_LIMIT, Side.CLUSTER, 1, 1_500, 0, 0, 400, 500),
+                node(Scenario.HANDSHAKES_SHARED_LIMIT, Side.CLUSTER_OPEN, 1, 1_800, 0, 0, 350, 400));
+        String name = "handshakes-shared-limit";
+        assertEquals(List.of(
+                new Table.Row(name, "handshakes/s, 16 workers, HS256 JWT each, limit 10,000 conns per principal: one node vs "
+                        + "node A of a 2-member cluster", "2,000", "1,500", "0.75", "-", "-"),
+                new Table.Row(name, "CPU µs/handshake: the one node vs node A", "300.0", "400.0", "1.33", "-", "-"),
+                new Table.Row(name, "CPU µs/handshake: the one node vs nodes A + B", "300.0", "500.0", "1.67", "-", "-"),
+                new Table.Row(name, "handshakes/s on A: route without the limit vs with", "1,800", "1,500", "0.83", "-", "-"),
+                new Table.Row(name, "CPU µs/handshake, A + B: route without the limit vs with", "400.0", "500.0", "1.25",
+                        "-", "-")),
+                Report.rows(Scenario.HANDSHAKES_SHARED_LIMIT, 16, runs, null, null));
+        assertEquals(new Table.Row(name, "16 workers, HS256 JWT each, limit 10,000 conns per principal", "-", "-", "-", "-",
+                "TIMEOUT after 300 s"), Report.rows(Scenario.HANDSHAKES_SHARED_LIMIT, 16, List.of(), "TIMEOUT after 300 s",
+                        null).get(0));
+    }
 }
