@@ -15,7 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 import com.hazelcast.map.EntryProcessor;
@@ -45,16 +45,18 @@ public final class ConnectionCounts {
     private final Supplier<IMap<String, Slots>> engine; // the map of the engine now; throws while it is away
     private final Duration timeout;
     private final Fallbacks fallbacks;
-    private final Consumer<Runnable> writes; // runs a change on the engine in call order, off the caller's thread
+    private final BiConsumer<String, OrderedWrites.Change> writes; // changes a key in call order, off the caller's thread
     private final AtomicLong ids = new AtomicLong(); // the next slot id, unique on this node
     /** Slots the engine counts for this node, by key: their ids; a key is absent when it holds none. */
     private final ConcurrentHashMap<String, Set<Long>> held = new ConcurrentHashMap<>();
+    /** Slots given back whose release the engine has not confirmed yet, by key: a take of the key drops them first. */
+    private final ConcurrentHashMap<String, Set<Long>> releasing = new ConcurrentHashMap<>();
     /** Slots taken by the fallback, by key (> 0); never counted by the engine. */
     private final ConcurrentHashMap<String, Integer> local = new ConcurrentHashMap<>();
     private volatile String node; // this node's id in the engine's counts; changes when its member restarts
 
     ConnectionCounts(Supplier<IMap<String, Slots>> engine, String node, Duration timeout, Fallbacks fallbacks,
-            Consumer<Runnable> writes) {
+            BiConsumer<String, OrderedWrites.Change> writes) {
         this.engine = requireNonNull(engine, "engine");
         this.node = requireNonNull(node, "node");
         this.timeout = requireNonNull(timeout, "timeout");
@@ -68,7 +70,9 @@ public final class ConnectionCounts {
         String owner = node;
         boolean taken;
         try {
-            taken = engine.get().submitToKey(key, new Acquire(owner, id, max)).toCompletableFuture()
+            Set<Long> released = releasing.get(key);
+            List<Long> gone = released == null ? List.of() : List.copyOf(released);
+            taken = engine.get().submitToKey(key, new Acquire(owner, id, max, gone)).toCompletableFuture()
                     .get(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -86,7 +90,7 @@ public final class ConnectionCounts {
     }
 
     private void abandon(String key, String owner, long id) {
-        writes.accept(() -> engine.get().executeOnKey(key, new Abandon(owner, id)));
+        writes.accept(key, () -> engine.get().submitToKey(key, new Abandon(owner, id)));
     }
 
     private boolean fallBack(String key, int max, Throwable cause) {
@@ -133,7 +137,15 @@ public final class ConnectionCounts {
         });
         if (id[0] >= 0) {
             String owner = node;
-            writes.accept(() -> engine.get().executeOnKey(key, new Release(owner, id[0])));
+            long released = id[0];
+            // Until the engine confirms it, the next take of the key drops it first: a client that reconnects at
+            // once is not refused for the slot it just gave back.
+            releasing.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet()).add(released);
+            writes.accept(key, () -> engine.get().submitToKey(key, new Release(owner, released))
+                    .whenComplete((v, x) -> releasing.computeIfPresent(key, (k, ids) -> {
+                        ids.remove(released);
+                        return ids.isEmpty() ? null : ids;
+                    })));
         }
     }
 
@@ -234,21 +246,29 @@ public final class ConnectionCounts {
         abstract boolean change(Slots slots);
     }
 
-    /** Takes a slot if fewer than {@code max} are held, unless its take was abandoned already. */
+    /**
+     * Takes a slot if fewer than {@code max} are held, unless its take was abandoned already; first gives back the
+     * node's slots whose release is on its way.
+     */
     static final class Acquire extends Change {
         private static final long serialVersionUID = 1L;
         private final String node;
         private final long id;
         private final int max;
+        private final List<Long> released;
 
-        Acquire(String node, long id, int max) {
+        Acquire(String node, long id, int max, List<Long> released) {
             this.node = node;
             this.id = id;
             this.max = max;
+            this.released = released;
         }
 
         @Override
         boolean change(Slots slots) {
+            for (long r : released) {
+                slots.remove(node, r);
+            }
             if (slots.wasAbandoned(node, id) || slots.total() >= max) {
                 return false;
             }

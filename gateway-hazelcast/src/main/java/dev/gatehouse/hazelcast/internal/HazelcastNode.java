@@ -13,10 +13,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.slf4j.Logger;
@@ -65,7 +63,8 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
 
     private final boolean client;
     private final Cluster.Handler handler;
-    private final ExecutorService writes; // one thread: the directory's writes, and each new incarnation, in call order
+    private final ExecutorService writeThread; // runs the writes
+    private final OrderedWrites writes; // the directory's writes, the slots given back, each new incarnation, in call order
     private final ExecutorService queries; // the directory's blocking queries, off the callers' threads
     private final ScheduledExecutorService timer; // a client's heartbeats
     private final ConnectionCounts counts;
@@ -98,20 +97,21 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
         if (client && isMember(instance)) {
             throw new IllegalArgumentException("instance: a Hazelcast member (expected: a client)");
         }
-        this.writes = Executors.newSingleThreadExecutor(daemon("gatehouse-directory"));
+        this.writeThread = Executors.newSingleThreadExecutor(daemon("gatehouse-directory"));
+        this.writes = new OrderedWrites(writeThread, () -> up, TIMEOUT);
         this.queries = Executors.newCachedThreadPool(daemon("gatehouse-directory-query"));
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("gatehouse-heartbeat"));
         try {
             this.current = open(instance, null);
         } catch (RuntimeException e) {
-            writes.shutdown();
+            writeThread.shutdown();
             queries.shutdown();
             timer.shutdown();
             throw e;
         }
         this.up = true;
         this.counts = new ConnectionCounts(() -> engineMap(ConnectionCounts.MAP), current.id(), timeout, fallbacks,
-                this::write);
+                writes::change);
         Set<String> alive = current.transport().nodes();
         write(() -> directory().removeAll(Predicates.not(Predicates.in("node", alive.toArray(new String[0])))));
     }
@@ -188,11 +188,7 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
     }
 
     private void renew(HazelcastInstance instance) {
-        try {
-            writes.execute(() -> bind(instance));
-        } catch (RejectedExecutionException e) {
-            LOG.debug("The node is closed: no new incarnation");
-        }
+        writes.barrier(() -> bind(instance));
     }
 
     /** Opens a new incarnation on the engine and registers this node's connections again. On the write thread. */
@@ -278,23 +274,23 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
     @Override
     public void register(Cluster.Entry entry) {
         requireNonNull(entry, "entry");
-        write(() -> directory().set(entry.connectionId(),
+        writes.change(entry.connectionId(), () -> directory().setAsync(entry.connectionId(),
                 new DirectoryEntry(current.id(), entry.user().orElse(null), entry.groups())));
     }
 
     @Override
     public void joined(String connectionId, String group) {
-        write(() -> directory().executeOnKey(connectionId, new GroupChange(group, true)));
+        writes.change(connectionId, () -> directory().submitToKey(connectionId, new GroupChange(group, true)));
     }
 
     @Override
     public void left(String connectionId, String group) {
-        write(() -> directory().executeOnKey(connectionId, new GroupChange(group, false)));
+        writes.change(connectionId, () -> directory().submitToKey(connectionId, new GroupChange(group, false)));
     }
 
     @Override
     public void unregister(String connectionId) {
-        write(() -> directory().delete(connectionId));
+        writes.change(connectionId, () -> directory().deleteAsync(connectionId));
     }
 
     @Override
@@ -312,43 +308,29 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
     @Override
     public void remember(Cluster.Revocation revocation) {
         requireNonNull(revocation, "revocation");
-        try {
-            writes.execute(() -> {
-                if (!up) {
-                    unsent.add(revocation);
-                    return;
-                }
-                try {
-                    current.revocations().remember(revocation);
-                } catch (RuntimeException e) {
-                    LOG.warn("A revocation could not be stored; it is sent when the cluster is back", e);
-                    unsent.add(revocation);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            LOG.debug("The node is closed: a revocation is dropped");
-        }
+        writes.barrier(() -> {
+            if (!up) {
+                unsent.add(revocation);
+                return;
+            }
+            try {
+                current.revocations().remember(revocation);
+            } catch (RuntimeException e) {
+                LOG.warn("A revocation could not be stored; it is sent when the cluster is back", e);
+                unsent.add(revocation);
+            }
+        });
     }
 
-    /** Runs a change on the engine, in call order; dropped while the engine is away (the next incarnation covers it). */
-    private void write(Runnable change) {
-        try {
-            writes.execute(() -> {
-                if (!up) {
-                    LOG.debug("A change to the connection directory waits for the cluster's return");
-                    return;
-                }
-                try {
-                    change.run();
-                } catch (HazelcastInstanceNotActiveException e) {
-                    LOG.debug("A change to the connection directory was dropped: the engine stopped", e);
-                } catch (RuntimeException e) {
-                    LOG.warn("A change to the connection directory failed", e);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            LOG.debug("The directory is closed: a change is dropped");
-        }
+    /** Runs a task on the engine after the changes before it; dropped while the engine is away (the next incarnation covers it). */
+    private void write(Runnable task) {
+        writes.barrier(() -> {
+            if (!up) {
+                LOG.debug("A change to the connection directory waits for the cluster's return");
+                return;
+            }
+            task.run();
+        });
     }
 
     private <T> CompletableFuture<T> unreachable() {
@@ -442,28 +424,17 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        try {
-            writes.execute(() -> {
-                Incarnation last = current;
-                last.transport().close();
-                try {
-                    last.instance().getLifecycleService().removeLifecycleListener(last.lifecycle());
-                    last.revocations().close();
-                } catch (RuntimeException e) {
-                    LOG.debug("The engine stopped meanwhile", e);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            LOG.debug("Closed already");
-        }
-        writes.shutdown();
-        try {
-            if (!writes.awaitTermination(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("The directory's last writes did not end within {} s", TIMEOUT.toSeconds());
+        writes.close(() -> {
+            Incarnation last = current;
+            last.transport().close();
+            try {
+                last.instance().getLifecycleService().removeLifecycleListener(last.lifecycle());
+                last.revocations().close();
+            } catch (RuntimeException e) {
+                LOG.debug("The engine stopped meanwhile", e);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        });
+        writeThread.shutdown();
         queries.shutdown();
         timer.shutdown();
     }
