@@ -122,7 +122,9 @@ class ClusterLimitsTest {
         if (base == 0) {
             base = ClusterNode.freePort();
         }
-        Node n = new Node(name, HazelcastCluster.embedded(ClusterNode.loopback(clusterName, base)));
+        // A long wait for the engine: the fallback must never stand in for it on a loaded machine.
+        Node n = new Node(name, HazelcastCluster.builder().embedded(ClusterNode.loopback(clusterName, base))
+                .limitsTimeout(Duration.ofSeconds(10)).build());
         nodes.add(n);
         int size = nodes.size();
         await(size + " members", () -> nodes.stream().allMatch(x -> !x.cluster.instance().getLifecycleService()

@@ -131,8 +131,11 @@ class HazelcastClusterRestartTest {
                 return List.of(new Cluster.Entry("conn-on-b", Optional.of("una"), Set.of()));
             }
         };
-        try (HazelcastCluster a = HazelcastCluster.embedded(ClusterNode.loopback(clusterName, base));
+        // The CLOSED fallback: a take that the engine did not answer is refused, never granted by a fallback.
+        try (HazelcastCluster a = HazelcastCluster.builder().embedded(ClusterNode.loopback(clusterName, base))
+                        .limitsFallback(HazelcastCluster.Fallback.CLOSED).limitsTimeout(Duration.ofSeconds(10)).build();
                 HazelcastCluster b = HazelcastCluster.builder().embedded(ClusterNode.loopback(clusterName, base))
+                        .limitsFallback(HazelcastCluster.Fallback.CLOSED).limitsTimeout(Duration.ofSeconds(10))
                         .beforeRestart(() -> awaitQuietly(mayRestart)).build()) {
             Cluster.Node nodeA = a.join("a", onA);
             Cluster.Node nodeB = b.join("b", onB);

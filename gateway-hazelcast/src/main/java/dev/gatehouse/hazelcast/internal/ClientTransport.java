@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -75,6 +76,7 @@ final class ClientTransport implements Transport {
     private final UUID nodesListener;
     private final UUID topicListener;
     private final ScheduledFuture<?> heartbeat;
+    private final Executor completions; // where answers complete, off Hazelcast's threads
 
     /**
      * Enters this node in {@value #NODES}, starts its heartbeat on {@code timer}, and listens on its topic.
@@ -83,7 +85,8 @@ final class ClientTransport implements Transport {
      * @param lost run when this node's own entry expired: the others forgot its connections
      */
     ClientTransport(HazelcastInstance client, Cluster.Handler handler, Consumer<String> gone, Runnable lost,
-            ScheduledExecutorService timer) {
+            ScheduledExecutorService timer, Executor completions) {
+        this.completions = requireNonNull(completions, "completions");
         this.client = requireNonNull(client, "client");
         this.handler = requireNonNull(handler, "handler");
         requireNonNull(gone, "gone");
@@ -101,11 +104,11 @@ final class ClientTransport implements Transport {
     private void beat() {
         try {
             nodes.setAsync(id, System.currentTimeMillis(), TTL.toMillis(), TimeUnit.MILLISECONDS)
-                    .whenComplete((v, x) -> {
+                    .whenCompleteAsync((v, x) -> {
                         if (x != null) {
                             LOG.debug("A heartbeat of node {} failed", id, x);
                         }
-                    });
+                    }, Stages.DIRECT);
         } catch (RuntimeException e) {
             LOG.debug("A heartbeat of node {} failed", id, e);
         }
@@ -132,7 +135,7 @@ final class ClientTransport implements Transport {
             return request(node, request);
         }
         // Not heard of yet, perhaps: the map itself says.
-        return nodes.getAsync(node).exceptionally(x -> null).thenCompose(beat -> beat == null
+        return Stages.handOff(nodes.getAsync(node), completions).exceptionally(x -> null).thenCompose(beat -> beat == null
                 ? CompletableFuture.failedFuture(new NodeUnreachableException(node, "not a live gateway node"))
                 : request(node, request));
     }
@@ -147,20 +150,20 @@ final class ClientTransport implements Transport {
         pending.put(requestId, answer);
         try {
             client.<byte[]>getTopic(TOPIC + node).publishAsync(encode(REQUEST, requestId, request))
-                    .whenComplete((v, x) -> {
+                    .whenCompleteAsync((v, x) -> {
                         if (x != null) {
                             answer.completeExceptionally(new NodeUnreachableException(node, x.toString(), x));
                         }
-                    });
+                    }, completions);
         } catch (RuntimeException e) {
             answer.completeExceptionally(new NodeUnreachableException(node, e.toString(), e));
         }
         return answer.orTimeout(HazelcastNode.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                 .whenComplete((a, x) -> pending.remove(requestId))
-                .exceptionallyCompose(x -> CompletableFuture.failedFuture(x instanceof TimeoutException
+                .exceptionallyCompose(x -> CompletableFuture.failedFuture(Stages.unwrap(x) instanceof TimeoutException
                         ? new NodeUnreachableException(node, "no answer within " + HazelcastNode.TIMEOUT.toSeconds()
-                                + " s", x)
-                        : x))
+                                + " s", Stages.unwrap(x))
+                        : Stages.unwrap(x)))
                 .thenCompose(a -> a.length == 0
                         ? CompletableFuture.failedFuture(new NodeUnreachableException(node, "its gateway failed the request"))
                         : CompletableFuture.completedFuture(a));
@@ -208,7 +211,8 @@ final class ClientTransport implements Transport {
             if (kind == ANSWER) {
                 CompletableFuture<byte[]> answer = pending.remove(requestId);
                 if (answer != null) {
-                    answer.complete(payload);
+                    // Off the topic's event thread, which delivers this node's next answers too.
+                    completions.execute(() -> answer.complete(payload));
                 }
                 return;
             }

@@ -142,16 +142,26 @@ public final class ConnectionCounts {
             // once is not refused for the slot it just gave back.
             releasing.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet()).add(released);
             writes.accept(key, () -> engine.get().submitToKey(key, new Release(owner, released))
-                    .whenComplete((v, x) -> releasing.computeIfPresent(key, (k, ids) -> {
+                    .whenCompleteAsync((v, x) -> releasing.computeIfPresent(key, (k, ids) -> {
                         ids.remove(released);
                         return ids.isEmpty() ? null : ids;
-                    })));
+                    }), Stages.DIRECT));
         }
     }
 
     /** Removes a node's slots from every limit: it left the cluster. Runs on the engine; call off the relay. */
     void forget(String gone) {
         engine.get().executeOnEntries(new Forget(gone));
+    }
+
+    /** Takes slots under a new id from now on: set before the engine is used again, so no take goes under the old. */
+    void rename(String newNode) {
+        this.node = requireNonNull(newNode, "newNode");
+    }
+
+    /** Removes the slots of every node not alive: those that left while no node saw them go. */
+    void retain(Set<String> alive) {
+        engine.get().executeOnEntries(new Retain(Set.copyOf(alive)));
     }
 
     /** Counts this node's slots again under its (new) id: the engine lost them, or the node's id changed. */
@@ -215,6 +225,11 @@ public final class ConnectionCounts {
             }
         }
 
+        void retainNodes(Set<String> alive) {
+            byNode.keySet().retainAll(alive);
+            abandoned.keySet().removeIf(k -> !alive.contains(k.substring(0, k.lastIndexOf('/'))));
+        }
+
         void removeNode(String node) {
             byNode.remove(node);
             abandoned.keySet().removeIf(k -> k.startsWith(node + "/"));
@@ -231,15 +246,19 @@ public final class ConnectionCounts {
         }
     }
 
-    /** A processor that changes the slots of one key; the entry is removed once nothing is left in it. */
+    /**
+     * A processor that changes the slots of one key; the entry is removed once nothing is left in it. It carries
+     * the caller's clock, so that the backups, which run it again, come to the same value as the primary.
+     */
     private abstract static class Change implements EntryProcessor<String, Slots, Boolean> {
         private static final long serialVersionUID = 1L;
+        final long now = System.currentTimeMillis(); // when the caller made it
 
         @Override
         public Boolean process(Map.Entry<String, Slots> entry) {
             Slots slots = entry.getValue() == null ? Slots.empty() : entry.getValue().copy();
             boolean result = change(slots);
-            entry.setValue(slots.pruned(System.currentTimeMillis()));
+            entry.setValue(slots.pruned(now));
             return result;
         }
 
@@ -311,7 +330,7 @@ public final class ConnectionCounts {
             if (slots.holds(node, id)) {
                 slots.remove(node, id);
             } else {
-                slots.markAbandoned(node, id, System.currentTimeMillis());
+                slots.markAbandoned(node, id, now);
             }
             return true;
         }
@@ -329,6 +348,22 @@ public final class ConnectionCounts {
         @Override
         boolean change(Slots slots) {
             slots.removeNode(node);
+            return true;
+        }
+    }
+
+    /** Removes the slots of the nodes not alive. */
+    static final class Retain extends Change {
+        private static final long serialVersionUID = 1L;
+        private final Set<String> alive;
+
+        Retain(Set<String> alive) {
+            this.alive = alive;
+        }
+
+        @Override
+        boolean change(Slots slots) {
+            slots.retainNodes(alive);
             return true;
         }
     }

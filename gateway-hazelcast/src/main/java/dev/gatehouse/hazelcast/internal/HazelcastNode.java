@@ -65,7 +65,7 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
     private final Cluster.Handler handler;
     private final ExecutorService writeThread; // runs the writes
     private final OrderedWrites writes; // the directory's writes, the slots given back, each new incarnation, in call order
-    private final ExecutorService queries; // the directory's blocking queries, off the callers' threads
+    private final ExecutorService queries; // the directory's queries and the engine's answers, off callers' and Hazelcast's threads
     private final ScheduledExecutorService timer; // a client's heartbeats
     private final ConnectionCounts counts;
     private final Queue<Cluster.Revocation> unsent = new ConcurrentLinkedQueue<>(); // remembered while the engine was away
@@ -109,11 +109,12 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
             timer.shutdown();
             throw e;
         }
-        this.up = true;
         this.counts = new ConnectionCounts(() -> engineMap(ConnectionCounts.MAP), current.id(), timeout, fallbacks,
                 writes::change);
+        this.up = true;
         Set<String> alive = current.transport().nodes();
         write(() -> directory().removeAll(Predicates.not(Predicates.in("node", alive.toArray(new String[0])))));
+        write(() -> counts.retain(alive));
     }
 
     private static boolean isMember(HazelcastInstance instance) {
@@ -136,8 +137,8 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
     /** Opens an incarnation on an engine; listens to its lifecycle unless {@code lifecycle} already does. */
     private Incarnation open(HazelcastInstance instance, UUID lifecycle) {
         Transport transport = client
-                ? new ClientTransport(instance, handler, this::gone, () -> renew(instance), timer)
-                : new MemberTransport(instance, handler, this::gone);
+                ? new ClientTransport(instance, handler, this::gone, () -> renew(instance), timer, queries)
+                : new MemberTransport(instance, handler, this::gone, queries);
         try {
             RevocationStore revocations = new RevocationStore(instance.getMap(RevocationStore.MAP), handler::revoked);
             UUID listener = lifecycle != null ? lifecycle
@@ -166,6 +167,7 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
                 up = false;
                 break;
             case MERGED:
+            case MERGE_FAILED: // the member goes on in its own cluster: this node with it
                 renew(instance);
                 break;
             case CLIENT_CONNECTED:
@@ -219,8 +221,9 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
             }
         }
         current = next;
-        up = true;
         String id = next.id();
+        counts.rename(id);
+        up = true;
         try {
             if (!id.equals(old.id())) {
                 directory().removeAll(Predicates.equal("node", old.id()));
@@ -228,6 +231,7 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
             }
             Set<String> alive = next.transport().nodes();
             directory().removeAll(Predicates.not(Predicates.in("node", alive.toArray(new String[0]))));
+            counts.retain(alive);
             counts.restore(id);
             // Taken here, on the write thread: a later register or unregister is applied after it.
             List<Cluster.Entry> entries = handler.entries();
@@ -345,7 +349,7 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
             return unreachable();
         }
         try {
-            return directory().getAsync(connectionId)
+            return Stages.handOff(directory().getAsync(connectionId), queries)
                     .thenApply(e -> Optional.ofNullable(e).map(DirectoryEntry::getNode));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(new NodeUnreachableException(current.id(), e.toString(), e));
@@ -426,6 +430,16 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
         closed = true;
         writes.close(() -> {
             Incarnation last = current;
+            if (up) {
+                // The member may live on (an application's, or a gateway rebuilt on it): nobody else would forget
+                // this node's connections and slots.
+                try {
+                    directory().removeAll(Predicates.equal("node", last.id()));
+                    counts.forget(last.id());
+                } catch (RuntimeException e) {
+                    LOG.debug("The engine stopped meanwhile", e);
+                }
+            }
             last.transport().close();
             try {
                 last.instance().getLifecycleService().removeLifecycleListener(last.lifecycle());

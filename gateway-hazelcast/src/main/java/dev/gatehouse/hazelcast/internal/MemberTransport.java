@@ -3,12 +3,16 @@ package dev.gatehouse.hazelcast.internal;
 import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -20,10 +24,8 @@ import org.slf4j.LoggerFactory;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
-import com.hazelcast.core.ExecutionCallback;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.IExecutorService;
-import com.hazelcast.core.MultiExecutionCallback;
 
 import dev.gatehouse.NodeUnreachableException;
 import dev.gatehouse.spi.Cluster;
@@ -42,6 +44,7 @@ final class MemberTransport implements Transport {
     private final String id;
     private final IExecutorService requests;
     private final UUID listener;
+    private final Executor completions; // where answers complete, off Hazelcast's threads
 
     /**
      * Registers the handler in the member's user context and listens for members that leave.
@@ -49,7 +52,8 @@ final class MemberTransport implements Transport {
      * @param gone told the id of each member that leaves, on Hazelcast's event thread
      * @throws IllegalArgumentException if the instance is a Hazelcast client
      */
-    MemberTransport(HazelcastInstance instance, Cluster.Handler handler, Consumer<String> gone) {
+    MemberTransport(HazelcastInstance instance, Cluster.Handler handler, Consumer<String> gone, Executor completions) {
+        this.completions = completions;
         this.instance = requireNonNull(instance, "instance");
         this.handler = requireNonNull(handler, "handler");
         requireNonNull(gone, "gone");
@@ -102,45 +106,46 @@ final class MemberTransport implements Transport {
         if (target == null) {
             return CompletableFuture.failedFuture(new NodeUnreachableException(node, "not a member of the cluster"));
         }
-        CompletableFuture<byte[]> answer = new CompletableFuture<>();
-        requests.submitToMember(new NodeTask(request), target, new ExecutionCallback<byte[]>() {
-            @Override
-            public void onResponse(byte[] response) {
-                if (response.length == 0) {
-                    answer.completeExceptionally(new NodeUnreachableException(node, "no gateway runs on it"));
-                } else {
-                    answer.complete(response);
-                }
+        CompletableFuture<byte[]> answer = Stages.handOff(stage(requests.submitToMember(new NodeTask(request), target)),
+                completions);
+        return answer.orTimeout(HazelcastNode.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).handle((response, x) -> {
+            if (x == null && response.length > 0) {
+                return response;
             }
-
-            @Override
-            public void onFailure(Throwable t) {
-                answer.completeExceptionally(new NodeUnreachableException(node, t.toString(), t));
-            }
-        });
-        return answer.orTimeout(HazelcastNode.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).exceptionallyCompose(x -> {
-            if (x instanceof TimeoutException) {
-                return CompletableFuture.failedFuture(new NodeUnreachableException(node,
-                        "no answer within " + HazelcastNode.TIMEOUT.toSeconds() + " s", x));
-            }
-            return CompletableFuture.failedFuture(x);
+            Throwable cause = x == null ? null : Stages.unwrap(x);
+            throw new CompletionException(cause == null ? new NodeUnreachableException(node, "no gateway runs on it")
+                    : cause instanceof TimeoutException ? new NodeUnreachableException(node,
+                            "no answer within " + HazelcastNode.TIMEOUT.toSeconds() + " s", cause)
+                    : new NodeUnreachableException(node, cause.toString(), cause));
         });
     }
 
+    /**
+     * Runs the request on every member at once and collects the answers of those that answered within the
+     * timeout; a member that failed, left or did not answer in time is logged and left out.
+     */
     @Override
     public CompletionStage<List<byte[]>> broadcast(byte[] request) {
-        CompletableFuture<List<byte[]>> answers = new CompletableFuture<>();
-        requests.submitToAllMembers(new NodeTask(request), new MultiExecutionCallback() {
-            @Override
-            public void onResponse(Member member, Object value) {
-            }
-
-            @Override
-            public void onComplete(Map<Member, Object> values) {
-                answers.complete(answered(values));
-            }
+        Map<Member, Future<byte[]>> sent = requests.submitToAllMembers(new NodeTask(request));
+        Map<Member, CompletableFuture<byte[]>> answers = new HashMap<>();
+        sent.forEach((member, f) -> answers.put(member, Stages.handOff(stage(f), completions)
+                .orTimeout(HazelcastNode.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)));
+        return CompletableFuture.allOf(answers.values().toArray(new CompletableFuture<?>[0])).handle((v, x) -> {
+            Map<Member, Object> values = new HashMap<>();
+            answers.forEach((member, f) -> values.put(member, f.isCompletedExceptionally()
+                    ? f.handle((ok, failure) -> Stages.unwrap(failure)).join() : f.join()));
+            return answered(values);
         });
-        return answers.orTimeout(HazelcastNode.TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
+    }
+
+    /** Hazelcast's executor futures are completion stages; a plain future is refused (never happens). */
+    @SuppressWarnings("unchecked")
+    private static <T> CompletionStage<T> stage(Future<T> f) {
+        if (f instanceof CompletionStage<?> s) {
+            return (CompletionStage<T>) s;
+        }
+        throw new IllegalStateException("Hazelcast's executor gave a " + f.getClass().getName()
+                + " (expected: a CompletionStage)");
     }
 
     /** The non-empty answers; a member that failed (left, or threw) is logged and left out. */

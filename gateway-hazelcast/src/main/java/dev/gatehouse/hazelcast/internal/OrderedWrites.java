@@ -133,7 +133,7 @@ final class OrderedWrites {
     /** Starts a change; its stage never fails (a failure is logged). */
     private static CompletableFuture<Void> start(Keyed k) {
         try {
-            return k.change().start().toCompletableFuture().handle((v, x) -> {
+            return Stages.handOff(k.change().start(), Stages.DIRECT).handle((v, x) -> {
                 if (x != null) {
                     failed(k.key(), x);
                 }

@@ -71,11 +71,15 @@ final class RevocationStore {
         }
     }
 
-    /** Merges a revocation into the stored one (the later of each time), living until it ends. */
+    /**
+     * Merges a revocation into the stored one (the later of each time), living until it ends. It carries the
+     * caller's clock, so that the backups, which run it again, come to the same value as the primary.
+     */
     static final class Merge implements EntryProcessor<String, Revoked, Void> {
         private static final long serialVersionUID = 1L;
         private final long revokedAt;
         private final long until;
+        private final long now = System.currentTimeMillis(); // when the caller made it
 
         Merge(long revokedAt, long until) {
             this.revokedAt = revokedAt;
@@ -87,7 +91,7 @@ final class RevocationStore {
             Revoked old = entry.getValue();
             Revoked merged = old == null ? new Revoked(revokedAt, until)
                     : new Revoked(Math.max(old.revokedAt, revokedAt), Math.max(old.until, until));
-            long ttl = merged.until - System.currentTimeMillis();
+            long ttl = merged.until - now;
             if (ttl <= 0) {
                 return null;
             }
