@@ -18,6 +18,7 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
 
+import dev.gatehouse.hazelcast.internal.AsyncExecutor;
 import dev.gatehouse.hazelcast.internal.Fallbacks;
 import dev.gatehouse.hazelcast.internal.HazelcastLimiterStore;
 import dev.gatehouse.hazelcast.internal.HazelcastNode;
@@ -88,6 +89,7 @@ public final class HazelcastCluster implements Cluster, AutoCloseable {
     private volatile boolean closed; // set once, by close()
 
     private HazelcastCluster(Builder b) {
+        AsyncExecutor.install();
         this.config = b.config;
         this.client = b.clientConfig != null || b.client != null;
         this.owned = b.config != null || b.clientConfig != null;
