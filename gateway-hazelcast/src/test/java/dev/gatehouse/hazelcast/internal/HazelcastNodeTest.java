@@ -2,6 +2,7 @@ package dev.gatehouse.hazelcast.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -16,12 +17,15 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.client.config.ClientConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
@@ -29,6 +33,7 @@ import com.hazelcast.core.LifecycleEvent.LifecycleState;
 import com.hazelcast.instance.impl.LifecycleServiceImpl;
 import com.hazelcast.map.IMap;
 
+import dev.gatehouse.NodeUnreachableException;
 import dev.gatehouse.hazelcast.HazelcastCluster;
 import dev.gatehouse.spi.Cluster;
 
@@ -89,6 +94,7 @@ class HazelcastNodeTest {
     void aBroadcastCountsTheNodesThatAnsweredAndLeavesOutOneThatDidNotInTime() throws Exception {
         HazelcastInstance a = member();
         HazelcastInstance b = member();
+        await(() -> a.getCluster().getMembers().size() == 2 && b.getCluster().getMembers().size() == 2);
         HazelcastNode na = node(a, (byte) 1);
         HazelcastNode nb = node(b, (byte) 2);
         busy = new CountDownLatch(1);
@@ -159,6 +165,31 @@ class HazelcastNodeTest {
             assertTrue(n.acquire("bob", 1));
         } finally {
             n.close();
+        }
+    }
+
+    @Test
+    void aClientNodeThatDoesNotAnswerInTimeIsUnreachableNotAnError() throws Exception {
+        HazelcastInstance m = member();
+        ClientConfig cc = new ClientConfig().setClusterName(name);
+        cc.getNetworkConfig().addAddress("127.0.0.1:" + m.getCluster().getLocalMember().getAddress().getPort());
+        HazelcastInstance c1 = HazelcastClient.newHazelcastClient(cc);
+        HazelcastInstance c2 = HazelcastClient.newHazelcastClient(cc);
+        Fallbacks fallbacks = new Fallbacks(HazelcastCluster.Fallback.CLOSED, () -> null);
+        HazelcastNode x = new HazelcastNode(c1, true, r -> CompletableFuture.completedFuture(new byte[] {1}), fallbacks,
+                Duration.ofSeconds(10));
+        HazelcastNode y = new HazelcastNode(c2, true, r -> new CompletableFuture<>(), fallbacks, // never answers
+                Duration.ofSeconds(10));
+        try {
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> x.forward(y.id(), new byte[] {0}).toCompletableFuture().get(30, TimeUnit.SECONDS));
+
+            assertTrue(e.getCause() instanceof NodeUnreachableException, "503, not 500: " + e.getCause());
+        } finally {
+            x.close();
+            y.close();
+            c1.shutdown();
+            c2.shutdown();
         }
     }
 
