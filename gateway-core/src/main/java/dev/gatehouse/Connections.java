@@ -115,7 +115,7 @@ public interface Connections {
      * {@code iat}) or carries no issue time (an API key). A credential issued later, a new login, passes. Give
      * the revoked credential's expiry as {@code until}: after it, the credential is refused anyway. With a
      * cluster, every node closes the principal's connections and remembers the revocation, nodes that join
-     * later included.
+     * later included; a node that hears of it late closes then the connections whose credential it covers.
      * For your own revocation list, see {@link RevocationPolicy}.
      *
      * <p>Issue times have whole seconds ({@code iat}), so "before now" is before the current second: a credential

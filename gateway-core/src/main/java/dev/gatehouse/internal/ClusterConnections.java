@@ -252,9 +252,15 @@ final class ClusterConnections implements Connections {
             this.listeners = listeners;
         }
 
+        /**
+         * Remembers the revocation, and closes this node's connections whose credential it covers: this node may
+         * have missed its broadcast. A connection of a credential issued later stays open, so that hearing of an
+         * old revocation again closes no new login.
+         */
         @Override
         public void revoked(Cluster.Revocation revocation) {
             local.revocations().add(revocation, local.now());
+            local.closeRevoked(revocation);
         }
 
         @Override
@@ -315,7 +321,8 @@ final class ClusterConnections implements Connections {
                     Instant revokedAt = Instant.ofEpochMilli(in.readLong());
                     Instant until = Instant.ofEpochMilli(in.readLong());
                     if (until.isAfter(revokedAt)) {
-                        revoked(new Cluster.Revocation(subject, revokedAt, until));
+                        // Remembered only: the close below closes every connection of the principal, and counts them.
+                        local.revocations().add(new Cluster.Revocation(subject, revokedAt, until), local.now());
                     }
                     return local.close(subject).thenApply(n -> ClusterCodec.answer().number(n).bytes());
                 }

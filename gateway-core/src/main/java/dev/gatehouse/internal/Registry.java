@@ -35,6 +35,9 @@ import dev.gatehouse.spi.Cluster;
  */
 final class Registry implements Connections {
 
+    /** The client's status when its principal is revoked. */
+    static final CloseStatus REVOKED = CloseStatus.of(1008, "revoked");
+
     private final Ticker ticker;
     private final Revocations revocations;
     private final ConcurrentHashMap<String, Bridge> bridges = new ConcurrentHashMap<>();
@@ -331,14 +334,41 @@ final class Registry implements Connections {
     /** Closes the principal's connections of this node with 1008 "revoked"; how many. */
     CompletionStage<Integer> close(String subject) {
         requireNonNull(subject, "subject");
-        CloseStatus revoked = CloseStatus.of(1008, "revoked");
         int closed = 0;
         for (Bridge b : bridges.values()) {
-            if (b.isOf(subject) && b.close(revoked, CloseStatus.GOING_AWAY, "revoked for principal " + subject)) {
+            if (b.isOf(subject) && closeRevoked(b, subject)) {
                 closed++;
             }
         }
         return CompletableFuture.completedFuture(closed);
+    }
+
+    /**
+     * Closes this node's connections whose credential the revocation covers ({@link Revocations#covers}) as
+     * {@link #close(String)} does; a connection whose credential was issued later (a new login) stays open.
+     * Never blocks.
+     *
+     * @return how many were closed
+     */
+    int closeRevoked(Cluster.Revocation revocation) {
+        requireNonNull(revocation, "revocation");
+        int closed = 0;
+        for (Bridge b : bridges.values()) {
+            if (b.isRevokedBy(revocation) && closeRevoked(b, revocation.subject())) {
+                closed++;
+            }
+        }
+        return closed;
+    }
+
+    /**
+     * Closes a bridge of a revoked principal: the client with 1008 "revoked" (one whose leg is not open yet gets
+     * it when it opens, or is refused), the backend with 1001.
+     *
+     * @return whether this call decided its close
+     */
+    static boolean closeRevoked(Bridge bridge, String subject) {
+        return bridge.close(REVOKED, CloseStatus.GOING_AWAY, "revoked for principal " + subject);
     }
 
     /** The bridges an audience names, before its exclusions: a user's or a group's set, or every bridge. */
