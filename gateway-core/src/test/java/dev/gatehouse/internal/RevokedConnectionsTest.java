@@ -1,6 +1,7 @@
 package dev.gatehouse.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -26,7 +27,8 @@ import dev.gatehouse.spi.Cluster;
 
 /**
  * Connections of a revoked principal that the revocation meets late: on a node that hears of it through the
- * cluster's map ({@link ClusterConnections.Requests#revoked}) instead of its broadcast. The principal's subject comes from {@code X-User}, its
+ * cluster's map ({@link ClusterConnections.Requests#revoked}) instead of its broadcast, and on a bridge registered
+ * after the handshake pipeline checked the revocations. The principal's subject comes from {@code X-User}, its
  * credential's issue time ({@code iat}, seconds) from {@code X-Iat}.
  */
 class RevokedConnectionsTest {
@@ -138,6 +140,61 @@ class RevokedConnectionsTest {
         assertEquals(2, ClusterCodec.readAnswer(answer).readLong(), "the broadcast's count");
         old.client.channel.assertClosedOnceWith(REVOKED);
         fresh.client.channel.assertClosedOnceWith(REVOKED);
+    }
+
+    // ---- a revocation between the pipeline's check and the bridge's registration ----
+
+    @Test
+    void aBridgeRegisteredAfterItsPrincipalsRevocationIsClosedAsRevokedAndGivesItsSlotsBackOnce() {
+        DefaultGateway gateway = gateway(Gateway.builder().maxConnections(1));
+        Admission.Admitted admission = Admissions.admitted(gateway.admit(request("alice", T0.minusSeconds(60))));
+        assertEquals(0, BridgeHarness.await(gateway.connections().revoke("alice").toCompletableFuture(), "revoke"),
+                "no bridge registered yet to close");
+
+        Connection c = bridge(gateway, admission);
+
+        assertFalse(c.bridge.isOpen());
+        assertFalse(c.connectBackend(null), "the adapter must not upgrade the client, and refuses it");
+        assertEquals(List.of(CloseStatus.GOING_AWAY.code()), codes(c.backend));
+        assertEquals(REVOKED, c.bridge.clientCloseStatus(), "a client leg that opened would get 1008 revoked");
+        c.bridge.abandon("closed before the client upgrade"); // what the adapter does then
+        c.backend.echoClose();
+        c.awaitClosed();
+        assertEquals(List.of(), c.client.channel.closes(), "the client's leg never opened");
+        assertEquals(0, gateway.connectionLimits().keys(), "its slot was given back");
+
+        open(gateway, "bob", T0.minusSeconds(60));
+        assertEquals(1, gateway.connectionLimits().count("global"), "given back once: bob holds the only slot");
+        assertEquals(503, gateway.admit(request("carol", T0)).rejection().orElseThrow().status());
+    }
+
+    @Test
+    void aBridgeRevokedBeforeItsDialEndsGivesItsSlotsBackWhenTheDialFails() {
+        DefaultGateway gateway = gateway(Gateway.builder().maxConnections(1));
+        Admission.Admitted admission = Admissions.admitted(gateway.admit(request("alice", null)));
+        gateway.connections().revoke("alice");
+
+        Connection c = bridge(gateway, admission);
+        c.bridge.abandon("backend dial failed");
+
+        assertTrue(c.bridge.closed().isDone());
+        assertEquals(0, gateway.connectionLimits().keys());
+        open(gateway, "bob", null);
+        assertEquals(1, gateway.connectionLimits().count("global"));
+    }
+
+    @Test
+    void aNewLoginRegisteredAfterTheRevocationOpens() {
+        DefaultGateway gateway = gateway(Gateway.builder());
+        ticker.advanceMillis(1_500);
+        gateway.connections().revoke("alice");
+        Admission.Admitted admission = Admissions.admitted(gateway.admit(request("alice", T0.plusSeconds(1))));
+
+        Connection c = bridge(gateway, admission);
+
+        assertTrue(c.connectBackend(null));
+        c.connectClient();
+        assertTrue(c.bridge.isOpen());
     }
 
     private static List<Integer> codes(BridgeHarness.Leg leg) {
