@@ -320,11 +320,14 @@ final class ClusterConnections implements Connections {
                     String subject = ClusterCodec.string(in);
                     Instant revokedAt = Instant.ofEpochMilli(in.readLong());
                     Instant until = Instant.ofEpochMilli(in.readLong());
-                    if (until.isAfter(revokedAt)) {
-                        // Remembered only: the close below closes every connection of the principal, and counts them.
-                        local.revocations().add(new Cluster.Revocation(subject, revokedAt, until), local.now());
+                    if (!until.isAfter(revokedAt)) {
+                        return local.close(subject).thenApply(n -> ClusterCodec.answer().number(n).bytes());
                     }
-                    return local.close(subject).thenApply(n -> ClusterCodec.answer().number(n).bytes());
+                    // Remembered, then every connection of the principal closed, counting those its map event closed.
+                    Cluster.Revocation revocation = new Cluster.Revocation(subject, revokedAt, until);
+                    local.revocations().add(revocation, local.now());
+                    int closed = local.closeBroadcast(revocation);
+                    return CompletableFuture.completedFuture(ClusterCodec.answer().number(closed).bytes());
                 }
             }
         }

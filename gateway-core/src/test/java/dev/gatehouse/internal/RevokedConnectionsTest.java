@@ -131,15 +131,56 @@ class RevokedConnectionsTest {
         Connection fresh = open(gateway, "alice", T0.plusSeconds(5));
         ticker.advanceMillis(1_500);
         ClusterConnections.Requests requests = new ClusterConnections.Requests(gateway.registry(), null);
-        Instant at = ticker.now();
-        byte[] revoke = ClusterCodec.request(ClusterCodec.Op.REVOKE).string("alice").number(at.toEpochMilli())
-                .number(at.plus(Duration.ofHours(1)).toEpochMilli()).bytes();
+        Cluster.Revocation revocation = new Cluster.Revocation("alice", ticker.now(), ticker.now().plus(Duration.ofHours(1)));
 
-        byte[] answer = requests.handle(revoke).toCompletableFuture().join();
+        byte[] answer = requests.handle(revokeRequest(revocation)).toCompletableFuture().join();
 
         assertEquals(2, ClusterCodec.readAnswer(answer).readLong(), "the broadcast's count");
         old.client.channel.assertClosedOnceWith(REVOKED);
         fresh.client.channel.assertClosedOnceWith(REVOKED);
+    }
+
+    @Test
+    void aRevokeBroadcastCountsTheConnectionsItsRevocationClosedWhenHeardFromTheMapFirst() throws IOException {
+        DefaultGateway gateway = gateway(Gateway.builder());
+        Connection old = open(gateway, "alice", T0.minusSeconds(60));
+        Connection fresh = open(gateway, "alice", T0.plusSeconds(5));
+        ticker.advanceMillis(1_500);
+        ClusterConnections.Requests requests = new ClusterConnections.Requests(gateway.registry(), null);
+        Cluster.Revocation revocation = new Cluster.Revocation("alice", ticker.now(), ticker.now().plus(Duration.ofHours(1)));
+
+        requests.revoked(revocation); // the map's event came before the broadcast
+        old.client.channel.assertClosedOnceWith(REVOKED);
+        old.bothAnswerTheirClose();
+        old.awaitClosed();
+        byte[] answer = requests.handle(revokeRequest(revocation)).toCompletableFuture().join();
+
+        assertEquals(2, ClusterCodec.readAnswer(answer).readLong(), "the one its map event closed, and the new login");
+        fresh.client.channel.assertClosedOnceWith(REVOKED);
+        old.client.channel.assertClosedOnceWith(REVOKED);
+        answer = requests.handle(revokeRequest(revocation)).toCompletableFuture().join();
+        assertEquals(0, ClusterCodec.readAnswer(answer).readLong(), "counted once");
+    }
+
+    @Test
+    void aRevocationHeardFromTheMapAfterItsBroadcastClosesNothingMore() throws IOException {
+        DefaultGateway gateway = gateway(Gateway.builder());
+        Connection old = open(gateway, "alice", T0.minusSeconds(60));
+        ticker.advanceMillis(1_500);
+        ClusterConnections.Requests requests = new ClusterConnections.Requests(gateway.registry(), null);
+        Cluster.Revocation revocation = new Cluster.Revocation("alice", ticker.now(), ticker.now().plus(Duration.ofHours(1)));
+
+        byte[] answer = requests.handle(revokeRequest(revocation)).toCompletableFuture().join();
+        requests.revoked(revocation);
+
+        assertEquals(1, ClusterCodec.readAnswer(answer).readLong());
+        old.client.channel.assertClosedOnceWith(REVOKED);
+        assertEquals(0, gateway.registry().closeRevoked(revocation));
+    }
+
+    private static byte[] revokeRequest(Cluster.Revocation r) {
+        return ClusterCodec.request(ClusterCodec.Op.REVOKE).string(r.subject()).number(r.revokedAt().toEpochMilli())
+                .number(r.until().toEpochMilli()).bytes();
     }
 
     // ---- a revocation between the pipeline's check and the bridge's registration ----
