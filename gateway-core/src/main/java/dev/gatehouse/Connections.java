@@ -115,7 +115,13 @@ public interface Connections {
      * {@code iat}) or carries no issue time (an API key). A credential issued later, a new login, passes. Give
      * the revoked credential's expiry as {@code until}: after it, the credential is refused anyway. With a
      * cluster, every node closes the principal's connections and remembers the revocation, nodes that join
-     * later included. For your own revocation list, see {@link RevocationPolicy}.
+     * later included; a node that hears of it late closes then the connections whose credential it covers.
+     * For your own revocation list, see {@link RevocationPolicy}.
+     *
+     * <p>Issue times have whole seconds ({@code iat}), so "before now" is before the current second: a credential
+     * issued in the second of the revocation passes, so that a login right after it is not locked out, even one
+     * issued a moment before the revocation in that same second. Its connections open now are closed all the
+     * same; it may connect again. Reissue credentials after the revocation, not before it in the same second.
      *
      * @param subject the principal's {@link Principal#subject()}, whatever user the connections have
      * @param until   when the gateway may forget the revocation; in the past, connections are closed and

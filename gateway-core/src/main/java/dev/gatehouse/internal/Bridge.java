@@ -488,6 +488,11 @@ public final class Bridge {
         return handshake.principal().map(p -> p.subject().equals(subject)).orElse(false);
     }
 
+    /** Whether the revocation covers the connection's credential ({@link Revocations#covers}). */
+    boolean isRevokedBy(Cluster.Revocation revocation) {
+        return handshake.principal().map(p -> Revocations.covers(revocation, p)).orElse(false);
+    }
+
     boolean isOpen() {
         synchronized (lock) {
             return state == State.OPEN;

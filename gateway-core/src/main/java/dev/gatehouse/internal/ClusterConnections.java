@@ -252,9 +252,15 @@ final class ClusterConnections implements Connections {
             this.listeners = listeners;
         }
 
+        /**
+         * Remembers the revocation, and closes this node's connections whose credential it covers: this node may
+         * have missed its broadcast. A connection of a credential issued later stays open, so that hearing of an
+         * old revocation again closes no new login.
+         */
         @Override
         public void revoked(Cluster.Revocation revocation) {
             local.revocations().add(revocation, local.now());
+            local.closeRevoked(revocation);
         }
 
         @Override
@@ -314,10 +320,14 @@ final class ClusterConnections implements Connections {
                     String subject = ClusterCodec.string(in);
                     Instant revokedAt = Instant.ofEpochMilli(in.readLong());
                     Instant until = Instant.ofEpochMilli(in.readLong());
-                    if (until.isAfter(revokedAt)) {
-                        revoked(new Cluster.Revocation(subject, revokedAt, until));
+                    if (!until.isAfter(revokedAt)) {
+                        return local.close(subject).thenApply(n -> ClusterCodec.answer().number(n).bytes());
                     }
-                    return local.close(subject).thenApply(n -> ClusterCodec.answer().number(n).bytes());
+                    // Remembered, then every connection of the principal closed, counting those its map event closed.
+                    Cluster.Revocation revocation = new Cluster.Revocation(subject, revokedAt, until);
+                    local.revocations().add(revocation, local.now());
+                    int closed = local.closeBroadcast(revocation);
+                    return CompletableFuture.completedFuture(ClusterCodec.answer().number(closed).bytes());
                 }
             }
         }

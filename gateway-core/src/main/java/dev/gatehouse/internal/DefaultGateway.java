@@ -30,6 +30,7 @@ import dev.gatehouse.GatewayException;
 import dev.gatehouse.GatewayResponse;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.Policy;
+import dev.gatehouse.Principal;
 import dev.gatehouse.Rejection;
 import dev.gatehouse.Route;
 import dev.gatehouse.Settings;
@@ -640,6 +641,12 @@ public final class DefaultGateway implements Gateway {
         Bridge bridge = new Bridge(this, admission);
         registry.add(bridge, admission.takeReservation());
         bridge.arm();
+        // A revocation may have come after the pipeline checked it (while the admission waited for its slots),
+        // too early for Registry.close to see this bridge: closed as that close would have closed it.
+        Optional<Principal> principal = admission.handshake().principal();
+        if (principal.isPresent() && registry.revocations().refuses(principal.get(), ticker.now())) {
+            Registry.closeRevoked(bridge, principal.get().subject());
+        }
         return bridge;
     }
 

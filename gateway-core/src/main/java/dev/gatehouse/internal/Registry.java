@@ -7,7 +7,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -35,6 +37,13 @@ import dev.gatehouse.spi.Cluster;
  */
 final class Registry implements Connections {
 
+    /** How many connections a revocation closed when heard from the cluster's map before its broadcast. */
+    private record LateClose(Instant revokedAt, Instant until, int closed) {
+    }
+
+    /** The client's status when its principal is revoked. */
+    static final CloseStatus REVOKED = CloseStatus.of(1008, "revoked");
+
     private final Ticker ticker;
     private final Revocations revocations;
     private final ConcurrentHashMap<String, Bridge> bridges = new ConcurrentHashMap<>();
@@ -45,6 +54,13 @@ final class Registry implements Connections {
     /** The open members of each group; a group's entry exists while it has one. */
     private final ConcurrentHashMap<String, Set<Bridge>> groups = new ConcurrentHashMap<>();
     private final List<CompletableFuture<Void>> emptyWaiters = new ArrayList<>(); // guarded by itself
+    /** Orders the closes of revocations, so that a revocation's broadcast counts the closes of its own map event. */
+    private final Object revoking = new Object();
+    /**
+     * The connections a revocation heard from the cluster's map closed, by subject, until its broadcast counts
+     * them (a node that missed the broadcast keeps them until the revocation ends); guarded by {@link #revoking}.
+     */
+    private final Map<String, LateClose> lateCloses = new HashMap<>();
     /** The cluster's directory, told of every index change; null without a cluster. Set before any bridge exists. */
     private Cluster.Node node;
 
@@ -331,14 +347,77 @@ final class Registry implements Connections {
     /** Closes the principal's connections of this node with 1008 "revoked"; how many. */
     CompletionStage<Integer> close(String subject) {
         requireNonNull(subject, "subject");
-        CloseStatus revoked = CloseStatus.of(1008, "revoked");
+        synchronized (revoking) {
+            return CompletableFuture.completedFuture(closeAll(subject));
+        }
+    }
+
+    /**
+     * Closes this node's connections whose credential the revocation covers ({@link Revocations#covers}) as
+     * {@link #close(String)} does; a connection whose credential was issued later (a new login) stays open.
+     * Never blocks. The revocation's broadcast, if it comes after, counts them ({@link #closeBroadcast}).
+     *
+     * @return how many were closed
+     */
+    int closeRevoked(Cluster.Revocation revocation) {
+        requireNonNull(revocation, "revocation");
+        synchronized (revoking) {
+            int closed = 0;
+            for (Bridge b : bridges.values()) {
+                if (b.isRevokedBy(revocation) && closeRevoked(b, revocation.subject())) {
+                    closed++;
+                }
+            }
+            if (closed > 0) {
+                Instant now = ticker.now();
+                lateCloses.values().removeIf(l -> !l.until().isAfter(now));
+                LateClose late = lateCloses.get(revocation.subject());
+                int before = late != null && late.revokedAt().equals(revocation.revokedAt()) ? late.closed() : 0;
+                if (late != null || lateCloses.size() < Revocations.MAX) { // else its broadcast counts fewer
+                    lateCloses.put(revocation.subject(),
+                            new LateClose(revocation.revokedAt(), revocation.until(), before + closed));
+                }
+            }
+            return closed;
+        }
+    }
+
+    /**
+     * Closes the principal's connections for the broadcast of a revocation, as {@link #close(String)} does: how
+     * many it closed, counting those it closed on this node when heard from the cluster's map first.
+     */
+    int closeBroadcast(Cluster.Revocation revocation) {
+        requireNonNull(revocation, "revocation");
+        synchronized (revoking) {
+            int closed = closeAll(revocation.subject());
+            LateClose late = lateCloses.get(revocation.subject());
+            if (late != null && late.revokedAt().equals(revocation.revokedAt())) {
+                lateCloses.remove(revocation.subject());
+                closed += late.closed();
+            }
+            return closed;
+        }
+    }
+
+    /** Closes every connection of the principal; how many. Under {@link #revoking}. */
+    private int closeAll(String subject) {
         int closed = 0;
         for (Bridge b : bridges.values()) {
-            if (b.isOf(subject) && b.close(revoked, CloseStatus.GOING_AWAY, "revoked for principal " + subject)) {
+            if (b.isOf(subject) && closeRevoked(b, subject)) {
                 closed++;
             }
         }
-        return CompletableFuture.completedFuture(closed);
+        return closed;
+    }
+
+    /**
+     * Closes a bridge of a revoked principal: the client with 1008 "revoked" (one whose leg is not open yet gets
+     * it when it opens, or is refused), the backend with 1001.
+     *
+     * @return whether this call decided its close
+     */
+    static boolean closeRevoked(Bridge bridge, String subject) {
+        return bridge.close(REVOKED, CloseStatus.GOING_AWAY, "revoked for principal " + subject);
     }
 
     /** The bridges an audience names, before its exclusions: a user's or a group's set, or every bridge. */

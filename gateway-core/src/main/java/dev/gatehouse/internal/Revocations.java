@@ -3,6 +3,7 @@ package dev.gatehouse.internal;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,6 +19,10 @@ import dev.gatehouse.spi.Cluster;
  * issued before its revocation are refused at the handshake until the revocation's end, when they would have
  * expired anyway; a credential issued later (a new login) passes. A credential without an issue time ({@code iat})
  * is refused until the end. With a cluster, every node's revocations reach this set too.
+ *
+ * <p>An issue time has whole seconds (a JWT's {@code iat}), a revocation milliseconds: they are compared at the
+ * second, so that a login right after a revocation is not locked out. A credential issued in the revocation's own
+ * second passes, even one issued a moment before it: that second is the window a revocation cannot close.
  *
  * <p>Bounded: revocations that ended are swept as new ones come; when {@value #MAX} are in force, the one that ends
  * first is forgotten, with a warning.
@@ -66,8 +71,20 @@ final class Revocations {
             bySubject.remove(principal.subject(), r);
             return false;
         }
+        return covers(r, principal);
+    }
+
+    /**
+     * Whether a revocation covers a principal's credential: the same subject, and a credential without an issue
+     * time or issued before the revocation's second (one issued in that second or later, a new login, is not).
+     * Says nothing of the revocation's end.
+     */
+    static boolean covers(Cluster.Revocation revocation, Principal principal) {
+        if (!revocation.subject().equals(principal.subject())) {
+            return false;
+        }
         Instant issued = issuedAt(principal);
-        return issued == null || !issued.isAfter(r.revokedAt());
+        return issued == null || issued.isBefore(revocation.revokedAt().truncatedTo(ChronoUnit.SECONDS));
     }
 
     /** How many revocations are held; for tests. */

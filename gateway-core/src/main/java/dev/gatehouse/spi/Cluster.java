@@ -59,8 +59,9 @@ public interface Cluster {
 
         /**
          * A revocation the cluster remembers: one made on any node, or, when this node joins, each one still in
-         * force. The gateway refuses the credential's handshakes from then on, until {@link Revocation#until()}.
-         * Called on the cluster's threads; never blocks.
+         * force; it may come again. The gateway refuses the credential's handshakes from then on, until
+         * {@link Revocation#until()}, and closes this node's connections of the credentials it covers (not those
+         * of a later login). Called on the cluster's threads; never blocks.
          */
         default void revoked(Revocation revocation) {
         }
@@ -85,8 +86,8 @@ public interface Cluster {
     }
 
     /**
-     * A principal's credentials revoked: handshakes with a credential issued before {@code revokedAt} (or with no
-     * issue time) are refused until {@code until}, when the credential would have expired anyway.
+     * A principal's credentials revoked: handshakes with a credential issued before {@code revokedAt}'s second (or
+     * with no issue time) are refused until {@code until}, when the credential would have expired anyway.
      *
      * @param subject   the principal's subject
      * @param revokedAt when it was revoked

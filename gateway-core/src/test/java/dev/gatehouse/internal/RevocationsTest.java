@@ -35,11 +35,39 @@ class RevocationsTest {
 
         Principal old = issued("alice", T0.minusSeconds(600));
         assertTrue(r.refuses(old, T0.plusSeconds(1)));
-        assertTrue(r.refuses(issued("alice", T0), T0.plusSeconds(1)), "issued in the same second: refused");
+        assertTrue(r.refuses(issued("alice", T0.minusSeconds(1)), T0.plusSeconds(1)), "issued the second before");
+        assertFalse(r.refuses(issued("alice", T0), T0.plusSeconds(1)), "issued in the same second: a new login passes");
         assertFalse(r.refuses(issued("alice", T0.plusSeconds(5)), T0.plusSeconds(6)), "a new login passes");
         assertFalse(r.refuses(issued("bob", T0.minusSeconds(600)), T0.plusSeconds(1)), "another subject passes");
         assertFalse(r.refuses(old, T0.plus(Duration.ofHours(1))), "the revocation ended");
         assertEquals(0, r.size(), "an ended revocation is forgotten when met");
+    }
+
+    @Test
+    void comparesAtTheSecondOfTheIssueTimeSoThatALoginRightAfterTheRevocationPasses() {
+        Instant revokedAt = T0.plusMillis(700);
+        Revocations r = new Revocations();
+        r.add(new Cluster.Revocation("alice", revokedAt, revokedAt.plus(Duration.ofHours(24))), revokedAt);
+
+        Instant reissued = revokedAt.plusMillis(300); // the next second began at once: iat is still T0's second
+        Principal fresh = issued("alice", reissued.minusMillis(300));
+        assertFalse(r.refuses(fresh, reissued), "a token issued 300 ms after the revocation, in its second");
+        assertFalse(r.refuses(fresh, T0.plus(Duration.ofHours(23))), "nor later in the revocation's life");
+        assertTrue(r.refuses(issued("alice", T0.minusMillis(1)), reissued), "issued in the second before");
+        assertTrue(r.refuses(Principal.of("alice"), reissued), "no issue time");
+        Principal inMillis = Principal.builder("alice").claims(Map.of("iat", Date.from(T0.plusMillis(100)))).build();
+        assertFalse(r.refuses(inMillis, reissued), "an issue time with milliseconds, in the revocation's second");
+    }
+
+    @Test
+    void aRevocationCoversTheSubjectsCredentialsIssuedBeforeItsSecondOrWithoutAnIssueTime() {
+        Cluster.Revocation revocation = new Cluster.Revocation("alice", T0.plusMillis(999), T0.plusSeconds(60));
+
+        assertTrue(Revocations.covers(revocation, issued("alice", T0.minusSeconds(1))));
+        assertTrue(Revocations.covers(revocation, Principal.of("alice")));
+        assertFalse(Revocations.covers(revocation, issued("alice", T0)));
+        assertFalse(Revocations.covers(revocation, issued("alice", T0.plusSeconds(1))));
+        assertFalse(Revocations.covers(revocation, Principal.of("bob")), "another subject");
     }
 
     @Test
