@@ -22,9 +22,11 @@ import dev.gatehouse.ConnectionInfo;
 import dev.gatehouse.Handshake;
 import dev.gatehouse.OverflowAction;
 import dev.gatehouse.Principal;
+import dev.gatehouse.Rejection;
 import dev.gatehouse.Route;
 import dev.gatehouse.SendResult;
 import dev.gatehouse.Settings;
+import dev.gatehouse.Verdict;
 import dev.gatehouse.spi.Channel;
 import dev.gatehouse.spi.Cluster;
 import dev.gatehouse.spi.ChannelHandler;
@@ -481,6 +483,23 @@ public final class Bridge {
         synchronized (lock) {
             return state == State.OPEN ? new Cluster.Entry(id, Optional.ofNullable(user), Set.copyOf(groups)) : null;
         }
+    }
+
+    /**
+     * What to answer a client whose connection was closed before its upgrade: 401 with
+     * {@code WWW-Authenticate: Bearer error="invalid_token"} when its credential was revoked meanwhile, else the
+     * 503 of a gateway that is shutting down.
+     */
+    public Verdict.Reject refusalBeforeUpgrade() {
+        String why;
+        synchronized (lock) {
+            why = cause;
+        }
+        if (why != null && why.startsWith("revoked")) {
+            return Verdict.reject(Rejection.UNAUTHORIZED, "the credential has been revoked")
+                    .withHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        }
+        return DefaultGateway.shuttingDown();
     }
 
     /** Whether the connection's principal has this subject. */

@@ -1,13 +1,16 @@
 package dev.gatehouse.jetty;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Date;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
@@ -110,6 +113,40 @@ class RevocationTest {
         gw.gateway.connections().revoke("tenant-a").toCompletableFuture().join();
         assertEquals(401, RawHttp.upgrade(gw.httpUri("/echo"), "X-API-Key: key-a").status(),
                 "an API key has no issue time: refused for as long as the revocation is remembered");
+    }
+
+    @Test
+    void aRevocationWhileTheBackendIsDialledRefusesTheClientWith401() throws Exception {
+        CountDownLatch answer = new CountDownLatch(1);
+        try (RawBackend slow = new RawBackend(head -> {
+            try {
+                answer.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return RawBackend.switching(head);
+        })) {
+            GatewayServer gw = servers.start(Gateway.builder()
+                    .route(Route.builder("/slow")
+                            .authenticator(ApiKeyAuthenticator.builder().key("key-a", "tenant-a").build())
+                            .backend(Backend.of(slow.uri("/x"))).build())
+                    .build());
+            CompletableFuture<RawHttp.Response> upgrade = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return RawHttp.upgrade(gw.httpUri("/slow"), "X-API-Key: key-a");
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            assertTrue(slow.requests.poll(10, TimeUnit.SECONDS) != null, "the dial reached the backend");
+
+            gw.gateway.connections().revoke("tenant-a").toCompletableFuture().get(5, TimeUnit.SECONDS);
+            answer.countDown();
+
+            RawHttp.Response refused = upgrade.get(10, TimeUnit.SECONDS);
+            assertEquals(401, refused.status());
+            assertEquals("Bearer error=\"invalid_token\"", refused.header("WWW-Authenticate"));
+        }
     }
 
     private static String token(String subject, Instant issuedAt, Instant expiry) throws Exception {

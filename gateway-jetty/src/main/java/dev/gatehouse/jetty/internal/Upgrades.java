@@ -51,7 +51,7 @@ final class Upgrades {
         Bridge bridge = dialed.bridge();
         if (!bridge.backendConnected(dialed.backendLeg(), dialed.subprotocol())) {
             dialer.abandon(dialed, "closed before the client upgrade");
-            return Optional.of(Refusal.rejected(gateway, request, route, DefaultGateway.shuttingDown()));
+            return Optional.of(Refusal.rejected(gateway, request, route, bridge.refusalBeforeUpgrade()));
         }
         if (jettyRequest.getConnectionMetaData().getHttpVersion() != HttpVersion.HTTP_1_1) {
             // The frame legs take over an HTTP/1.1 connection; WebSocket over HTTP/2 (RFC 8441) has none to take.
