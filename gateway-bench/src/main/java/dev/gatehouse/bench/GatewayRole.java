@@ -29,10 +29,13 @@ import dev.gatehouse.auth.ApiKeyAuthenticator;
 import dev.gatehouse.hazelcast.HazelcastCluster;
 import dev.gatehouse.jetty.JettyGateway;
 import dev.gatehouse.jetty.ManagementApi;
+import dev.gatehouse.policy.LimitKey;
+import dev.gatehouse.policy.RateLimitPolicy;
 import dev.gatehouse.routing.Integration;
 import dev.gatehouse.routing.IntegrationHandler;
 import dev.gatehouse.routing.Reply;
 import dev.gatehouse.routing.WebSocketApi;
+import dev.gatehouse.spi.LimiterStore;
 
 /**
  * The gateway role: a Jetty 12 core server on 127.0.0.1 with {@link JettyGateway#handler} and four routes:
@@ -49,9 +52,13 @@ import dev.gatehouse.routing.WebSocketApi;
  * {@link ApiKeyAuthenticator} with that key, and announces its port after the gateway's ({@link RoleControl}).
  * The key comes in the environment, never on the command line, and is never printed. Usage:
  * {@code gateway --backend ws://127.0.0.1:P [--port 0] [--auth none|jwt-hs256|jwt-rs256] [--auth-key FILE]
- * [--max-lifetime 60m] [--max-per-principal N] [--cluster NAME --cluster-port BASE --node NAME [--cluster-members M]]}.
+ * [--max-lifetime 60m] [--max-per-principal N] [--shared-rate-limit R]
+ * [--cluster NAME --cluster-port BASE --node NAME [--cluster-members M]]}.
  * {@code --max-per-principal N} adds {@link #LIMITED_PATH}: {@code /echo} with
- * {@link Route.Builder#maxConnectionsPerPrincipal(int)}. {@code --cluster} makes the gateway a node of a Hazelcast
+ * {@link Route.Builder#maxConnectionsPerPrincipal(int)}. {@code --shared-rate-limit R} adds
+ * {@link #RATE_LIMITED_PATH}: {@code /echo} with {@link #rateLimit}, R handshakes a second per principal in bursts
+ * of R, counted in the cluster's {@link HazelcastCluster#limiterStore()} on a node, in memory without a cluster.
+ * {@code --cluster} makes the gateway a node of a Hazelcast
  * cluster on loopback ({@link #clusterConfig}), and with {@code --cluster-members M} announces its port only once
  * the cluster has {@code M} members. A JWT mode verifies the token of every handshake with the key in {@code FILE}, a
  * JWK in JSON (the shared secret for {@code jwt-hs256}, the RSA public key for {@code jwt-rs256}); the file
@@ -74,6 +81,13 @@ final class GatewayRole {
      * gateway counts across the cluster.
      */
     static final String LIMITED_PATH = "/limited";
+    /**
+     * The shared-limit scenario's rate-limited route: {@code /echo} with a per-principal {@link RateLimitPolicy},
+     * whose buckets a clustered gateway keeps in the cluster's store.
+     */
+    static final String RATE_LIMITED_PATH = "/rate-limited";
+    /** The name of {@link #rateLimit}'s policy, the prefix of its keys in the store. */
+    static final String RATE_LIMIT_NAME = "bench-rate";
     /** The environment variable that holds the management API's key; without it the API is off. */
     static final String MANAGEMENT_KEY_ENV = "GATEHOUSE_BENCH_MANAGEMENT_KEY";
     /** The name of the management API's connector, which its context's virtual host names. */
@@ -98,6 +112,7 @@ final class GatewayRole {
         Duration maxLifetime = Duration.ofMinutes(60);
         String relay = "gatehouse";
         int maxPerPrincipal = 0;
+        int sharedRateLimit = 0;
         String clusterName = null;
         int clusterPort = 0;
         String node = null;
@@ -124,6 +139,9 @@ final class GatewayRole {
                     break;
                 case "--max-per-principal":
                     maxPerPrincipal = Args.integer("--max-per-principal", Args.value(args, i), 1);
+                    break;
+                case "--shared-rate-limit":
+                    sharedRateLimit = Args.integer("--shared-rate-limit", Args.value(args, i), 1);
                     break;
                 case "--cluster":
                     clusterName = Args.value(args, i);
@@ -172,6 +190,16 @@ final class GatewayRole {
             builder.route(Route.builder(LIMITED_PATH)
                     .authenticator(authenticator)
                     .maxConnectionsPerPrincipal(maxPerPrincipal)
+                    .backend(Backend.of(backend.resolve("/echo")))
+                    .build());
+        }
+        if (sharedRateLimit > 0) {
+            RateLimitPolicy rateLimit = rateLimit(sharedRateLimit, cluster == null ? null : cluster.limiterStore());
+            System.err.println("gateway: " + RATE_LIMITED_PATH + " with " + rateLimit + " in "
+                    + (cluster == null ? "memory" : "the cluster's store"));
+            builder.route(Route.builder(RATE_LIMITED_PATH)
+                    .authenticator(authenticator)
+                    .policy(rateLimit)
                     .backend(Backend.of(backend.resolve("/echo")))
                     .build());
         }
@@ -271,6 +299,22 @@ final class GatewayRole {
         join.getAutoDetectionConfig().setEnabled(false);
         join.getTcpIpConfig().setEnabled(true).addMember("127.0.0.1"); // with no port: the member's port range
         return c;
+    }
+
+    /**
+     * The rate-limited route's policy: {@code perSecond} handshakes a second per principal ({@link LimitKey#principal()}),
+     * in bursts of {@code perSecond}, named {@link #RATE_LIMIT_NAME}, its buckets in {@code store} (a cluster's
+     * {@link HazelcastCluster#limiterStore()}), or in the policy's own memory when {@code store} is {@code null}.
+     */
+    static RateLimitPolicy rateLimit(int perSecond, LimiterStore store) {
+        RateLimitPolicy.Builder b = RateLimitPolicy.builder(LimitKey.principal())
+                .rate(perSecond, Duration.ofSeconds(1))
+                .burst(perSecond)
+                .name(RATE_LIMIT_NAME);
+        if (store != null) {
+            b.store(store);
+        }
+        return b.build();
     }
 
     private static void awaitMembers(HazelcastCluster cluster, int members, Duration timeout) throws InterruptedException {

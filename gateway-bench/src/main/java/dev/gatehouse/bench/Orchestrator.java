@@ -258,7 +258,7 @@ final class Orchestrator {
     private void runCluster(Scenario s, List<Sample> out) throws InterruptedException {
         boolean limit = s == Scenario.HANDSHAKES_SHARED_LIMIT;
         Auth.Keys keys = limit ? s.auth().newKeys() : Auth.Keys.NONE;
-        List<String> limitArgs = limit ? List.of("--max-per-principal", Integer.toString(Scenario.SHARED_LIMIT)) : List.of();
+        List<String> limitArgs = limit ? limitArgs() : List.of();
         String name = "gatehouse-bench-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
         int base = freeMemberPort();
         String key = ManagementClient.newKey();
@@ -274,9 +274,10 @@ final class Orchestrator {
             ManagementClient.Access atB = new ManagementClient.Access(URI.create("http://127.0.0.1:" + b.managementPort()), key);
             for (int round = 1; round <= options.rounds; round++) {
                 for (Side side : s.sides()) {
-                    Child target = side == Side.LOCAL && limit ? local : a;
-                    Child peer = side == Side.LOCAL && limit ? null : b;
-                    String path = side == Side.CLUSTER_OPEN ? "/echo" : s.gatewayPath();
+                    boolean alone = limit && (side == Side.LOCAL || side == Side.LOCAL_RATE);
+                    Child target = alone ? local : a;
+                    Child peer = alone ? null : b;
+                    String path = s.gatewayPath(side);
                     Run run = new Run(s, side, round, URI.create("ws://127.0.0.1:" + target.port() + path), backend, target,
                             options.connections(s), options.warmup(s), options.duration, options.hold, peer);
                     Sample sample = limit ? HandshakeLoad.run(run, keys)
@@ -288,6 +289,15 @@ final class Orchestrator {
         } finally {
             stopClusterChildren();
         }
+    }
+
+    /**
+     * The gateway role's options for {@link Scenario#HANDSHAKES_SHARED_LIMIT}'s routes: the connection limit
+     * ({@link GatewayRole#LIMITED_PATH}) and the rate limit ({@link GatewayRole#RATE_LIMITED_PATH}).
+     */
+    static List<String> limitArgs() {
+        return List.of("--max-per-principal", Integer.toString(Scenario.SHARED_LIMIT),
+                "--shared-rate-limit", Integer.toString(Scenario.SHARED_RATE));
     }
 
     /**

@@ -142,17 +142,21 @@ final class Report {
      * The rows of a cluster scenario: one node ({@link Side#LOCAL}) in the direct column against the cluster
      * ({@link Side#CLUSTER}) in the gateway column, each side's best run; for
      * {@link Scenario#HANDSHAKES_SHARED_LIMIT} also the cluster without the limit ({@link Side#CLUSTER_OPEN})
-     * against it with the limit.
+     * against it with the limit, and the rate limit counted in memory on one node ({@link Side#LOCAL_RATE}) against
+     * it counted in the cluster's store on A ({@link Side#CLUSTER_RATE}), then A without the limit against A with it.
      */
     static List<Table.Row> clusterRows(Scenario s, int connections, List<Sample> samples, String problem) {
         Sample local = Orchestrator.best(samples, Side.LOCAL);
         Sample cluster = Orchestrator.best(samples, Side.CLUSTER);
         Sample open = Orchestrator.best(samples, Side.CLUSTER_OPEN);
+        Sample localRate = Orchestrator.best(samples, Side.LOCAL_RATE);
+        Sample clusterRate = Orchestrator.best(samples, Side.CLUSTER_RATE);
         String name = s.flag();
         String shape = s.shape(connections);
         List<Table.Row> rows = new ArrayList<>();
         String failure = problem;
-        if (failure == null && (failed(local) || failed(cluster) || failed(open))) {
+        if (failure == null && (failed(local) || failed(cluster) || failed(open) || failed(localRate)
+                || failed(clusterRate))) {
             failure = "FAILED";
         }
         if (local == null && cluster == null) {
@@ -179,6 +183,19 @@ final class Report {
             o.add("handshakes/s on A: route without the limit vs with", "rate", "rate", Table::count, Goal.none());
             o.add("CPU µs/handshake, A + B: route without the limit vs with", "cpu.nodes", "cpu.nodes", Table::decimal,
                     Goal.none());
+            Rows rate = new Rows(name, localRate, clusterRate, failure, rows);
+            rate.add("handshakes/s, rate limit " + Table.count(Scenario.SHARED_RATE) + "/s per principal (burst "
+                    + Table.count(Scenario.SHARED_RATE) + "): one node, in memory, vs node A, in the cluster's store",
+                    "rate", "rate", Table::count, Goal.none());
+            rate.add("CPU µs/handshake, rate limit: the one node vs node A", "cpu.gateway", "cpu.gateway",
+                    Table::decimal, Goal.none());
+            rate.add("CPU µs/handshake, rate limit: the one node vs nodes A + B", "cpu.gateway", "cpu.nodes",
+                    Table::decimal, Goal.none());
+            Rows openRate = new Rows(name, open, clusterRate, failure, rows);
+            openRate.add("handshakes/s on A: route without the limit vs with the rate limit", "rate", "rate",
+                    Table::count, Goal.none());
+            openRate.add("CPU µs/handshake, A + B: route without the limit vs with the rate limit", "cpu.nodes",
+                    "cpu.nodes", Table::decimal, Goal.none());
         }
         return rows;
     }
@@ -308,8 +325,12 @@ final class Report {
                     .append("column); latency is a closed loop's, from each POST's send to its answer and delivery. ")
                     .append("handshakes-shared-limit: HS256 handshakes, one principal per worker, to a route with a ")
                     .append("per-principal connection limit on a gateway without a cluster (direct column) or on A, ")
-                    .append("which counts it on the key's partition, on A or B (gateway column); its last rows ")
-                    .append("compare A's route without the limit (direct column) with the limited one.");
+                    .append("which counts it on the key's partition, on A or B (gateway column); its next rows ")
+                    .append("compare A's route without the limit (direct column) with the limited one. Its \"rate ")
+                    .append("limit\" rows do the same with a route whose per-principal rate limit (a token bucket ")
+                    .append("never emptied) is counted in memory on the gateway without a cluster (direct column) or in ")
+                    .append("the cluster's limiter store, an entry processor on the key's partition, on A (gateway ")
+                    .append("column), then compare A's route without the limit with the rate-limited one.");
         }
         if (rows.stream().anyMatch(r -> JWT_SCENARIOS.contains(r.scenario()))) {
             sb.append(" In handshakes-hs256 and handshakes-rs256 only the gateway authenticates: it verifies a JWT ")

@@ -67,7 +67,10 @@ enum Scenario {
      * {@link #HANDSHAKES_HS256} to {@link GatewayRole#LIMITED_PATH}, a route with at most {@link #SHARED_LIMIT}
      * connections per principal, each worker its own principal: on a gateway without a cluster
      * ({@link Side#LOCAL}), on node A of a two-member cluster that counts the limit on the key's partition
-     * ({@link Side#CLUSTER}), and on A's {@code /echo}, the same route without the limit ({@link Side#CLUSTER_OPEN}).
+     * ({@link Side#CLUSTER}), and on A's {@code /echo}, the same route without the limit ({@link Side#CLUSTER_OPEN});
+     * then to {@link GatewayRole#RATE_LIMITED_PATH}, a route with a per-principal rate limit of {@link #SHARED_RATE}
+     * handshakes a second, counted in memory on the gateway without a cluster ({@link Side#LOCAL_RATE}) and in the
+     * cluster's store on A ({@link Side#CLUSTER_RATE}).
      */
     HANDSHAKES_SHARED_LIMIT("handshakes-shared-limit", Kind.HANDSHAKES, 16, 0, 0, false, false, Auth.JWT_HS256);
 
@@ -95,6 +98,12 @@ enum Scenario {
      * saw 6,056 handshakes fail on the cluster and none on one node).
      */
     static final int SHARED_LIMIT = 10_000;
+
+    /**
+     * {@link #HANDSHAKES_SHARED_LIMIT}'s rate limit per principal, in handshakes a second and in the burst: far more
+     * than a worker ever makes, so that no handshake is refused, and the figures are the bucket's cost.
+     */
+    static final int SHARED_RATE = 1_000_000;
 
     /** The aggregate send rate of {@link #LATENCY}, in messages per second. */
     static final int LATENCY_RATE = 2000;
@@ -137,6 +146,22 @@ enum Scenario {
         }
     }
 
+    /**
+     * The path that a side's connections go to: {@link #gatewayPath()}, but for {@link #HANDSHAKES_SHARED_LIMIT}
+     * {@code /echo} on {@link Side#CLUSTER_OPEN} and {@link GatewayRole#RATE_LIMITED_PATH} on the rate sides.
+     */
+    String gatewayPath(Side side) {
+        if (this == HANDSHAKES_SHARED_LIMIT) {
+            if (side == Side.CLUSTER_OPEN) {
+                return "/echo";
+            }
+            if (side == Side.LOCAL_RATE || side == Side.CLUSTER_RATE) {
+                return GatewayRole.RATE_LIMITED_PATH;
+            }
+        }
+        return gatewayPath();
+    }
+
     /** Whether the gateway side goes through a WebSocket API route, which only Gatehouse has. */
     boolean webSocketApi() {
         return this == API_INPROCESS || this == API_HTTP;
@@ -167,7 +192,7 @@ enum Scenario {
             return List.of(Side.LOCAL, Side.CLUSTER);
         }
         if (this == HANDSHAKES_SHARED_LIMIT) {
-            return List.of(Side.LOCAL, Side.CLUSTER, Side.CLUSTER_OPEN);
+            return List.of(Side.LOCAL, Side.CLUSTER, Side.CLUSTER_OPEN, Side.LOCAL_RATE, Side.CLUSTER_RATE);
         }
         if (management()) {
             return List.of(Side.GATEWAY);

@@ -20,7 +20,17 @@ enum Side {
      */
     CLUSTER("cluster"),
     /** {@link Scenario#HANDSHAKES_SHARED_LIMIT}'s unlimited route on the same cluster node: the cluster without the limit. */
-    CLUSTER_OPEN("cluster-open");
+    CLUSTER_OPEN("cluster-open"),
+    /**
+     * {@link Scenario#HANDSHAKES_SHARED_LIMIT}'s rate-limited route ({@link GatewayRole#RATE_LIMITED_PATH}) on the
+     * gateway without a cluster: the rate limit counted in memory.
+     */
+    LOCAL_RATE("local-rate"),
+    /**
+     * {@link Scenario#HANDSHAKES_SHARED_LIMIT}'s rate-limited route on node A: the rate limit counted in the
+     * cluster's store.
+     */
+    CLUSTER_RATE("cluster-rate");
 
     private final String label;
 

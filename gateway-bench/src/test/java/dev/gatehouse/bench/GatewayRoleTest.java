@@ -3,8 +3,10 @@ package dev.gatehouse.bench;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
@@ -12,6 +14,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 
 import org.junit.jupiter.api.Test;
@@ -104,5 +108,55 @@ class GatewayRoleTest {
         assertFalse(join.getAutoDetectionConfig().isEnabled());
         assertTrue(join.getTcpIpConfig().isEnabled());
         assertEquals(List.of("127.0.0.1"), join.getTcpIpConfig().getMembers());
+    }
+
+    @Test
+    @Timeout(60)
+    void addsARateLimitedRouteWhoseBucketHoldsTheBurstItWasGiven(@TempDir Path logs) throws Exception {
+        Path gatewayLog = logs.resolve("gateway.log");
+        try (Child backend = Child.start("backend", List.of("-Xmx256m"), List.of("--port", "0"), logs.resolve("backend.log"),
+                START);
+                Child gateway = Child.start("gateway", List.of("-Xmx256m"),
+                        List.of("--backend", "ws://127.0.0.1:" + backend.port(), "--port", "0", "--shared-rate-limit", "1"),
+                        Map.of(), gatewayLog, START)) {
+            HttpClient http = HttpClient.newHttpClient();
+            URI limited = URI.create("ws://127.0.0.1:" + gateway.port() + GatewayRole.RATE_LIMITED_PATH);
+            WebSocket first = http.newWebSocketBuilder().buildAsync(limited, new Texts()).get(5, SECONDS);
+            first.sendClose(1000, "done").get(5, SECONDS);
+            // A burst of 1 at 1 a second: the next handshake of the same principal (anonymous: the address) is refused.
+            ExecutionException refused = assertThrows(ExecutionException.class,
+                    () -> http.newWebSocketBuilder().buildAsync(limited, new Texts()).get(5, SECONDS));
+            WebSocketHandshakeException handshake = assertInstanceOf(WebSocketHandshakeException.class, refused.getCause());
+            assertEquals(429, handshake.getResponse().statusCode());
+            // The route without the rate limit is still open.
+            WebSocket open = http.newWebSocketBuilder()
+                    .buildAsync(URI.create("ws://127.0.0.1:" + gateway.port() + "/echo"), new Texts()).get(5, SECONDS);
+            open.sendClose(1000, "done").get(5, SECONDS);
+        }
+        String log = Files.readString(gatewayLog, StandardCharsets.UTF_8);
+        assertTrue(log.contains("gateway: " + GatewayRole.RATE_LIMITED_PATH + " with RateLimitPolicy[bench-rate: 1 per PT1S"),
+                log);
+        assertTrue(log.contains("burst 1] in memory"), log);
+    }
+
+    @Test
+    void refusesARateLimitThatIsNotPositive() {
+        assertEquals("--shared-rate-limit: 0 (expected: >= 1)", assertThrows(UsageException.class,
+                () -> GatewayRole.main(new String[] {"--backend", "ws://127.0.0.1:1", "--shared-rate-limit", "0"}))
+                .getMessage());
+        assertEquals("--shared-rate-limit: many (expected: an integer)", assertThrows(UsageException.class,
+                () -> GatewayRole.main(new String[] {"--backend", "ws://127.0.0.1:1", "--shared-rate-limit", "many"}))
+                .getMessage());
+        assertEquals("--shared-rate-limit: missing value", assertThrows(UsageException.class,
+                () -> GatewayRole.main(new String[] {"--backend", "ws://127.0.0.1:1", "--shared-rate-limit"}))
+                .getMessage());
+    }
+
+    @Test
+    void limitsTheRateOfEachPrincipalInTheStoreItIsGiven() {
+        assertEquals("RateLimitPolicy[bench-rate: 1000000 per PT1S per principal, burst 1000000]",
+                GatewayRole.rateLimit(Scenario.SHARED_RATE, null).toString());
+        var store = dev.gatehouse.spi.LimiterStore.inMemory();
+        assertEquals(GatewayRole.rateLimit(5, null).toString(), GatewayRole.rateLimit(5, store).toString());
     }
 }

@@ -206,8 +206,11 @@ class OptionsTest {
         assertEquals(List.of(Scenario.POST_CONNECTION_CROSS, Scenario.HANDSHAKES_SHARED_LIMIT),
                 Options.parse("post-connection-cross", "handshakes-shared-limit").scenarios);
         assertEquals(List.of(Side.LOCAL, Side.CLUSTER), Scenario.POST_CONNECTION_CROSS.sides());
-        assertEquals(List.of(Side.LOCAL, Side.CLUSTER, Side.CLUSTER_OPEN), Scenario.HANDSHAKES_SHARED_LIMIT.sides());
+        assertEquals(List.of(Side.LOCAL, Side.CLUSTER, Side.CLUSTER_OPEN, Side.LOCAL_RATE, Side.CLUSTER_RATE),
+                Scenario.HANDSHAKES_SHARED_LIMIT.sides());
         assertEquals("cluster-open", Side.CLUSTER_OPEN.toString());
+        assertEquals("local-rate", Side.LOCAL_RATE.toString());
+        assertEquals("cluster-rate", Side.CLUSTER_RATE.toString());
         for (Scenario s : List.of(Scenario.POST_CONNECTION_CROSS, Scenario.HANDSHAKES_SHARED_LIMIT)) {
             assertTrue(s.cluster());
             assertTrue(s.gatehouseOnly());
@@ -215,6 +218,12 @@ class OptionsTest {
         assertFalse(Scenario.POST_CONNECTION.cluster());
         assertEquals(GatewayRole.PUSH_PATH, Scenario.POST_CONNECTION_CROSS.gatewayPath());
         assertEquals(GatewayRole.LIMITED_PATH, Scenario.HANDSHAKES_SHARED_LIMIT.gatewayPath());
+        assertEquals(GatewayRole.LIMITED_PATH, Scenario.HANDSHAKES_SHARED_LIMIT.gatewayPath(Side.LOCAL));
+        assertEquals(GatewayRole.LIMITED_PATH, Scenario.HANDSHAKES_SHARED_LIMIT.gatewayPath(Side.CLUSTER));
+        assertEquals("/echo", Scenario.HANDSHAKES_SHARED_LIMIT.gatewayPath(Side.CLUSTER_OPEN));
+        assertEquals(GatewayRole.RATE_LIMITED_PATH, Scenario.HANDSHAKES_SHARED_LIMIT.gatewayPath(Side.LOCAL_RATE));
+        assertEquals(GatewayRole.RATE_LIMITED_PATH, Scenario.HANDSHAKES_SHARED_LIMIT.gatewayPath(Side.CLUSTER_RATE));
+        assertEquals(GatewayRole.PUSH_PATH, Scenario.POST_CONNECTION_CROSS.gatewayPath(Side.CLUSTER));
         assertEquals(Auth.JWT_HS256, Scenario.HANDSHAKES_SHARED_LIMIT.auth());
         assertEquals("16 workers, HS256 JWT each, limit 10,000 conns per principal", Scenario.HANDSHAKES_SHARED_LIMIT.shape(16));
         assertEquals(Options.HANDSHAKE_WARMUP, Options.parse("handshakes-shared-limit").warmup(Scenario.HANDSHAKES_SHARED_LIMIT));

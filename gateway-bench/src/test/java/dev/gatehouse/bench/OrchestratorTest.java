@@ -137,6 +137,11 @@ class OrchestratorTest {
         assertTrue(results.contains(" setup.directory.seconds="), "waited for B's directory: " + results);
         assertTrue(results.contains("handshakes-shared-limit round 1 local: "), results);
         assertTrue(results.contains("handshakes-shared-limit round 1 cluster-open: "), results);
+        assertTrue(results.contains("handshakes-shared-limit round 1 local-rate: "), results);
+        assertTrue(results.contains("handshakes-shared-limit round 1 cluster-rate: "), results);
+        assertTrue(results.matches("(?s).*\\| handshakes-shared-limit +\\| handshakes/s, rate limit 1,000,000/s per "
+                + "principal \\(burst 1,000,000\\): one node, in memory, vs node A, in the cluster's store +\\| +[0-9,]+ "
+                + "\\| +[0-9,]+ \\|.*"), results);
         String nodeB = Files.readString(logs.resolve("04-gateway-post-connection-cross-b.log"), StandardCharsets.UTF_8);
         assertTrue(nodeB.contains("gateway: node b in cluster gatehouse-bench-"), nodeB);
         assertTrue(nodeB.contains(", 2 member(s)"), nodeB);
@@ -152,5 +157,10 @@ class OrchestratorTest {
     void makesEachNodeAMemberOfTheScenariosClusterWaitingForTheOthers() {
         assertEquals(List.of("--cluster", "c1", "--cluster-port", "5801", "--node", "b", "--cluster-members", "2"),
                 Orchestrator.clusterArgs("c1", 5801, "b", 2));
+    }
+
+    @Test
+    void givesTheSharedLimitNodesTheConnectionLimitAndTheRateLimit() {
+        assertEquals(List.of("--max-per-principal", "10000", "--shared-rate-limit", "1000000"), Orchestrator.limitArgs());
     }
 }

@@ -255,7 +255,9 @@ class ReportTest {
         List<Sample> runs = List.of(
                 node(Scenario.HANDSHAKES_SHARED_LIMIT, Side.LOCAL, 1, 2_000, 0, 0, 300, Double.NaN),
                 node(Scenario.HANDSHAKES_SHARED_LIMIT, Side.CLUSTER, 1, 1_500, 0, 0, 400, 500),
-                node(Scenario.HANDSHAKES_SHARED_LIMIT, Side.CLUSTER_OPEN, 1, 1_800, 0, 0, 350, 400));
+                node(Scenario.HANDSHAKES_SHARED_LIMIT, Side.CLUSTER_OPEN, 1, 1_800, 0, 0, 350, 400),
+                node(Scenario.HANDSHAKES_SHARED_LIMIT, Side.LOCAL_RATE, 1, 1_900, 0, 0, 320, Double.NaN),
+                node(Scenario.HANDSHAKES_SHARED_LIMIT, Side.CLUSTER_RATE, 1, 1_200, 0, 0, 450, 600));
         String name = "handshakes-shared-limit";
         assertEquals(List.of(
                 new Table.Row(name, "handshakes/s, 16 workers, HS256 JWT each, limit 10,000 conns per principal: one node vs "
@@ -264,10 +266,35 @@ class ReportTest {
                 new Table.Row(name, "CPU µs/handshake: the one node vs nodes A + B", "300.0", "500.0", "1.67", "-", "-"),
                 new Table.Row(name, "handshakes/s on A: route without the limit vs with", "1,800", "1,500", "0.83", "-", "-"),
                 new Table.Row(name, "CPU µs/handshake, A + B: route without the limit vs with", "400.0", "500.0", "1.25",
-                        "-", "-")),
+                        "-", "-"),
+                new Table.Row(name, "handshakes/s, rate limit 1,000,000/s per principal (burst 1,000,000): one node, in "
+                        + "memory, vs node A, in the cluster's store", "1,900", "1,200", "0.63", "-", "-"),
+                new Table.Row(name, "CPU µs/handshake, rate limit: the one node vs node A", "320.0", "450.0", "1.41", "-",
+                        "-"),
+                new Table.Row(name, "CPU µs/handshake, rate limit: the one node vs nodes A + B", "320.0", "600.0", "1.88",
+                        "-", "-"),
+                new Table.Row(name, "handshakes/s on A: route without the limit vs with the rate limit", "1,800", "1,200",
+                        "0.67", "-", "-"),
+                new Table.Row(name, "CPU µs/handshake, A + B: route without the limit vs with the rate limit", "400.0",
+                        "600.0", "1.50", "-", "-")),
                 Report.rows(Scenario.HANDSHAKES_SHARED_LIMIT, 16, runs, null, null));
         assertEquals(new Table.Row(name, "16 workers, HS256 JWT each, limit 10,000 conns per principal", "-", "-", "-", "-",
                 "TIMEOUT after 300 s"), Report.rows(Scenario.HANDSHAKES_SHARED_LIMIT, 16, List.of(), "TIMEOUT after 300 s",
                         null).get(0));
+    }
+
+    @Test
+    void failsTheSharedLimitsRowsWhenARateLimitedRunFailed() {
+        Sample refused = node(Scenario.HANDSHAKES_SHARED_LIMIT, Side.CLUSTER_RATE, 1, 1_000, 0, 0, 450, 600);
+        refused.error("12 handshakes failed");
+        List<Table.Row> rows = Report.rows(Scenario.HANDSHAKES_SHARED_LIMIT, 16, List.of(
+                node(Scenario.HANDSHAKES_SHARED_LIMIT, Side.LOCAL, 1, 2_000, 0, 0, 300, Double.NaN),
+                node(Scenario.HANDSHAKES_SHARED_LIMIT, Side.CLUSTER, 1, 1_500, 0, 0, 400, 500),
+                refused), null, null);
+        assertEquals(10, rows.size());
+        assertEquals("1,000", rows.get(5).gateway());
+        assertEquals("-", rows.get(5).direct(), "no local-rate run");
+        // No row has a goal, so the failure shows in the exit code and the runs rather than in a verdict.
+        assertTrue(rows.stream().allMatch(r -> r.verdict().equals("-")));
     }
 }
