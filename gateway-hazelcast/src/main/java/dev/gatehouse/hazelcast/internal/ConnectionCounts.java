@@ -2,7 +2,7 @@ package dev.gatehouse.hazelcast.internal;
 
 import static java.util.Objects.requireNonNull;
 
-import java.io.Serializable;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,6 +20,9 @@ import java.util.function.Supplier;
 
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
+import com.hazelcast.nio.ObjectDataInput;
+import com.hazelcast.nio.ObjectDataOutput;
+import com.hazelcast.nio.serialization.DataSerializable;
 
 /**
  * The concurrent-connection limits counted across the cluster: the map {@value #MAP}, from a limit's key to the
@@ -173,16 +176,53 @@ public final class ConnectionCounts {
         }
     }
 
-    /** The slots each node holds under one key, by id, and the marks of abandoned takes: the map's values. */
-    public static final class Slots implements Serializable {
-        private static final long serialVersionUID = 2L;
+    /**
+     * The slots each node holds under one key, by id, and the marks of abandoned takes: the map's values. Written
+     * as Hazelcast's {@link DataSerializable}, without Java serialization, since every handshake reads and writes
+     * one.
+     */
+    public static final class Slots implements DataSerializable {
+        private HashMap<String, HashSet<Long>> byNode;
+        private HashMap<String, Long> abandoned; // "node/id" -> when it was abandoned, epoch ms
 
-        private final HashMap<String, HashSet<Long>> byNode;
-        private final HashMap<String, Long> abandoned; // "node/id" -> when it was abandoned, epoch ms
+        /** For Hazelcast, which reads the value with {@link #readData}. */
+        public Slots() {
+            this(new HashMap<>(), new HashMap<>());
+        }
 
         Slots(HashMap<String, HashSet<Long>> byNode, HashMap<String, Long> abandoned) {
             this.byNode = byNode;
             this.abandoned = abandoned;
+        }
+
+        @Override
+        public void writeData(ObjectDataOutput out) throws IOException {
+            out.writeInt(byNode.size());
+            for (Map.Entry<String, HashSet<Long>> e : byNode.entrySet()) {
+                out.writeString(e.getKey());
+                writeIds(out, e.getValue());
+            }
+            out.writeInt(abandoned.size());
+            for (Map.Entry<String, Long> e : abandoned.entrySet()) {
+                out.writeString(e.getKey());
+                out.writeLong(e.getValue());
+            }
+        }
+
+        @Override
+        public void readData(ObjectDataInput in) throws IOException {
+            int nodes = in.readInt();
+            byNode = new HashMap<>();
+            for (int i = 0; i < nodes; i++) {
+                String node = in.readString();
+                byNode.put(node, new HashSet<>(readIds(in)));
+            }
+            int marks = in.readInt();
+            abandoned = new HashMap<>();
+            for (int i = 0; i < marks; i++) {
+                String key = in.readString();
+                abandoned.put(key, in.readLong());
+            }
         }
 
         static Slots empty() {
@@ -250,9 +290,24 @@ public final class ConnectionCounts {
      * A processor that changes the slots of one key; the entry is removed once nothing is left in it. It carries
      * the caller's clock, so that the backups, which run it again, come to the same value as the primary.
      */
-    private abstract static class Change implements EntryProcessor<String, Slots, Boolean> {
-        private static final long serialVersionUID = 1L;
-        final long now = System.currentTimeMillis(); // when the caller made it
+    private abstract static class Change implements EntryProcessor<String, Slots, Boolean>, DataSerializable {
+        long now = System.currentTimeMillis(); // when the caller made it
+
+        @Override
+        public final void writeData(ObjectDataOutput out) throws IOException {
+            out.writeLong(now);
+            write(out);
+        }
+
+        @Override
+        public final void readData(ObjectDataInput in) throws IOException {
+            now = in.readLong();
+            read(in);
+        }
+
+        abstract void write(ObjectDataOutput out) throws IOException;
+
+        abstract void read(ObjectDataInput in) throws IOException;
 
         @Override
         public Boolean process(Map.Entry<String, Slots> entry) {
@@ -269,18 +324,37 @@ public final class ConnectionCounts {
      * Takes a slot if fewer than {@code max} are held, unless its take was abandoned already; first gives back the
      * node's slots whose release is on its way.
      */
-    static final class Acquire extends Change {
-        private static final long serialVersionUID = 1L;
-        private final String node;
-        private final long id;
-        private final int max;
-        private final List<Long> released;
+    public static final class Acquire extends Change {
+        private String node;
+        private long id;
+        private int max;
+        private List<Long> released;
+
+        /** For Hazelcast. */
+        public Acquire() {
+        }
 
         Acquire(String node, long id, int max, List<Long> released) {
             this.node = node;
             this.id = id;
             this.max = max;
             this.released = released;
+        }
+
+        @Override
+        void write(ObjectDataOutput out) throws IOException {
+            out.writeString(node);
+            out.writeLong(id);
+            out.writeInt(max);
+            writeIds(out, released);
+        }
+
+        @Override
+        void read(ObjectDataInput in) throws IOException {
+            node = in.readString();
+            id = in.readLong();
+            max = in.readInt();
+            released = readIds(in);
         }
 
         @Override
@@ -297,14 +371,29 @@ public final class ConnectionCounts {
     }
 
     /** Gives back a slot, by id. */
-    static final class Release extends Change {
-        private static final long serialVersionUID = 1L;
-        private final String node;
-        private final long id;
+    public static final class Release extends Change {
+        private String node;
+        private long id;
+
+        /** For Hazelcast. */
+        public Release() {
+        }
 
         Release(String node, long id) {
             this.node = node;
             this.id = id;
+        }
+
+        @Override
+        void write(ObjectDataOutput out) throws IOException {
+            out.writeString(node);
+            out.writeLong(id);
+        }
+
+        @Override
+        void read(ObjectDataInput in) throws IOException {
+            node = in.readString();
+            id = in.readLong();
         }
 
         @Override
@@ -315,14 +404,29 @@ public final class ConnectionCounts {
     }
 
     /** Gives back a slot whose take was not confirmed in time, or marks it so the take does nothing if it comes. */
-    static final class Abandon extends Change {
-        private static final long serialVersionUID = 1L;
-        private final String node;
-        private final long id;
+    public static final class Abandon extends Change {
+        private String node;
+        private long id;
+
+        /** For Hazelcast. */
+        public Abandon() {
+        }
 
         Abandon(String node, long id) {
             this.node = node;
             this.id = id;
+        }
+
+        @Override
+        void write(ObjectDataOutput out) throws IOException {
+            out.writeString(node);
+            out.writeLong(id);
+        }
+
+        @Override
+        void read(ObjectDataInput in) throws IOException {
+            node = in.readString();
+            id = in.readLong();
         }
 
         @Override
@@ -337,12 +441,25 @@ public final class ConnectionCounts {
     }
 
     /** Removes a node's slots. */
-    static final class Forget extends Change {
-        private static final long serialVersionUID = 1L;
-        private final String node;
+    public static final class Forget extends Change {
+        private String node;
+
+        /** For Hazelcast. */
+        public Forget() {
+        }
 
         Forget(String node) {
             this.node = node;
+        }
+
+        @Override
+        void write(ObjectDataOutput out) throws IOException {
+            out.writeString(node);
+        }
+
+        @Override
+        void read(ObjectDataInput in) throws IOException {
+            node = in.readString();
         }
 
         @Override
@@ -353,12 +470,25 @@ public final class ConnectionCounts {
     }
 
     /** Removes the slots of the nodes not alive. */
-    static final class Retain extends Change {
-        private static final long serialVersionUID = 1L;
-        private final Set<String> alive;
+    public static final class Retain extends Change {
+        private Set<String> alive;
+
+        /** For Hazelcast. */
+        public Retain() {
+        }
 
         Retain(Set<String> alive) {
             this.alive = alive;
+        }
+
+        @Override
+        void write(ObjectDataOutput out) throws IOException {
+            out.writeStringArray(alive.toArray(new String[0]));
+        }
+
+        @Override
+        void read(ObjectDataInput in) throws IOException {
+            alive = Set.of(in.readStringArray());
         }
 
         @Override
@@ -369,14 +499,29 @@ public final class ConnectionCounts {
     }
 
     /** Sets a node's slots: those it holds, counted again. */
-    static final class Restore extends Change {
-        private static final long serialVersionUID = 1L;
-        private final String node;
-        private final List<Long> ids;
+    public static final class Restore extends Change {
+        private String node;
+        private List<Long> ids;
+
+        /** For Hazelcast. */
+        public Restore() {
+        }
 
         Restore(String node, List<Long> ids) {
             this.node = node;
             this.ids = ids;
+        }
+
+        @Override
+        void write(ObjectDataOutput out) throws IOException {
+            out.writeString(node);
+            writeIds(out, ids);
+        }
+
+        @Override
+        void read(ObjectDataInput in) throws IOException {
+            node = in.readString();
+            ids = readIds(in);
         }
 
         @Override
@@ -387,5 +532,23 @@ public final class ConnectionCounts {
             }
             return true;
         }
+    }
+
+    private static void writeIds(ObjectDataOutput out, java.util.Collection<Long> ids) throws IOException {
+        long[] array = new long[ids.size()];
+        int i = 0;
+        for (long id : ids) {
+            array[i++] = id;
+        }
+        out.writeLongArray(array);
+    }
+
+    private static List<Long> readIds(ObjectDataInput in) throws IOException {
+        long[] array = in.readLongArray();
+        List<Long> ids = new ArrayList<>(array.length);
+        for (long id : array) {
+            ids.add(id);
+        }
+        return ids;
     }
 }
