@@ -15,6 +15,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.slf4j.Logger;
@@ -57,6 +59,10 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
     public static final String EXECUTOR = "gatehouse.requests";
     /** How long a forward or a broadcast waits for a node's answer. */
     public static final Duration TIMEOUT = Duration.ofSeconds(5);
+    /** The most revocations that wait to be stored in the cluster. */
+    static final int MAX_UNSENT = 10_000;
+    /** How long a revocation that could not be stored waits before the next try. */
+    static final Duration RETRY = Duration.ofSeconds(5);
 
     private static final Logger LOG = LoggerFactory.getLogger(HazelcastNode.class);
     private static final AtomicInteger THREADS = new AtomicInteger();
@@ -68,7 +74,9 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
     private final ExecutorService queries; // the directory's queries and the engine's answers, off callers' and Hazelcast's threads
     private final ScheduledExecutorService timer; // a client's heartbeats
     private final ConnectionCounts counts;
-    private final Queue<Cluster.Revocation> unsent = new ConcurrentLinkedQueue<>(); // remembered while the engine was away
+    /** Revocations not stored yet (the engine was away or failed), oldest first; at most {@link #MAX_UNSENT}. */
+    private final Queue<Cluster.Revocation> unsent = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean retrying = new AtomicBoolean(); // a retry of the unsent revocations is scheduled
     private volatile Incarnation current; // the engine this node runs on now; replaced on the write thread only
     private volatile boolean up; // whether the engine can be used: false from its loss until the next incarnation
     private volatile boolean closed; // set once by close()
@@ -238,9 +246,7 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
             for (Cluster.Entry e : entries) {
                 directory().set(e.connectionId(), new DirectoryEntry(id, e.user().orElse(null), e.groups()));
             }
-            for (Cluster.Revocation r; (r = unsent.poll()) != null; ) {
-                next.revocations().remember(r);
-            }
+            storeUnsent();
             LOG.info("Node {} joined the cluster again as {}: {} connection(s) registered again", old.id(), id,
                     entries.size());
         } catch (RuntimeException e) {
@@ -313,17 +319,49 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
     public void remember(Cluster.Revocation revocation) {
         requireNonNull(revocation, "revocation");
         writes.barrier(() -> {
-            if (!up) {
-                unsent.add(revocation);
+            keep(revocation);
+            storeUnsent();
+        });
+    }
+
+    /** Queues a revocation to store; the oldest is dropped, with a warning, when {@link #MAX_UNSENT} wait. */
+    private void keep(Cluster.Revocation revocation) {
+        unsent.add(revocation);
+        while (unsent.size() > MAX_UNSENT) {
+            Cluster.Revocation dropped = unsent.poll();
+            LOG.warn("{} revocations wait for the cluster: the oldest, of {}, is dropped (this node still refuses it)",
+                    MAX_UNSENT, dropped == null ? "?" : "a subject");
+        }
+    }
+
+    /**
+     * Stores the revocations that wait, in order, on the write thread; on a failure, tries again after
+     * {@link #RETRY}, while the node is open (and at once when the engine comes back, on registration).
+     */
+    private void storeUnsent() {
+        if (!up) {
+            return; // the next incarnation stores them
+        }
+        for (Cluster.Revocation r; (r = unsent.peek()) != null; ) {
+            try {
+                current.revocations().remember(r);
+                unsent.poll();
+            } catch (RuntimeException e) {
+                LOG.warn("{} revocation(s) could not be stored in the cluster; trying again in {} s: {}", unsent.size(),
+                        RETRY.toSeconds(), e.toString());
+                if (!closed && retrying.compareAndSet(false, true)) {
+                    try {
+                        timer.schedule(() -> {
+                            retrying.set(false);
+                            writes.barrier(this::storeUnsent);
+                        }, RETRY.toMillis(), TimeUnit.MILLISECONDS);
+                    } catch (java.util.concurrent.RejectedExecutionException x) {
+                        retrying.set(false);
+                    }
+                }
                 return;
             }
-            try {
-                current.revocations().remember(revocation);
-            } catch (RuntimeException e) {
-                LOG.warn("A revocation could not be stored; it is sent when the cluster is back", e);
-                unsent.add(revocation);
-            }
-        });
+        }
     }
 
     /** Runs a task on the engine after the changes before it; dropped while the engine is away (the next incarnation covers it). */
@@ -373,7 +411,14 @@ public final class HazelcastNode implements Cluster.Node, AutoCloseable {
             default:
                 where = Predicates.alwaysTrue();
         }
-        return CompletableFuture.supplyAsync(() -> List.copyOf(directory().keySet(where)), queries);
+        try {
+            return CompletableFuture.supplyAsync(() -> List.copyOf(directory().keySet(where)), queries)
+                    .orTimeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                    .exceptionallyCompose(x -> CompletableFuture.failedFuture(new NodeUnreachableException(current.id(),
+                            "the directory did not answer: " + Stages.unwrap(x), Stages.unwrap(x))));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(new NodeUnreachableException(current.id(), "this node is closed", e));
+        }
     }
 
     @Override

@@ -169,6 +169,24 @@ class HazelcastNodeTest {
     }
 
     @Test
+    void aRevocationMadeWhileTheEngineIsAwayIsStoredOnceItIsBack() throws Exception {
+        HazelcastInstance first = member();
+        HazelcastNode n = node(first, (byte) 1);
+        try {
+            first.getLifecycleService().terminate();
+            java.time.Instant now = java.time.Instant.now();
+            n.remember(new Cluster.Revocation("mallory", now, now.plusSeconds(600)));
+
+            HazelcastInstance second = member(); // the engine started again
+            n.restarted(second);
+
+            await(() -> second.getMap(RevocationStore.MAP).containsKey("mallory"));
+        } finally {
+            n.close();
+        }
+    }
+
+    @Test
     void aClientNodeThatDoesNotAnswerInTimeIsUnreachableNotAnError() throws Exception {
         HazelcastInstance m = member();
         ClientConfig cc = new ClientConfig().setClusterName(name);
