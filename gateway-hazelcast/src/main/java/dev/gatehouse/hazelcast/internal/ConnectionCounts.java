@@ -370,30 +370,40 @@ public final class ConnectionCounts {
         }
     }
 
-    /** Gives back a slot, by id. */
-    public static final class Release extends Change {
-        private String node;
-        private long id;
+    /** A change of one slot: a node's, by id. */
+    private abstract static class SlotChange extends Change {
+        String node;
+        long id;
 
-        /** For Hazelcast. */
-        public Release() {
+        SlotChange() {
         }
 
-        Release(String node, long id) {
+        SlotChange(String node, long id) {
             this.node = node;
             this.id = id;
         }
 
         @Override
-        void write(ObjectDataOutput out) throws IOException {
+        final void write(ObjectDataOutput out) throws IOException {
             out.writeString(node);
             out.writeLong(id);
         }
 
         @Override
-        void read(ObjectDataInput in) throws IOException {
+        final void read(ObjectDataInput in) throws IOException {
             node = in.readString();
             id = in.readLong();
+        }
+    }
+
+    /** Gives back a slot, by id. */
+    public static final class Release extends SlotChange {
+        /** For Hazelcast. */
+        public Release() {
+        }
+
+        Release(String node, long id) {
+            super(node, id);
         }
 
         @Override
@@ -404,29 +414,13 @@ public final class ConnectionCounts {
     }
 
     /** Gives back a slot whose take was not confirmed in time, or marks it so the take does nothing if it comes. */
-    public static final class Abandon extends Change {
-        private String node;
-        private long id;
-
+    public static final class Abandon extends SlotChange {
         /** For Hazelcast. */
         public Abandon() {
         }
 
         Abandon(String node, long id) {
-            this.node = node;
-            this.id = id;
-        }
-
-        @Override
-        void write(ObjectDataOutput out) throws IOException {
-            out.writeString(node);
-            out.writeLong(id);
-        }
-
-        @Override
-        void read(ObjectDataInput in) throws IOException {
-            node = in.readString();
-            id = in.readLong();
+            super(node, id);
         }
 
         @Override
