@@ -504,17 +504,43 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
 
     private void protocolError(CloseStatus sent) {
         LOG.debug("{} leg broke the protocol: {}", role, sent);
-        boolean alreadyClosing;
-        synchronized (this) {
-            alreadyClosing = closeSent;
-            closeSent = true;
-        }
+        queueClose(sent);
         // The engine hears of the violation before the connection closes, which it would hear of as a loss.
         notifyEnd(() -> handler.onProtocolError(sent));
-        if (!alreadyClosing) {
-            sendControl(frame -> control.close(frame, sent), null, true);
-        }
         closeAfterFlush();
+    }
+
+    /**
+     * Queues the leg's CLOSE, unless one was: {@code closeSent} is set and the frame queued under one hold of the
+     * lock, so that a peer's CLOSE that sees {@code closeSent} (and closes the connection after the flush) always
+     * finds the CLOSE ahead of it in the queue.
+     *
+     * @return whether the peer's CLOSE had arrived already; {@code false} when this leg's CLOSE was sent before
+     */
+    private boolean queueClose(CloseStatus status) {
+        RetainableByteBuffer frame = pool.acquire(ControlFrames.MAX_LENGTH, false);
+        ByteBuffer b = frame.getByteBuffer();
+        b.clear();
+        control.close(b, status);
+        b.flip();
+        boolean queued;
+        boolean answering;
+        synchronized (this) {
+            if (closeSent || dead) {
+                queued = false;
+                answering = false;
+            } else {
+                closeSent = true;
+                answering = closeReceived;
+                queued = enqueueAfterBatch(b, frame, Callback.NOOP);
+            }
+        }
+        if (queued) {
+            flusher.iterate();
+        } else {
+            frame.release();
+        }
+        return answering;
     }
 
     private void lost(Throwable cause) {
@@ -700,26 +726,17 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
 
     @Override
     public void sendPing(ByteBuffer payload) {
-        sendControl(frame -> control.ping(frame, payload), null, false);
+        sendControl(frame -> control.ping(frame, payload), null);
     }
 
     @Override
     public void sendPong(ByteBuffer payload, Completion completion) {
-        sendControl(frame -> control.pong(frame, payload), completion, false);
+        sendControl(frame -> control.pong(frame, payload), completion);
     }
 
     @Override
     public void close(CloseStatus status) {
-        boolean done;
-        synchronized (this) {
-            if (closeSent || dead) {
-                return;
-            }
-            closeSent = true;
-            done = closeReceived;
-        }
-        sendControl(frame -> control.close(frame, status), null, true);
-        if (done) {
+        if (queueClose(status)) {
             closeAfterFlush(); // the answer to the peer's CLOSE ends the handshake
         }
     }
@@ -732,12 +749,8 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
         getEndPoint().close();
     }
 
-    /**
-     * Sends a control frame after the leg's frames so far (the batch included).
-     *
-     * @param closing whether it is the leg's CLOSE, which goes even though {@code closeSent} is set
-     */
-    private void sendControl(Consumer<ByteBuffer> write, Completion completion, boolean closing) {
+    /** Sends a PING or PONG after the leg's frames so far (the batch included); nothing once the leg's CLOSE is queued. */
+    private void sendControl(Consumer<ByteBuffer> write, Completion completion) {
         RetainableByteBuffer frame = pool.acquire(ControlFrames.MAX_LENGTH, false);
         ByteBuffer b = frame.getByteBuffer();
         b.clear();
@@ -747,7 +760,7 @@ final class FrameLeg extends AbstractConnection.NonBlocking implements Connectio
         boolean queued;
         synchronized (this) {
             // After the leg's CLOSE nothing more goes: a PING is dropped, a PONG's completion fails.
-            queued = !dead && (closing || !closeSent) && enqueueAfterBatch(b, frame, cb);
+            queued = !dead && !closeSent && enqueueAfterBatch(b, frame, cb);
         }
         if (!queued) {
             frame.release();
