@@ -36,33 +36,7 @@ import dev.gatehouse.spi.Completion;
 /** The dial's bookkeeping when the gateway's own executor fails it: every dial still completes, once. */
 class BackendConnectorTest {
 
-    private static final ChannelHandler NOTHING = new ChannelHandler() {
-        @Override
-        public void onText(ByteBuffer utf8, boolean last, Completion release) {
-            release.succeeded();
-        }
-
-        @Override
-        public void onBinary(ByteBuffer fragment, boolean last, Completion release) {
-            release.succeeded();
-        }
-
-        @Override
-        public void onPing(ByteBuffer payload) {
-        }
-
-        @Override
-        public void onPong(ByteBuffer payload) {
-        }
-
-        @Override
-        public void onClose(CloseStatus status) {
-        }
-
-        @Override
-        public void onError(Throwable cause) {
-        }
-    };
+    private static final ChannelHandler NOTHING = new QuietHandler();
 
     @Test
     void aQueuedDialWhoseLookUpIsRefusedFailsAloneAndTheDialBeforeItCompletes() throws Exception {

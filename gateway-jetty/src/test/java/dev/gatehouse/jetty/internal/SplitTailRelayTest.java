@@ -91,39 +91,6 @@ class SplitTailRelayTest {
         }
     }
 
-    /** The client leg's peer: reads nothing of its own. */
-    static final class Quiet implements ChannelHandler {
-        @Override
-        public void onText(ByteBuffer utf8, boolean last, Completion release) {
-            release.succeeded();
-        }
-
-        @Override
-        public void onBinary(ByteBuffer fragment, boolean last, Completion release) {
-            release.succeeded();
-        }
-
-        @Override
-        public void onPing(ByteBuffer payload) {
-        }
-
-        @Override
-        public void onPong(ByteBuffer payload) {
-        }
-
-        @Override
-        public void onClose(CloseStatus status) {
-        }
-
-        @Override
-        public void onError(Throwable cause) {
-        }
-
-        @Override
-        public void onProtocolError(CloseStatus sent) {
-        }
-    }
-
     /** An in-memory endpoint whose dispatches (fill interest met by queued input) wait for the test to run them. */
     static final class Steps extends ByteArrayEndPoint {
         private final Queue<Runnable> tasks;
@@ -156,7 +123,7 @@ class SplitTailRelayTest {
         Steps backendEp = new Steps(tasks, -1);
         Steps clientEp = new Steps(tasks, clientWindow);
         Relay relay = new Relay();
-        FrameLeg client = new FrameLeg(clientEp, Runnable::run, pool, FrameLeg.Role.SERVER, 0, new Quiet(), l -> { },
+        FrameLeg client = new FrameLeg(clientEp, Runnable::run, pool, FrameLeg.Role.SERVER, 0, new QuietHandler(), l -> { },
                 Duration.ZERO);
         FrameLeg backend = new FrameLeg(backendEp, Runnable::run, pool, FrameLeg.Role.CLIENT, 0, relay, l -> { },
                 Duration.ZERO);
